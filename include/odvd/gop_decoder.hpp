@@ -1,0 +1,78 @@
+// GopDecoder: random access to any frames of any files (the engine behind Python's
+// PyNvGopDecoder).
+//
+// A call names entries (path, frame id). The decoder plans the call (planner.hpp),
+// decodes each needed GOP once, files in parallel on a thread pool, and returns one
+// frame per entry in input order. Every returned frame owns its memory: entries that
+// name the same frame get equal but distinct buffers.
+//
+// Per-file state (open demuxer and decoder) stays warm between calls for up to
+// `max_files` files, least recently used dropped first. File indexes live in a
+// process-wide cache (see video_index.hpp).
+//
+// Errors: ArgumentError for the caller's mistakes (raised before any decoding),
+// MediaError for files that cannot be read or decoded. After an error the object
+// stays usable.
+//
+// Thread-safety: calls on one object are serialised by an internal mutex; objects may
+// be destroyed on any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "odvd/frame.hpp"
+#include "odvd/types.hpp"
+
+namespace odvd {
+
+struct GopDecoderOptions {
+  // Most entries one call may carry, and the number of files kept warm. Must be >= 1.
+  int max_files = 1;
+  // -1 selects the CPU back end (libavcodec); >= 0 a CUDA device (not available yet).
+  int device = -1;
+  // Do not report files that do not signal their colour range (limited range is assumed).
+  bool suppress_no_color_range_warning = false;
+  // Files decoded at once; 0 = one per hardware thread (capped by max_files).
+  int worker_threads = 0;
+  // libavcodec threads per file; 0 = hardware threads / files decoded at once (>= 1).
+  int decoder_threads = 0;
+
+  // Throws ArgumentError describing the first invalid field.
+  void validate() const;
+};
+
+class GopDecoder {
+ public:
+  explicit GopDecoder(const GopDecoderOptions& options);
+  ~GopDecoder();
+  GopDecoder(const GopDecoder&) = delete;
+  GopDecoder& operator=(const GopDecoder&) = delete;
+
+  const GopDecoderOptions& options() const;
+
+  // Decoded YUV (NV12 / P016 / YUV444 layouts), one per entry.
+  std::vector<VideoFrame> decode(const std::vector<std::string>& paths, const std::vector<int>& frame_ids);
+
+  // Packed 8-bit RGB (or BGR), one per entry.
+  std::vector<RgbImage> decode_rgb(const std::vector<std::string>& paths, const std::vector<int>& frame_ids,
+                                   bool bgr);
+
+  // Warnings produced by the last call (e.g. unsignalled colour range), then cleared.
+  std::vector<std::string> take_warnings();
+
+  // Drops every warm decoder session. Safe at any time.
+  void release_decoder();
+  // Frees pooled device memory no frame references (nothing to do on the CPU back end).
+  void release_device_memory();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Stream description of a file, from the (cached) index scan.
+StreamInfo probe_stream(const std::string& path);
+
+}  // namespace odvd

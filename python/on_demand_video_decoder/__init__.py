@@ -1,0 +1,57 @@
+"""on_demand_video_decoder: decode exactly the video frames a training job asks for.
+
+Random access to any frame of any file, in batches across many files, on the CPU
+(libavcodec, ``iGpu=-1``) or, in a later release, on NVIDIA's hardware decoders.
+Frames own their memory and convert to numpy / PyTorch without a copy.
+
+Typical use::
+
+    import on_demand_video_decoder as nvc
+    dec = nvc.PyNvGopDecoder(maxfiles=6, iGpu=-1)
+    frames = dec.DecodeN12ToRGB(["cam0.mp4", "cam1.mp4"], [117, 117])
+    images = [np.asarray(f) for f in frames]          # (H, W, 3) uint8, zero-copy
+
+A frame id is the 0-based rank of a frame in presentation order (the order and count
+of ``ffmpeg -f framemd5``); see the README.
+"""
+
+from ._odvd import (  # noqa: F401  (re-exported API)
+    CAIMemoryView,
+    ColorRange,
+    DecodedFrameExt,
+    FastStreamInfo,
+    GetFastInitInfo,
+    PixelFormat,
+    PyNvGopDecoder,
+    PyNvSampleReader,
+    RGBFrame,
+    SavePacketsToFile,
+    __version__,
+)
+from ._api import (  # noqa: F401
+    CachedGopDecoder,
+    Codec,
+    CreateGopDecoder,
+    CreateSampleReader,
+    DropCacheStatus,
+    drop_videos_cache,
+)
+
+__all__ = [
+    "CAIMemoryView",
+    "CachedGopDecoder",
+    "Codec",
+    "ColorRange",
+    "CreateGopDecoder",
+    "CreateSampleReader",
+    "DecodedFrameExt",
+    "DropCacheStatus",
+    "FastStreamInfo",
+    "GetFastInitInfo",
+    "PixelFormat",
+    "PyNvGopDecoder",
+    "PyNvSampleReader",
+    "RGBFrame",
+    "SavePacketsToFile",
+    "drop_videos_cache",
+]

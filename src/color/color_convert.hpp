@@ -1,0 +1,22 @@
+// Colour conversion on the CPU: decoded YUV frames (any PixelFormat) to packed 8-bit
+// RGB/BGR, using the shared per-pixel math of yuv_rgb_math.hpp.
+#pragma once
+
+#include "color/yuv_rgb_math.hpp"
+#include "odvd/frame.hpp"
+#include "odvd/types.hpp"
+
+namespace odvd {
+
+// Applies SPEC §5 defaults: unspecified range -> limited, unspecified or unknown
+// matrix -> BT.601.
+ColorInfo resolve_color(ColorInfo signalled);
+
+// Q16 coefficients for a resolved colour description and a bit depth (8..12).
+YuvCoefficients make_yuv_coefficients(ColorInfo resolved, int bit_depth);
+
+// Converts a host frame to a newly allocated RGB (or BGR) image using frame.color,
+// resolved with resolve_color(). Throws ArgumentError for non-host frames.
+RgbImage convert_to_rgb(const VideoFrame& frame, bool bgr);
+
+}  // namespace odvd

@@ -1,0 +1,205 @@
+#include "cpu/cpu_backend.hpp"
+
+#include <cstring>
+
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
+#include "ffmpeg/av_error.hpp"
+#include "odvd/error.hpp"
+
+namespace odvd {
+namespace {
+
+// Where libavcodec's planar output goes in our layouts.
+struct LayoutChoice {
+  PixelFormat format;
+  int bit_depth;
+  bool semiplanar;   // 4:2:0 -> NV12/P016 (interleave U and V)
+};
+
+bool choose_layout(AVPixelFormat fmt, LayoutChoice& out) {
+  switch (fmt) {
+    case AV_PIX_FMT_YUV420P:
+    case AV_PIX_FMT_YUVJ420P: out = {PixelFormat::kNv12, 8, true}; return true;
+    case AV_PIX_FMT_YUV420P10LE: out = {PixelFormat::kP016, 10, true}; return true;
+    case AV_PIX_FMT_YUV420P12LE: out = {PixelFormat::kP016, 12, true}; return true;
+    case AV_PIX_FMT_YUV444P:
+    case AV_PIX_FMT_YUVJ444P: out = {PixelFormat::kYuv444, 8, false}; return true;
+    case AV_PIX_FMT_YUV444P10LE: out = {PixelFormat::kYuv444P16, 10, false}; return true;
+    case AV_PIX_FMT_YUV444P12LE: out = {PixelFormat::kYuv444P16, 12, false}; return true;
+    default: return false;
+  }
+}
+
+// Copies `rows` rows of `count` samples; 16-bit samples are moved to the high bits.
+void copy_plane(const uint8_t* src, int src_pitch, uint8_t* dst, int dst_pitch, int count, int rows,
+                int bit_depth) {
+  if (bit_depth == 8) {
+    for (int y = 0; y < rows; ++y) std::memcpy(dst + y * dst_pitch, src + y * src_pitch, count);
+    return;
+  }
+  const int shift = 16 - bit_depth;
+  for (int y = 0; y < rows; ++y) {
+    const auto* s = reinterpret_cast<const uint16_t*>(src + y * src_pitch);
+    auto* d = reinterpret_cast<uint16_t*>(dst + y * dst_pitch);
+    for (int x = 0; x < count; ++x) d[x] = static_cast<uint16_t>(s[x] << shift);
+  }
+}
+
+// Interleaves planar U and V rows into one UV plane.
+void interleave_chroma(const AVFrame* src, uint8_t* dst, int dst_pitch, int count, int rows, int bit_depth) {
+  const int shift = bit_depth == 8 ? 0 : 16 - bit_depth;
+  for (int y = 0; y < rows; ++y) {
+    const uint8_t* u = src->data[1] + y * src->linesize[1];
+    const uint8_t* v = src->data[2] + y * src->linesize[2];
+    uint8_t* d = dst + y * dst_pitch;
+    if (bit_depth == 8) {
+      for (int x = 0; x < count; ++x) {
+        d[2 * x] = u[x];
+        d[2 * x + 1] = v[x];
+      }
+    } else {
+      const auto* u16 = reinterpret_cast<const uint16_t*>(u);
+      const auto* v16 = reinterpret_cast<const uint16_t*>(v);
+      auto* d16 = reinterpret_cast<uint16_t*>(d);
+      for (int x = 0; x < count; ++x) {
+        d16[2 * x] = static_cast<uint16_t>(u16[x] << shift);
+        d16[2 * x + 1] = static_cast<uint16_t>(v16[x] << shift);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(const AVCodecParameters* par, const std::vector<uint8_t>& annexb_extradata, int threads,
+                       std::string label)
+    : label_(std::move(label)), pkt_(av::make_packet()), frame_(av::make_frame()) {
+  const AVCodec* codec = avcodec_find_decoder(par->codec_id);
+  if (codec == nullptr) {
+    throw MediaError(where() + ": no software decoder for codec '" + avcodec_get_name(par->codec_id) + "'");
+  }
+  ctx_.reset(avcodec_alloc_context3(codec));
+  if (!ctx_) throw std::bad_alloc();
+  av::check(avcodec_parameters_to_context(ctx_.get(), par), where() + ": configuring the decoder");
+  if (!annexb_extradata.empty()) {
+    av_freep(&ctx_->extradata);
+    ctx_->extradata = static_cast<uint8_t*>(av_mallocz(annexb_extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+    if (ctx_->extradata == nullptr) throw std::bad_alloc();
+    std::memcpy(ctx_->extradata, annexb_extradata.data(), annexb_extradata.size());
+    ctx_->extradata_size = static_cast<int>(annexb_extradata.size());
+  }
+  ctx_->thread_count = threads;
+  ctx_->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+  // Not AV_EF_EXPLODE: pictures nobody asked for may legitimately fail (H.264 open-GOP
+  // leading pictures decoded from their key). Damage is judged on wanted pictures
+  // (see drain_decoder) and on frames that never come out (see FileSession).
+  ctx_->err_recognition = AV_EF_CRCCHECK;
+  // Output pictures libavcodec cannot prove "recovered": decoding from an H.264
+  // recovery-point I frame (open GOP) yields correct trailing pictures that h264dec
+  // would otherwise withhold. Correctness comes from the index — every reference of a
+  // wanted picture is fed (Note [Frame identity and GOPs]) — and damage is still caught
+  // by the per-picture error flags.
+  ctx_->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
+  ctx_->pkt_timebase = AVRational{1, 1};  // timestamps pass through untouched
+  av::check(avcodec_open2(ctx_.get(), codec, nullptr), where() + ": opening the decoder");
+}
+
+std::string CpuBackend::where() const { return "'" + label_ + "'"; }
+
+void CpuBackend::send(const EncodedPacket& packet) {
+  ODVD_CHECK(!draining_);
+  av_packet_unref(pkt_.get());
+  av::check(av_new_packet(pkt_.get(), static_cast<int>(packet.data.size())), where() + ": allocating a packet");
+  std::memcpy(pkt_->data, packet.data.data(), packet.data.size());
+  pkt_->pts = packet.pts;
+  pkt_->dts = packet.dts;
+  if (packet.key) pkt_->flags |= AV_PKT_FLAG_KEY;
+  for (;;) {
+    int ret = avcodec_send_packet(ctx_.get(), pkt_.get());
+    if (ret == AVERROR(EAGAIN)) {  // output must be taken first
+      drain_decoder();
+      continue;
+    }
+    if (ret < 0) last_error_ = "packet " + std::to_string(packet.decode_index) + ": " + av::error_text(ret);
+    return;
+  }
+}
+
+void CpuBackend::send_end_of_stream() {
+  if (draining_) return;
+  draining_ = true;
+  int ret = avcodec_send_packet(ctx_.get(), nullptr);
+  if (ret < 0) {
+    last_error_ = av::error_text(ret);
+    return;
+  }
+  while (drain_decoder()) {
+  }
+}
+
+bool CpuBackend::drain_decoder() {
+  for (;;) {
+    int ret = avcodec_receive_frame(ctx_.get(), frame_.get());
+    if (ret == AVERROR(EAGAIN)) return true;
+    if (ret == AVERROR_EOF) return false;
+    if (ret < 0) {
+      last_error_ = av::error_text(ret);
+      return false;  // the decoder is unusable until reset()
+    }
+    const int64_t pts = frame_->pts != AV_NOPTS_VALUE ? frame_->pts : frame_->best_effort_timestamp;
+    if (wanted(pts)) {
+      const bool damaged = frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT) != 0;
+      if (damaged) {
+        av_frame_unref(frame_.get());
+        throw MediaError(where() + ": the picture with pts " + std::to_string(pts) +
+                         " was decoded with errors (the file is corrupt)");
+      }
+      ready_.push_back(to_video_frame(frame_.get()));
+    }
+    av_frame_unref(frame_.get());
+  }
+}
+
+bool CpuBackend::receive(VideoFrame& frame) {
+  if (ready_.empty() && !draining_) drain_decoder();
+  if (ready_.empty()) return false;
+  frame = std::move(ready_.front());
+  ready_.pop_front();
+  return true;
+}
+
+void CpuBackend::reset() {
+  avcodec_flush_buffers(ctx_.get());
+  ready_.clear();
+  draining_ = false;
+  last_error_.clear();
+}
+
+VideoFrame CpuBackend::to_video_frame(const AVFrame* src) const {
+  LayoutChoice layout{};
+  const auto fmt = static_cast<AVPixelFormat>(src->format);
+  if (!choose_layout(fmt, layout)) {
+    const char* name = av_get_pix_fmt_name(fmt);
+    throw MediaError(where() + ": unsupported pixel format '" + (name ? name : "unknown") +
+                     "' (supported: 4:2:0 and 4:4:4 at 8, 10 and 12 bits)");
+  }
+  VideoFrame out = allocate_host_frame(layout.format, src->width, src->height, layout.bit_depth);
+  out.pts = src->pts != AV_NOPTS_VALUE ? src->pts : src->best_effort_timestamp;
+  copy_plane(src->data[0], src->linesize[0], out.plane_data(0), out.planes[0].pitch, src->width, src->height,
+             layout.bit_depth);
+  if (layout.semiplanar) {
+    interleave_chroma(src, out.plane_data(1), out.planes[1].pitch, (src->width + 1) / 2, (src->height + 1) / 2,
+                      layout.bit_depth);
+  } else {
+    for (int i = 1; i < 3; ++i) {
+      copy_plane(src->data[i], src->linesize[i], out.plane_data(i), out.planes[i].pitch, src->width, src->height,
+                 layout.bit_depth);
+    }
+  }
+  return out;
+}
+
+}  // namespace odvd

@@ -1,0 +1,49 @@
+// CpuBackend: DecoderBackend on libavcodec's software decoders, with frame threading.
+//
+// Output pictures are converted into the same layouts NVDEC produces (NV12, P016,
+// YUV444, YUV444P16; see PixelFormat) so callers never see a back end difference.
+// Every wanted picture's error flags are checked: a damaged picture is a MediaError,
+// never a returned frame. Errors on packets are remembered (last_error()) rather than
+// thrown, because pictures nobody asked for may legitimately fail to decode.
+#pragma once
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "ffmpeg/av_handles.hpp"
+#include "odvd/decoder_backend.hpp"
+
+namespace odvd {
+
+class CpuBackend final : public DecoderBackend {
+ public:
+  // `par`: the stream's codec parameters. `annexb_extradata`: when non-empty, replaces
+  // the extradata (packets arrive as Annex-B even if the container stored avcC/hvcC).
+  // `label` names the source in error messages. `threads`: libavcodec threads (0 = auto).
+  CpuBackend(const AVCodecParameters* par, const std::vector<uint8_t>& annexb_extradata, int threads,
+             std::string label);
+
+  void send(const EncodedPacket& packet) override;
+  void send_end_of_stream() override;
+  bool receive(VideoFrame& frame) override;
+  void reset() override;
+  std::string last_error() const override { return last_error_; }
+
+ private:
+  // Pulls every picture libavcodec has ready into ready_; returns false once the decoder
+  // has been fully drained.
+  bool drain_decoder();
+  VideoFrame to_video_frame(const AVFrame* src) const;
+  std::string where() const;
+
+  std::string label_;
+  av::CodecContextPtr ctx_;
+  av::PacketPtr pkt_;
+  av::FramePtr frame_;
+  std::deque<VideoFrame> ready_;
+  bool draining_ = false;
+  std::string last_error_;
+};
+
+}  // namespace odvd

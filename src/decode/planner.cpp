@@ -1,0 +1,71 @@
+#include "decode/planner.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "odvd/error.hpp"
+
+namespace odvd {
+namespace {
+
+void check_frame_id(const VideoIndex& index, size_t entry, int id) {
+  const int count = index.frames.frame_count();
+  if (id >= 0 && id < count) return;
+  const std::string prefix = "entry " + std::to_string(entry) + ": frame id " + std::to_string(id) + " of '" +
+                             index.path + "' ";
+  if (id >= count && index.truncated() && id < index.declared_frames) {
+    throw MediaError(prefix + "cannot be read: the file is truncated (the container declares " +
+                     std::to_string(index.declared_frames) + " frames, " + std::to_string(count) +
+                     " are present)");
+  }
+  throw ArgumentError(prefix + "is out of range (valid ids: 0.." + std::to_string(count - 1) + ")");
+}
+
+}  // namespace
+
+void check_entry_lists(size_t num_paths, size_t num_ids, size_t max_entries) {
+  if (num_paths != num_ids) {
+    throw ArgumentError("filepaths and frame_ids must have the same length (got " + std::to_string(num_paths) +
+                        " and " + std::to_string(num_ids) + ")");
+  }
+  if (num_paths > max_entries) {
+    throw ArgumentError("too many entries: " + std::to_string(num_paths) + " given, this decoder was created for " +
+                        "at most " + std::to_string(max_entries) + " (maxfiles)");
+  }
+}
+
+DecodePlan make_plan(const std::vector<std::string>& paths, const std::vector<int>& frame_ids,
+                     const IndexLookup& index_of) {
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (paths[i].empty()) throw ArgumentError("entry " + std::to_string(i) + ": the file path is empty");
+  }
+  DecodePlan plan;
+  std::unordered_map<std::string, int> file_of_path;
+  std::vector<std::map<int, std::vector<int>>> gops_of_file;  // gop -> ids
+  plan.entry_file.reserve(paths.size());
+  for (size_t i = 0; i < paths.size(); ++i) {
+    auto [it, inserted] = file_of_path.emplace(paths[i], static_cast<int>(plan.files.size()));
+    if (inserted) {
+      plan.files.push_back(FileWork{paths[i], index_of(paths[i]), {}});
+      gops_of_file.emplace_back();
+    }
+    plan.entry_file.push_back(it->second);
+  }
+  // Validate every id before any work is planned.
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const FileWork& file = plan.files[plan.entry_file[i]];
+    check_frame_id(*file.index, i, frame_ids[i]);
+    gops_of_file[plan.entry_file[i]][file.index->frames.gop_of_frame(frame_ids[i])].push_back(frame_ids[i]);
+  }
+  for (size_t f = 0; f < plan.files.size(); ++f) {
+    for (auto& [gop, ids] : gops_of_file[f]) {
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      plan.files[f].gops.push_back(GopWork{gop, std::move(ids)});
+    }
+  }
+  return plan;
+}
+
+}  // namespace odvd

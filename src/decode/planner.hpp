@@ -1,0 +1,45 @@
+// The planner: turns one call's (path, frame id) entries into per-file, per-GOP work.
+//
+// Every GOP needed by the call appears once, with all the frame ids the call wants from
+// it, so it is read once and decoded once up to its furthest requested frame (SPEC §2).
+// Files appear in order of first mention; GOPs of a file in file order.
+//
+// Validation happens here, before any decoding: an id out of range is an ArgumentError
+// naming the entry, the file, the id and the valid range; an id that exists in the
+// container but was cut off (truncated file) is a MediaError saying so.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ffmpeg/video_index.hpp"
+
+namespace odvd {
+
+struct GopWork {
+  int gop = 0;
+  std::vector<int> frame_ids;  // unique, ascending
+};
+
+struct FileWork {
+  std::string path;
+  std::shared_ptr<const VideoIndex> index;
+  std::vector<GopWork> gops;
+};
+
+struct DecodePlan {
+  std::vector<FileWork> files;
+  std::vector<int> entry_file;  // entry i is served by files[entry_file[i]]
+};
+
+using IndexLookup = std::function<std::shared_ptr<const VideoIndex>(const std::string& path)>;
+
+// Checks that both lists have the same length (ArgumentError otherwise).
+void check_entry_lists(size_t num_paths, size_t num_ids, size_t max_entries);
+
+DecodePlan make_plan(const std::vector<std::string>& paths, const std::vector<int>& frame_ids,
+                     const IndexLookup& index_of);
+
+}  // namespace odvd

@@ -1,0 +1,144 @@
+#include "ffmpeg/video_index.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "ffmpeg/demuxer.hpp"
+#include "odvd/error.hpp"
+
+namespace odvd {
+namespace {
+
+std::string quoted(const std::string& path) { return "'" + path + "'"; }
+
+// Per-packet facts the bitstream decides (keys, non-reference pictures); see
+// Note [Frame identity and GOPs] in frame_index.hpp.
+class Classifier {
+ public:
+  Classifier(Codec codec, NalLayout layout) : codec_(codec), layout_(layout) {}
+
+  void classify(const AVPacket* pkt, ScannedPacket& out) {
+    const bool container_key = (pkt->flags & AV_PKT_FLAG_KEY) != 0;
+    if (codec_ != Codec::kH264 && codec_ != Codec::kHevc) {
+      out.key = container_key;
+      return;
+    }
+    PacketTraits t = inspect_packet(codec_, layout_, pkt->data, static_cast<size_t>(pkt->size));
+    if (t.malformed) t = PacketTraits{};  // never a key, never skipped
+    if (codec_ == Codec::kH264) {
+      // An I picture with a recovery-point SEI is a random-access point only when the
+      // container agrees (x264's open GOP); an IDR always is.
+      out.key = t.idr || (container_key && t.recovery_point);
+      out.skippable = t.non_reference;
+    } else {
+      out.key = t.irap;
+      max_temporal_id_ = std::max(max_temporal_id_, t.temporal_id);
+      hevc_.push_back({t.non_reference, t.temporal_id});
+    }
+  }
+
+  // HEVC: a sub-layer non-reference picture is referenced by nobody only when no
+  // higher temporal layer exists in the stream, which is known after the scan.
+  void finish(std::vector<ScannedPacket>& packets) const {
+    if (codec_ != Codec::kHevc) return;
+    ODVD_CHECK(hevc_.size() == packets.size());
+    for (size_t i = 0; i < packets.size(); ++i) {
+      packets[i].skippable = hevc_[i].sub_layer_non_ref && hevc_[i].temporal_id == max_temporal_id_;
+    }
+  }
+
+ private:
+  struct HevcTraits {
+    bool sub_layer_non_ref;
+    int temporal_id;
+  };
+  Codec codec_;
+  NalLayout layout_;
+  int max_temporal_id_ = 0;
+  std::vector<HevcTraits> hevc_;
+};
+
+std::vector<ScannedPacket> scan_packets(Demuxer& demuxer, Classifier& classifier) {
+  std::vector<ScannedPacket> packets;
+  av::PacketPtr pkt = av::make_packet();
+  while (demuxer.read(pkt.get())) {
+    av::PacketUnref unref(pkt.get());
+    ScannedPacket p;
+    p.dts = pkt->dts;
+    p.pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+    if (p.pts == AV_NOPTS_VALUE) {
+      throw MediaError(quoted(demuxer.path()) + ": packet " + std::to_string(packets.size()) +
+                       " of the video stream has no timestamp (streams without timestamps are not supported)");
+    }
+    p.pos = pkt->pos;
+    p.size = pkt->size;
+    p.discard = (pkt->flags & AV_PKT_FLAG_DISCARD) != 0;
+    p.corrupt = (pkt->flags & AV_PKT_FLAG_CORRUPT) != 0;
+    classifier.classify(pkt.get(), p);
+    packets.push_back(p);
+  }
+  classifier.finish(packets);
+  return packets;
+}
+
+}  // namespace
+
+FileStamp stat_video_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    throw MediaError("cannot open " + quoted(path) + ": " + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) throw MediaError("cannot open " + quoted(path) + ": it is a directory");
+  if (!S_ISREG(st.st_mode)) throw MediaError("cannot open " + quoted(path) + ": not a regular file");
+  if (st.st_size == 0) throw MediaError("cannot open " + quoted(path) + ": the file is empty");
+  FileStamp stamp;
+  stamp.size = static_cast<uint64_t>(st.st_size);
+  stamp.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  return stamp;
+}
+
+std::shared_ptr<const VideoIndex> scan_video(const std::string& path, const FileStamp& stamp) {
+  Demuxer demuxer(path, /*probe_streams=*/true);
+  auto index = std::make_shared<VideoIndex>();
+  index->path = path;
+  index->stamp = stamp;
+  index->container = demuxer.format_name();
+  index->stream = demuxer.stream_info();
+  const AVCodecParameters* par = demuxer.stream()->codecpar;
+  index->codecpar = av::copy_codec_parameters(par);
+  index->nal_layout = detect_nal_layout(index->stream.codec, par->extradata, static_cast<size_t>(par->extradata_size));
+  index->declared_frames = demuxer.stream()->nb_frames;
+  if (index->stream.width <= 0 || index->stream.height <= 0) {
+    throw MediaError(quoted(path) + ": the video stream has no valid picture size");
+  }
+  // Packets read ahead while probing are still buffered: reading on starts at packet 0.
+  Classifier classifier(index->stream.codec, index->nal_layout);
+  std::vector<ScannedPacket> packets = scan_packets(demuxer, classifier);
+  try {
+    index->frames = FrameIndex::build(packets, /*skip_leading=*/index->stream.codec != Codec::kH264);
+  } catch (const MediaError& e) {
+    throw MediaError(quoted(path) + ": " + e.what());
+  }
+  return index;
+}
+
+IndexCache& IndexCache::global() {
+  // Bounded so that scanning millions of clips does not grow memory without limit.
+  static IndexCache cache(/*max_entries=*/4096, /*max_bytes=*/size_t{512} << 20);
+  return cache;
+}
+
+std::shared_ptr<const VideoIndex> IndexCache::get(const std::string& path) {
+  const FileStamp stamp = stat_video_file(path);
+  std::shared_ptr<const VideoIndex> cached = cache_.get(path);
+  if (cached && cached->stamp == stamp) return cached;
+  std::shared_ptr<const VideoIndex> fresh = scan_video(path, stamp);
+  cache_.put(path, fresh, fresh->frames.memory_bytes() + sizeof(VideoIndex));
+  return fresh;
+}
+
+}  // namespace odvd

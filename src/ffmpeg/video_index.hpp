@@ -1,0 +1,67 @@
+// VideoIndex: everything the library learns about a video file from one demux-only
+// scan, and the process-wide cache that keeps it (SPEC §1).
+//
+// The cache key is the path; an entry is valid while the file's size and mtime are
+// unchanged (checked with one stat() per lookup), so a rewritten file is rescanned.
+//
+// Thread-safety: VideoIndex is immutable; IndexCache is safe from any thread (two
+// threads missing on the same file may both scan it; the results are identical).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "ffmpeg/av_handles.hpp"
+#include "ffmpeg/frame_index.hpp"
+#include "ffmpeg/nal_units.hpp"
+#include "odvd/types.hpp"
+#include "util/lru_cache.hpp"
+
+namespace odvd {
+
+struct FileStamp {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  bool operator==(const FileStamp& o) const { return size == o.size && mtime_ns == o.mtime_ns; }
+};
+
+// stat()s a path that should be a readable video file. Throws MediaError when it is
+// missing, not a regular file, or empty.
+FileStamp stat_video_file(const std::string& path);
+
+struct VideoIndex {
+  std::string path;
+  FileStamp stamp;
+  std::string container;        // FFmpeg demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+  StreamInfo stream;
+  av::CodecParametersPtr codecpar;  // the stream's parameters after probing
+  NalLayout nal_layout;
+  int64_t declared_frames = 0;  // what the container claims (never trusted; diagnostics only)
+  FrameIndex frames;
+
+  // True when the container declares more frames than could be read (cut-off file).
+  bool truncated() const { return declared_frames > frames.packet_count(); }
+};
+
+// Opens and scans `path` (one probing open, then every packet of the video stream).
+// Throws MediaError naming the file on any failure.
+std::shared_ptr<const VideoIndex> scan_video(const std::string& path, const FileStamp& stamp);
+
+class IndexCache {
+ public:
+  IndexCache(size_t max_entries, size_t max_bytes) : cache_(max_entries, max_bytes) {}
+
+  // The process-wide cache used by every decoder object.
+  static IndexCache& global();
+
+  // Returns the index of `path`, scanning it when missing or stale.
+  std::shared_ptr<const VideoIndex> get(const std::string& path);
+
+  void clear() { cache_.clear(); }
+
+ private:
+  LruCache<std::string, const VideoIndex> cache_;
+};
+
+}  // namespace odvd

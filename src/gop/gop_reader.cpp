@@ -1,0 +1,99 @@
+#include "gop/gop_reader.hpp"
+
+#include "ffmpeg/nal_units.hpp"
+#include "odvd/error.hpp"
+
+namespace odvd {
+namespace {
+std::string quoted(const std::string& path) { return "'" + path + "'"; }
+}  // namespace
+
+GopReader::GopReader(std::shared_ptr<const VideoIndex> index)
+    : index_(std::move(index)),
+      demuxer_(index_->path, /*probe_streams=*/false, index_->stream.stream_index),
+      annexb_(index_->codecpar.get(), index_->stream.codec, !index_->nal_layout.annex_b),
+      pkt_(av::make_packet()) {}
+
+int GopReader::read_next() {
+  av_packet_unref(pkt_.get());
+  if (!demuxer_.read(pkt_.get())) {
+    next_index_ = -1;
+    throw MediaError(quoted(index_->path) + ": unexpected end of file while reading packets (file changed?)");
+  }
+  const int64_t pts = pkt_->pts != AV_NOPTS_VALUE ? pkt_->pts : pkt_->dts;
+  const int d = index_->frames.packet_of_pts(pts);
+  if (d < 0) {
+    next_index_ = -1;
+    throw MediaError(quoted(index_->path) + ": read a packet that is not in the file's index (file changed?)");
+  }
+  next_index_ = d + 1;
+  return d;
+}
+
+void GopReader::position_at(int target) {
+  if (next_index_ == target) return;
+  const IndexedPacket& p = index_->frames.packet(target);
+  demuxer_.seek(p.dts != AV_NOPTS_VALUE ? p.dts : p.pts);
+  annexb_.reset();
+  // Containers seek to a keyframe at or before the target; read up to it. A seek that
+  // lands after the target (imprecise container indexes) falls back to the start.
+  for (bool rewound = false;;) {
+    int d = read_next();
+    if (d == target) {
+      next_index_ = target;  // the packet is in pkt_, consumed by read()
+      return;
+    }
+    if (d > target) {
+      if (rewound) throw MediaError(quoted(index_->path) + ": cannot find packet " + std::to_string(target));
+      demuxer_.seek_to_start();
+      rewound = true;
+    }
+  }
+}
+
+std::vector<EncodedPacket> GopReader::read(const std::vector<int>& decode_indices) {
+  std::vector<EncodedPacket> out;
+  if (decode_indices.empty()) return out;
+  out.reserve(decode_indices.size());
+  const FrameIndex& frames = index_->frames;
+  bool have_current = false;  // pkt_ already holds the packet at next_index_
+  if (next_index_ != decode_indices.front()) {
+    position_at(decode_indices.front());
+    have_current = true;
+  }
+  for (int wanted : decode_indices) {
+    int d = -1;
+    if (have_current) {
+      d = next_index_;
+      next_index_ = d + 1;
+      have_current = false;
+    }
+    while (d != wanted) {
+      d = read_next();
+      if (d > wanted) throw MediaError(quoted(index_->path) + ": packets out of order (file changed?)");
+    }
+    const IndexedPacket& meta = frames.packet(d);
+    if (meta.corrupt) {
+      throw MediaError(quoted(index_->path) + ": the data of packet " + std::to_string(d) +
+                       " is incomplete (the file is truncated or damaged)");
+    }
+    annexb_.convert(pkt_.get());
+    EncodedPacket packet;
+    packet.pts = meta.pts;
+    packet.dts = meta.dts;
+    packet.decode_index = d;
+    packet.key = meta.key;
+    packet.data.assign(pkt_->data, pkt_->data + pkt_->size);
+    av_packet_unref(pkt_.get());
+    out.push_back(std::move(packet));
+  }
+  // Make the GOP self-contained: parameter sets in front of its first packet.
+  EncodedPacket& first = out.front();
+  const auto& ps = annexb_.parameter_sets();
+  if (!ps.empty() && !inspect_packet(index_->stream.codec, NalLayout{}, first.data.data(), first.data.size()).parameter_sets) {
+    first.data.insert(first.data.begin(), ps.begin(), ps.end());
+  }
+  return out;
+}
+
+}  // namespace odvd

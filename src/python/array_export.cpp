@@ -1,0 +1,84 @@
+#include "python/array_export.hpp"
+
+#include "odvd/error.hpp"
+#include "python/dlpack.hpp"
+
+namespace odvd::python {
+namespace {
+
+// Owns what a DLManagedTensor points to: the shape/stride arrays and a Buffer reference.
+struct DlpackContext {
+  DLManagedTensor managed{};
+  std::shared_ptr<Buffer> owner;
+  std::vector<int64_t> shape;
+  std::vector<int64_t> strides;  // elements
+};
+
+void delete_dlpack(DLManagedTensor* self) { delete static_cast<DlpackContext*>(self->manager_ctx); }
+
+// Capsule destructor: a capsule never consumed (still named "dltensor") owns its tensor.
+void capsule_destructor(PyObject* capsule) {
+  if (!PyCapsule_IsValid(capsule, "dltensor")) return;  // consumed: renamed "used_dltensor"
+  auto* managed = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(capsule, "dltensor"));
+  if (managed && managed->deleter) managed->deleter(managed);
+}
+
+}  // namespace
+
+std::string dtype_name(const ArrayView& view) { return view.itemsize == 2 ? "uint16" : "uint8"; }
+
+py::buffer_info to_buffer_info(const ArrayView& view) {
+  std::vector<py::ssize_t> shape(view.shape.begin(), view.shape.end());
+  std::vector<py::ssize_t> strides(view.byte_strides.begin(), view.byte_strides.end());
+  const std::string format = view.itemsize == 2 ? py::format_descriptor<uint16_t>::format()
+                                                 : py::format_descriptor<uint8_t>::format();
+  return py::buffer_info(view.data, view.itemsize, format, static_cast<py::ssize_t>(shape.size()), shape, strides);
+}
+
+py::dict array_interface(const ArrayView& view) {
+  if (view.owner->kind() != MemoryKind::kHost) {
+    throw py::attribute_error("__array_interface__ is only available for frames in host memory");
+  }
+  py::dict d;
+  d["version"] = 3;
+  d["typestr"] = view.itemsize == 2 ? "<u2" : "|u1";
+  d["data"] = py::make_tuple(reinterpret_cast<uintptr_t>(view.data), false);
+  d["shape"] = py::tuple(py::cast(view.shape));
+  d["strides"] = py::tuple(py::cast(view.byte_strides));
+  return d;
+}
+
+py::capsule to_dlpack(const ArrayView& view) {
+  auto ctx = std::make_unique<DlpackContext>();
+  ctx->owner = view.owner;
+  ctx->shape = view.shape;
+  for (int64_t s : view.byte_strides) {
+    ODVD_CHECK(s % view.itemsize == 0);
+    ctx->strides.push_back(s / view.itemsize);
+  }
+  DLTensor& t = ctx->managed.dl_tensor;
+  t.data = view.data;
+  const bool host = view.owner->kind() == MemoryKind::kHost;
+  t.device = DLDevice{host ? kOdvdDLCPU : kOdvdDLCUDA, host ? 0 : view.owner->device()};
+  t.ndim = static_cast<int32_t>(ctx->shape.size());
+  t.dtype = DLDataType{kOdvdDLUInt, static_cast<uint8_t>(8 * view.itemsize), 1};
+  t.shape = ctx->shape.data();
+  t.strides = ctx->strides.data();
+  t.byte_offset = 0;
+  ctx->managed.manager_ctx = ctx.get();
+  ctx->managed.deleter = delete_dlpack;
+  DLManagedTensor* managed = &ctx.release()->managed;
+  PyObject* capsule = PyCapsule_New(managed, "dltensor", capsule_destructor);
+  if (capsule == nullptr) {
+    managed->deleter(managed);
+    throw py::error_already_set();
+  }
+  return py::reinterpret_steal<py::capsule>(capsule);
+}
+
+py::tuple dlpack_device(const ArrayView& view) {
+  const bool host = view.owner->kind() == MemoryKind::kHost;
+  return py::make_tuple(static_cast<int>(host ? kOdvdDLCPU : kOdvdDLCUDA), host ? 0 : view.owner->device());
+}
+
+}  // namespace odvd::python

@@ -1,0 +1,36 @@
+// Exporting frame memory to Python consumers without a copy: the buffer protocol,
+// __array_interface__ (v3) and DLPack (kDLCPU).
+//
+// Note [Frame lifetime] (see odvd/frame.hpp): every export keeps the frame's Buffer
+// alive — the buffer protocol and __array_interface__ through the exporting Python
+// object (numpy keeps it as the array's base), DLPack through a shared_ptr stored in
+// the DLManagedTensor, released by its deleter.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "odvd/frame.hpp"
+
+namespace odvd::python {
+
+namespace py = pybind11;
+
+struct ArrayView {
+  std::shared_ptr<Buffer> owner;
+  uint8_t* data = nullptr;
+  std::vector<int64_t> shape;
+  std::vector<int64_t> byte_strides;
+  int itemsize = 1;  // 1 (uint8) or 2 (uint16)
+};
+
+py::buffer_info to_buffer_info(const ArrayView& view);
+py::dict array_interface(const ArrayView& view);
+py::capsule to_dlpack(const ArrayView& view);
+py::tuple dlpack_device(const ArrayView& view);
+std::string dtype_name(const ArrayView& view);
+
+}  // namespace odvd::python

@@ -1,0 +1,174 @@
+// Python types for the decoders: PyNvGopDecoder, PyNvSampleReader, FastStreamInfo and
+// the module functions around them. Translation only: argument conversion, GIL release,
+// warnings; decoding logic lives in odvd::GopDecoder.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "odvd/error.hpp"
+#include "odvd/gop_decoder.hpp"
+
+namespace odvd::python {
+namespace {
+
+namespace py = pybind11;
+
+// Accepts str and os.PathLike items.
+std::vector<std::string> to_paths(const py::sequence& items) {
+  py::object fspath = py::module_::import("os").attr("fspath");
+  std::vector<std::string> out;
+  out.reserve(py::len(items));
+  for (py::handle item : items) out.push_back(fspath(item).cast<std::string>());
+  return out;
+}
+
+[[noreturn]] void not_yet(const std::string& what, const std::string& milestone) {
+  throw NotImplementedError(what + " is not implemented yet in on_demand_video_decoder (planned: " + milestone + ")");
+}
+
+void check_stream_infos(const std::vector<StreamInfo>& infos, size_t entries) {
+  if (!infos.empty() && infos.size() != entries) {
+    throw ArgumentError("fastStreamInfos must be empty or have one item per entry (got " + std::to_string(infos.size()) +
+                        " for " + std::to_string(entries) + " entries)");
+  }
+}
+
+class PyGopDecoder {
+ public:
+  PyGopDecoder(int max_files, int gpu, bool suppress_warning) {
+    GopDecoderOptions options;
+    options.max_files = max_files;
+    options.device = gpu;
+    options.suppress_no_color_range_warning = suppress_warning;
+    decoder_ = std::make_unique<GopDecoder>(options);
+  }
+
+  std::vector<VideoFrame> decode(const py::sequence& paths, const std::vector<int>& ids,
+                                 const std::vector<StreamInfo>& infos) {
+    std::vector<std::string> files = to_paths(paths);
+    check_stream_infos(infos, files.size());
+    std::vector<VideoFrame> frames;
+    {
+      py::gil_scoped_release release;
+      frames = decoder_->decode(files, ids);
+    }
+    emit_warnings();
+    return frames;
+  }
+
+  std::vector<RgbImage> decode_rgb(const py::sequence& paths, const std::vector<int>& ids, bool bgr,
+                                   const std::vector<StreamInfo>& infos) {
+    std::vector<std::string> files = to_paths(paths);
+    check_stream_infos(infos, files.size());
+    std::vector<RgbImage> frames;
+    {
+      py::gil_scoped_release release;
+      frames = decoder_->decode_rgb(files, ids, bgr);
+    }
+    emit_warnings();
+    return frames;
+  }
+
+  void release_decoder() {
+    py::gil_scoped_release release;
+    decoder_->release_decoder();
+  }
+
+  void release_device_memory() {
+    py::gil_scoped_release release;
+    decoder_->release_device_memory();
+  }
+
+ private:
+  void emit_warnings() {
+    for (const std::string& message : decoder_->take_warnings()) {
+      if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) throw py::error_already_set();
+    }
+  }
+
+  std::unique_ptr<GopDecoder> decoder_;
+};
+
+std::vector<StreamInfo> get_fast_init_info(const py::sequence& paths) {
+  std::vector<std::string> files = to_paths(paths);
+  if (files.empty()) throw ArgumentError("GetFastInitInfo: filepaths is empty");
+  std::vector<StreamInfo> out;
+  py::gil_scoped_release release;
+  for (const std::string& f : files) out.push_back(probe_stream(f));
+  return out;
+}
+
+void bind_stream_info(py::module_& m) {
+  py::class_<StreamInfo>(m, "FastStreamInfo", "Stream parameters of a file, as GetFastInitInfo reports them")
+      .def(py::init<>())
+      .def_readwrite("codec_id", &StreamInfo::av_codec_id, "FFmpeg AVCodecID")
+      .def_readwrite("codec_type", &StreamInfo::av_media_type, "FFmpeg AVMediaType")
+      .def_readwrite("format", &StreamInfo::av_pixel_format, "FFmpeg AVPixelFormat (-1 when unknown)")
+      .def_readwrite("width", &StreamInfo::width)
+      .def_readwrite("height", &StreamInfo::height)
+      .def_readwrite("time_base_num", &StreamInfo::time_base_num)
+      .def_readwrite("time_base_den", &StreamInfo::time_base_den)
+      .def_readwrite("r_frame_rate_num", &StreamInfo::r_frame_rate_num)
+      .def_readwrite("r_frame_rate_den", &StreamInfo::r_frame_rate_den)
+      .def_readwrite("avg_frame_rate_num", &StreamInfo::avg_frame_rate_num)
+      .def_readwrite("avg_frame_rate_den", &StreamInfo::avg_frame_rate_den)
+      .def_readwrite("duration", &StreamInfo::duration, "in time base units")
+      .def_readwrite("start_time", &StreamInfo::start_time, "in time base units")
+      .def_readwrite("stream_index", &StreamInfo::stream_index)
+      .def_readwrite("bit_depth", &StreamInfo::bit_depth)
+      .def("__repr__", [](const StreamInfo& s) {
+        return "<FastStreamInfo codec_id=" + std::to_string(s.av_codec_id) + " " + std::to_string(s.width) + "x" +
+               std::to_string(s.height) + " time_base=" + std::to_string(s.time_base_num) + "/" +
+               std::to_string(s.time_base_den) + ">";
+      });
+}
+
+void bind_gop_decoder(py::module_& m) {
+  using Infos = std::vector<StreamInfo>;
+  py::class_<PyGopDecoder> cls(m, "PyNvGopDecoder", "Random access to frames of many video files");
+  cls.def(py::init<int, int, bool>(), py::arg("maxfiles"), py::arg("iGpu") = 0,
+          py::arg("suppressNoColorRangeWarning") = false)
+      .def("Decode", &PyGopDecoder::decode, py::arg("filepaths"), py::arg("frame_ids"),
+           py::arg("fastStreamInfos") = Infos{}, "Decode one frame per entry to YUV (DecodedFrameExt)")
+      .def("DecodeN12ToRGB", &PyGopDecoder::decode_rgb, py::arg("filepaths"), py::arg("frame_ids"),
+           py::arg("as_bgr") = false, py::arg("fastStreamInfos") = Infos{},
+           "Decode one frame per entry to packed RGB/BGR (RGBFrame)")
+      .def("release_decoder", &PyGopDecoder::release_decoder, "Drop warm decoder sessions")
+      .def("release_device_memory", &PyGopDecoder::release_device_memory, "Free pooled device memory");
+  const char* bundle_methods[] = {"GetGOP", "GetGOPList", "DecodeFromGOP", "DecodeFromGOPRGB",
+                                  "DecodeFromGOPListRGB", "LoadGops", "LoadGopsToList", "LoadGopList",
+                                  "MergePacketDataToOne", "ParseSerializedPacketBundle",
+                                  "DecodeFromPacketListInitialize", "DecodeFromPacketListRGB"};
+  for (const char* name : bundle_methods) {
+    std::string what = std::string("PyNvGopDecoder.") + name;
+    cls.def(name, [what](PyGopDecoder&, const py::args&, const py::kwargs&) {
+      not_yet(what, "GOP bundles, issue #4");
+    });
+  }
+}
+
+// Stream access arrives with issue #5; until then the class exists and says so.
+struct PySampleReader {};
+
+void bind_sample_reader(py::module_& m) {
+  py::class_<PySampleReader>(m, "PyNvSampleReader", "Stream access (not implemented yet)")
+      .def(py::init([](int, int, int, bool) -> PySampleReader* { not_yet("PyNvSampleReader", "stream access, issue #5"); }),
+           py::arg("num_of_set"), py::arg("num_of_file"), py::arg("iGpu") = 0,
+           py::arg("suppressNoColorRangeWarning") = false);
+}
+
+}  // namespace
+
+void bind_decoders(py::module_& m) {
+  bind_stream_info(m);
+  bind_gop_decoder(m);
+  bind_sample_reader(m);
+  m.def("GetFastInitInfo", &get_fast_init_info, py::arg("filepaths"),
+        "Stream parameters of each file (from the cached index scan)");
+  m.def("SavePacketsToFile", [](const py::args&, const py::kwargs&) { not_yet("SavePacketsToFile", "GOP bundles, issue #4"); });
+}
+
+}  // namespace odvd::python

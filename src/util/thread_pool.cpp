@@ -1,0 +1,84 @@
+#include "util/thread_pool.hpp"
+
+#include <atomic>
+#include <exception>
+#include <memory>
+
+namespace odvd {
+
+ThreadPool::ThreadPool(size_t num_threads) {
+  workers_.reserve(num_threads);
+  for (size_t i = 0; i < num_threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& worker : workers_) worker.join();
+}
+
+void ThreadPool::worker_loop() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    job();
+  }
+}
+
+namespace {
+
+// Shared state of one run_all call. Tasks are claimed by index, so the caller's
+// thread and the workers pull from the same counter and no task runs twice.
+struct Batch {
+  size_t n = 0;
+  const std::function<void(size_t)>* task = nullptr;
+  std::atomic<size_t> next{0};
+  std::mutex mutex;
+  std::condition_variable done_cv;
+  size_t done = 0;                  // GUARDED_BY(mutex)
+  std::exception_ptr first_error;   // GUARDED_BY(mutex)
+
+  void run_some() {
+    for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
+      std::exception_ptr error;
+      try {
+        (*task)(i);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      if (error && !first_error) first_error = error;
+      if (++done == n) done_cv.notify_all();
+    }
+  }
+};
+
+}  // namespace
+
+void ThreadPool::run_all(size_t n, const std::function<void(size_t)>& task) {
+  if (n == 0) return;
+  auto batch = std::make_shared<Batch>();
+  batch->n = n;
+  batch->task = &task;
+  size_t helpers = std::min(n - 1, workers_.size());
+  if (helpers > 0) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = 0; i < helpers; ++i) queue_.emplace_back([batch] { batch->run_some(); });
+  }
+  wake_.notify_all();
+  batch->run_some();
+  std::unique_lock<std::mutex> lock(batch->mutex);
+  batch->done_cv.wait(lock, [&] { return batch->done == n; });
+  if (batch->first_error) std::rethrow_exception(batch->first_error);
+}
+
+}  // namespace odvd

@@ -1,0 +1,43 @@
+// A fixed-size pool of worker threads running independent tasks.
+//
+// run_all() is the only entry point the decoders need: it runs n tasks (on the pool,
+// and on the calling thread too, so a pool of size 0 still works), waits for all of
+// them and rethrows the first exception a task threw, after every task has finished —
+// no task outlives the call, so tasks may capture the caller's locals by reference.
+//
+// Thread-safety: run_all may be called from several threads at once.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace odvd {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(size_t num_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  size_t size() const { return workers_.size(); }
+
+  // Runs task(0) .. task(n-1), each exactly once, and returns when all are done.
+  void run_all(size_t n, const std::function<void(size_t)>& task);
+
+ private:
+  void worker_loop();
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> queue_;  // GUARDED_BY(mutex_)
+  bool stopping_ = false;                    // GUARDED_BY(mutex_)
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace odvd

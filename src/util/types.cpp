@@ -1,0 +1,45 @@
+// Names for the enums of odvd/types.hpp and the internal-error hook of odvd/error.hpp.
+#include <string>
+
+#include "odvd/error.hpp"
+#include "odvd/types.hpp"
+
+namespace odvd {
+
+void internal_error(const char* file, int line, const char* expr) {
+  throw std::logic_error(std::string("odvd internal error (please report): ") + file + ":" +
+                         std::to_string(line) + ": check failed: " + expr);
+}
+
+const char* codec_name(Codec codec) {
+  switch (codec) {
+    case Codec::kMpeg1: return "mpeg1";
+    case Codec::kMpeg2: return "mpeg2";
+    case Codec::kMpeg4: return "mpeg4";
+    case Codec::kVc1: return "vc1";
+    case Codec::kH264: return "h264";
+    case Codec::kJpeg: return "mjpeg";
+    case Codec::kHevc: return "hevc";
+    case Codec::kVp8: return "vp8";
+    case Codec::kVp9: return "vp9";
+    case Codec::kAv1: return "av1";
+    case Codec::kUnknown: break;
+  }
+  return "unknown";
+}
+
+const char* pixel_format_name(PixelFormat format) {
+  switch (format) {
+    case PixelFormat::kNv12: return "NV12";
+    case PixelFormat::kP016: return "P016";
+    case PixelFormat::kYuv444: return "YUV444";
+    case PixelFormat::kYuv444P16: return "YUV444_16Bit";
+  }
+  return "unknown";
+}
+
+bool is_16bit(PixelFormat format) {
+  return format == PixelFormat::kP016 || format == PixelFormat::kYuv444P16;
+}
+
+}  // namespace odvd
