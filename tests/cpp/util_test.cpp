@@ -1,0 +1,71 @@
+// Thread pool, LRU cache and frame allocation.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+
+#include "odvd/frame.hpp"
+#include "util/lru_cache.hpp"
+#include "util/thread_pool.hpp"
+
+namespace odvd {
+namespace {
+
+TEST(ThreadPool, RunsEveryTaskOnceAndRethrows) {
+  for (size_t threads : {0u, 1u, 3u}) {
+    ThreadPool pool(threads);
+    std::vector<std::atomic<int>> counts(50);
+    pool.run_all(counts.size(), [&](size_t i) { counts[i]++; });
+    for (auto& c : counts) EXPECT_EQ(c.load(), 1);
+    std::atomic<int> ran{0};
+    EXPECT_THROW(pool.run_all(10,
+                              [&](size_t i) {
+                                ran++;
+                                if (i == 3) throw std::runtime_error("boom");
+                              }),
+                 std::runtime_error);
+    EXPECT_EQ(ran.load(), 10);  // every task still ran to completion
+  }
+}
+
+TEST(LruCache, EvictsByCountAndBytes) {
+  LruCache<int, int> cache(3, 100);
+  for (int i = 0; i < 3; ++i) cache.put(i, std::make_shared<int>(i), 10);
+  ASSERT_NE(cache.get(0), nullptr);  // 0 becomes most recent
+  cache.put(3, std::make_shared<int>(3), 10);
+  EXPECT_EQ(cache.get(1), nullptr);  // least recently used went first
+  EXPECT_NE(cache.get(0), nullptr);
+  cache.put(4, std::make_shared<int>(4), 85);  // byte budget: evicts until <= 100
+  EXPECT_LE(cache.bytes(), 100u);
+  EXPECT_NE(cache.get(4), nullptr);
+  cache.put(5, std::make_shared<int>(5), 500);  // alone over budget: kept, others evicted
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_NE(cache.get(5), nullptr);
+}
+
+TEST(LruCache, EvictedValuesStayAliveForHolders) {
+  LruCache<int, int> cache(1, 100);
+  cache.put(1, std::make_shared<int>(42), 1);
+  std::shared_ptr<int> held = cache.get(1);
+  cache.put(2, std::make_shared<int>(7), 1);
+  EXPECT_EQ(cache.get(1), nullptr);
+  EXPECT_EQ(*held, 42);
+}
+
+TEST(Frame, Nv12LayoutSharesOnePitch) {
+  VideoFrame f = allocate_host_frame(PixelFormat::kNv12, 641, 361, 8);
+  EXPECT_EQ(f.num_planes, 2);
+  EXPECT_EQ(f.planes[0].pitch, 642);
+  EXPECT_EQ(f.planes[1].pitch, 642);
+  EXPECT_EQ(f.planes[1].height, 181);
+  EXPECT_EQ(f.planes[1].offset, 642u * 361);
+  EXPECT_EQ(f.byte_size(), 642u * (361 + 181));
+  VideoFrame p = allocate_host_frame(PixelFormat::kP016, 64, 32, 10);
+  EXPECT_EQ(p.planes[0].pitch, 128);
+  VideoFrame copy = copy_frame(p);
+  EXPECT_NE(copy.buffer, p.buffer);
+  EXPECT_EQ(copy.byte_size(), p.byte_size());
+}
+
+}  // namespace
+}  // namespace odvd
