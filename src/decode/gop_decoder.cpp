@@ -17,7 +17,6 @@ namespace odvd {
 
 void GopDecoderOptions::validate() const {
   if (max_files < 1) throw ArgumentError("maxfiles must be at least 1 (got " + std::to_string(max_files) + ")");
-  if (device < -1) throw ArgumentError("iGpu must be -1 (CPU) or a CUDA device ordinal (got " + std::to_string(device) + ")");
   if (worker_threads < 0) throw ArgumentError("worker_threads must be >= 0");
   if (decoder_threads < 0) throw ArgumentError("decoder_threads must be >= 0");
 }
@@ -28,6 +27,9 @@ int hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()
 
 GopDecoderOptions resolved(GopDecoderOptions o) {
   o.validate();
+  if (o.device < -1) {
+    throw MediaError("iGpu=" + std::to_string(o.device) + " is not a CUDA device ordinal (use -1 for the CPU back end)");
+  }
   if (o.device >= 0) {
     throw MediaError("iGpu=" + std::to_string(o.device) +
                      ": the NVDEC back end is not available in this build yet; use iGpu=-1 for the CPU back end");
@@ -142,5 +144,20 @@ void GopDecoder::release_device_memory() {
 }
 
 StreamInfo probe_stream(const std::string& path) { return IndexCache::global().get(path)->stream; }
+
+VideoSummary describe_video(const std::string& path) {
+  std::shared_ptr<const VideoIndex> index = IndexCache::global().get(path);
+  VideoSummary s;
+  s.stream = index->stream;
+  s.container = index->container;
+  s.frame_count = index->frames.frame_count();
+  s.declared_frames = index->declared_frames;
+  s.packet_count = index->frames.packet_count();
+  for (int g = 0; g < index->frames.gop_count(); ++g) {
+    s.gop_first_frame_ids.push_back(index->frames.gop(g).first_frame_id);
+    s.gop_lengths.push_back(index->frames.gop(g).frame_count);
+  }
+  return s;
+}
 
 }  // namespace odvd

@@ -160,6 +160,30 @@ void bind_sample_reader(py::module_& m) {
            py::arg("suppressNoColorRangeWarning") = false);
 }
 
+py::dict get_index_info(const py::object& path) {
+  const std::string file = py::module_::import("os").attr("fspath")(path).cast<std::string>();
+  VideoSummary s;
+  {
+    py::gil_scoped_release release;
+    s = describe_video(file);
+  }
+  py::dict d;
+  d["path"] = file;
+  d["container"] = s.container;
+  d["frame_count"] = s.frame_count;
+  d["declared_frames"] = s.declared_frames;
+  d["packet_count"] = s.packet_count;
+  d["gop_first_frame_ids"] = s.gop_first_frame_ids;
+  d["gop_lengths"] = s.gop_lengths;
+  d["key_frame_ids"] = s.gop_first_frame_ids;
+  d["codec"] = codec_name(s.stream.codec);
+  d["bit_depth"] = s.stream.bit_depth;
+  d["color_range"] = static_cast<int>(s.stream.color.range);
+  d["color_matrix"] = static_cast<int>(s.stream.color.matrix);
+  d["stream"] = s.stream;
+  return d;
+}
+
 }  // namespace
 
 void bind_decoders(py::module_& m) {
@@ -168,6 +192,8 @@ void bind_decoders(py::module_& m) {
   bind_sample_reader(m);
   m.def("GetFastInitInfo", &get_fast_init_info, py::arg("filepaths"),
         "Stream parameters of each file (from the cached index scan)");
+  m.def("GetIndexInfo", &get_index_info, py::arg("filepath"),
+        "The frame index of a file: frame count (SPEC §1), GOP layout, container; a dict");
   m.def("SavePacketsToFile", [](const py::args&, const py::kwargs&) { not_yet("SavePacketsToFile", "GOP bundles, issue #4"); });
 }
 

@@ -1,0 +1,202 @@
+"""Random access on the CPU back end: right frame, bit-exact YUV, RGB within tolerance.
+
+Oracles: frame-id watermarks (tests/videos/watermark.py), ffmpeg's framemd5 of the
+decoded YUV, and ffmpeg's own rgb24 conversion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import subprocess
+
+import numpy as np
+import pytest
+
+import on_demand_video_decoder as nvc
+from conftest import (frame_watermark, planar_yuv_bytes, read_framemd5, video_path)
+import generate
+import watermark
+
+CPU = -1
+ALL_VIDEOS = [c.file for c in generate.CASES]
+
+
+@pytest.fixture(scope="module")
+def decoder():
+    return nvc.PyNvGopDecoder(maxfiles=8, iGpu=CPU, suppressNoColorRangeWarning=True)
+
+
+def batches_with_duplicates(n: int, size: int, seed: int) -> list[list[int]]:
+    """Every id of 0..n-1 once, shuffled, in batches; each batch repeats one id."""
+    rng = random.Random(seed)
+    ids = list(range(n))
+    rng.shuffle(ids)
+    out = []
+    for i in range(0, n, size - 1):
+        chunk = ids[i:i + size - 1]
+        out.append(chunk + [rng.choice(chunk)])
+    return out
+
+
+@pytest.mark.parametrize("name", ALL_VIDEOS)
+def test_every_frame_by_random_access_is_bit_exact(decoder, manifest, name):
+    entry = manifest["videos"][name]
+    path = video_path(manifest, name)
+    md5 = read_framemd5(generate.DEFAULT_OUT / entry["framemd5"])
+    assert nvc._odvd.GetIndexInfo(path)["frame_count"] == entry["frame_count"] == len(md5)
+    for batch in batches_with_duplicates(entry["frame_count"], 8, seed=len(name)):
+        frames = decoder.Decode([path] * len(batch), batch)
+        assert len(frames) == len(batch)
+        for fid, frame in zip(batch, frames):
+            assert (frame.width, frame.height) == (entry["width"], entry["height"])
+            assert frame_watermark(frame) == entry["watermarks"][fid], f"{name} frame {fid}"
+            assert hashlib.md5(planar_yuv_bytes(frame)).hexdigest() == md5[fid], f"{name} frame {fid}"
+
+
+@pytest.mark.parametrize("name", ALL_VIDEOS)
+def test_timestamps_and_formats(decoder, manifest, name):
+    entry = manifest["videos"][name]
+    path = video_path(manifest, name)
+    ids = [0, entry["frame_count"] - 1, entry["frame_count"] // 2]
+    frames = decoder.Decode([path] * 3, ids)
+    for fid, frame in zip(ids, frames):
+        assert frame.timestamp == entry["frame_pts"][fid]
+        want = nvc.PixelFormat.P016 if entry["bit_depth"] > 8 else nvc.PixelFormat.NV12
+        assert frame.format == want
+        assert frame.dtype == ("uint16" if entry["bit_depth"] > 8 else "uint8")
+
+
+def ffmpeg_rgb24(path: str, width: int, height: int) -> np.ndarray:
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:v:0", "-fps_mode", "passthrough",
+                          "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], check=True, capture_output=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)
+
+
+# Documented tolerance against FFmpeg's swscale rgb24 conversion of the same YUV
+# (README, "Colour"): our nearest-sample chroma and Q16 rounding differ from swscale's
+# only by small amounts, and nearly never where chroma is flat.
+RGB_MAX_ABS_DIFF = 3
+RGB_MEAN_ABS_DIFF = {8: 0.5, 10: 1.0}  # by source bit depth
+
+
+@pytest.mark.parametrize("name", ["h264_gop30.mp4", "hevc_10bit.mkv", "h264_odd_size.mov", "hevc_bframes.ts"])
+def test_rgb_matches_ffmpeg_within_tolerance(decoder, manifest, name):
+    entry = manifest["videos"][name]
+    path = video_path(manifest, name)
+    reference = ffmpeg_rgb24(path, entry["width"], entry["height"])
+    ids = sorted({0, 1, entry["frame_count"] - 1, entry["frame_count"] // 3, entry["frame_count"] // 2})
+    rgb = decoder.DecodeN12ToRGB([path] * len(ids), ids)
+    bgr = decoder.DecodeN12ToRGB([path] * len(ids), ids, as_bgr=True)
+    for fid, f, g in zip(ids, rgb, bgr):
+        a = np.asarray(f)
+        assert a.shape == (entry["height"], entry["width"], 3) and a.dtype == np.uint8
+        assert not f.isBGR and g.isBGR
+        assert np.array_equal(np.asarray(g), a[:, :, ::-1])
+        diff = np.abs(a.astype(int) - reference[fid].astype(int))
+        assert diff.max() <= RGB_MAX_ABS_DIFF, f"{name} frame {fid}: max diff {diff.max()}"
+        assert diff.mean() <= RGB_MEAN_ABS_DIFF[entry["bit_depth"]]
+        assert watermark.read_watermark_rgb(a) == entry["watermarks"][fid]
+
+
+def test_mixed_files_come_back_in_input_order(decoder, manifest):
+    names = ["h264_gop30.mp4", "hevc_10bit.mkv", "h264_bframes.ts", "hevc_hev1_open_gop.mp4"]
+    paths, ids, expected = [], [], []
+    rng = random.Random(7)
+    for _ in range(8):
+        name = rng.choice(names)
+        fid = rng.randrange(manifest["videos"][name]["frame_count"])
+        paths.append(video_path(manifest, name))
+        ids.append(fid)
+        expected.append(manifest["videos"][name]["watermarks"][fid])
+    frames = decoder.Decode(paths, ids)
+    assert [frame_watermark(f) for f in frames] == expected
+
+
+def test_duplicates_get_equal_but_distinct_memory(decoder, manifest):
+    path = video_path(manifest, "h264_bframes_gop24.mp4")
+    yuv = decoder.Decode([path] * 3, [5, 5, 6])
+    assert yuv[0].GetPtrToPlane(0) != yuv[1].GetPtrToPlane(0)
+    assert np.array_equal(np.asarray(yuv[0]), np.asarray(yuv[1]))
+    rgb = decoder.DecodeN12ToRGB([path] * 2, [9, 9])
+    assert rgb[0].dataptr != rgb[1].dataptr
+    np.asarray(rgb[0])[:] = 0  # writing one entry leaves the other untouched
+    assert np.asarray(rgb[1]).any()
+
+
+def test_fast_stream_infos_give_identical_results(decoder, manifest):
+    paths = [video_path(manifest, n) for n in ("h264_gop30.mp4", "hevc_10bit.mkv")]
+    infos = nvc.GetFastInitInfo(paths)
+    assert (infos[0].width, infos[0].height, infos[0].codec_id) == (192, 108, 27)
+    assert infos[1].codec_id == 173 and infos[1].bit_depth == 10 and infos[1].format >= 0
+    with_info = decoder.DecodeN12ToRGB(paths, [10, 20], False, infos)
+    without = decoder.DecodeN12ToRGB(paths, [10, 20])
+    for a, b in zip(with_info, without):
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+    with pytest.raises(ValueError, match="fastStreamInfos"):
+        decoder.Decode(paths, [1, 2], infos[:1])
+    info = nvc.FastStreamInfo()
+    info.width = 5
+    assert info.width == 5
+
+
+def test_frames_outlive_the_decoder_and_later_calls(manifest):
+    path = video_path(manifest, "h264_gop30.mp4")
+    dec = nvc.PyNvGopDecoder(2, CPU, True)
+    frames = dec.DecodeN12ToRGB([path, path], [3, 40])
+    copies = [np.array(f) for f in frames]
+    view = np.asarray(frames[0])
+    for i in range(10):
+        dec.DecodeN12ToRGB([path, path], [i, 50 + i])
+    dec.release_decoder()
+    del dec, frames
+    import gc
+    gc.collect()
+    assert np.array_equal(view, copies[0])  # the numpy view keeps the memory alive
+
+
+def test_release_then_decode_again(decoder, manifest):
+    path = video_path(manifest, "hevc_long_gop.mp4")
+    first = decoder.Decode([path], [299])
+    decoder.release_decoder()
+    decoder.release_device_memory()
+    again = decoder.Decode([path], [299])
+    assert np.array_equal(np.asarray(first[0]), np.asarray(again[0]))
+    assert frame_watermark(again[0]) == 299
+
+
+def test_concurrent_calls_from_threads(manifest):
+    from concurrent.futures import ThreadPoolExecutor
+    dec = nvc.PyNvGopDecoder(4, CPU, True)
+    path = video_path(manifest, "hevc_bframes.mkv")
+
+    def work(seed: int) -> bool:
+        rng = random.Random(seed)
+        ids = [rng.randrange(75) for _ in range(4)]
+        return [frame_watermark(f) for f in dec.Decode([path] * 4, ids)] == ids
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(16)))
+
+
+def test_empty_call_returns_empty_list(decoder):
+    assert decoder.Decode([], []) == []
+    assert decoder.DecodeN12ToRGB([], []) == []
+
+
+def test_accepts_path_objects(decoder, manifest):
+    from pathlib import Path
+    frames = decoder.Decode([Path(video_path(manifest, "h264_intra.mp4"))], [7])
+    assert frame_watermark(frames[0]) == 7
+
+
+def test_unsignalled_colour_range_warns_once(manifest):
+    path = video_path(manifest, "h264_gop30.mp4")
+    dec = nvc.PyNvGopDecoder(1, CPU)
+    with pytest.warns(UserWarning, match="colour range"):
+        dec.DecodeN12ToRGB([path], [0])
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        dec.DecodeN12ToRGB([path], [1])  # no second warning for the same file
+        nvc.PyNvGopDecoder(1, CPU, True).DecodeN12ToRGB([path], [1])

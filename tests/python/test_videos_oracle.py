@@ -1,0 +1,136 @@
+"""Sanity checks of the generated test videos and their reference data.
+
+These tests only use the ffmpeg/ffprobe command-line tools: they check that
+the oracle the library tests rely on (tests/videos/generated/manifest.json,
+the framemd5 files and the watermarks) is consistent, not the library.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+VIDEOS_DIR = Path(__file__).resolve().parents[1] / "videos"
+sys.path.insert(0, str(VIDEOS_DIR))
+
+import generate  # noqa: E402
+import watermark  # noqa: E402
+
+OUT_DIR = generate.DEFAULT_OUT
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return generate.ensure_generated(OUT_DIR)
+
+
+def videos(manifest: dict, feature: str | None = None) -> list[dict]:
+    return [v for v in manifest["videos"].values()
+            if feature is None or feature in v["features"]]
+
+
+def test_manifest_lists_every_case(manifest):
+    assert manifest["generator_version"] == generate.GENERATOR_VERSION
+    assert set(manifest["videos"]) == {c.file for c in generate.CASES}
+    for entry in manifest["bad"].values():
+        assert (OUT_DIR / entry["file"]).exists()
+
+
+def test_watermarks_match_sequential_decode(manifest):
+    for v in videos(manifest):
+        marks = generate.read_watermarks(OUT_DIR / v["file"], v["width"],
+                                         v["height"], v["bit_depth"])
+        assert marks == v["watermarks"], v["name"]
+        first = marks[0]
+        assert marks == list(range(first, first + len(marks))), v["name"]
+
+
+def test_frame_count_matches_framemd5(manifest):
+    for v in videos(manifest):
+        n = generate.count_framemd5_frames(OUT_DIR / v["framemd5"])
+        assert n == v["frame_count"] == len(v["watermarks"]), v["name"]
+        assert len(v["frame_pts"]) == n, v["name"]
+        assert set(v["keyframe_ids"]) <= set(range(n)), v["name"]
+
+
+def test_pix_fmt_and_bit_depth(manifest):
+    for v in videos(manifest):
+        expected = "yuv420p10le" if v["bit_depth"] == 10 else "yuv420p"
+        assert v["pix_fmt"] == expected, v["name"]
+    assert videos(manifest, "10bit")
+
+
+def test_hevc_open_gop_has_cra_and_rasl(manifest):
+    entry = manifest["videos"]["hevc_hev1_open_gop.mp4"]
+    assert entry["codec_tag"] == "hev1"
+    types = generate.nal_unit_types(OUT_DIR / entry["file"])
+    assert 21 in types                    # CRA_NUT
+    assert 8 in types or 9 in types       # RASL_N / RASL_R
+    assert len(entry["keyframe_ids"]) > 1
+
+
+def test_h264_open_gop_has_non_idr_keyframes(manifest):
+    entry = manifest["videos"]["h264_open_gop.mp4"]
+    types = generate.nal_unit_types(OUT_DIR / entry["file"])
+    assert types.count(5) == 1            # a single IDR slice
+    assert len(entry["keyframe_ids"]) > 1  # recovery-point I frames
+
+
+def test_hvc1_tag(manifest):
+    assert manifest["videos"]["hevc_hvc1_bframes_gop24.mp4"][
+        "codec_tag"] == "hvc1"
+
+
+def test_edit_list_discards_leading_packets(manifest):
+    entry = manifest["videos"]["h264_edit_list.mp4"]
+    packets = generate.probe_packets(OUT_DIR / entry["file"])
+    discarded = sum("D" in p["flags"] for p in packets)
+    assert discarded == entry["discarded_packet_count"] > 0
+    assert entry["frame_count"] == len(packets) - discarded
+    assert entry["watermarks"][0] > 0     # starts mid-GOP of the source
+
+
+def test_vfr_timestamps_are_irregular(manifest):
+    for v in videos(manifest, "vfr"):
+        steps = np.diff(v["frame_pts"])
+        assert (steps > 0).all(), v["name"]
+        assert len(set(steps.tolist())) > 3, v["name"]
+
+
+def test_audio_first_video_is_stream_1(manifest):
+    assert manifest["videos"]["h264_audio_first.mp4"]["stream_index"] == 1
+
+
+def test_read_watermark_roundtrip():
+    """read_watermark on synthetic planes: 8/10-bit, odd size, strided."""
+    for value in (0, 1, 17, 1234, 4095):
+        plane = synthetic_plane(value, 362, 642)
+        assert watermark.read_watermark(plane) == value
+        assert watermark.read_watermark(plane.astype(np.uint16) * 4,
+                                        bit_depth=10) == value
+        wide = np.zeros((362, 642 * 2), np.uint8)
+        wide[:, ::2] = plane
+        assert watermark.read_watermark(wide[:, ::2]) == value
+        rgb = np.repeat(((plane.astype(np.int32) - 16) * 255 // 219)
+                        .astype(np.uint8)[:, :, None], 3, axis=2)
+        assert watermark.read_watermark_rgb(rgb) == value
+
+
+def test_read_watermark_rejects_bad_check():
+    # Only the left column of cells is white: bits 0, 4, 8 and 12, i.e.
+    # value 273 with check 1, but 273 % 15 == 3.
+    plane = np.tile(np.where(np.arange(192) < 48, 235, 16).astype(np.uint8),
+                    (108, 1))
+    with pytest.raises(ValueError):
+        watermark.read_watermark(plane)
+
+
+def synthetic_plane(value: int, h: int, w: int) -> np.ndarray:
+    """Luma plane drawn like the geq filter does."""
+    code = watermark.encode(value)
+    ys, xs = np.mgrid[0:h, 0:w]
+    bit = (ys * 4 // h) * 4 + xs * 4 // w
+    return np.where((code >> bit) & 1, 235, 16).astype(np.uint8)

@@ -1,0 +1,596 @@
+#!/usr/bin/env python3
+"""Generate small synthetic test videos plus bit-exact reference data.
+
+Every picture carries its own frame number as a watermark (see watermark.py),
+so a decoded frame can be identified without any reference image. For each
+good video this writes into the output folder (default: ./generated next to
+this script, git-ignored):
+
+* the video itself;
+* ``<name>.framemd5``: ffmpeg's per-frame MD5 of the decoded pictures in the
+  decoder's native pixel format, in display order;
+* an entry in ``manifest.json`` (frame count, watermark of every frame,
+  key frames, pts, ...).
+
+It also writes a set of broken inputs for error tests (``manifest["bad"]``).
+
+Usage:  python3 tests/videos/generate.py [--out DIR] [--force]
+Import: ``ensure_generated(out_dir) -> manifest`` (e.g. from a pytest session
+fixture). Generation is skipped when the manifest already records
+GENERATOR_VERSION and all its files exist.
+
+Only the standard library, numpy and the ffmpeg/ffprobe command-line tools
+(ffmpeg >= 5.1 for ``-fps_mode``) are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import fcntl
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import watermark  # noqa: E402  (sibling module)
+
+# Bump whenever the generated files or the manifest layout change.
+GENERATOR_VERSION = 1
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
+MANIFEST = "manifest.json"
+FFMPEG = os.environ.get("FFMPEG", "ffmpeg")
+FFPROBE = os.environ.get("FFPROBE", "ffprobe")
+
+# Options shared by every encode: quiet, no encoder/version strings in the
+# container, no metadata copied from the lavfi inputs.
+FF_COMMON = ["-hide_banner", "-nostdin", "-v", "error", "-y"]
+MUX_BITEXACT = ["-fflags", "+bitexact", "-map_metadata", "-1"]
+
+
+# --------------------------------------------------------------------------
+# Small helpers around the ffmpeg / ffprobe command-line tools
+# --------------------------------------------------------------------------
+
+def run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Run a command, raising with its stderr if it fails."""
+    proc = subprocess.run(cmd, capture_output=True, **kwargs)
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace")[-2000:]
+        raise RuntimeError(f"command failed ({proc.returncode}): "
+                           f"{' '.join(cmd)}\n{err}")
+    return proc
+
+
+def ffprobe_json(path: Path, *args: str) -> dict:
+    out = run([FFPROBE, "-v", "error", "-of", "json", *args, str(path)])
+    return json.loads(out.stdout)
+
+
+def video_stream(path: Path) -> dict:
+    """ffprobe's description of the first video stream."""
+    streams = ffprobe_json(path, "-show_streams")["streams"]
+    return next(s for s in streams if s["codec_type"] == "video")
+
+
+def probe_frames(path: Path) -> list[dict]:
+    """Decoded frames of the first video stream, in display order."""
+    return ffprobe_json(
+        path, "-select_streams", "v:0", "-show_frames", "-show_entries",
+        "frame=key_frame,pict_type,pts,best_effort_timestamp")["frames"]
+
+
+def probe_packets(path: Path) -> list[dict]:
+    """Packets of the first video stream, in file (decode) order."""
+    return ffprobe_json(
+        path, "-select_streams", "v:0", "-show_packets", "-show_entries",
+        "packet=pts,dts,flags")["packets"]
+
+
+def nal_unit_types(path: Path) -> list[int]:
+    """nal_unit_type of every NAL unit of the first video stream (extradata
+    first, then packets in decode order), via the trace_headers bitstream
+    filter, which logs at info level."""
+    proc = run([FFMPEG, "-hide_banner", "-nostdin", "-v", "info", "-i",
+                str(path), "-map", "0:v:0", "-c", "copy", "-bsf:v",
+                "trace_headers", "-f", "null", "-"])
+    types = []
+    for line in proc.stderr.decode(errors="replace").splitlines():
+        if "nal_unit_type" in line and "=" in line:
+            types.append(int(line.rsplit("=", 1)[1]))
+    return types
+
+
+def write_framemd5(path: Path, md5_path: Path) -> int:
+    """Write ffmpeg's framemd5 of the first video stream; return its number
+    of frames."""
+    out = run([FFMPEG, "-v", "error", "-nostdin", "-i", str(path),
+               "-map", "0:v:0", "-fps_mode", "passthrough",
+               "-f", "framemd5", "-"]).stdout
+    md5_path.write_bytes(out)
+    return count_framemd5_frames(md5_path)
+
+
+def count_framemd5_frames(md5_path: Path) -> int:
+    lines = md5_path.read_text().splitlines()
+    return sum(1 for line in lines if line and not line.startswith("#"))
+
+
+def decode_luma(path: Path, width: int, height: int,
+                bit_depth: int) -> np.ndarray:
+    """Decode the first video stream sequentially; return its luma planes as
+    an (n, height, width) array (uint8, or uint16 for > 8 bits)."""
+    out = run([FFMPEG, "-v", "error", "-nostdin", "-i", str(path),
+               "-map", "0:v:0", "-fps_mode", "passthrough",
+               "-vf", "extractplanes=y", "-f", "rawvideo", "-"]).stdout
+    dtype = np.uint8 if bit_depth <= 8 else np.dtype("<u2")
+    return np.frombuffer(out, dtype=dtype).reshape(-1, height, width)
+
+
+def read_watermarks(path: Path, width: int, height: int,
+                    bit_depth: int) -> list[int]:
+    """Watermark of every frame, decoding with the ffmpeg CLI."""
+    planes = decode_luma(path, width, height, bit_depth)
+    return [watermark.read_watermark(p, bit_depth) for p in planes]
+
+
+# --------------------------------------------------------------------------
+# Encoder settings
+# --------------------------------------------------------------------------
+
+def x264(keyint: int, bframes: int = 0, open_gop: bool = False,
+         crf: int = 12) -> list[str]:
+    """libx264 with a fixed GOP: keyframe every ``keyint`` frames, exactly
+    ``bframes`` consecutive B-frames (b-adapt=0) with a normal pyramid."""
+    params = [f"keyint={keyint}", f"min-keyint={keyint}", "scenecut=0",
+              f"bframes={bframes}", "b-adapt=0",
+              f"b-pyramid={'normal' if bframes >= 2 else 'none'}",
+              f"open-gop={int(open_gop)}"]
+    return ["-c:v", "libx264", "-preset", "fast", "-crf", str(crf),
+            "-x264-params", ":".join(params)]
+
+
+def x265(keyint: int, bframes: int = 0, open_gop: bool = False,
+         crf: int = 12) -> list[str]:
+    """libx265 with a fixed GOP (like ``x264``). x265 defaults to open GOP,
+    so closed GOP is requested explicitly."""
+    params = [f"keyint={keyint}", f"min-keyint={keyint}", "scenecut=0",
+              f"bframes={bframes}", "b-adapt=0",
+              f"b-pyramid={int(bframes >= 2)}",
+              f"open-gop={int(open_gop)}", "log-level=error"]
+    return ["-c:v", "libx265", "-preset", "fast", "-crf", str(crf),
+            "-x265-params", ":".join(params)]
+
+
+# Variable frame rate timestamps, in milliseconds: a 40 ms (25 fps) base
+# with 0..30 ms of deterministic jitter and a 200 ms gap every 20 frames.
+# Strictly increasing since the jitter is smaller than the base step.
+VFR_SETPTS = "settb=1/1000,setpts=N*40+5*mod(N*N\\,7)+200*floor(N/20)"
+
+
+# --------------------------------------------------------------------------
+# The test videos
+# --------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One good test video."""
+    name: str
+    container: str            # file extension: mp4, mov, mkv, ts
+    codec: str                # h264 | hevc
+    encoder: list[str]        # encoder options (see x264 / x265)
+    frames: int
+    width: int = 192
+    height: int = 108
+    fps: int = 25
+    description: str = ""
+    pix_fmt: str = "yuv420p"  # encoded pixel format
+    extra_filters: str = ""   # appended after the watermark filter
+    output_args: tuple = ()   # extra muxer / output options
+    audio_first: bool = False  # AAC stream 0, video stream 1
+    cut_seconds: Optional[float] = None  # stream-copy cut -> edit list
+    features: tuple = ()      # tags for tests, e.g. ("open_gop",)
+    verify: Optional[Callable[[Path, dict], None]] = None
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.{self.container}"
+
+
+def _require(cond: bool, msg: str) -> None:
+    if not cond:
+        raise RuntimeError(msg)
+
+
+def verify_h264_open_gop(path: Path, entry: dict) -> None:
+    """Exactly one IDR slice (type 5); the later key frames are I frames in
+    non-IDR slices (type 1) with leading B-frames."""
+    types = nal_unit_types(path)
+    _require(types.count(5) == 1, f"{path.name}: expected a single IDR")
+    _require(len(entry["keyframe_ids"]) > 1,
+             f"{path.name}: expected recovery-point key frames after the IDR")
+
+
+def verify_hevc_open_gop(path: Path, entry: dict) -> None:
+    """CRA key frames (type 21) followed by RASL leading pictures (8/9)."""
+    types = nal_unit_types(path)
+    _require(21 in types, f"{path.name}: no CRA NAL units")
+    _require(8 in types or 9 in types, f"{path.name}: no RASL NAL units")
+
+
+def verify_hvc1(path: Path, entry: dict) -> None:
+    _require(entry["codec_tag"] == "hvc1", f"{path.name}: tag is not hvc1")
+
+
+def verify_edit_list(path: Path, entry: dict) -> None:
+    """The cut keeps the packets before the cut point but flags them as
+    discarded, so fewer frames come out than packets go in."""
+    _require(entry["discarded_packet_count"] > 0,
+             f"{path.name}: no packet has the discard flag")
+    _require(entry["frame_count"] < entry["packet_count"],
+             f"{path.name}: frame count not below packet count")
+
+
+def verify_vfr(path: Path, entry: dict) -> None:
+    steps = set(np.diff(entry["frame_pts"]).tolist())
+    _require(len(steps) > 3, f"{path.name}: timestamps are not irregular")
+
+
+def verify_audio_first(path: Path, entry: dict) -> None:
+    _require(entry["stream_index"] == 1, f"{path.name}: video not stream 1")
+
+
+CASES: list[Case] = [
+    Case("h264_gop30", "mp4", "h264", x264(30), 90,
+         description="H.264, closed GOP 30, no B-frames"),
+    Case("h264_bframes_gop24", "mp4", "h264", x264(24, bframes=3), 100,
+         description="H.264, GOP 24, 3 B-frames with normal pyramid",
+         features=("bframes",)),
+    Case("h264_open_gop", "mp4", "h264", x264(24, 3, open_gop=True), 100,
+         description="H.264 open GOP: one IDR, then non-IDR I key frames "
+                     "(recovery point SEI) with leading B-frames",
+         features=("bframes", "open_gop"), verify=verify_h264_open_gop),
+    Case("hevc_hvc1_bframes_gop24", "mp4", "hevc", x265(24, bframes=4), 100,
+         output_args=("-tag:v", "hvc1"),
+         description="HEVC tagged hvc1, closed GOP 24, 4 B-frames pyramid",
+         features=("bframes", "hvc1"), verify=verify_hvc1),
+    Case("hevc_hev1_open_gop", "mp4", "hevc", x265(24, 3, open_gop=True), 100,
+         description="HEVC tagged hev1, open GOP 24: CRA key frames with "
+                     "RASL leading pictures, 3 B-frames",
+         features=("bframes", "open_gop", "hev1"),
+         verify=verify_hevc_open_gop),
+    Case("hevc_10bit", "mkv", "hevc", x265(24, bframes=3), 60,
+         pix_fmt="yuv420p10le", extra_filters="format=yuv420p10le",
+         description="HEVC Main 10 (yuv420p10le) in Matroska, GOP 24, "
+                     "3 B-frames", features=("bframes", "10bit")),
+    Case("h264_odd_size", "mov", "h264", x264(25, bframes=2), 50,
+         width=642, height=362,
+         description="H.264 in QuickTime MOV, 642x362 (not a multiple of "
+                     "16), GOP 25, 2 B-frames", features=("bframes",)),
+    Case("h264_bframes", "ts", "h264", x264(25, bframes=3), 75,
+         description="H.264 in MPEG-TS, GOP 25, 3 B-frames",
+         features=("bframes",)),
+    Case("h264_audio_first", "mp4", "h264", x264(25, bframes=2), 75,
+         audio_first=True,
+         description="H.264 MP4 whose stream 0 is AAC audio; video is "
+                     "stream 1", features=("bframes", "audio"),
+         verify=verify_audio_first),
+    Case("h264_edit_list", "mp4", "h264", x264(25, bframes=3), 100,
+         cut_seconds=1.5,
+         description="H.264 MP4 (GOP 25, 3 B-frames) stream-copied from "
+                     "1.5 s: it starts at the preceding key frame, whose "
+                     "packets up to the cut point are flagged discard by "
+                     "the edit list, so the first frame shown is a B-frame",
+         features=("bframes", "edit_list"), verify=verify_edit_list),
+    Case("h264_vfr", "mp4", "h264", x264(30), 60,
+         extra_filters=VFR_SETPTS,
+         output_args=("-fps_mode", "passthrough", "-enc_time_base", "-1",
+                      "-video_track_timescale", "1000"),
+         description="H.264 MP4, variable frame rate: 40 ms steps with "
+                     "0..30 ms jitter and a 200 ms gap every 20 frames "
+                     "(time base 1/1000), GOP 30",
+         features=("vfr",), verify=verify_vfr),
+    Case("h264_vfr", "mkv", "h264", x264(30), 60,
+         extra_filters=VFR_SETPTS,
+         output_args=("-fps_mode", "passthrough", "-enc_time_base", "-1"),
+         description="Same as h264_vfr.mp4 in Matroska",
+         features=("vfr",), verify=verify_vfr),
+    Case("hevc_long_gop", "mp4", "hevc", x265(300), 320,
+         width=128, height=72,
+         description="HEVC, GOP 300 (key frames 0 and 300), no B-frames",
+         features=("long_gop",)),
+    Case("h264_intra", "mp4", "h264", x264(1), 40,
+         description="H.264 all-intra (GOP 1)", features=("intra",)),
+    Case("hevc_bframes", "ts", "hevc", x265(24, bframes=3), 75,
+         description="HEVC in MPEG-TS, closed GOP 24, 3 B-frames",
+         features=("bframes",)),
+    Case("hevc_bframes", "mkv", "hevc", x265(24, 3, open_gop=True), 75,
+         description="HEVC in Matroska, open GOP 24, 3 B-frames",
+         features=("bframes", "open_gop"), verify=verify_hevc_open_gop),
+]
+
+
+def lavfi_video(case: Case) -> str:
+    """lavfi graph producing the watermarked frames of ``case``."""
+    # trim makes the source finite (with an audio input, -frames:v alone
+    # does not stop ffmpeg).
+    graph = (f"color=c=black:s={case.width}x{case.height}:r={case.fps},"
+             f"trim=end_frame={case.frames},format=yuv420p,"
+             f"{watermark.geq_filter()}")
+    if case.extra_filters:
+        graph += "," + case.extra_filters
+    return graph
+
+
+def encode_command(case: Case, out: Path) -> list[str]:
+    cmd = [FFMPEG, *FF_COMMON]
+    if case.audio_first:
+        seconds = case.frames / case.fps
+        cmd += ["-f", "lavfi", "-i",
+                f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
+    cmd += ["-f", "lavfi", "-i", lavfi_video(case)]
+    if case.audio_first:
+        cmd += ["-map", "0:a", "-map", "1:v", "-c:a", "aac", "-b:a", "64k",
+                "-flags:a", "+bitexact"]
+    cmd += ["-frames:v", str(case.frames), *case.encoder,
+            "-pix_fmt", case.pix_fmt, *case.output_args, *MUX_BITEXACT,
+            str(out)]
+    return cmd
+
+
+def encode(case: Case, out: Path) -> None:
+    """Encode ``case`` to ``out`` (via a stream-copy cut if it has one)."""
+    if case.cut_seconds is None:
+        run(encode_command(case, out))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / case.file
+        run(encode_command(case, source))
+        run([FFMPEG, *FF_COMMON, "-ss", str(case.cut_seconds),
+             "-i", str(source), "-map", "0", "-c", "copy", *MUX_BITEXACT,
+             str(out)])
+
+
+def bit_depth_of(pix_fmt: str) -> int:
+    for depth in (16, 14, 12, 10, 9):
+        if f"p{depth}" in pix_fmt:
+            return depth
+    return 8
+
+
+def describe(case: Case, path: Path, framemd5: str) -> dict:
+    """Manifest entry of a freshly encoded video."""
+    stream = video_stream(path)
+    frames = probe_frames(path)
+    packets = probe_packets(path)
+    bit_depth = bit_depth_of(stream["pix_fmt"])
+    marks = read_watermarks(path, stream["width"], stream["height"],
+                            bit_depth)
+    return {
+        "name": case.file,
+        "file": case.file,
+        "description": case.description,
+        "container": case.container,
+        "codec": stream["codec_name"],
+        "codec_tag": stream.get("codec_tag_string", ""),
+        "width": stream["width"],
+        "height": stream["height"],
+        "pix_fmt": stream["pix_fmt"],
+        "bit_depth": bit_depth,
+        "stream_index": stream["index"],
+        "time_base": stream["time_base"],
+        "avg_frame_rate": stream.get("avg_frame_rate"),
+        "frame_count": count_framemd5_frames(path.parent / framemd5),
+        "packet_count": len(packets),
+        "discarded_packet_count": sum("D" in p["flags"] for p in packets),
+        "watermarks": marks,
+        "keyframe_ids": [i for i, f in enumerate(frames) if f["key_frame"]],
+        "pict_types": "".join(f.get("pict_type", "?") for f in frames),
+        "frame_pts": [f.get("pts", f.get("best_effort_timestamp"))
+                      for f in frames],
+        "framemd5": framemd5,
+        "features": list(case.features),
+    }
+
+
+def check_entry(case: Case, path: Path, entry: dict) -> None:
+    """Sanity checks every video must pass, then the case's own checks."""
+    n = entry["frame_count"]
+    marks = entry["watermarks"]
+    _require(entry["codec"] == case.codec, f"{path.name}: wrong codec")
+    _require(len(marks) == n, f"{path.name}: {len(marks)} decoded frames "
+             f"but {n} framemd5 lines")
+    _require(len(entry["frame_pts"]) == n,
+             f"{path.name}: ffprobe frame count differs from framemd5")
+    first = marks[0] if marks else 0
+    _require(marks == list(range(first, first + n)),
+             f"{path.name}: watermarks are not consecutive: {marks}")
+    if case.cut_seconds is None:
+        _require(first == 0 and n == case.frames,
+                 f"{path.name}: expected watermarks 0..{case.frames - 1}")
+    else:
+        _require(first > 0 and first + n == case.frames,
+                 f"{path.name}: the cut should end at frame {case.frames}")
+    # After a cut the first shown frame is a B/P frame decoded from the
+    # discarded key frame before it.
+    _require(case.cut_seconds is not None or entry["keyframe_ids"][:1] == [0],
+             f"{path.name}: first frame is not a key frame")
+    if case.verify:
+        case.verify(path, entry)
+
+
+def generate_case(case: Case, out_dir: Path) -> dict:
+    path = out_dir / case.file
+    encode(case, path)
+    framemd5 = f"{case.file}.framemd5"
+    write_framemd5(path, out_dir / framemd5)
+    entry = describe(case, path, framemd5)
+    check_entry(case, path, entry)
+    return entry
+
+
+# --------------------------------------------------------------------------
+# Broken inputs for error tests
+# --------------------------------------------------------------------------
+
+BAD_BASE = Case("bad_base", "mp4", "h264", x264(25, bframes=2), 50)
+CORRUPT_SEED = 20240611
+CORRUPT_BYTES = 256
+
+
+def top_level_boxes(data: bytes) -> dict[str, tuple[int, int]]:
+    """Offsets and sizes of the top-level ISO-BMFF boxes of ``data``."""
+    boxes, pos = {}, 0
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos:pos + 4], "big")
+        kind = data[pos + 4:pos + 8].decode("latin-1")
+        if size == 1:
+            size = int.from_bytes(data[pos + 8:pos + 16], "big")
+        elif size == 0:
+            size = len(data) - pos
+        boxes[kind] = (pos, size)
+        pos += size
+    return boxes
+
+
+def corrupt_mdat(data: bytes) -> bytes:
+    """Overwrite CORRUPT_BYTES bytes in the middle of the mdat box with
+    seeded random garbage."""
+    start, size = top_level_boxes(data)["mdat"]
+    middle = start + size // 2 - CORRUPT_BYTES // 2
+    garbage = np.random.default_rng(CORRUPT_SEED).integers(
+        0, 256, CORRUPT_BYTES, dtype=np.uint8).tobytes()
+    return data[:middle] + garbage + data[middle + CORRUPT_BYTES:]
+
+
+def generate_bad(out_dir: Path) -> dict:
+    """Write the broken inputs; return {name: {file, description}}."""
+    bad = {}
+
+    def add(name: str, description: str) -> Path:
+        bad[name] = {"file": name, "description": description}
+        return out_dir / name
+
+    add("bad_empty.mp4", "zero-byte file").write_bytes(b"")
+    add("bad_text.mp4", "plain text file with an .mp4 name").write_text(
+        "This is not a video file.\n" * 20)
+    directory = add("bad_directory.mp4", "a directory named like a video")
+    if directory.exists() and not directory.is_dir():
+        directory.unlink()
+    directory.mkdir(exist_ok=True)
+    run([FFMPEG, *FF_COMMON, "-f", "lavfi", "-i",
+         "sine=frequency=440:sample_rate=48000:duration=2", "-c:a", "aac",
+         "-flags:a", "+bitexact", *MUX_BITEXACT,
+         str(add("bad_audio_only.m4a", "AAC audio only, no video stream"))])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        faststart = Path(tmp) / "faststart.mp4"
+        moov_end = Path(tmp) / "moov_end.mp4"
+        base = encode_command(BAD_BASE, moov_end)
+        run(base)
+        run(base[:-1] + ["-movflags", "+faststart", str(faststart)])
+        fs, me = faststart.read_bytes(), moov_end.read_bytes()
+
+    add("bad_truncated_faststart.mp4",
+        "H.264 MP4 (50 frames) with moov first, cut to 60% of its bytes: "
+        "index complete, the later samples are missing"
+        ).write_bytes(fs[:len(fs) * 6 // 10])
+    add("bad_truncated_moov_at_end.mp4",
+        "H.264 MP4 with moov last, cut to 60% of its bytes: no moov at all"
+        ).write_bytes(me[:len(me) * 6 // 10])
+    add("bad_corrupt.mp4",
+        f"H.264 MP4 (faststart, 50 frames) with {CORRUPT_BYTES} bytes in "
+        "the middle of mdat overwritten by random garbage; the container "
+        "is intact, decoding hits bitstream errors"
+        ).write_bytes(corrupt_mdat(fs))
+    return bad
+
+
+# --------------------------------------------------------------------------
+# Driver
+# --------------------------------------------------------------------------
+
+def manifest_is_current(out_dir: Path) -> Optional[dict]:
+    """The existing manifest if it is from this generator version and all
+    its files exist, else None."""
+    try:
+        manifest = json.loads((out_dir / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if manifest.get("generator_version") != GENERATOR_VERSION:
+        return None
+    files = [v["file"] for v in manifest["videos"].values()]
+    files += [v["framemd5"] for v in manifest["videos"].values()]
+    files += [b["file"] for b in manifest["bad"].values()]
+    if not all((out_dir / f).exists() for f in files):
+        return None
+    return manifest
+
+
+@contextlib.contextmanager
+def locked(out_dir: Path):
+    """Exclusive lock on the output folder (parallel test workers)."""
+    with open(out_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def generate(out_dir: Path) -> dict:
+    """Generate all videos and bad inputs (overwriting older files of the
+    same names); write and return the manifest."""
+    workers = max(1, min(len(CASES), os.cpu_count() or 1))
+    with ThreadPoolExecutor(workers) as pool:
+        bad_future = pool.submit(generate_bad, out_dir)
+        entries = list(pool.map(lambda c: generate_case(c, out_dir), CASES))
+        bad = bad_future.result()
+    manifest = {
+        "generator_version": GENERATOR_VERSION,
+        "watermark": "see tests/videos/watermark.py",
+        "videos": {e["name"]: e for e in entries},
+        "bad": bad,
+    }
+    tmp = out_dir / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1) + "\n")
+    tmp.replace(out_dir / MANIFEST)  # atomic: readers never see half of it
+    return manifest
+
+
+def ensure_generated(out_dir=DEFAULT_OUT, force: bool = False) -> dict:
+    """Return the manifest of ``out_dir``, generating the files first if
+    they are missing, from another generator version, or ``force``."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with locked(out_dir):
+        manifest = None if force else manifest_is_current(out_dir)
+        return manifest if manifest is not None else generate(out_dir)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help=f"output folder (default: {DEFAULT_OUT})")
+    parser.add_argument("--force", action="store_true",
+                        help="regenerate even if the manifest is current")
+    args = parser.parse_args(argv)
+    start = time.monotonic()
+    manifest = ensure_generated(args.out, force=args.force)
+    print(f"{len(manifest['videos'])} videos, {len(manifest['bad'])} bad "
+          f"inputs in {args.out} ({time.monotonic() - start:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
