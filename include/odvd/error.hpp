@@ -37,5 +37,4 @@ class NotImplementedError : public std::logic_error {
 }  // namespace odvd
 
 // Checks an internal invariant; a failure is a bug in this library.
-#define ODVD_CHECK(expr) \
-  ((expr) ? static_cast<void>(0) : ::odvd::internal_error(__FILE__, __LINE__, #expr))
+#define ODVD_CHECK(expr) ((expr) ? static_cast<void>(0) : ::odvd::internal_error(__FILE__, __LINE__, #expr))

@@ -52,10 +52,10 @@ std::shared_ptr<Buffer> make_host_buffer(size_t size);
 
 // One plane of a picture inside its Buffer.
 struct Plane {
-  size_t offset = 0;   // bytes from Buffer::data()
-  int width = 0;       // in samples (an interleaved UV plane counts U and V: 2 per pair)
-  int height = 0;      // in rows
-  int pitch = 0;       // bytes between rows
+  size_t offset = 0;  // bytes from Buffer::data()
+  int width = 0;      // in samples (an interleaved UV plane counts U and V: 2 per pair)
+  int height = 0;     // in rows
+  int pitch = 0;      // bytes between rows
   int bytes_per_sample = 1;
 };
 

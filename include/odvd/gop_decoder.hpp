@@ -34,9 +34,9 @@ struct GopDecoderOptions {
   int device = -1;
   // Do not report files that do not signal their colour range (limited range is assumed).
   bool suppress_no_color_range_warning = false;
-  // Files decoded at once; 0 = one per hardware thread (capped by max_files).
+  // Threads decoding files and converting colour; 0 = one per hardware thread.
   int worker_threads = 0;
-  // libavcodec threads per file; 0 = hardware threads / files decoded at once (>= 1).
+  // libavcodec threads per file; 0 = hardware threads / min(max_files, workers), >= 1.
   int decoder_threads = 0;
 
   // Throws ArgumentError describing the first invalid field.
@@ -56,8 +56,7 @@ class GopDecoder {
   std::vector<VideoFrame> decode(const std::vector<std::string>& paths, const std::vector<int>& frame_ids);
 
   // Packed 8-bit RGB (or BGR), one per entry.
-  std::vector<RgbImage> decode_rgb(const std::vector<std::string>& paths, const std::vector<int>& frame_ids,
-                                   bool bgr);
+  std::vector<RgbImage> decode_rgb(const std::vector<std::string>& paths, const std::vector<int>& frame_ids, bool bgr);
 
   // Warnings produced by the last call (e.g. unsignalled colour range), then cleared.
   std::vector<std::string> take_warnings();
@@ -74,5 +73,18 @@ class GopDecoder {
 
 // Stream description of a file, from the (cached) index scan.
 StreamInfo probe_stream(const std::string& path);
+
+// What the index scan learned about a file (for tools and diagnostics).
+struct VideoSummary {
+  StreamInfo stream;
+  std::string container;        // FFmpeg demuxer name
+  int frame_count = 0;          // frames as defined in SPEC §1
+  int64_t declared_frames = 0;  // what the container claims (0 when it does not say)
+  int packet_count = 0;
+  std::vector<int> gop_first_frame_ids;
+  std::vector<int> gop_lengths;
+};
+
+VideoSummary describe_video(const std::string& path);
 
 }  // namespace odvd

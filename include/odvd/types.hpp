@@ -68,8 +68,8 @@ struct ColorInfo {
 struct StreamInfo {
   int stream_index = -1;
   Codec codec = Codec::kUnknown;
-  int av_codec_id = 0;     // AVCodecID
-  int av_media_type = 0;   // AVMediaType
+  int av_codec_id = 0;       // AVCodecID
+  int av_media_type = 0;     // AVMediaType
   int av_pixel_format = -1;  // AVPixelFormat, -1 when unknown
   int width = 0;
   int height = 0;

@@ -23,27 +23,30 @@ LumaWeights weights_of(ColorMatrix matrix) {
   }
 }
 
-int32_t q16(double v) { return static_cast<int32_t>(std::lround(v * (1 << kYuvFractionBits))); }
+int32_t q16(double v) {
+  return static_cast<int32_t>(std::lround(v * (1 << kYuvFractionBits)));
+}
 
+// 4:2:0 semi-planar rows: one chroma pair serves two pixels of a row.
 template <typename T>
-void convert_semiplanar(const VideoFrame& f, const YuvCoefficients& k, bool bgr, uint8_t* out) {
+void convert_semiplanar(const VideoFrame& f, const YuvCoefficients& k, bool bgr, uint8_t* out, int y0, int y1) {
   const int shift = sizeof(T) == 2 ? 16 - f.bit_depth : 0;
-  const uint8_t* luma = f.plane_data(0);
-  const uint8_t* chroma = f.plane_data(1);
-  for (int y = 0; y < f.height; ++y) {
+  for (int y = y0; y < y1; ++y) {
+    const T* luma = reinterpret_cast<const T*>(f.plane_data(0) + static_cast<size_t>(y) * f.planes[0].pitch);
+    const T* uv = reinterpret_cast<const T*>(f.plane_data(1) + static_cast<size_t>(y >> 1) * f.planes[1].pitch);
     uint8_t* row = out + static_cast<size_t>(y) * 3 * f.width;
-    for (int x = 0; x < f.width; ++x) {
-      int32_t Y, U, V;
-      load_semiplanar<T>(luma, f.planes[0].pitch, chroma, f.planes[1].pitch, x, y, shift, Y, U, V);
-      yuv_to_rgb_pixel(k, Y, U, V, bgr, row + 3 * x);
+    for (int x = 0; x < f.width; x += 2) {
+      const ChromaTerms c = chroma_terms(k, uv[x] >> shift, uv[x + 1] >> shift);
+      yuv_to_rgb_pixel(k, luma[x] >> shift, c, bgr, row + 3 * x);
+      if (x + 1 < f.width) yuv_to_rgb_pixel(k, luma[x + 1] >> shift, c, bgr, row + 3 * (x + 1));
     }
   }
 }
 
 template <typename T>
-void convert_planar444(const VideoFrame& f, const YuvCoefficients& k, bool bgr, uint8_t* out) {
+void convert_planar444(const VideoFrame& f, const YuvCoefficients& k, bool bgr, uint8_t* out, int y0, int y1) {
   const int shift = sizeof(T) == 2 ? 16 - f.bit_depth : 0;
-  for (int y = 0; y < f.height; ++y) {
+  for (int y = y0; y < y1; ++y) {
     uint8_t* row = out + static_cast<size_t>(y) * 3 * f.width;
     for (int x = 0; x < f.width; ++x) {
       int32_t Y = load_sample<T>(f.plane_data(0), f.planes[0].pitch, x, y, shift);
@@ -90,7 +93,7 @@ YuvCoefficients make_yuv_coefficients(ColorInfo resolved, int bit_depth) {
   return k;
 }
 
-RgbImage convert_to_rgb(const VideoFrame& frame, bool bgr) {
+RgbImage allocate_rgb(const VideoFrame& frame, bool bgr) {
   if (!frame.buffer || frame.buffer->kind() != MemoryKind::kHost) {
     throw ArgumentError("convert_to_rgb: the CPU converter needs a frame in host memory");
   }
@@ -100,14 +103,26 @@ RgbImage convert_to_rgb(const VideoFrame& frame, bool bgr) {
   image.bgr = bgr;
   image.pts = frame.pts;
   image.buffer = make_host_buffer(static_cast<size_t>(3) * frame.width * frame.height);
+  return image;
+}
+
+void convert_rows(const VideoFrame& frame, RgbImage& image, int row_begin, int row_end) {
+  ODVD_CHECK(image.width == frame.width && image.height == frame.height);
+  ODVD_CHECK(0 <= row_begin && row_begin <= row_end && row_end <= frame.height);
   const YuvCoefficients k = make_yuv_coefficients(resolve_color(frame.color), frame.bit_depth);
   uint8_t* out = image.buffer->data();
+  const bool bgr = image.bgr;
   switch (frame.format) {
-    case PixelFormat::kNv12: convert_semiplanar<uint8_t>(frame, k, bgr, out); break;
-    case PixelFormat::kP016: convert_semiplanar<uint16_t>(frame, k, bgr, out); break;
-    case PixelFormat::kYuv444: convert_planar444<uint8_t>(frame, k, bgr, out); break;
-    case PixelFormat::kYuv444P16: convert_planar444<uint16_t>(frame, k, bgr, out); break;
+    case PixelFormat::kNv12: convert_semiplanar<uint8_t>(frame, k, bgr, out, row_begin, row_end); break;
+    case PixelFormat::kP016: convert_semiplanar<uint16_t>(frame, k, bgr, out, row_begin, row_end); break;
+    case PixelFormat::kYuv444: convert_planar444<uint8_t>(frame, k, bgr, out, row_begin, row_end); break;
+    case PixelFormat::kYuv444P16: convert_planar444<uint16_t>(frame, k, bgr, out, row_begin, row_end); break;
   }
+}
+
+RgbImage convert_to_rgb(const VideoFrame& frame, bool bgr) {
+  RgbImage image = allocate_rgb(frame, bgr);
+  convert_rows(frame, image, 0, frame.height);
   return image;
 }
 

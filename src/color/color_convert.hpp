@@ -19,4 +19,10 @@ YuvCoefficients make_yuv_coefficients(ColorInfo resolved, int bit_depth);
 // resolved with resolve_color(). Throws ArgumentError for non-host frames.
 RgbImage convert_to_rgb(const VideoFrame& frame, bool bgr);
 
+// The same in two steps, so callers can convert bands of rows in parallel:
+// allocate_rgb() makes the (uninitialised) image, convert_rows() fills rows
+// [row_begin, row_end) of it.
+RgbImage allocate_rgb(const VideoFrame& frame, bool bgr);
+void convert_rows(const VideoFrame& frame, RgbImage& image, int row_begin, int row_end);
+
 }  // namespace odvd

@@ -40,19 +40,35 @@ ODVD_HOST_DEVICE uint8_t clamp_to_u8(int32_t v) {
   return static_cast<uint8_t>(v < 0 ? 0 : (v > 255 ? 255 : v));
 }
 
-// Converts one pixel; writes R, G, B (or B, G, R) to out[0..2].
-ODVD_HOST_DEVICE void yuv_to_rgb_pixel(const YuvCoefficients& k, int32_t y, int32_t u, int32_t v, bool bgr,
+// The chroma contributions of one (U, V) pair, shared by the pixels that use it.
+struct ChromaTerms {
+  int32_t r;
+  int32_t g;
+  int32_t b;
+};
+
+ODVD_HOST_DEVICE ChromaTerms chroma_terms(const YuvCoefficients& k, int32_t u, int32_t v) {
+  const int32_t uu = u - k.c_offset;
+  const int32_t vv = v - k.c_offset;
+  return ChromaTerms{k.r_v * vv, -k.g_u * uu - k.g_v * vv, k.b_u * uu};
+}
+
+// Converts one pixel given its chroma terms; writes R, G, B (or B, G, R) to out[0..2].
+ODVD_HOST_DEVICE void yuv_to_rgb_pixel(const YuvCoefficients& k, int32_t y, const ChromaTerms& c, bool bgr,
                                        uint8_t* out) {
   constexpr int32_t kHalf = 1 << (kYuvFractionBits - 1);
   const int32_t yy = k.y_gain * (y - k.y_offset) + kHalf;
-  const int32_t uu = u - k.c_offset;
-  const int32_t vv = v - k.c_offset;
-  const uint8_t r = clamp_to_u8((yy + k.r_v * vv) >> kYuvFractionBits);
-  const uint8_t g = clamp_to_u8((yy - k.g_u * uu - k.g_v * vv) >> kYuvFractionBits);
-  const uint8_t b = clamp_to_u8((yy + k.b_u * uu) >> kYuvFractionBits);
+  const uint8_t r = clamp_to_u8((yy + c.r) >> kYuvFractionBits);
+  const uint8_t g = clamp_to_u8((yy + c.g) >> kYuvFractionBits);
+  const uint8_t b = clamp_to_u8((yy + c.b) >> kYuvFractionBits);
   out[0] = bgr ? b : r;
   out[1] = g;
   out[2] = bgr ? r : b;
+}
+
+ODVD_HOST_DEVICE void yuv_to_rgb_pixel(const YuvCoefficients& k, int32_t y, int32_t u, int32_t v, bool bgr,
+                                       uint8_t* out) {
+  yuv_to_rgb_pixel(k, y, chroma_terms(k, u, v), bgr, out);
 }
 
 // Sample fetchers for the layouts of PixelFormat. `shift` turns a stored 16-bit word
@@ -64,9 +80,8 @@ ODVD_HOST_DEVICE int32_t load_sample(const uint8_t* plane, int pitch, int x, int
 
 // 4:2:0 semi-planar (NV12 / P016): UV interleaved, one pair per 2x2 luma block.
 template <typename T>
-ODVD_HOST_DEVICE void load_semiplanar(const uint8_t* luma, int luma_pitch, const uint8_t* chroma,
-                                      int chroma_pitch, int x, int y, int shift, int32_t& Y, int32_t& U,
-                                      int32_t& V) {
+ODVD_HOST_DEVICE void load_semiplanar(const uint8_t* luma, int luma_pitch, const uint8_t* chroma, int chroma_pitch,
+                                      int x, int y, int shift, int32_t& Y, int32_t& U, int32_t& V) {
   Y = load_sample<T>(luma, luma_pitch, x, y, shift);
   U = load_sample<T>(chroma, chroma_pitch, 2 * (x >> 1), y >> 1, shift);
   V = load_sample<T>(chroma, chroma_pitch, 2 * (x >> 1) + 1, y >> 1, shift);

@@ -16,7 +16,7 @@ namespace {
 struct LayoutChoice {
   PixelFormat format;
   int bit_depth;
-  bool semiplanar;   // 4:2:0 -> NV12/P016 (interleave U and V)
+  bool semiplanar;  // 4:2:0 -> NV12/P016 (interleave U and V)
 };
 
 bool choose_layout(AVPixelFormat fmt, LayoutChoice& out) {
@@ -34,8 +34,7 @@ bool choose_layout(AVPixelFormat fmt, LayoutChoice& out) {
 }
 
 // Copies `rows` rows of `count` samples; 16-bit samples are moved to the high bits.
-void copy_plane(const uint8_t* src, int src_pitch, uint8_t* dst, int dst_pitch, int count, int rows,
-                int bit_depth) {
+void copy_plane(const uint8_t* src, int src_pitch, uint8_t* dst, int dst_pitch, int count, int rows, int bit_depth) {
   if (bit_depth == 8) {
     for (int y = 0; y < rows; ++y) std::memcpy(dst + y * dst_pitch, src + y * src_pitch, count);
     return;
@@ -107,7 +106,9 @@ CpuBackend::CpuBackend(const AVCodecParameters* par, const std::vector<uint8_t>&
   av::check(avcodec_open2(ctx_.get(), codec, nullptr), where() + ": opening the decoder");
 }
 
-std::string CpuBackend::where() const { return "'" + label_ + "'"; }
+std::string CpuBackend::where() const {
+  return "'" + label_ + "'";
+}
 
 void CpuBackend::send(const EncodedPacket& packet) {
   ODVD_CHECK(!draining_);

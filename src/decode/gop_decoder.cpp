@@ -23,19 +23,24 @@ void GopDecoderOptions::validate() const {
 
 namespace {
 
-int hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
+int hardware_threads() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 GopDecoderOptions resolved(GopDecoderOptions o) {
   o.validate();
   if (o.device < -1) {
-    throw MediaError("iGpu=" + std::to_string(o.device) + " is not a CUDA device ordinal (use -1 for the CPU back end)");
+    throw MediaError("iGpu=" + std::to_string(o.device) +
+                     " is not a CUDA device ordinal (use -1 for the CPU back end)");
   }
   if (o.device >= 0) {
     throw MediaError("iGpu=" + std::to_string(o.device) +
                      ": the NVDEC back end is not available in this build yet; use iGpu=-1 for the CPU back end");
   }
-  if (o.worker_threads == 0) o.worker_threads = std::min(o.max_files, hardware_threads());
-  if (o.decoder_threads == 0) o.decoder_threads = std::max(1, hardware_threads() / o.worker_threads);
+  if (o.worker_threads == 0) o.worker_threads = hardware_threads();
+  // Files decode in parallel (up to max_files at once); split the machine between them.
+  if (o.decoder_threads == 0)
+    o.decoder_threads = std::max(1, hardware_threads() / std::min(o.max_files, o.worker_threads));
   return o;
 }
 
@@ -92,14 +97,16 @@ struct GopDecoder::Impl {
   std::mutex call_mutex;  // serialises calls
   ThreadPool pool;
   LruCache<std::string, FileSession> sessions;
-  std::vector<std::string> warnings;          // GUARDED_BY(call_mutex)
+  std::vector<std::string> warnings;             // GUARDED_BY(call_mutex)
   std::unordered_set<std::string> warned_paths;  // GUARDED_BY(call_mutex)
 };
 
 GopDecoder::GopDecoder(const GopDecoderOptions& options) : impl_(std::make_unique<Impl>(options)) {}
 GopDecoder::~GopDecoder() = default;
 
-const GopDecoderOptions& GopDecoder::options() const { return impl_->options; }
+const GopDecoderOptions& GopDecoder::options() const {
+  return impl_->options;
+}
 
 std::vector<VideoFrame> GopDecoder::decode(const std::vector<std::string>& paths, const std::vector<int>& ids) {
   std::lock_guard<std::mutex> lock(impl_->call_mutex);
@@ -122,9 +129,18 @@ std::vector<RgbImage> GopDecoder::decode_rgb(const std::vector<std::string>& pat
   std::lock_guard<std::mutex> lock(impl_->call_mutex);
   std::vector<Impl::FrameMap> frames;
   DecodePlan plan = impl_->run(paths, ids, frames);
+  // Convert in bands of rows so that a call with few entries still uses every worker.
   std::vector<RgbImage> out(ids.size());
-  impl_->pool.run_all(ids.size(), [&](size_t i) {
-    out[i] = convert_to_rgb(frames[plan.entry_file[i]].at(ids[i]), bgr);
+  for (size_t i = 0; i < ids.size(); ++i) out[i] = allocate_rgb(frames[plan.entry_file[i]].at(ids[i]), bgr);
+  const size_t workers = impl_->pool.size() + 1;
+  const size_t bands = ids.empty() ? 1 : std::max<size_t>(1, (2 * workers + ids.size() - 1) / ids.size());
+  impl_->pool.run_all(ids.size() * bands, [&](size_t task) {
+    const size_t i = task / bands;
+    const size_t band = task % bands;
+    const int rows = out[i].height;
+    const int begin = static_cast<int>(rows * band / bands);
+    const int end = static_cast<int>(rows * (band + 1) / bands);
+    convert_rows(frames[plan.entry_file[i]].at(ids[i]), out[i], begin, end);
   });
   return out;
 }
@@ -143,7 +159,9 @@ void GopDecoder::release_device_memory() {
   // The CPU back end allocates frames per call and keeps no pool.
 }
 
-StreamInfo probe_stream(const std::string& path) { return IndexCache::global().get(path)->stream; }
+StreamInfo probe_stream(const std::string& path) {
+  return IndexCache::global().get(path)->stream;
+}
 
 VideoSummary describe_video(const std::string& path) {
   std::shared_ptr<const VideoIndex> index = IndexCache::global().get(path);

@@ -12,12 +12,11 @@ namespace {
 void check_frame_id(const VideoIndex& index, size_t entry, int id) {
   const int count = index.frames.frame_count();
   if (id >= 0 && id < count) return;
-  const std::string prefix = "entry " + std::to_string(entry) + ": frame id " + std::to_string(id) + " of '" +
-                             index.path + "' ";
+  const std::string prefix =
+      "entry " + std::to_string(entry) + ": frame id " + std::to_string(id) + " of '" + index.path + "' ";
   if (id >= count && index.truncated() && id < index.declared_frames) {
     throw MediaError(prefix + "cannot be read: the file is truncated (the container declares " +
-                     std::to_string(index.declared_frames) + " frames, " + std::to_string(count) +
-                     " are present)");
+                     std::to_string(index.declared_frames) + " frames, " + std::to_string(count) + " are present)");
   }
   throw ArgumentError(prefix + "is out of range (valid ids: 0.." + std::to_string(count - 1) + ")");
 }

@@ -55,9 +55,9 @@ void init_logging() {
       const char* name;
       int value;
     };
-    static const Level kLevels[] = {{"quiet", AV_LOG_QUIET},     {"panic", AV_LOG_PANIC}, {"fatal", AV_LOG_FATAL},
+    static const Level kLevels[] = {{"quiet", AV_LOG_QUIET},     {"panic", AV_LOG_PANIC},     {"fatal", AV_LOG_FATAL},
                                     {"error", AV_LOG_ERROR},     {"warning", AV_LOG_WARNING}, {"info", AV_LOG_INFO},
-                                    {"verbose", AV_LOG_VERBOSE}, {"debug", AV_LOG_DEBUG}, {"trace", AV_LOG_TRACE}};
+                                    {"verbose", AV_LOG_VERBOSE}, {"debug", AV_LOG_DEBUG},     {"trace", AV_LOG_TRACE}};
     int level = AV_LOG_QUIET;
     if (const char* env = std::getenv("ODVD_FFMPEG_LOGLEVEL")) {
       for (const Level& l : kLevels) {

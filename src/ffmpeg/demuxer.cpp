@@ -10,7 +10,9 @@ extern "C" {
 namespace odvd {
 namespace {
 
-std::string quoted(const std::string& path) { return "'" + path + "'"; }
+std::string quoted(const std::string& path) {
+  return "'" + path + "'";
+}
 
 int bit_depth_of(int pixel_format) {
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(pixel_format));
@@ -52,8 +54,7 @@ Demuxer::Demuxer(const std::string& path, bool probe_streams, int stream_index) 
   } else {
     if (stream_index < 0 || stream_index >= static_cast<int>(ctx_->nb_streams) ||
         ctx_->streams[stream_index]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) {
-      throw MediaError(quoted(path) + " changed: video stream " + std::to_string(stream_index) +
-                       " is no longer there");
+      throw MediaError(quoted(path) + " changed: video stream " + std::to_string(stream_index) + " is no longer there");
     }
     stream_index_ = stream_index;
   }
@@ -62,7 +63,9 @@ Demuxer::Demuxer(const std::string& path, bool probe_streams, int stream_index) 
   }
 }
 
-const char* Demuxer::format_name() const { return ctx_->iformat ? ctx_->iformat->name : "unknown"; }
+const char* Demuxer::format_name() const {
+  return ctx_->iformat ? ctx_->iformat->name : "unknown";
+}
 
 bool Demuxer::read(AVPacket* pkt) {
   for (;;) {

@@ -12,8 +12,7 @@ namespace {
 std::vector<int32_t> display_order(const std::vector<IndexedPacket>& packets) {
   std::vector<int32_t> order(packets.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int32_t a, int32_t b) { return packets[a].pts < packets[b].pts; });
+  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return packets[a].pts < packets[b].pts; });
   return order;
 }
 
@@ -33,7 +32,7 @@ FrameIndex FrameIndex::build(const std::vector<ScannedPacket>& scanned, bool ski
   const std::vector<int32_t> order = display_order(packets);
 
   // Walk display order once: open a GOP at every key, number frames, drop empty GOPs.
-  int32_t raw_gop = -1;            // GOP number before dropping frameless GOPs
+  int32_t raw_gop = -1;             // GOP number before dropping frameless GOPs
   std::vector<int32_t> raw_to_gop;  // raw GOP -> final number (or -1)
   std::vector<int32_t> raw_members;
   for (size_t rank = 0; rank < order.size(); ++rank) {

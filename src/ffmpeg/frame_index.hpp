@@ -38,10 +38,10 @@ struct ScannedPacket {
   int64_t dts = 0;
   int64_t pos = -1;  // byte offset in the file, -1 when unknown
   int32_t size = 0;
-  bool key = false;           // random-access point (validated against the bitstream)
-  bool discard = false;       // demuxer says: decode, but do not present (edit lists)
-  bool skippable = false;     // no other picture references it
-  bool corrupt = false;       // the container could only partly read it
+  bool key = false;        // random-access point (validated against the bitstream)
+  bool discard = false;    // demuxer says: decode, but do not present (edit lists)
+  bool skippable = false;  // no other picture references it
+  bool corrupt = false;    // the container could only partly read it
 };
 
 struct IndexedPacket : ScannedPacket {
@@ -53,8 +53,8 @@ struct IndexedPacket : ScannedPacket {
 struct GopInfo {
   int32_t first_frame_id = 0;
   int32_t frame_count = 0;
-  int32_t key_packet = 0;    // decode index of the GOP's random-access packet
-  int32_t decode_end = 0;    // one past the decode index of the GOP's last frame in decode order
+  int32_t key_packet = 0;  // decode index of the GOP's random-access packet
+  int32_t decode_end = 0;  // one past the decode index of the GOP's last frame in decode order
 };
 
 class FrameIndex {

@@ -139,8 +139,7 @@ NalLayout detect_nal_layout(Codec codec, const uint8_t* extradata, size_t size) 
   if (codec == Codec::kH264 && size >= 7 && extradata[0] == 1) {
     layout.annex_b = false;
     layout.length_size = (extradata[4] & 3) + 1;
-  } else if (codec == Codec::kHevc && size >= 23 && (extradata[0] != 0 || extradata[1] != 0 ||
-                                                     extradata[2] > 1)) {
+  } else if (codec == Codec::kHevc && size >= 23 && (extradata[0] != 0 || extradata[1] != 0 || extradata[2] > 1)) {
     layout.annex_b = false;
     layout.length_size = (extradata[21] & 3) + 1;
   }

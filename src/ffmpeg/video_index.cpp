@@ -2,8 +2,8 @@
 
 #include <sys/stat.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -13,7 +13,9 @@
 namespace odvd {
 namespace {
 
-std::string quoted(const std::string& path) { return "'" + path + "'"; }
+std::string quoted(const std::string& path) {
+  return "'" + path + "'";
+}
 
 // Per-packet facts the bitstream decides (keys, non-reference pictures); see
 // Note [Frame identity and GOPs] in frame_index.hpp.

@@ -33,7 +33,7 @@ FileStamp stat_video_file(const std::string& path);
 struct VideoIndex {
   std::string path;
   FileStamp stamp;
-  std::string container;        // FFmpeg demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+  std::string container;  // FFmpeg demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
   StreamInfo stream;
   av::CodecParametersPtr codecpar;  // the stream's parameters after probing
   NalLayout nal_layout;

@@ -5,7 +5,9 @@
 
 namespace odvd {
 namespace {
-std::string quoted(const std::string& path) { return "'" + path + "'"; }
+std::string quoted(const std::string& path) {
+  return "'" + path + "'";
+}
 }  // namespace
 
 GopReader::GopReader(std::shared_ptr<const VideoIndex> index)
@@ -77,7 +79,11 @@ std::vector<EncodedPacket> GopReader::read(const std::vector<int>& decode_indice
       throw MediaError(quoted(index_->path) + ": the data of packet " + std::to_string(d) +
                        " is incomplete (the file is truncated or damaged)");
     }
-    annexb_.convert(pkt_.get());
+    try {
+      annexb_.convert(pkt_.get());
+    } catch (const MediaError& e) {
+      throw MediaError(quoted(index_->path) + ": packet " + std::to_string(d) + " is corrupt (" + e.what() + ")");
+    }
     EncodedPacket packet;
     packet.pts = meta.pts;
     packet.dts = meta.dts;
@@ -90,7 +96,8 @@ std::vector<EncodedPacket> GopReader::read(const std::vector<int>& decode_indice
   // Make the GOP self-contained: parameter sets in front of its first packet.
   EncodedPacket& first = out.front();
   const auto& ps = annexb_.parameter_sets();
-  if (!ps.empty() && !inspect_packet(index_->stream.codec, NalLayout{}, first.data.data(), first.data.size()).parameter_sets) {
+  if (!ps.empty() &&
+      !inspect_packet(index_->stream.codec, NalLayout{}, first.data.data(), first.data.size()).parameter_sets) {
     first.data.insert(first.data.begin(), ps.begin(), ps.end());
   }
   return out;

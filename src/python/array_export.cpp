@@ -14,7 +14,9 @@ struct DlpackContext {
   std::vector<int64_t> strides;  // elements
 };
 
-void delete_dlpack(DLManagedTensor* self) { delete static_cast<DlpackContext*>(self->manager_ctx); }
+void delete_dlpack(DLManagedTensor* self) {
+  delete static_cast<DlpackContext*>(self->manager_ctx);
+}
 
 // Capsule destructor: a capsule never consumed (still named "dltensor") owns its tensor.
 void capsule_destructor(PyObject* capsule) {
@@ -25,13 +27,15 @@ void capsule_destructor(PyObject* capsule) {
 
 }  // namespace
 
-std::string dtype_name(const ArrayView& view) { return view.itemsize == 2 ? "uint16" : "uint8"; }
+std::string dtype_name(const ArrayView& view) {
+  return view.itemsize == 2 ? "uint16" : "uint8";
+}
 
 py::buffer_info to_buffer_info(const ArrayView& view) {
   std::vector<py::ssize_t> shape(view.shape.begin(), view.shape.end());
   std::vector<py::ssize_t> strides(view.byte_strides.begin(), view.byte_strides.end());
-  const std::string format = view.itemsize == 2 ? py::format_descriptor<uint16_t>::format()
-                                                 : py::format_descriptor<uint8_t>::format();
+  const std::string format =
+      view.itemsize == 2 ? py::format_descriptor<uint16_t>::format() : py::format_descriptor<uint8_t>::format();
   return py::buffer_info(view.data, view.itemsize, format, static_cast<py::ssize_t>(shape.size()), shape, strides);
 }
 

@@ -31,8 +31,8 @@ std::vector<std::string> to_paths(const py::sequence& items) {
 
 void check_stream_infos(const std::vector<StreamInfo>& infos, size_t entries) {
   if (!infos.empty() && infos.size() != entries) {
-    throw ArgumentError("fastStreamInfos must be empty or have one item per entry (got " + std::to_string(infos.size()) +
-                        " for " + std::to_string(entries) + " entries)");
+    throw ArgumentError("fastStreamInfos must be empty or have one item per entry (got " +
+                        std::to_string(infos.size()) + " for " + std::to_string(entries) + " entries)");
   }
 }
 
@@ -138,15 +138,22 @@ void bind_gop_decoder(py::module_& m) {
            "Decode one frame per entry to packed RGB/BGR (RGBFrame)")
       .def("release_decoder", &PyGopDecoder::release_decoder, "Drop warm decoder sessions")
       .def("release_device_memory", &PyGopDecoder::release_device_memory, "Free pooled device memory");
-  const char* bundle_methods[] = {"GetGOP", "GetGOPList", "DecodeFromGOP", "DecodeFromGOPRGB",
-                                  "DecodeFromGOPListRGB", "LoadGops", "LoadGopsToList", "LoadGopList",
-                                  "MergePacketDataToOne", "ParseSerializedPacketBundle",
-                                  "DecodeFromPacketListInitialize", "DecodeFromPacketListRGB"};
+  const char* bundle_methods[] = {"GetGOP",
+                                  "GetGOPList",
+                                  "DecodeFromGOP",
+                                  "DecodeFromGOPRGB",
+                                  "DecodeFromGOPListRGB",
+                                  "LoadGops",
+                                  "LoadGopsToList",
+                                  "LoadGopList",
+                                  "MergePacketDataToOne",
+                                  "ParseSerializedPacketBundle",
+                                  "DecodeFromPacketListInitialize",
+                                  "DecodeFromPacketListRGB"};
   for (const char* name : bundle_methods) {
     std::string what = std::string("PyNvGopDecoder.") + name;
-    cls.def(name, [what](PyGopDecoder&, const py::args&, const py::kwargs&) {
-      not_yet(what, "GOP bundles, issue #4");
-    });
+    cls.def(name,
+            [what](PyGopDecoder&, const py::args&, const py::kwargs&) { not_yet(what, "GOP bundles, issue #4"); });
   }
 }
 
@@ -155,7 +162,8 @@ struct PySampleReader {};
 
 void bind_sample_reader(py::module_& m) {
   py::class_<PySampleReader>(m, "PyNvSampleReader", "Stream access (not implemented yet)")
-      .def(py::init([](int, int, int, bool) -> PySampleReader* { not_yet("PyNvSampleReader", "stream access, issue #5"); }),
+      .def(py::init(
+               [](int, int, int, bool) -> PySampleReader* { not_yet("PyNvSampleReader", "stream access, issue #5"); }),
            py::arg("num_of_set"), py::arg("num_of_file"), py::arg("iGpu") = 0,
            py::arg("suppressNoColorRangeWarning") = false);
 }
@@ -194,7 +202,8 @@ void bind_decoders(py::module_& m) {
         "Stream parameters of each file (from the cached index scan)");
   m.def("GetIndexInfo", &get_index_info, py::arg("filepath"),
         "The frame index of a file: frame count (SPEC §1), GOP layout, container; a dict");
-  m.def("SavePacketsToFile", [](const py::args&, const py::kwargs&) { not_yet("SavePacketsToFile", "GOP bundles, issue #4"); });
+  m.def("SavePacketsToFile",
+        [](const py::args&, const py::kwargs&) { not_yet("SavePacketsToFile", "GOP bundles, issue #4"); });
 }
 
 }  // namespace odvd::python

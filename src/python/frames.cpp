@@ -64,12 +64,10 @@ py::object dlpack_of(const ArrayView& view, const py::kwargs& kwargs) {
 // Adds the array protocols shared by every frame-like class.
 template <typename Class, typename ViewFn>
 void add_array_protocols(Class& cls, ViewFn view_of) {
-  cls.def_property_readonly("__array_interface__", [view_of](const typename Class::type& o) {
-    return array_interface(view_of(o));
-  });
-  cls.def("__dlpack__", [view_of](const typename Class::type& o, const py::kwargs& kwargs) {
-    return dlpack_of(view_of(o), kwargs);
-  });
+  cls.def_property_readonly("__array_interface__",
+                            [view_of](const typename Class::type& o) { return array_interface(view_of(o)); });
+  cls.def("__dlpack__",
+          [view_of](const typename Class::type& o, const py::kwargs& kwargs) { return dlpack_of(view_of(o), kwargs); });
   cls.def("__dlpack_device__", [view_of](const typename Class::type& o) { return dlpack_device(view_of(o)); });
 }
 
@@ -98,26 +96,35 @@ void bind_frames(py::module_& m) {
   py::class_<VideoFrame> yuv(m, "DecodedFrameExt", py::buffer_protocol(),
                              "A decoded YUV frame (NV12, P016 or 4:4:4); owns its memory");
   yuv.def_buffer([](VideoFrame& f) { return to_buffer_info(whole_frame_view(f)); })
-      .def("cuda", [](const VideoFrame& f) {
-        std::vector<ArrayView> planes;
-        for (int i = 0; i < f.num_planes; ++i) planes.push_back(plane_view(f, i));
-        return planes;
-      }, "One view per plane (host memory on the CPU back end)")
-      .def("nvcv_image", [](const VideoFrame& f) {
-        std::vector<ArrayView> planes;
-        for (int i = 0; i < f.num_planes; ++i) planes.push_back(plane_view(f, i));
-        return planes;
-      })
-      .def("GetPtrToPlane", [](const VideoFrame& f, int i) {
-        if (i < 0 || i >= f.num_planes) {
-          throw py::value_error("plane index " + std::to_string(i) + " out of range (frame has " +
-                                std::to_string(f.num_planes) + " planes)");
-        }
-        return reinterpret_cast<uintptr_t>(f.plane_data(i));
-      }, py::arg("planeIdx"))
+      .def(
+          "cuda",
+          [](const VideoFrame& f) {
+            std::vector<ArrayView> planes;
+            for (int i = 0; i < f.num_planes; ++i) planes.push_back(plane_view(f, i));
+            return planes;
+          },
+          "One view per plane (host memory on the CPU back end)")
+      .def("nvcv_image",
+           [](const VideoFrame& f) {
+             std::vector<ArrayView> planes;
+             for (int i = 0; i < f.num_planes; ++i) planes.push_back(plane_view(f, i));
+             return planes;
+           })
+      .def(
+          "GetPtrToPlane",
+          [](const VideoFrame& f, int i) {
+            if (i < 0 || i >= f.num_planes) {
+              throw py::value_error("plane index " + std::to_string(i) + " out of range (frame has " +
+                                    std::to_string(f.num_planes) + " planes)");
+            }
+            return reinterpret_cast<uintptr_t>(f.plane_data(i));
+          },
+          py::arg("planeIdx"))
       .def("framesize", [](const VideoFrame& f) { return f.byte_size(); })
-      .def_property_readonly("shape", [](const VideoFrame& f) { return py::tuple(py::cast(whole_frame_view(f).shape)); })
-      .def_property_readonly("strides", [](const VideoFrame& f) { return py::tuple(py::cast(whole_frame_view(f).byte_strides)); })
+      .def_property_readonly("shape",
+                             [](const VideoFrame& f) { return py::tuple(py::cast(whole_frame_view(f).shape)); })
+      .def_property_readonly("strides",
+                             [](const VideoFrame& f) { return py::tuple(py::cast(whole_frame_view(f).byte_strides)); })
       .def_property_readonly("dtype", [](const VideoFrame& f) { return dtype_name(whole_frame_view(f)); })
       .def_property_readonly("format", [](const VideoFrame& f) { return f.format; })
       .def_property_readonly("width", [](const VideoFrame& f) { return f.width; })
@@ -137,8 +144,10 @@ void bind_frames(py::module_& m) {
       .def_property_readonly("shape", [](const RgbImage& img) { return py::make_tuple(img.height, img.width, 3); })
       .def_property_readonly("stride", [](const RgbImage& img) { return py::make_tuple(img.stride(), 3, 1); })
       .def_property_readonly("isBGR", [](const RgbImage& img) { return img.bgr; })
-      .def_property_readonly("data", [](const RgbImage& img) { return reinterpret_cast<uintptr_t>(img.buffer->data()); })
-      .def_property_readonly("dataptr", [](const RgbImage& img) { return reinterpret_cast<uintptr_t>(img.buffer->data()); })
+      .def_property_readonly("data",
+                             [](const RgbImage& img) { return reinterpret_cast<uintptr_t>(img.buffer->data()); })
+      .def_property_readonly("dataptr",
+                             [](const RgbImage& img) { return reinterpret_cast<uintptr_t>(img.buffer->data()); })
       .def_property_readonly("timestamp", [](const RgbImage& img) { return img.pts; })
       .def("__repr__", [](const RgbImage& img) {
         return "<RGBFrame " + std::string(img.bgr ? "BGR " : "RGB ") + std::to_string(img.width) + "x" +

@@ -17,9 +17,13 @@ HostBuffer::HostBuffer(size_t size) : size_(size) {
   if (data_ == nullptr) throw std::bad_alloc();
 }
 
-HostBuffer::~HostBuffer() { std::free(data_); }
+HostBuffer::~HostBuffer() {
+  std::free(data_);
+}
 
-std::shared_ptr<Buffer> make_host_buffer(size_t size) { return std::make_shared<HostBuffer>(size); }
+std::shared_ptr<Buffer> make_host_buffer(size_t size) {
+  return std::make_shared<HostBuffer>(size);
+}
 
 size_t VideoFrame::byte_size() const {
   size_t total = 0;

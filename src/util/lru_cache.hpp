@@ -89,7 +89,7 @@ class LruCache {
   const size_t max_entries_;
   const size_t max_bytes_;
   mutable std::mutex mutex_;
-  std::list<Entry> order_;  // GUARDED_BY(mutex_), most recent first
+  std::list<Entry> order_;                                                  // GUARDED_BY(mutex_), most recent first
   std::unordered_map<Key, typename std::list<Entry>::iterator, Hash> map_;  // GUARDED_BY(mutex_)
   size_t bytes_ = 0;                                                        // GUARDED_BY(mutex_)
 };

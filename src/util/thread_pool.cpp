@@ -44,8 +44,8 @@ struct Batch {
   std::atomic<size_t> next{0};
   std::mutex mutex;
   std::condition_variable done_cv;
-  size_t done = 0;                  // GUARDED_BY(mutex)
-  std::exception_ptr first_error;   // GUARDED_BY(mutex)
+  size_t done = 0;                 // GUARDED_BY(mutex)
+  std::exception_ptr first_error;  // GUARDED_BY(mutex)
 
   void run_some() {
     for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {

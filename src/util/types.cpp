@@ -7,8 +7,8 @@
 namespace odvd {
 
 void internal_error(const char* file, int line, const char* expr) {
-  throw std::logic_error(std::string("odvd internal error (please report): ") + file + ":" +
-                         std::to_string(line) + ": check failed: " + expr);
+  throw std::logic_error(std::string("odvd internal error (please report): ") + file + ":" + std::to_string(line) +
+                         ": check failed: " + expr);
 }
 
 const char* codec_name(Codec codec) {

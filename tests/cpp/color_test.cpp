@@ -91,7 +91,7 @@ TEST(Color, TenBitOfEightBitValuesGivesTheSameRgb) {
 TEST(Color, ConvertsNv12AndP016Frames) {
   for (PixelFormat fmt : {PixelFormat::kNv12, PixelFormat::kP016}) {
     const int depth = fmt == PixelFormat::kNv12 ? 8 : 10;
-    VideoFrame f = allocate_host_frame(fmt, 5, 3, depth);  // odd sizes
+    VideoFrame f = allocate_host_frame(fmt, 5, 3, depth);     // odd sizes
     const int shift = fmt == PixelFormat::kNv12 ? 0 : 6 + 2;  // 10-bit sample of the 8-bit value, high-aligned
     auto put = [&](int plane, int x, int y, int value) {
       uint8_t* row = f.plane_data(plane) + y * f.planes[plane].pitch;

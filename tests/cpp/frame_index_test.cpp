@@ -36,8 +36,8 @@ TEST(FrameIndex, ClosedGopsWithoutReordering) {
 
 TEST(FrameIndex, BFramesRankByPresentationTime) {
   // Decode order I0 P3 B1 B2 P6 B4 B5 (slots are display positions).
-  std::vector<ScannedPacket> packets = {pkt(0, true), pkt(3), pkt(1, false, true), pkt(2, false, true),
-                                        pkt(6), pkt(4, false, true), pkt(5, false, true)};
+  std::vector<ScannedPacket> packets = {
+      pkt(0, true), pkt(3), pkt(1, false, true), pkt(2, false, true), pkt(6), pkt(4, false, true), pkt(5, false, true)};
   FrameIndex index = FrameIndex::build(packets, true);
   ASSERT_EQ(index.frame_count(), 7);
   for (int f = 0; f < 7; ++f) EXPECT_EQ(index.packet(index.packet_of_frame(f)).pts, 10 * f);
@@ -50,8 +50,7 @@ TEST(FrameIndex, BFramesRankByPresentationTime) {
 TEST(FrameIndex, OpenGopLeadingPicturesBelongToThePreviousGop) {
   // GOP 0: I0 P1 P2 P3 (display 0..3). Then CRA at display 6 with leading RASL at 4, 5
   // (decode order after the CRA), then trailing P7.
-  std::vector<ScannedPacket> packets = {pkt(0, true), pkt(1), pkt(2), pkt(3),
-                                        pkt(6, true), pkt(4), pkt(5), pkt(7)};
+  std::vector<ScannedPacket> packets = {pkt(0, true), pkt(1), pkt(2), pkt(3), pkt(6, true), pkt(4), pkt(5), pkt(7)};
   FrameIndex index = FrameIndex::build(packets, /*skip_leading=*/true);
   ASSERT_EQ(index.gop_count(), 2);
   EXPECT_EQ(index.gop(0).frame_count, 6);  // 0..5: the leading pictures are GOP 0's
@@ -69,8 +68,7 @@ TEST(FrameIndex, OpenGopLeadingPicturesBelongToThePreviousGop) {
 
 TEST(FrameIndex, DiscardedPacketsAreDecodedButAreNotFrames) {
   // Edit list: the first two displayed pictures are to be discarded.
-  std::vector<ScannedPacket> packets = {pkt(0, true, false, true), pkt(3), pkt(1, false, false, true), pkt(2),
-                                        pkt(4)};
+  std::vector<ScannedPacket> packets = {pkt(0, true, false, true), pkt(3), pkt(1, false, false, true), pkt(2), pkt(4)};
   FrameIndex index = FrameIndex::build(packets, true);
   EXPECT_EQ(index.frame_count(), 3);
   EXPECT_EQ(index.packet(index.packet_of_frame(0)).pts, 20);

@@ -34,7 +34,9 @@ PacketTraits inspect(Codec codec, const Bytes& data, NalLayout layout = {}) {
 }
 
 // H.264 NAL header byte: forbidden_zero(1) nal_ref_idc(2) type(5).
-uint8_t h264(int ref_idc, int type) { return static_cast<uint8_t>(ref_idc << 5 | type); }
+uint8_t h264(int ref_idc, int type) {
+  return static_cast<uint8_t>(ref_idc << 5 | type);
+}
 // HEVC NAL header: type(6) in bits 1..6 of byte 0, TemporalId+1 in byte 1.
 Bytes hevc(int type, int temporal_id = 0) {
   return {static_cast<uint8_t>(type << 1), static_cast<uint8_t>(temporal_id + 1), 0xAF};
@@ -82,7 +84,7 @@ TEST(NalUnits, AnnexBWithoutStartCodeIsMalformed) {
 }
 
 TEST(NalUnits, HevcPictureTypes) {
-  EXPECT_TRUE(inspect(Codec::kHevc, annexb({hevc(19)})).idr);          // IDR_W_RADL
+  EXPECT_TRUE(inspect(Codec::kHevc, annexb({hevc(19)})).idr);  // IDR_W_RADL
   auto cra = inspect(Codec::kHevc, annexb({hevc(32), hevc(33), hevc(34), hevc(21)}));
   EXPECT_TRUE(cra.irap);
   EXPECT_FALSE(cra.idr);

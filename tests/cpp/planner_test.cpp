@@ -26,8 +26,8 @@ std::shared_ptr<const VideoIndex> fake_index(const std::string& path, int64_t de
 }
 
 struct Fixture {
-  std::map<std::string, std::shared_ptr<const VideoIndex>> files{{"a", fake_index("a")}, {"b", fake_index("b")},
-                                                                 {"cut", fake_index("cut", 20, 12)}};
+  std::map<std::string, std::shared_ptr<const VideoIndex>> files{
+      {"a", fake_index("a")}, {"b", fake_index("b")}, {"cut", fake_index("cut", 20, 12)}};
   int lookups = 0;
   IndexLookup lookup() {
     return [this](const std::string& p) {

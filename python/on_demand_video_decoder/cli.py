@@ -1,0 +1,415 @@
+"""The ``odvd`` command-line tool: inspect a video, dump frames, run the random-access demo.
+
+    odvd info FILE [--json]
+    odvd decode FILE --frames 0,17,250 --out DIR [--bgr] [--format png|npy]
+    odvd demo [--dir DIR] [--iterations N] [--out PNG] [--gpu N] [--seed S]
+
+``main(argv)`` returns the exit code instead of exiting, so tests and other
+programs can call it in-process. Bad input (a frame id out of range, a file that
+cannot be read) is reported as one ``odvd: error: ...`` line with exit code 2,
+never a traceback: the library's exceptions already name the file and cause.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+from . import _odvd
+from ._png import write_png
+from ._progress import Progress
+from ._sample import ensure_sample
+
+PROG = "odvd"
+EXIT_OK = 0
+EXIT_ERROR = 2
+MAX_BATCH = 64
+
+# FFmpeg's AVCodecID numbers (stable across FFmpeg 4.x-7.x) for the codecs a user
+# is likely to meet; anything else is shown as its number.
+CODEC_NAMES = {27: "h264", 173: "hevc", 226: "av1", 167: "vp9", 139: "vp8", 12: "mpeg4",
+               2: "mpeg2video", 7: "mjpeg", 196: "vvc"}
+
+# FFmpeg's AVPixelFormat numbers (libavutil 57; checked against its pixfmt.h).
+PIXEL_FORMAT_NAMES = {0: "yuv420p", 4: "yuv422p", 5: "yuv444p", 8: "gray", 12: "yuvj420p",
+                      13: "yuvj422p", 14: "yuvj444p", 23: "nv12", 24: "nv21", 45: "yuv420p16le",
+                      49: "yuv444p16le", 62: "yuv420p10le", 64: "yuv422p10le", 68: "yuv444p10le",
+                      123: "yuv420p12le", 131: "yuv444p12le", 159: "p010le", 170: "p016le"}
+
+# AVColorRange / AVColorSpace numbers, for GetIndexInfo's colour fields.
+COLOR_RANGE_NAMES = {0: "unspecified", 1: "limited (tv)", 2: "full (pc)"}
+COLOR_MATRIX_NAMES = {0: "rgb", 1: "bt709", 2: "unspecified", 4: "fcc", 5: "bt470bg",
+                      6: "smpte170m", 7: "smpte240m", 8: "ycgco", 9: "bt2020nc", 10: "bt2020c"}
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def codec_name(codec_id: int) -> str:
+    """Short FFmpeg codec name, or the number when it is not one we know."""
+    return CODEC_NAMES.get(codec_id, f"codec #{codec_id}")
+
+
+def pixel_format_name(fmt: int) -> str:
+    """FFmpeg pixel format name, or the number when it is not one we know."""
+    return PIXEL_FORMAT_NAMES.get(fmt, f"pix_fmt #{fmt}")
+
+
+def _rational(num: int, den: int) -> Optional[Fraction]:
+    return Fraction(num, den) if den else None
+
+
+def _jsonable(value: Any) -> Any:
+    """Turn extension values (enums, numpy arrays, tuples) into plain JSON types."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return value
+    name = getattr(value, "name", None)  # pybind11 / Python enums
+    return name if isinstance(name, str) else str(value)
+
+
+def _index_function() -> Optional[Callable[[str], Dict[str, Any]]]:
+    """The extension's ``GetIndexInfo`` if this build has it (it arrives with the frame index API)."""
+    return getattr(_odvd, "GetIndexInfo", None)
+
+
+def parse_frame_list(text: str) -> List[int]:
+    """Parse ``0,17,250`` (and ranges such as ``10-19``) into a list of ids, in order."""
+    ids: List[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        span = re.fullmatch(r"(\d+)-(\d+)", part)
+        try:
+            if span:
+                first, last = int(span.group(1)), int(span.group(2))
+                if last < first:
+                    raise ValueError
+                ids.extend(range(first, last + 1))
+            else:
+                ids.append(int(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"invalid frame list {text!r}: expected ids such as 0,17,250 or ranges such as 10-19")
+    return ids
+
+
+def describe_gops(first_ids: Sequence[int], lengths: Sequence[int]) -> str:
+    """One line summarising a GOP layout, e.g. ``9 GOPs of 30 frames (last: 10)``."""
+    count = len(lengths)
+    if count == 0:
+        return "no GOPs"
+    head = list(lengths[:-1]) or list(lengths)
+    if len(set(head)) == 1:
+        text = f"{count} GOP{'s' if count > 1 else ''} of {head[0]} frames"
+        if count > 1 and lengths[-1] != head[0]:
+            text += f" (last: {lengths[-1]})"
+        return text
+    return f"{count} GOPs of {min(lengths)}..{max(lengths)} frames (mean {sum(lengths) / count:.1f})"
+
+
+def _short_list(values: Sequence[int], limit: int = 12) -> str:
+    shown = ", ".join(str(v) for v in values[:limit])
+    return shown + (f", ... ({len(values)} in all)" if len(values) > limit else "")
+
+
+# ----------------------------------------------------------------------------- info
+
+def stream_summary(path: str) -> Dict[str, Any]:
+    """Everything ``info`` reports about ``path``, as a JSON-ready dict."""
+    fsi = _odvd.GetFastInitInfo([path])[0]
+    tb = _rational(fsi.time_base_num, fsi.time_base_den)
+    avg = _rational(fsi.avg_frame_rate_num, fsi.avg_frame_rate_den)
+    real = _rational(fsi.r_frame_rate_num, fsi.r_frame_rate_den)
+    summary: Dict[str, Any] = {
+        "file": path,
+        "stream_index": fsi.stream_index,
+        "codec": codec_name(fsi.codec_id),
+        "codec_id": fsi.codec_id,
+        "width": fsi.width,
+        "height": fsi.height,
+        "pixel_format": pixel_format_name(fsi.format),
+        "pixel_format_id": fsi.format,
+        "bit_depth": fsi.bit_depth,
+        "avg_frame_rate": [fsi.avg_frame_rate_num, fsi.avg_frame_rate_den],
+        "r_frame_rate": [fsi.r_frame_rate_num, fsi.r_frame_rate_den],
+        "frame_rate_fps": float(avg or real) if (avg or real) else None,
+        "time_base": [fsi.time_base_num, fsi.time_base_den],
+        "start_time": fsi.start_time,
+        "duration": fsi.duration,
+        # The container's duration is informational only: frame ids come from the index.
+        "duration_seconds": float(fsi.duration * tb) if (tb and fsi.duration > 0) else None,
+        "index": None,
+    }
+    get_index = _index_function()
+    if get_index is not None:
+        # Drop nested stream objects: their fields are already reported above.
+        index = {k: v for k, v in get_index(path).items() if not isinstance(v, _odvd.FastStreamInfo)}
+        summary["index"] = _jsonable(index)
+    return summary
+
+
+def format_info(s: Dict[str, Any]) -> str:
+    """Human-readable form of :func:`stream_summary`."""
+    num, den = s["avg_frame_rate"]
+    rate = f"{num}/{den}" + (f" ({s['frame_rate_fps']:g} fps)" if s["frame_rate_fps"] else "")
+    if s["r_frame_rate"] != s["avg_frame_rate"]:
+        rate += f", r_frame_rate {s['r_frame_rate'][0]}/{s['r_frame_rate'][1]}"
+    duration = (f"{s['duration_seconds']:.3f} s (container)" if s["duration_seconds"] is not None
+                else "unknown")
+    lines = [
+        f"file:          {s['file']}",
+        f"video stream:  #{s['stream_index']}",
+        f"codec:         {s['codec']} (AVCodecID {s['codec_id']})",
+        f"size:          {s['width']}x{s['height']}",
+        f"pixel format:  {s['pixel_format']} ({s['bit_depth']}-bit)",
+        f"frame rate:    {rate}",
+        f"time base:     {s['time_base'][0]}/{s['time_base'][1]}",
+        f"start time:    {s['start_time']}",
+        f"duration:      {duration}",
+    ]
+    index = s["index"]
+    if index is None:
+        lines.append("frame index: not available in this build")
+    else:
+        lines.extend(_format_index(index))
+    return "\n".join(lines)
+
+
+def _format_index(index: Dict[str, Any]) -> List[str]:
+    firsts = list(index.get("gop_first_frame_ids") or [])
+    lengths = list(index.get("gop_lengths") or [])
+    keys = list(index.get("key_frame_ids") or [])
+    lines = []
+    for key, label, names in (("container", "container", {}),
+                              ("color_range", "color range", COLOR_RANGE_NAMES),
+                              ("color_matrix", "color matrix", COLOR_MATRIX_NAMES)):
+        value = index.get(key)
+        if value is not None:
+            lines.append(f"{label + ':':<15}{names.get(value, value)}")
+    frames = f"frames:        {index.get('frame_count')}"
+    declared = index.get("declared_frames")
+    if declared and declared != index.get("frame_count"):
+        frames += f" (the container declares {declared})"
+    lines.append(frames)
+    lines.append(f"GOPs:          {describe_gops(firsts, lengths)}")
+    if firsts:
+        lines.append(f"GOP starts:    {_short_list(firsts)}")
+    if keys and keys != firsts:
+        lines.append(f"key frames:    {_short_list(keys)}")
+    return lines
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    """``odvd info``: stream parameters and, where the build has it, the frame index."""
+    summary = stream_summary(args.file)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(format_info(summary))
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- decode
+
+def frame_output_path(out_dir: Path, video: str, frame_id: int, fmt: str) -> Path:
+    """``DIR/<stem>_frame<id>.<fmt>``."""
+    return out_dir / f"{Path(video).stem}_frame{frame_id}.{fmt}"
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    """``odvd decode``: write the requested frames as PNG (always RGB) or .npy (RGB or BGR).
+
+    Ids are de-duplicated and decoded in ascending order so that frames of one GOP
+    land in the same call (the decoder then decodes that GOP once) and batches
+    that follow continue forward instead of restarting GOPs.
+    """
+    ids = sorted(set(args.frames))
+    if not ids:
+        raise ValueError("--frames names no frame")
+    batch = min(len(ids), MAX_BATCH)
+    decoder = _odvd.PyNvGopDecoder(batch, args.gpu, True)
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for start in range(0, len(ids), batch):
+        chunk = ids[start:start + batch]
+        frames = decoder.DecodeN12ToRGB([args.file] * len(chunk), chunk, args.bgr)
+        for frame_id, frame in zip(chunk, frames):
+            pixels = _host_array(frame)
+            path = frame_output_path(out_dir, args.file, frame_id, args.format)
+            if args.format == "npy":
+                np.save(path, pixels)
+            else:
+                write_png(path, pixels[:, :, ::-1] if args.bgr else pixels)
+            print(path)
+    return EXIT_OK
+
+
+def _host_array(frame: Any) -> np.ndarray:
+    """A frame's pixels in host memory.
+
+    CPU frames convert without a copy. GPU frames need a CUDA-aware array library;
+    torch is used when it happens to be installed (it is not a dependency).
+    """
+    try:
+        return np.asarray(frame)
+    except (TypeError, ValueError, BufferError, RuntimeError):
+        try:
+            import torch  # noqa: PLC0415 - optional, only for GPU frames
+        except ImportError:
+            raise RuntimeError("copying GPU frames to host memory needs PyTorch; "
+                               "use --gpu -1 or install torch") from None
+        return torch.as_tensor(frame, device="cuda").cpu().numpy()
+
+
+# ----------------------------------------------------------------------------- demo
+
+def contact_sheet(images: Sequence[np.ndarray], columns: int = 3, step: int = 2,
+                  gap: int = 4) -> np.ndarray:
+    """Tile images in a grid, each downscaled ``step`` times by striding (no filtering)."""
+    tiles = [np.asarray(img)[::step, ::step] for img in images]
+    tile_h = max(t.shape[0] for t in tiles)
+    tile_w = max(t.shape[1] for t in tiles)
+    rows = math.ceil(len(tiles) / columns)
+    sheet = np.zeros((rows * tile_h + (rows - 1) * gap, columns * tile_w + (columns - 1) * gap, 3),
+                     dtype=np.uint8)
+    for i, tile in enumerate(tiles):
+        y = (i // columns) * (tile_h + gap)
+        x = (i % columns) * (tile_w + gap)
+        sheet[y:y + tile.shape[0], x:x + tile.shape[1]] = tile
+    return sheet
+
+
+def _percentile_ms(latencies: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(latencies), q)) * 1e3
+
+
+def run_random_access(decoder: Any, paths: List[str], frame_count: int, iterations: int,
+                      seed: int, progress: Progress) -> tuple:
+    """Time ``iterations`` calls, each decoding one random frame of every camera.
+
+    This is the multi-camera training pattern: one sample = the same moment (here:
+    an independent random moment per camera, the worst case) from every camera.
+    Returns (latencies in seconds, frames returned, frames of the last call).
+    """
+    rng = np.random.default_rng(seed)
+    latencies: List[float] = []
+    returned = 0
+    last: list = []
+    with progress:
+        for _ in range(iterations):
+            ids = [int(i) for i in rng.integers(0, frame_count, size=len(paths))]
+            start = time.perf_counter()
+            last = decoder.DecodeN12ToRGB(paths, ids, False)
+            latencies.append(time.perf_counter() - start)
+            returned += len(last)
+            progress.update()
+    return latencies, returned, last
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``odvd demo``: random access across a 6-camera sample, with throughput and a contact sheet."""
+    if args.iterations < 1:
+        raise ValueError("--iterations must be at least 1")
+    sample = ensure_sample(args.dir, log=lambda line: print(line, file=sys.stderr))
+    spec = sample.spec
+    paths = [str(p) for p in sample.paths]
+    print(f"sample:  {spec.cameras} cameras, {spec.width}x{spec.height} H.264, {spec.frames} frames "
+          f"at {spec.fps} fps, GOP {spec.gop} ({sample.directory})")
+    backend = "CPU (libavcodec)" if args.gpu < 0 else f"GPU {args.gpu} (NVDEC)"
+    print(f"decoder: {backend}, seed {args.seed}")
+    decoder = _odvd.PyNvGopDecoder(len(paths), args.gpu, True)
+
+    wall_start = time.perf_counter()
+    latencies, returned, last = run_random_access(
+        decoder, paths, spec.frames, args.iterations, args.seed,
+        Progress(args.iterations, "decoding", unit="calls", enabled=True if args.progress else None))
+    wall = time.perf_counter() - wall_start
+
+    print(f"{args.iterations} calls x {len(paths)} cameras: {returned} frames in {wall:.2f} s "
+          f"-> {returned / wall:.1f} frames/s")
+    print(f"latency per call: p50 {_percentile_ms(latencies, 50):.1f} ms, "
+          f"p90 {_percentile_ms(latencies, 90):.1f} ms, max {max(latencies) * 1e3:.1f} ms "
+          f"(first call {latencies[0] * 1e3:.1f} ms, includes opening the files)")
+
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_png(out, contact_sheet([_host_array(f) for f in last]))
+    print(f"contact sheet: {out} (last call's {len(last)} frames, 3x2, downscaled 2x)")
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- entry point
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Decode exactly the video frames you ask for.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_odvd.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    info = sub.add_parser("info", help="stream parameters, frame count and GOP layout of a video")
+    info.add_argument("file")
+    info.add_argument("--json", action="store_true", help="print one JSON object")
+    info.set_defaults(handler=cmd_info)
+
+    decode = sub.add_parser("decode", help="write chosen frames of a video as PNG or .npy files")
+    decode.add_argument("file")
+    decode.add_argument("--frames", required=True, type=parse_frame_list,
+                        help="frame ids (0-based, display order), e.g. 0,17,250 or 10-19")
+    decode.add_argument("--out", required=True, help="output folder (created if missing)")
+    decode.add_argument("--bgr", action="store_true",
+                        help="decode to BGR (.npy keeps BGR; PNG is always stored as RGB)")
+    decode.add_argument("--format", choices=("png", "npy"), default="png")
+    decode.add_argument("--gpu", type=int, default=-1, help="CUDA device, -1 = CPU (default)")
+    decode.set_defaults(handler=cmd_decode)
+
+    demo = sub.add_parser("demo", help="random access across a 6-camera sample (generated on first use)")
+    demo.add_argument("--dir", default=None,
+                      help="sample folder (default: ~/.cache/on_demand_video_decoder/sample)")
+    demo.add_argument("--iterations", type=int, default=50, help="decode calls to time (default 50)")
+    demo.add_argument("--out", default=str(Path("odvd_demo") / "contact_sheet.png"),
+                      help="contact sheet PNG (default odvd_demo/contact_sheet.png)")
+    demo.add_argument("--gpu", type=int, default=-1, help="CUDA device, -1 = CPU (default)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed of the frame ids (default 0)")
+    demo.add_argument("--progress", action="store_true",
+                      help="draw the progress bar even when stderr is not a terminal")
+    demo.set_defaults(handler=cmd_demo)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the tool; returns the exit code (0 ok, 2 bad usage or input, 130 interrupted)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, usage errors
+        return stop.code if isinstance(stop.code, int) else EXIT_ERROR
+    try:
+        return args.handler(args)
+    except (ValueError, RuntimeError, OSError) as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

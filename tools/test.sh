@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The README's second command (and CI's): build, then run every test suite —
+# C++ unit tests (GoogleTest, warnings as errors), the format check, and the Python
+# tests on the CPU back end. GPU tests skip, and say so, on machines without a GPU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+JOBS="$(nproc)"
+
+bash tools/build.sh
+
+echo "odvd: C++ unit tests"
+cmake -S . -B build/cpp-tests -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DODVD_BUILD_TESTS=ON -DODVD_BUILD_PYTHON=OFF -DODVD_WERROR=ON >/dev/null
+ninja -C build/cpp-tests -j "$JOBS"
+ctest --test-dir build/cpp-tests --output-on-failure -j "$JOBS"
+
+echo "odvd: format check"
+bash tools/format.sh --check
+
+echo "odvd: test videos"
+"$PYTHON" tests/videos/generate.py
+
+echo "odvd: Python tests"
+# Run from outside the source tree so the installed package is what gets imported.
+cd tests && exec "$PYTHON" -m pytest python -q -rs
