@@ -38,6 +38,12 @@ ArrayView plane_view(const VideoFrame& f, int i) {
   return v;
 }
 
+std::vector<ArrayView> plane_views(const VideoFrame& f) {
+  std::vector<ArrayView> planes;
+  for (int i = 0; i < f.num_planes; ++i) planes.push_back(plane_view(f, i));
+  return planes;
+}
+
 ArrayView rgb_view(const RgbImage& img) {
   ArrayView v;
   v.owner = img.buffer;
@@ -96,20 +102,8 @@ void bind_frames(py::module_& m) {
   py::class_<VideoFrame> yuv(m, "DecodedFrameExt", py::buffer_protocol(),
                              "A decoded YUV frame (NV12, P016 or 4:4:4); owns its memory");
   yuv.def_buffer([](VideoFrame& f) { return to_buffer_info(whole_frame_view(f)); })
-      .def(
-          "cuda",
-          [](const VideoFrame& f) {
-            std::vector<ArrayView> planes;
-            for (int i = 0; i < f.num_planes; ++i) planes.push_back(plane_view(f, i));
-            return planes;
-          },
-          "One view per plane (host memory on the CPU back end)")
-      .def("nvcv_image",
-           [](const VideoFrame& f) {
-             std::vector<ArrayView> planes;
-             for (int i = 0; i < f.num_planes; ++i) planes.push_back(plane_view(f, i));
-             return planes;
-           })
+      .def("cuda", &plane_views, "One view per plane (host memory on the CPU back end)")
+      .def("nvcv_image", &plane_views, "Same as cuda()")
       .def(
           "GetPtrToPlane",
           [](const VideoFrame& f, int i) {

@@ -3,6 +3,7 @@ a hang or a wrong frame returned as success (SPEC §2)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -159,8 +160,6 @@ def test_bad_inputs_never_crash_or_hang_the_process(manifest):
     assert done.returncode == 0, done.stderr
     assert "survived" in done.stdout
 
-
-import json  # noqa: E402  (used by the script above)
 
 
 # --- what later issues implement says so -------------------------------------------------
