@@ -34,6 +34,11 @@ class NotImplementedError : public std::logic_error {
 
 [[noreturn]] void internal_error(const char* file, int line, const char* expr);
 
+// A path as error messages show it: 'path'.
+inline std::string quoted(const std::string& path) {
+  return "'" + path + "'";
+}
+
 }  // namespace odvd
 
 // Checks an internal invariant; a failure is a bug in this library.

@@ -10,10 +10,6 @@ extern "C" {
 namespace odvd {
 namespace {
 
-std::string quoted(const std::string& path) {
-  return "'" + path + "'";
-}
-
 int bit_depth_of(int pixel_format) {
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(pixel_format));
   return desc ? desc->comp[0].depth : 8;

@@ -13,10 +13,6 @@
 namespace odvd {
 namespace {
 
-std::string quoted(const std::string& path) {
-  return "'" + path + "'";
-}
-
 // Per-packet facts the bitstream decides (keys, non-reference pictures); see
 // Note [Frame identity and GOPs] in frame_index.hpp.
 class Classifier {

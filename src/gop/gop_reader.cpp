@@ -4,11 +4,6 @@
 #include "odvd/error.hpp"
 
 namespace odvd {
-namespace {
-std::string quoted(const std::string& path) {
-  return "'" + path + "'";
-}
-}  // namespace
 
 GopReader::GopReader(std::shared_ptr<const VideoIndex> index)
     : index_(std::move(index)),
