@@ -3,7 +3,7 @@
 # difference.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files 'include/*.hpp' 'src/*.hpp' 'src/*.cpp' 'src/*.cu' 'tests/cpp/*.cpp')
+mapfile -t files < <(git ls-files 'include/*.hpp' 'src/*.hpp' 'src/*.cpp' 'src/*.cu' 'tests/cpp/*.cpp' 'tests/cuda/*.cu')
 if [ "${1:-}" = "--check" ]; then
   clang-format --dry-run --Werror "${files[@]}"
 else

@@ -10,13 +10,18 @@
 // Errors: a wanted picture decoded with errors raises MediaError. A packet the decoder
 // rejects is not an error by itself (it may belong to a picture nobody wants); the
 // backend remembers it in last_error(), which callers quote when a wanted picture
-// never comes out. After an error the caller reset()s the backend.
+// never comes out, and in first_damaged_packet(): every picture decoded from that
+// packet on may reference the damaged one, so callers must not return them (a
+// decoder's error concealment can make them look plausible, e.g. a copy of the
+// previous picture). After an error the caller reset()s the backend.
 //
 // Thread-safety: none; one thread at a time. Backends may be destroyed on any thread.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 
 #include "odvd/frame.hpp"
@@ -41,11 +46,20 @@ class DecoderBackend {
   // The decoder's last complaint since reset(), empty if none.
   virtual std::string last_error() const = 0;
 
+  // The lowest decode index (EncodedPacket::decode_index) from which pictures may be
+  // damaged since reset(); kNoDamage when no packet was rejected.
+  static constexpr int32_t kNoDamage = std::numeric_limits<int32_t>::max();
+  int32_t first_damaged_packet() const { return first_damaged_; }
+
  protected:
+  // The output filter, called once for every picture the decoder outputs.
   bool wanted(int64_t pts) const { return !filter_ || filter_(pts); }
+  void note_damage(int32_t decode_index) { first_damaged_ = std::min(first_damaged_, decode_index); }
+  void clear_damage() { first_damaged_ = kNoDamage; }
 
  private:
   OutputFilter filter_;
+  int32_t first_damaged_ = kNoDamage;
 };
 
 }  // namespace odvd

@@ -29,6 +29,10 @@ class Buffer {
   virtual size_t size() const = 0;
   virtual MemoryKind kind() const = 0;
   virtual int device() const { return -1; }  // CUDA ordinal, -1 for host memory
+  // Device memory exported to a consumer that reads it on `stream` (a CUstream; nullptr
+  // when unknown), so the memory is not reused before that stream's work on it is done
+  // (Note [Device memory pool]). Host memory needs nothing.
+  virtual void note_consumer_stream(void* /*stream*/) {}
 };
 
 // 64-byte aligned host memory (aligned for SIMD loads and DLPack consumers).
@@ -76,8 +80,12 @@ struct VideoFrame {
   size_t byte_size() const;
 };
 
-// Allocates a host VideoFrame of the given layout, planes tightly packed
-// (pitch = row bytes) in one Buffer.
+// The plane geometry of a frame of the given layout, without memory: planes packed
+// one after another in a single buffer of byte_size() bytes, all with one pitch (NV12 /
+// P016: 2 * ceil(width / 2) samples, so the whole picture is also one 2-D array).
+VideoFrame frame_layout(PixelFormat format, int width, int height, int bit_depth);
+
+// Allocates a host VideoFrame of frame_layout(); padding bytes (odd widths) are zero.
 VideoFrame allocate_host_frame(PixelFormat format, int width, int height, int bit_depth);
 
 // Deep copy into fresh host memory (used when one call returns the same frame twice,

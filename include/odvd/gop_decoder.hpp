@@ -30,7 +30,7 @@ namespace odvd {
 struct GopDecoderOptions {
   // Most entries one call may carry, and the number of files kept warm. Must be >= 1.
   int max_files = 1;
-  // -1 selects the CPU back end (libavcodec); >= 0 a CUDA device (not available yet).
+  // -1 selects the CPU back end (libavcodec); >= 0 the CUDA device whose NVDEC decodes.
   int device = -1;
   // Do not report files that do not signal their colour range (limited range is assumed).
   bool suppress_no_color_range_warning = false;
@@ -70,6 +70,10 @@ class GopDecoder {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Number of CUDA devices NVDEC can use; 0 without a driver or in a build without CUDA.
+// Never throws.
+int cuda_device_count();
 
 // Stream description of a file, from the (cached) index scan.
 StreamInfo probe_stream(const std::string& path);

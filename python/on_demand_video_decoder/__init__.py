@@ -1,8 +1,8 @@
 """on_demand_video_decoder: decode exactly the video frames a training job asks for.
 
-Random access to any frame of any file, in batches across many files, on the CPU
-(libavcodec, ``iGpu=-1``) or, in a later release, on NVIDIA's hardware decoders.
-Frames own their memory and convert to numpy / PyTorch without a copy.
+Random access to any frame of any file, in batches across many files, on NVIDIA's
+hardware decoders (NVDEC, ``iGpu>=0``) or on the CPU (libavcodec, ``iGpu=-1``).
+Frames own their memory and convert to PyTorch (GPU) or numpy (CPU) without a copy.
 
 Typical use::
 
@@ -10,6 +10,9 @@ Typical use::
     dec = nvc.PyNvGopDecoder(maxfiles=6, iGpu=-1)
     frames = dec.DecodeN12ToRGB(["cam0.mp4", "cam1.mp4"], [117, 117])
     images = [np.asarray(f) for f in frames]          # (H, W, 3) uint8, zero-copy
+
+    gpu = nvc.PyNvGopDecoder(maxfiles=6, iGpu=0)       # NVDEC on CUDA device 0
+    tensors = [torch.as_tensor(f, device="cuda") for f in gpu.DecodeN12ToRGB(paths, ids)]
 
 A frame id is the 0-based rank of a frame in presentation order (the order and count
 of ``ffmpeg -f framemd5``); see the README.
@@ -27,6 +30,7 @@ from ._odvd import (  # noqa: F401  (re-exported API)
     RGBFrame,
     SavePacketsToFile,
     __version__,
+    cuda_device_count,
 )
 from ._api import (  # noqa: F401
     CachedGopDecoder,
@@ -53,5 +57,6 @@ __all__ = [
     "PyNvSampleReader",
     "RGBFrame",
     "SavePacketsToFile",
+    "cuda_device_count",
     "drop_videos_cache",
 ]

@@ -242,6 +242,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
     land in the same call (the decoder then decodes that GOP once) and batches
     that follow continue forward instead of restarting GOPs.
     """
+    _resolve_gpu(args)
     ids = sorted(set(args.frames))
     if not ids:
         raise ValueError("--frames names no frame")
@@ -325,8 +326,15 @@ def run_random_access(decoder: Any, paths: List[str], frame_count: int, iteratio
     return latencies, returned, last
 
 
+def _resolve_gpu(args: argparse.Namespace) -> None:
+    """``--gpu`` not given: NVDEC on device 0 when a GPU is usable, else the CPU back end."""
+    if args.gpu is None:
+        args.gpu = 0 if _odvd.cuda_device_count() > 0 else -1
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     """``odvd demo``: random access across a 6-camera sample, with throughput and a contact sheet."""
+    _resolve_gpu(args)
     if args.iterations < 1:
         raise ValueError("--iterations must be at least 1")
     sample = ensure_sample(args.dir, log=lambda line: print(line, file=sys.stderr))
@@ -377,7 +385,8 @@ def build_parser() -> argparse.ArgumentParser:
     decode.add_argument("--bgr", action="store_true",
                         help="decode to BGR (.npy keeps BGR; PNG is always stored as RGB)")
     decode.add_argument("--format", choices=("png", "npy"), default="png")
-    decode.add_argument("--gpu", type=int, default=-1, help="CUDA device, -1 = CPU (default)")
+    decode.add_argument("--gpu", type=int, default=None,
+                        help="CUDA device, -1 = CPU (default: GPU 0 when there is one, else the CPU)")
     decode.set_defaults(handler=cmd_decode)
 
     demo = sub.add_parser("demo", help="random access across a 6-camera sample (generated on first use)")
@@ -386,7 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--iterations", type=int, default=50, help="decode calls to time (default 50)")
     demo.add_argument("--out", default=str(Path("odvd_demo") / "contact_sheet.png"),
                       help="contact sheet PNG (default odvd_demo/contact_sheet.png)")
-    demo.add_argument("--gpu", type=int, default=-1, help="CUDA device, -1 = CPU (default)")
+    demo.add_argument("--gpu", type=int, default=None,
+                      help="CUDA device, -1 = CPU (default: GPU 0 when there is one, else the CPU)")
     demo.add_argument("--seed", type=int, default=0, help="random seed of the frame ids (default 0)")
     demo.add_argument("--progress", action="store_true",
                       help="draw the progress bar even when stderr is not a terminal")

@@ -106,6 +106,12 @@ CpuBackend::CpuBackend(const AVCodecParameters* par, const std::vector<uint8_t>&
   av::check(avcodec_open2(ctx_.get(), codec, nullptr), where() + ": opening the decoder");
 }
 
+int32_t CpuBackend::in_flight_start() const {
+  // With frame threads, an error reported now may belong to any packet another thread
+  // is still decoding: one of the last thread_count packets sent.
+  return recent_.empty() ? 0 : recent_.front();
+}
+
 std::string CpuBackend::where() const {
   return "'" + label_ + "'";
 }
@@ -124,7 +130,15 @@ void CpuBackend::send(const EncodedPacket& packet) {
       drain_decoder();
       continue;
     }
-    if (ret < 0) last_error_ = "packet " + std::to_string(packet.decode_index) + ": " + av::error_text(ret);
+    const bool frame_threads = (ctx_->active_thread_type & FF_THREAD_FRAME) != 0;
+    recent_.push_back(packet.decode_index);
+    while (recent_.size() > static_cast<size_t>(frame_threads ? std::max(1, ctx_->thread_count) : 1)) {
+      recent_.pop_front();
+    }
+    if (ret < 0) {
+      last_error_ = "packet " + std::to_string(packet.decode_index) + ": " + av::error_text(ret);
+      note_damage(in_flight_start());
+    }
     return;
   }
 }
@@ -135,6 +149,7 @@ void CpuBackend::send_end_of_stream() {
   int ret = avcodec_send_packet(ctx_.get(), nullptr);
   if (ret < 0) {
     last_error_ = av::error_text(ret);
+    note_damage(in_flight_start());
     return;
   }
   while (drain_decoder()) {
@@ -148,6 +163,7 @@ bool CpuBackend::drain_decoder() {
     if (ret == AVERROR_EOF) return false;
     if (ret < 0) {
       last_error_ = av::error_text(ret);
+      note_damage(in_flight_start());
       return false;  // the decoder is unusable until reset()
     }
     const int64_t pts = frame_->pts != AV_NOPTS_VALUE ? frame_->pts : frame_->best_effort_timestamp;
@@ -177,6 +193,8 @@ void CpuBackend::reset() {
   ready_.clear();
   draining_ = false;
   last_error_.clear();
+  recent_.clear();
+  clear_damage();
 }
 
 VideoFrame CpuBackend::to_video_frame(const AVFrame* src) const {

@@ -36,6 +36,7 @@ class CpuBackend final : public DecoderBackend {
   bool drain_decoder();
   VideoFrame to_video_frame(const AVFrame* src) const;
   std::string where() const;
+  int32_t in_flight_start() const;
 
   std::string label_;
   av::CodecContextPtr ctx_;
@@ -44,6 +45,7 @@ class CpuBackend final : public DecoderBackend {
   std::deque<VideoFrame> ready_;
   bool draining_ = false;
   std::string last_error_;
+  std::deque<int32_t> recent_;  // decode indices of the last packets sent (frame threads)
 };
 
 }  // namespace odvd

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <unordered_set>
 
-#include "cpu/cpu_backend.hpp"
 #include "odvd/error.hpp"
 
 namespace odvd {
@@ -18,38 +17,73 @@ std::string describe_ids(const std::vector<int>& ids) {
 
 }  // namespace
 
-FileSession::FileSession(std::shared_ptr<const VideoIndex> index, int decoder_threads)
+FileSession::FileSession(std::shared_ptr<const VideoIndex> index, const BackendFactory& make_backend)
     : index_(index), reader_(std::move(index)) {
   // Packets reach the backend as Annex-B; give it matching extradata when the container
   // stored avcC/hvcC.
   const std::vector<uint8_t> no_override;
   const bool convert = !index_->nal_layout.annex_b;
-  backend_ = std::make_unique<CpuBackend>(index_->codecpar.get(), convert ? reader_.parameter_sets() : no_override,
-                                          decoder_threads, index_->path);
+  backend_ = make_backend(*index_, convert ? reader_.parameter_sets() : no_override);
 }
 
 void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out) {
   const FrameIndex& frames = index_->frames;
   std::unordered_set<int64_t> wanted_pts;
   for (int id : frame_ids) wanted_pts.insert(frames.packet(frames.packet_of_frame(id)).pts);
-  backend_->set_output_filter([&wanted_pts](int64_t pts) { return wanted_pts.count(pts) != 0; });
+  std::unordered_set<int64_t> output_pts;  // every picture the decoder put out, wanted or not
+  backend_->set_output_filter([&wanted_pts, &output_pts](int64_t pts) {
+    output_pts.insert(pts);
+    return wanted_pts.count(pts) != 0;
+  });
   struct FilterReset {  // the filter refers to this frame's locals
     DecoderBackend& backend;
     ~FilterReset() { backend.set_output_filter(nullptr); }
   } filter_reset{*backend_};
+  const std::vector<int> to_decode = frames.packets_to_decode(gop, frame_ids);
   try {
-    std::vector<EncodedPacket> packets = reader_.read(frames.packets_to_decode(gop, frame_ids));
+    std::vector<EncodedPacket> packets = reader_.read(to_decode);
     backend_->reset();
     run_backend(packets, out);
   } catch (const MediaError& e) {
     backend_->reset();
     throw MediaError(std::string(e.what()) + " (while decoding frame(s) " + describe_ids(frame_ids) + ")");
   }
+  reject_frames_after_damage(gop, to_decode, output_pts, frame_ids, out);
   for (int id : frame_ids) {
     if (out.count(id) != 0) continue;
     const std::string cause = backend_->last_error();
     throw MediaError("'" + index_->path + "': the decoder did not produce frame " + std::to_string(id) +
                      " (the file is corrupt" + (cause.empty() ? "" : ": " + cause) + ")");
+  }
+}
+
+// Note [Damage propagates]: a picture decoded after a damaged or lost one may reference
+// it, and decoders conceal such damage (libavcodec's H.264 decoder outputs a copy of
+// the previous picture under the lost one's timestamp), so a plausible-looking wrong
+// frame could be returned. Damage starts at the first packet the decoder rejected, or
+// at the first frame whose picture never came out; no frame decoded from there on is
+// returned.
+void FileSession::reject_frames_after_damage(int gop, const std::vector<int>& decoded,
+                                             const std::unordered_set<int64_t>& output_pts,
+                                             const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out) {
+  const FrameIndex& frames = index_->frames;
+  int32_t damaged_from = backend_->first_damaged_packet();
+  for (int d : decoded) {
+    const IndexedPacket& p = frames.packet(d);
+    // Only frames of the GOP being decoded must come out: open-GOP leading pictures
+    // of the previous GOP are legitimately dropped by the decoders (RASL after a CRA).
+    if (p.frame_id >= 0 && p.gop == gop && output_pts.count(p.pts) == 0)
+      damaged_from = std::min(damaged_from, static_cast<int32_t>(d));
+  }
+  if (damaged_from == DecoderBackend::kNoDamage) return;
+  for (int id : frame_ids) {
+    if (frames.packet_of_frame(id) < damaged_from) continue;
+    out.erase(id);
+    const std::string cause = backend_->last_error();
+    throw MediaError(quoted(index_->path) + ": frame " + std::to_string(id) +
+                     " cannot be decoded correctly: a picture it may depend on (packet " +
+                     std::to_string(damaged_from) + " in decode order) is damaged (the file is corrupt" +
+                     (cause.empty() ? "" : ": " + cause) + ")");
   }
 }
 

@@ -5,8 +5,10 @@
 // Thread-safety: none; a session is used by one task at a time.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 #include "gop/gop_reader.hpp"
@@ -14,9 +16,14 @@
 
 namespace odvd {
 
+// Makes the decoder backend for a file: the CPU or the NVDEC one. `annexb_extradata`
+// is non-empty when the container stores avcC/hvcC (packets then arrive as Annex-B).
+using BackendFactory = std::function<std::unique_ptr<DecoderBackend>(const VideoIndex& index,
+                                                                     const std::vector<uint8_t>& annexb_extradata)>;
+
 class FileSession {
  public:
-  FileSession(std::shared_ptr<const VideoIndex> index, int decoder_threads);
+  FileSession(std::shared_ptr<const VideoIndex> index, const BackendFactory& make_backend);
 
   const VideoIndex& index() const { return reader_.index(); }
   const std::shared_ptr<const VideoIndex>& index_ptr() const { return index_; }
@@ -28,6 +35,9 @@ class FileSession {
 
  private:
   void run_backend(const std::vector<EncodedPacket>& packets, std::map<int, VideoFrame>& out);
+  void reject_frames_after_damage(int gop, const std::vector<int>& decoded,
+                                  const std::unordered_set<int64_t>& output_pts, const std::vector<int>& frame_ids,
+                                  std::map<int, VideoFrame>& out);
 
   std::shared_ptr<const VideoIndex> index_;
   GopReader reader_;

@@ -6,12 +6,21 @@
 #include <thread>
 #include <unordered_set>
 
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
 #include "color/color_convert.hpp"
+#include "cpu/cpu_backend.hpp"
 #include "decode/file_session.hpp"
 #include "decode/planner.hpp"
 #include "odvd/error.hpp"
 #include "util/lru_cache.hpp"
 #include "util/thread_pool.hpp"
+
+#if ODVD_WITH_NVDEC
+#include "cuda/gpu_workspace.hpp"
+#endif
 
 namespace odvd {
 
@@ -33,15 +42,27 @@ GopDecoderOptions resolved(GopDecoderOptions o) {
     throw MediaError("iGpu=" + std::to_string(o.device) +
                      " is not a CUDA device ordinal (use -1 for the CPU back end)");
   }
+#if !ODVD_WITH_NVDEC
   if (o.device >= 0) {
     throw MediaError("iGpu=" + std::to_string(o.device) +
-                     ": the NVDEC back end is not available in this build yet; use iGpu=-1 for the CPU back end");
+                     ": this build of on_demand_video_decoder has no NVDEC back end (it was built without CUDA); "
+                     "use iGpu=-1 for the CPU back end");
   }
+#endif
   if (o.worker_threads == 0) o.worker_threads = hardware_threads();
   // Files decode in parallel (up to max_files at once); split the machine between them.
   if (o.decoder_threads == 0)
     o.decoder_threads = std::max(1, hardware_threads() / std::min(o.max_files, o.worker_threads));
   return o;
+}
+
+// 0 = 4:0:0, 1 = 4:2:0, 2 = 4:2:2, 3 = 4:4:4 (4:2:0 when FFmpeg does not say).
+int chroma_format_of(int av_pixel_format) {
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(av_pixel_format));
+  if (desc == nullptr) return 1;
+  if (desc->nb_components < 3) return 0;
+  if (desc->log2_chroma_w == 1) return desc->log2_chroma_h == 1 ? 1 : 2;
+  return 3;
 }
 
 }  // namespace
@@ -50,14 +71,40 @@ struct GopDecoder::Impl {
   explicit Impl(const GopDecoderOptions& o)
       : options(resolved(o)),
         pool(static_cast<size_t>(options.worker_threads - 1)),
-        sessions(static_cast<size_t>(options.max_files), SIZE_MAX) {}
+        sessions(static_cast<size_t>(options.max_files), SIZE_MAX) {
+#if ODVD_WITH_NVDEC
+    if (options.device >= 0) gpu = std::make_unique<cuda::GpuWorkspace>(options.device, options.max_files);
+#endif
+  }
+
+  bool on_gpu() const {
+    return options.device >= 0;
+  }
+
+  std::unique_ptr<DecoderBackend> make_backend(const VideoIndex& index, const std::vector<uint8_t>& extradata) {
+#if ODVD_WITH_NVDEC
+    if (gpu) {
+      cuda::NvdecStream stream;
+      stream.codec = index.stream.codec;
+      stream.bit_depth = index.stream.bit_depth;
+      stream.chroma_format = chroma_format_of(index.stream.av_pixel_format);
+      stream.width = index.stream.width;
+      stream.height = index.stream.height;
+      return gpu->make_backend(stream, index.path);
+    }
+#endif
+    return std::make_unique<CpuBackend>(index.codecpar.get(), extradata, options.decoder_threads, index.path);
+  }
 
   using FrameMap = std::map<int, VideoFrame>;
 
   std::shared_ptr<FileSession> session_for(const FileWork& work) {
     std::shared_ptr<FileSession> session = sessions.get(work.path);
     if (session && session->index_ptr() == work.index) return session;
-    session = std::make_shared<FileSession>(work.index, options.decoder_threads);
+    session = std::make_shared<FileSession>(work.index,
+                                            [this](const VideoIndex& index, const std::vector<uint8_t>& extradata) {
+                                              return make_backend(index, extradata);
+                                            });
     sessions.put(work.path, session, 1);
     return session;
   }
@@ -99,6 +146,9 @@ struct GopDecoder::Impl {
   LruCache<std::string, FileSession> sessions;
   std::vector<std::string> warnings;             // GUARDED_BY(call_mutex)
   std::unordered_set<std::string> warned_paths;  // GUARDED_BY(call_mutex)
+#if ODVD_WITH_NVDEC
+  std::unique_ptr<cuda::GpuWorkspace> gpu;  // null on the CPU back end
+#endif
 };
 
 GopDecoder::GopDecoder(const GopDecoderOptions& options) : impl_(std::make_unique<Impl>(options)) {}
@@ -119,8 +169,19 @@ std::vector<VideoFrame> GopDecoder::decode(const std::vector<std::string>& paths
     const int f = plan.entry_file[i];
     const VideoFrame& frame = frames[f].at(ids[i]);
     // The first entry takes the decoded frame; repeats get their own copy.
-    out.push_back(handed_out[f].insert(ids[i]).second ? frame : copy_frame(frame));
+    if (handed_out[f].insert(ids[i]).second) {
+      out.push_back(frame);
+#if ODVD_WITH_NVDEC
+    } else if (impl_->gpu) {
+      out.push_back(impl_->gpu->copy(frame));
+#endif
+    } else {
+      out.push_back(copy_frame(frame));
+    }
   }
+#if ODVD_WITH_NVDEC
+  if (impl_->gpu) impl_->gpu->synchronize();
+#endif
   return out;
 }
 
@@ -129,6 +190,16 @@ std::vector<RgbImage> GopDecoder::decode_rgb(const std::vector<std::string>& pat
   std::lock_guard<std::mutex> lock(impl_->call_mutex);
   std::vector<Impl::FrameMap> frames;
   DecodePlan plan = impl_->run(paths, ids, frames);
+#if ODVD_WITH_NVDEC
+  if (impl_->gpu) {
+    std::vector<RgbImage> out;
+    out.reserve(ids.size());
+    for (size_t i = 0; i < ids.size(); ++i)
+      out.push_back(impl_->gpu->convert(frames[plan.entry_file[i]].at(ids[i]), bgr));
+    impl_->gpu->synchronize();
+    return out;
+  }
+#endif
   // Convert in bands of rows so that a call with few entries still uses every worker.
   std::vector<RgbImage> out(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) out[i] = allocate_rgb(frames[plan.entry_file[i]].at(ids[i]), bgr);
@@ -153,10 +224,26 @@ std::vector<std::string> GopDecoder::take_warnings() {
 void GopDecoder::release_decoder() {
   std::lock_guard<std::mutex> lock(impl_->call_mutex);
   impl_->sessions.clear();
+#if ODVD_WITH_NVDEC
+  if (impl_->gpu) impl_->gpu->release_decoders();
+#endif
 }
 
 void GopDecoder::release_device_memory() {
-  // The CPU back end allocates frames per call and keeps no pool.
+  // The CPU back end allocates frames per call and keeps no pool. On a GPU, memory that
+  // live frames or tensors still use stays (Note [Device memory pool]).
+#if ODVD_WITH_NVDEC
+  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  if (impl_->gpu) impl_->gpu->release_memory();
+#endif
+}
+
+int cuda_device_count() {
+#if ODVD_WITH_NVDEC
+  return cuda::device_count();
+#else
+  return 0;
+#endif
 }
 
 StreamInfo probe_stream(const std::string& path) {

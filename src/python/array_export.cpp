@@ -32,6 +32,10 @@ std::string dtype_name(const ArrayView& view) {
 }
 
 py::buffer_info to_buffer_info(const ArrayView& view) {
+  if (view.owner->kind() != MemoryKind::kHost) {
+    throw py::buffer_error("this frame is in GPU memory (CUDA device " + std::to_string(view.owner->device()) +
+                           "); use __cuda_array_interface__ or DLPack, e.g. torch.as_tensor(frame, device='cuda')");
+  }
   std::vector<py::ssize_t> shape(view.shape.begin(), view.shape.end());
   std::vector<py::ssize_t> strides(view.byte_strides.begin(), view.byte_strides.end());
   const std::string format =
@@ -52,7 +56,24 @@ py::dict array_interface(const ArrayView& view) {
   return d;
 }
 
-py::capsule to_dlpack(const ArrayView& view) {
+py::dict cuda_array_interface(const ArrayView& view) {
+  if (view.owner->kind() != MemoryKind::kCuda) {
+    throw py::attribute_error("__cuda_array_interface__ is only available for frames in GPU memory");
+  }
+  // Consumers read on a stream we cannot know: order reuse after all blocking streams.
+  view.owner->note_consumer_stream(nullptr);
+  py::dict d;
+  d["version"] = 3;
+  d["typestr"] = view.itemsize == 2 ? "<u2" : "|u1";
+  d["data"] = py::make_tuple(reinterpret_cast<uintptr_t>(view.data), false);
+  d["shape"] = py::tuple(py::cast(view.shape));
+  d["strides"] = py::tuple(py::cast(view.byte_strides));
+  d["stream"] = py::none();  // the data is complete when a decode call returns: nothing to wait for
+  return d;
+}
+
+py::capsule to_dlpack(const ArrayView& view, void* consumer_stream) {
+  if (view.owner->kind() == MemoryKind::kCuda) view.owner->note_consumer_stream(consumer_stream);
   auto ctx = std::make_unique<DlpackContext>();
   ctx->owner = view.owner;
   ctx->shape = view.shape;

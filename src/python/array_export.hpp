@@ -1,5 +1,6 @@
-// Exporting frame memory to Python consumers without a copy: the buffer protocol,
-// __array_interface__ (v3) and DLPack (kDLCPU).
+// Exporting frame memory to Python consumers without a copy: for host memory the
+// buffer protocol, __array_interface__ (v3) and DLPack (kDLCPU); for device memory
+// __cuda_array_interface__ (v3) and DLPack (kDLCUDA).
 //
 // Note [Frame lifetime] (see odvd/frame.hpp): every export keeps the frame's Buffer
 // alive — the buffer protocol and __array_interface__ through the exporting Python
@@ -8,6 +9,7 @@
 #pragma once
 
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <cstdint>
 #include <memory>
@@ -29,7 +31,10 @@ struct ArrayView {
 
 py::buffer_info to_buffer_info(const ArrayView& view);
 py::dict array_interface(const ArrayView& view);
-py::capsule to_dlpack(const ArrayView& view);
+py::dict cuda_array_interface(const ArrayView& view);
+// `consumer_stream`: the CUstream the consumer reads on (nullptr: unknown); see
+// Buffer::note_consumer_stream.
+py::capsule to_dlpack(const ArrayView& view, void* consumer_stream);
 py::tuple dlpack_device(const ArrayView& view);
 std::string dtype_name(const ArrayView& view);
 

@@ -198,6 +198,8 @@ void bind_decoders(py::module_& m) {
   bind_stream_info(m);
   bind_gop_decoder(m);
   bind_sample_reader(m);
+  m.def("cuda_device_count", &cuda_device_count,
+        "Number of CUDA devices the NVDEC back end can use (0 without a GPU, a driver, or CUDA support in this build)");
   m.def("GetFastInitInfo", &get_fast_init_info, py::arg("filepaths"),
         "Stream parameters of each file (from the cached index scan)");
   m.def("GetIndexInfo", &get_index_info, py::arg("filepath"),

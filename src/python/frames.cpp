@@ -54,9 +54,23 @@ ArrayView rgb_view(const RgbImage& img) {
   return v;
 }
 
+// The consumer stream of a DLPack request, as a CUstream (nullptr: unknown).
+// DLPack's CUDA convention: None or 1 = the legacy default stream, 2 = the per-thread
+// default stream, -1 = no synchronisation wanted, anything else a stream handle.
+void* consumer_stream(const ArrayView& view, const py::kwargs& kwargs) {
+  if (view.owner->kind() != MemoryKind::kCuda) return nullptr;
+  if (!kwargs.contains("stream") || kwargs["stream"].is_none()) return reinterpret_cast<void*>(uintptr_t{1});
+  const auto s = kwargs["stream"].cast<intptr_t>();
+  if (s == 0) throw py::value_error("__dlpack__: stream=0 is ambiguous for CUDA (use 1 for the legacy default)");
+  if (s == -1) return nullptr;
+  return reinterpret_cast<void*>(s);
+}
+
 py::object dlpack_of(const ArrayView& view, const py::kwargs& kwargs) {
-  // Host memory needs no stream synchronisation; `stream`, `max_version`, `dl_device`
-  // and `copy` are accepted as the DLPack protocol passes them.
+  // Frames are complete when a decode call returns, so no consumer stream has anything
+  // to wait for; the stream is remembered so the memory is not reused under the
+  // consumer's feet. `max_version`, `dl_device` and `copy` are accepted as the DLPack
+  // protocol passes them.
   if (kwargs.contains("dl_device") && !kwargs["dl_device"].is_none()) {
     py::tuple wanted = kwargs["dl_device"];
     if (!wanted.equal(dlpack_device(view))) throw py::buffer_error("__dlpack__: cannot export to another device");
@@ -64,7 +78,7 @@ py::object dlpack_of(const ArrayView& view, const py::kwargs& kwargs) {
   if (kwargs.contains("copy") && !kwargs["copy"].is_none() && kwargs["copy"].cast<bool>()) {
     throw py::buffer_error("__dlpack__: copy=True is not supported; frames are exported without copying");
   }
-  return to_dlpack(view);
+  return to_dlpack(view, consumer_stream(view, kwargs));
 }
 
 // Adds the array protocols shared by every frame-like class.
@@ -72,6 +86,8 @@ template <typename Class, typename ViewFn>
 void add_array_protocols(Class& cls, ViewFn view_of) {
   cls.def_property_readonly("__array_interface__",
                             [view_of](const typename Class::type& o) { return array_interface(view_of(o)); });
+  cls.def_property_readonly("__cuda_array_interface__",
+                            [view_of](const typename Class::type& o) { return cuda_array_interface(view_of(o)); });
   cls.def("__dlpack__",
           [view_of](const typename Class::type& o, const py::kwargs& kwargs) { return dlpack_of(view_of(o), kwargs); });
   cls.def("__dlpack_device__", [view_of](const typename Class::type& o) { return dlpack_device(view_of(o)); });
@@ -102,7 +118,7 @@ void bind_frames(py::module_& m) {
   py::class_<VideoFrame> yuv(m, "DecodedFrameExt", py::buffer_protocol(),
                              "A decoded YUV frame (NV12, P016 or 4:4:4); owns its memory");
   yuv.def_buffer([](VideoFrame& f) { return to_buffer_info(whole_frame_view(f)); })
-      .def("cuda", &plane_views, "One view per plane (host memory on the CPU back end)")
+      .def("cuda", &plane_views, "One view per plane (in host memory on the CPU back end)")
       .def("nvcv_image", &plane_views, "Same as cuda()")
       .def(
           "GetPtrToPlane",

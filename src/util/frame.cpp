@@ -31,7 +31,7 @@ size_t VideoFrame::byte_size() const {
   return total;
 }
 
-VideoFrame allocate_host_frame(PixelFormat format, int width, int height, int bit_depth) {
+VideoFrame frame_layout(PixelFormat format, int width, int height, int bit_depth) {
   ODVD_CHECK(width > 0 && height > 0);
   VideoFrame frame;
   frame.format = format;
@@ -57,8 +57,15 @@ VideoFrame allocate_host_frame(PixelFormat format, int width, int height, int bi
     frame.planes[i].offset = offset;
     offset += static_cast<size_t>(frame.planes[i].pitch) * frame.planes[i].height;
   }
-  frame.buffer = make_host_buffer(offset);
-  if (frame.planes[0].pitch != width * bps) std::memset(frame.buffer->data(), 0, offset);  // odd width: padding
+  return frame;
+}
+
+VideoFrame allocate_host_frame(PixelFormat format, int width, int height, int bit_depth) {
+  VideoFrame frame = frame_layout(format, width, height, bit_depth);
+  const size_t size = frame.byte_size();
+  frame.buffer = make_host_buffer(size);
+  const int bps = is_16bit(format) ? 2 : 1;
+  if (frame.planes[0].pitch != width * bps) std::memset(frame.buffer->data(), 0, size);  // odd width: padding
   return frame;
 }
 

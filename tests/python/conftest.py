@@ -1,12 +1,17 @@
-"""Shared fixtures: the generated test videos and their oracles (tests/videos)."""
+"""Shared fixtures: the generated test videos and their oracles (tests/videos), the
+decoding back ends ({cpu, nvdec}) and reading pixels from frames of either."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+import on_demand_video_decoder as nvc
 
 VIDEOS_DIR = Path(__file__).resolve().parents[1] / "videos"
 sys.path.insert(0, str(VIDEOS_DIR))
@@ -15,9 +20,101 @@ import generate  # noqa: E402
 import watermark  # noqa: E402
 
 
+# ----------------------------------------------------------------------------- tools
+
+def ffmpeg_available() -> bool:
+    return shutil.which(os.environ.get("FFMPEG", "ffmpeg")) is not None
+
+
+# For tests that run the ffmpeg CLI themselves (the GPU test machine has none).
+needs_ffmpeg = pytest.mark.skipif(not ffmpeg_available(),
+                                  reason="the ffmpeg CLI is not installed: tests using it skipped")
+
+
+def cuda_device_count() -> int:
+    """CUDA devices the library sees; 0 where the build has no cuda_device_count()."""
+    count = getattr(nvc, "cuda_device_count", None)
+    if count is None:
+        return 0
+    try:
+        return int(count())
+    except Exception:  # noqa: BLE001 - the function must never raise; treat as no GPU
+        return 0
+
+
+NO_CUDA_REASON = "no CUDA device: NVDEC tests skipped"
+NO_TORCH_REASON = "PyTorch is not installed: GPU frames cannot be read back, NVDEC tests skipped"
+
+
+def torch_or_none():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def require_nvdec() -> None:
+    """Skip the calling test unless NVDEC tests can run here (a CUDA device and torch)."""
+    if cuda_device_count() == 0:
+        pytest.skip(NO_CUDA_REASON)
+    torch = torch_or_none()
+    if torch is None:
+        pytest.skip(NO_TORCH_REASON)
+    if not torch.cuda.is_available():
+        pytest.skip("PyTorch sees no CUDA device (CPU-only build?): NVDEC tests skipped")
+
+
+# ----------------------------------------------------------------------------- back ends
+
+BACKENDS = {"cpu": -1, "nvdec": 0}  # backend name -> iGpu
+
+
+@pytest.fixture(scope="module", params=list(BACKENDS))
+def backend(request) -> str:
+    """Each decode test runs once per back end: "cpu" (iGpu=-1) and "nvdec" (iGpu=0)."""
+    if request.param == "nvdec":
+        require_nvdec()
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def igpu(backend) -> int:
+    return BACKENDS[backend]
+
+
+def nvdec_supports(entry: dict, gpu: int = 0) -> bool:
+    """Whether NVDEC on this GPU decodes a test video (NVIDIA's NVDEC support table:
+    every GPU since Pascal does H.264 8-bit, HEVC Main/Main 10 and VP9 profile 0;
+    AV1 needs GA10x/Ada (sm_86/87/89) or Blackwell; H.264 High 10 needs Blackwell).
+    On Turing, GA100 and Hopper (H100/H200): no AV1, no H.264 10-bit."""
+    codec, bit_depth = entry["codec"], entry["bit_depth"]
+    torch = torch_or_none()
+    major, minor = torch.cuda.get_device_capability(gpu) if torch is not None else (9, 0)
+    if codec == "av1":
+        return (major, minor) in {(8, 6), (8, 7), (8, 9)} or major >= 10
+    if codec == "h264":
+        return bit_depth == 8 or major >= 10
+    return codec in ("hevc", "vp9")
+
+
+def assert_nvdec_refuses(call, path: str) -> None:
+    """``call()`` must raise RuntimeError naming the file and NVDEC (no silent CPU fallback)."""
+    with pytest.raises(RuntimeError) as info:
+        call()
+    message = str(info.value)
+    assert path in message, message
+    assert "NVDEC" in message, message
+
+
+# ----------------------------------------------------------------------------- videos
+
 @pytest.fixture(scope="session")
 def manifest() -> dict:
-    return generate.ensure_generated(generate.DEFAULT_OUT)
+    try:
+        return generate.ensure_generated(generate.DEFAULT_OUT)
+    except generate.GenerationUnavailable as e:
+        pytest.skip(f"test videos unavailable: {e}")
 
 
 @pytest.fixture(scope="session")
@@ -42,9 +139,52 @@ def read_framemd5(path: Path) -> list[str]:
     return out
 
 
+# ----------------------------------------------------------------------------- pixels
+
+def dlpack_device(obj) -> tuple[int, int]:
+    """(device type, index) of a frame or plane: (1, 0) host, (2, n) CUDA device n,
+    (2, -1) a CUDA object that does not say which device."""
+    try:
+        return tuple(obj.__dlpack_device__())
+    except Exception:  # noqa: BLE001 - planes may only have the array interfaces
+        pass
+    try:
+        obj.__cuda_array_interface__
+    except Exception:  # noqa: BLE001 - host objects raise AttributeError (or lack it)
+        return (1, 0)
+    return (2, -1)
+
+
+def is_gpu(obj) -> bool:
+    return dlpack_device(obj)[0] == 2
+
+
+def gpu_tensor(obj):
+    """Zero-copy torch tensor of a GPU frame or plane: DLPack where the object has it
+    (the __cuda_array_interface__ path is tested on its own in test_gpu.py)."""
+    torch = torch_or_none()
+    if torch is None:
+        pytest.skip(NO_TORCH_REASON)
+    if hasattr(obj, "__dlpack__"):
+        return torch.from_dlpack(obj)
+    return torch.as_tensor(obj, device="cuda")
+
+
+def to_numpy(obj) -> np.ndarray:
+    """Pixels of a frame, plane or torch tensor as a host numpy array.
+
+    CPU frames: ``np.asarray`` (a zero-copy view). GPU frames (no buffer protocol):
+    a zero-copy torch tensor on the frame's device, copied to the host."""
+    if hasattr(obj, "detach") and hasattr(obj, "cpu"):  # a torch tensor
+        return obj.detach().cpu().numpy()
+    if dlpack_device(obj)[0] != 2:
+        return np.asarray(obj)
+    return gpu_tensor(obj).cpu().numpy()
+
+
 def planar_yuv_bytes(frame) -> bytes:
     """The frame as FFmpeg's planar yuv420p / yuv420p10le bytes (what framemd5 hashes)."""
-    a = np.asarray(frame)
+    a = to_numpy(frame)
     h, w = frame.height, frame.width
     if a.dtype == np.uint16:
         a = a >> (16 - frame.bit_depth)
@@ -56,7 +196,7 @@ def planar_yuv_bytes(frame) -> bytes:
 
 
 def luma(frame) -> np.ndarray:
-    return np.asarray(frame)[: frame.height, : frame.width]
+    return to_numpy(frame)[: frame.height, : frame.width]
 
 
 def frame_watermark(frame) -> int:
@@ -65,3 +205,77 @@ def frame_watermark(frame) -> int:
     if a.dtype == np.uint16:
         a = a >> (16 - frame.bit_depth)
     return watermark.read_watermark(a, bit_depth=frame.bit_depth)
+
+
+def data_pointer(obj) -> int:
+    """Address of the first element: __cuda_array_interface__ for GPU objects,
+    __array_interface__ (via numpy) for host ones."""
+    if is_gpu(obj):
+        return obj.__cuda_array_interface__["data"][0]
+    return np.asarray(obj).ctypes.data
+
+
+def zero_copy_view(frame):
+    """A consumer's zero-copy view of a frame: a numpy array (CPU) or a torch tensor on
+    the frame's device (GPU). It keeps the frame's memory alive on its own."""
+    if dlpack_device(frame)[0] != 2:
+        return np.asarray(frame)
+    return gpu_tensor(frame)
+
+
+def fill_zero(frame) -> None:
+    """Overwrite a frame's pixels with zeros through a zero-copy view."""
+    view = zero_copy_view(frame)
+    if isinstance(view, np.ndarray):
+        view[...] = 0
+    else:
+        view.zero_()
+        torch_or_none().cuda.synchronize(view.device)
+
+
+# ----------------------------------------------------------------------------- CPU codecs
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "cpu_free: the test needs no CPU decoder for its video")
+
+
+_cpu_decoder_missing: dict[str, str] = {}
+
+
+def cpu_decoder_missing(manifest: dict, name: str) -> str:
+    """Why the CPU back end of this build cannot decode video `name` ("" if it can).
+
+    The static FFmpeg built for the GPU machine (tools/device/build_static_ffmpeg.sh)
+    has no software AV1 decoder; Debian's FFmpeg (CI) has one. Decided once per codec
+    by decoding the video's first frame.
+    """
+    codec = manifest["videos"][name]["codec"]
+    if codec not in _cpu_decoder_missing:
+        reason = ""
+        try:
+            nvc.PyNvGopDecoder(1, -1, True).Decode([video_path(manifest, name)], [0])
+        except RuntimeError as e:
+            if "no software decoder" in str(e):
+                reason = f"this build's FFmpeg has no software {codec} decoder: CPU decoding of {name} skipped"
+        _cpu_decoder_missing[codec] = reason
+    return _cpu_decoder_missing[codec]
+
+
+@pytest.fixture(autouse=True)
+def _skip_videos_the_cpu_build_cannot_decode(request):
+    """Tests parametrised by video `name` skip when the CPU back end lacks its decoder.
+
+    Tests on the nvdec back end, and tests marked `cpu_free` (NVDEC refusal checks),
+    do not need the CPU decoder and still run.
+    """
+    callspec = getattr(request.node, "callspec", None)
+    name = callspec.params.get("name") if callspec else None
+    if name is None or request.node.get_closest_marker("cpu_free"):
+        return
+    manifest = request.getfixturevalue("manifest")
+    if name not in manifest["videos"]:
+        return
+    reason = cpu_decoder_missing(manifest, name)
+    backend = callspec.params.get("backend")
+    if reason and (backend == "cpu" or (backend is None and not request.node.get_closest_marker("cpu_free"))):
+        pytest.skip(reason)

@@ -1,7 +1,10 @@
-"""Random access on the CPU back end: right frame, bit-exact YUV, RGB within tolerance.
+"""Random access on every back end (CPU: iGpu=-1, NVDEC: iGpu=0; the `backend` fixture in
+conftest.py): right frame, bit-exact YUV, RGB within tolerance.
 
 Oracles: frame-id watermarks (tests/videos/watermark.py), ffmpeg's framemd5 of the
-decoded YUV, and ffmpeg's own rgb24 conversion.
+decoded YUV, and ffmpeg's own rgb24 conversion. Pixels are read with conftest's
+to_numpy (GPU frames have no buffer protocol). Videos NVDEC cannot decode on the GPU
+at hand must be refused with a RuntimeError naming the file and NVDEC.
 """
 
 from __future__ import annotations
@@ -14,17 +17,33 @@ import numpy as np
 import pytest
 
 import on_demand_video_decoder as nvc
-from conftest import (frame_watermark, planar_yuv_bytes, read_framemd5, video_path)
+from conftest import (assert_nvdec_refuses, data_pointer, dlpack_device, fill_zero, frame_watermark,
+                      needs_ffmpeg, nvdec_supports, planar_yuv_bytes, read_framemd5, to_numpy, video_path,
+                      zero_copy_view)
 import generate
 import watermark
 
-CPU = -1
 ALL_VIDEOS = [c.file for c in generate.CASES]
 
 
 @pytest.fixture(scope="module")
-def decoder():
-    return nvc.PyNvGopDecoder(maxfiles=8, iGpu=CPU, suppressNoColorRangeWarning=True)
+def decoder(igpu):
+    return nvc.PyNvGopDecoder(maxfiles=8, iGpu=igpu, suppressNoColorRangeWarning=True)
+
+
+def refused(backend: str, entry: dict, calls) -> bool:
+    """On NVDEC, a video the GPU cannot decode: check every call in ``calls`` is refused
+    clearly and return True (the caller stops there)."""
+    if backend != "nvdec" or nvdec_supports(entry):
+        return False
+    path = str(generate.DEFAULT_OUT / entry["file"])
+    for call in calls:
+        assert_nvdec_refuses(call, path)
+    return True
+
+
+def assert_on_backend(frame, igpu: int) -> None:
+    assert dlpack_device(frame) == ((1, 0) if igpu < 0 else (2, igpu))
 
 
 def batches_with_duplicates(n: int, size: int, seed: int) -> list[list[int]]:
@@ -40,35 +59,44 @@ def batches_with_duplicates(n: int, size: int, seed: int) -> list[list[int]]:
 
 
 @pytest.mark.parametrize("name", ALL_VIDEOS)
-def test_every_frame_by_random_access_is_bit_exact(decoder, manifest, name):
+def test_every_frame_by_random_access_is_bit_exact(decoder, backend, igpu, manifest, name):
     entry = manifest["videos"][name]
     path = video_path(manifest, name)
     md5 = read_framemd5(generate.DEFAULT_OUT / entry["framemd5"])
     assert nvc._odvd.GetIndexInfo(path)["frame_count"] == entry["frame_count"] == len(md5)
+    last = entry["frame_count"] - 1
+    if refused(backend, entry, [lambda: decoder.Decode([path], [0]),
+                                lambda: decoder.Decode([path, path], [last, 0]),
+                                lambda: decoder.DecodeN12ToRGB([path], [last])]):
+        return
     for batch in batches_with_duplicates(entry["frame_count"], 8, seed=len(name)):
         frames = decoder.Decode([path] * len(batch), batch)
         assert len(frames) == len(batch)
         for fid, frame in zip(batch, frames):
+            assert_on_backend(frame, igpu)
             assert (frame.width, frame.height) == (entry["width"], entry["height"])
             assert frame_watermark(frame) == entry["watermarks"][fid], f"{name} frame {fid}"
             assert hashlib.md5(planar_yuv_bytes(frame)).hexdigest() == md5[fid], f"{name} frame {fid}"
 
 
 @pytest.mark.parametrize("name", ALL_VIDEOS)
-def test_timestamps_and_formats(decoder, manifest, name):
+def test_timestamps_and_formats(decoder, backend, manifest, name):
     entry = manifest["videos"][name]
     path = video_path(manifest, name)
     ids = [0, entry["frame_count"] - 1, entry["frame_count"] // 2]
+    if refused(backend, entry, [lambda: decoder.Decode([path] * 3, ids)]):
+        return
     frames = decoder.Decode([path] * 3, ids)
     for fid, frame in zip(ids, frames):
         assert frame.timestamp == entry["frame_pts"][fid]
         want = nvc.PixelFormat.P016 if entry["bit_depth"] > 8 else nvc.PixelFormat.NV12
         assert frame.format == want
         assert frame.dtype == ("uint16" if entry["bit_depth"] > 8 else "uint8")
+        assert frame.bit_depth == entry["bit_depth"]
 
 
 def ffmpeg_rgb24(path: str, width: int, height: int) -> np.ndarray:
-    raw = subprocess.run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:v:0", "-fps_mode", "passthrough",
+    raw = subprocess.run([generate.FFMPEG, "-v", "error", "-i", path, "-map", "0:v:0", "-fps_mode", "passthrough",
                           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], check=True, capture_output=True).stdout
     return np.frombuffer(raw, np.uint8).reshape(-1, height, width, 3)
 
@@ -80,19 +108,23 @@ RGB_MAX_ABS_DIFF = 3
 RGB_MEAN_ABS_DIFF = {8: 0.5, 10: 1.0}  # by source bit depth
 
 
-@pytest.mark.parametrize("name", ["h264_gop30.mp4", "hevc_10bit.mkv", "h264_odd_size.mov", "hevc_bframes.ts"])
-def test_rgb_matches_ffmpeg_within_tolerance(decoder, manifest, name):
+@needs_ffmpeg
+@pytest.mark.parametrize("name", ["h264_gop30.mp4", "hevc_10bit.mkv", "h264_odd_size.mov", "hevc_bframes.ts",
+                                  "vp9_gop8.webm", "av1_gop8.mp4", "h264_10bit.mp4"])
+def test_rgb_matches_ffmpeg_within_tolerance(decoder, backend, manifest, name):
     entry = manifest["videos"][name]
     path = video_path(manifest, name)
-    reference = ffmpeg_rgb24(path, entry["width"], entry["height"])
     ids = sorted({0, 1, entry["frame_count"] - 1, entry["frame_count"] // 3, entry["frame_count"] // 2})
+    if refused(backend, entry, [lambda: decoder.DecodeN12ToRGB([path] * len(ids), ids)]):
+        return
+    reference = ffmpeg_rgb24(path, entry["width"], entry["height"])
     rgb = decoder.DecodeN12ToRGB([path] * len(ids), ids)
     bgr = decoder.DecodeN12ToRGB([path] * len(ids), ids, as_bgr=True)
     for fid, f, g in zip(ids, rgb, bgr):
-        a = np.asarray(f)
+        a = to_numpy(f)
         assert a.shape == (entry["height"], entry["width"], 3) and a.dtype == np.uint8
         assert not f.isBGR and g.isBGR
-        assert np.array_equal(np.asarray(g), a[:, :, ::-1])
+        assert np.array_equal(to_numpy(g), a[:, :, ::-1])
         diff = np.abs(a.astype(int) - reference[fid].astype(int))
         assert diff.max() <= RGB_MAX_ABS_DIFF, f"{name} frame {fid}: max diff {diff.max()}"
         assert diff.mean() <= RGB_MEAN_ABS_DIFF[entry["bit_depth"]]
@@ -100,7 +132,7 @@ def test_rgb_matches_ffmpeg_within_tolerance(decoder, manifest, name):
 
 
 def test_mixed_files_come_back_in_input_order(decoder, manifest):
-    names = ["h264_gop30.mp4", "hevc_10bit.mkv", "h264_bframes.ts", "hevc_hev1_open_gop.mp4"]
+    names = ["h264_gop30.mp4", "hevc_10bit.mkv", "h264_bframes.ts", "hevc_hev1_open_gop.mp4", "vp9_gop8.webm"]
     paths, ids, expected = [], [], []
     rng = random.Random(7)
     for _ in range(8):
@@ -117,11 +149,14 @@ def test_duplicates_get_equal_but_distinct_memory(decoder, manifest):
     path = video_path(manifest, "h264_bframes_gop24.mp4")
     yuv = decoder.Decode([path] * 3, [5, 5, 6])
     assert yuv[0].GetPtrToPlane(0) != yuv[1].GetPtrToPlane(0)
-    assert np.array_equal(np.asarray(yuv[0]), np.asarray(yuv[1]))
+    assert data_pointer(yuv[0]) != data_pointer(yuv[1])
+    assert np.array_equal(to_numpy(yuv[0]), to_numpy(yuv[1]))
     rgb = decoder.DecodeN12ToRGB([path] * 2, [9, 9])
     assert rgb[0].dataptr != rgb[1].dataptr
-    np.asarray(rgb[0])[:] = 0  # writing one entry leaves the other untouched
-    assert np.asarray(rgb[1]).any()
+    assert data_pointer(rgb[0]) != data_pointer(rgb[1])
+    fill_zero(rgb[0])  # writing one entry leaves the other untouched
+    assert not to_numpy(rgb[0]).any()
+    assert to_numpy(rgb[1]).any()
 
 
 def test_fast_stream_infos_give_identical_results(decoder, manifest):
@@ -132,7 +167,11 @@ def test_fast_stream_infos_give_identical_results(decoder, manifest):
     with_info = decoder.DecodeN12ToRGB(paths, [10, 20], False, infos)
     without = decoder.DecodeN12ToRGB(paths, [10, 20])
     for a, b in zip(with_info, without):
-        assert np.array_equal(np.asarray(a), np.asarray(b))
+        assert np.array_equal(to_numpy(a), to_numpy(b))
+    yuv_with = decoder.Decode(paths, [10, 20], infos)
+    yuv_without = decoder.Decode(paths, [10, 20])
+    for a, b in zip(yuv_with, yuv_without):
+        assert np.array_equal(to_numpy(a), to_numpy(b))
     with pytest.raises(ValueError, match="fastStreamInfos"):
         decoder.Decode(paths, [1, 2], infos[:1])
     info = nvc.FastStreamInfo()
@@ -140,34 +179,49 @@ def test_fast_stream_infos_give_identical_results(decoder, manifest):
     assert info.width == 5
 
 
-def test_frames_outlive_the_decoder_and_later_calls(manifest):
+def test_frames_outlive_the_decoder_and_later_calls(igpu, manifest):
     path = video_path(manifest, "h264_gop30.mp4")
-    dec = nvc.PyNvGopDecoder(2, CPU, True)
+    dec = nvc.PyNvGopDecoder(2, igpu, True)
     frames = dec.DecodeN12ToRGB([path, path], [3, 40])
-    copies = [np.array(f) for f in frames]
-    view = np.asarray(frames[0])
+    yuv = dec.Decode([path], [41])[0]
+    copies = [to_numpy(f).copy() for f in frames]
+    yuv_copy = to_numpy(yuv).copy()
+    view = zero_copy_view(frames[0])
     for i in range(10):
         dec.DecodeN12ToRGB([path, path], [i, 50 + i])
+        dec.Decode([path, path], [i + 1, 60 + i])
+    for f, c in zip(frames, copies):  # later calls never change earlier frames
+        assert np.array_equal(to_numpy(f), c)
+    assert np.array_equal(to_numpy(yuv), yuv_copy)
     dec.release_decoder()
-    del dec, frames
+    dec.release_device_memory()
+    del dec
     import gc
     gc.collect()
-    assert np.array_equal(view, copies[0])  # the numpy view keeps the memory alive
+    assert np.array_equal(to_numpy(frames[1]), copies[1])
+    assert np.array_equal(to_numpy(yuv), yuv_copy)
+    del frames
+    gc.collect()
+    assert np.array_equal(to_numpy(view), copies[0])  # the view keeps the memory alive
 
 
 def test_release_then_decode_again(decoder, manifest):
     path = video_path(manifest, "hevc_long_gop.mp4")
     first = decoder.Decode([path], [299])
+    expected = to_numpy(first[0]).copy()
     decoder.release_decoder()
     decoder.release_device_memory()
     again = decoder.Decode([path], [299])
-    assert np.array_equal(np.asarray(first[0]), np.asarray(again[0]))
+    assert np.array_equal(to_numpy(first[0]), to_numpy(again[0]))
+    assert np.array_equal(to_numpy(first[0]), expected)
     assert frame_watermark(again[0]) == 299
+    rgb = decoder.DecodeN12ToRGB([path], [301])
+    assert watermark.read_watermark_rgb(to_numpy(rgb[0])) == 301
 
 
-def test_concurrent_calls_from_threads(manifest):
+def test_concurrent_calls_from_threads(igpu, manifest):
     from concurrent.futures import ThreadPoolExecutor
-    dec = nvc.PyNvGopDecoder(4, CPU, True)
+    dec = nvc.PyNvGopDecoder(4, igpu, True)
     path = video_path(manifest, "hevc_bframes.mkv")
 
     def work(seed: int) -> bool:
@@ -190,13 +244,13 @@ def test_accepts_path_objects(decoder, manifest):
     assert frame_watermark(frames[0]) == 7
 
 
-def test_unsignalled_colour_range_warns_once(manifest):
+def test_unsignalled_colour_range_warns_once(igpu, manifest):
     path = video_path(manifest, "h264_gop30.mp4")
-    dec = nvc.PyNvGopDecoder(1, CPU)
+    dec = nvc.PyNvGopDecoder(1, igpu)
     with pytest.warns(UserWarning, match="colour range"):
         dec.DecodeN12ToRGB([path], [0])
     import warnings
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         dec.DecodeN12ToRGB([path], [1])  # no second warning for the same file
-        nvc.PyNvGopDecoder(1, CPU, True).DecodeN12ToRGB([path], [1])
+        nvc.PyNvGopDecoder(1, igpu, True).DecodeN12ToRGB([path], [1])

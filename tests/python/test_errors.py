@@ -1,5 +1,6 @@
 """Bad arguments and bad media: the right exception, a useful message, never a crash,
-a hang or a wrong frame returned as success (SPEC §2)."""
+a hang or a wrong frame returned as success (SPEC §2). Tests taking the `decoder` or
+`igpu` fixture run on every back end (conftest.py: cpu, and nvdec where a GPU is)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ CPU = -1
 
 
 @pytest.fixture(scope="module")
-def decoder():
-    return nvc.PyNvGopDecoder(maxfiles=4, iGpu=CPU, suppressNoColorRangeWarning=True)
+def decoder(igpu):
+    return nvc.PyNvGopDecoder(maxfiles=4, iGpu=igpu, suppressNoColorRangeWarning=True)
 
 
 # --- the caller's mistakes: ValueError, before any work -------------------------------
@@ -55,11 +56,6 @@ def test_invalid_constructor_arguments():
         nvc.PyNvGopDecoder(0, CPU)
     with pytest.raises(RuntimeError, match="iGpu=-2"):
         nvc.PyNvGopDecoder(1, -2)
-
-
-def test_gpu_request_without_nvdec_is_a_clear_error():
-    with pytest.raises(RuntimeError, match="iGpu=-1"):
-        nvc.PyNvGopDecoder(1, 0)
 
 
 def test_argument_errors_come_before_media_errors(decoder, manifest):
@@ -114,7 +110,7 @@ def test_truncated_file_decodes_what_is_there_and_says_what_is_not(decoder, mani
         decoder.Decode([path], [50])
 
 
-def test_corrupt_file_raises_or_returns_the_right_frame(decoder, manifest):
+def test_corrupt_file_raises_or_returns_the_right_frame(decoder, backend, manifest):
     path = bad_path(manifest, "bad_corrupt.mp4")
     errors = 0
     for fid in range(nvc._odvd.GetIndexInfo(path)["frame_count"]):
@@ -125,7 +121,10 @@ def test_corrupt_file_raises_or_returns_the_right_frame(decoder, manifest):
             errors += 1
         else:
             assert frame_watermark(frame) == fid
-    assert errors > 0
+    # libavcodec flags the damaged pictures. NVDEC may conceal some damage; what it
+    # returns must still be the right frame (checked above) or an error.
+    if backend == "cpu":
+        assert errors > 0
     # The decoder stays usable after media errors.
     good = video_path(manifest, "h264_gop30.mp4")
     assert frame_watermark(decoder.Decode([good], [31])[0]) == 31
@@ -138,14 +137,14 @@ def test_one_bad_file_fails_the_call_with_its_name(decoder, manifest):
         decoder.Decode([good, bad], [0, 0])
 
 
-def test_bad_inputs_never_crash_or_hang_the_process(manifest):
+def test_bad_inputs_never_crash_or_hang_the_process(igpu, manifest):
     """Every bad input in a child process: it must finish, in time, with exit code 0."""
     script = textwrap.dedent(f"""
         import on_demand_video_decoder as nvc
         import json
         manifest = json.loads({json.dumps(json.dumps(manifest["bad"]))!s})
         root = {str(bad_path(manifest, "bad_empty.mp4")).rsplit("/", 1)[0]!r}
-        dec = nvc.PyNvGopDecoder(4, -1, True)
+        dec = nvc.PyNvGopDecoder(4, {igpu}, True)
         for entry in manifest.values():
             path = root + "/" + entry["file"]
             for fid in (0, 10, 30, 49, 10**6, -5):
@@ -198,8 +197,8 @@ def test_codec_numbers():
     assert (nvc.Codec.h264.value, nvc.Codec.hevc.value, nvc.Codec.av1.value) == (4, 8, 11)
 
 
-def test_cached_decoder_factory(manifest):
-    dec = nvc.CreateGopDecoder(maxfiles=2, iGpu=CPU, suppressNoColorRangeWarning=True)
+def test_cached_decoder_factory(igpu, manifest):
+    dec = nvc.CreateGopDecoder(maxfiles=2, iGpu=igpu, suppressNoColorRangeWarning=True)
     path = video_path(manifest, "h264_gop30.mp4")
     assert frame_watermark(dec.Decode([path], [12])[0]) == 12  # passes through
     assert dec.isCacheHit() == []

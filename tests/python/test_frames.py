@@ -41,9 +41,9 @@ def test_yuv_frame_geometry(frames):
     assert np.asarray(y).ctypes.data == yuv8.GetPtrToPlane(0)
     assert np.asarray(uv).ctypes.data == yuv8.GetPtrToPlane(1)
     assert yuv10.dtype == "uint16" and yuv10.format == nvc.PixelFormat.P016
-    assert yuv10.strides == (192 * 2, 2)
+    assert yuv10.strides == (256 * 2, 2)
     assert np.asarray(yuv10).dtype == np.uint16
-    assert yuv10.cuda()[1].strides == (384, 4, 2)
+    assert yuv10.cuda()[1].strides == (512, 4, 2)
     with pytest.raises(ValueError, match="plane index 2"):
         yuv8.GetPtrToPlane(2)
 
@@ -75,3 +75,24 @@ def test_torch_zero_copy(manifest):
     yuv, = dec.Decode([video_path(manifest, "h264_gop30.mp4")], [3])
     ty = torch.from_dlpack(yuv)
     assert ty.data_ptr() == yuv.GetPtrToPlane(0) and tuple(ty.shape) == (162, 192)
+
+
+# numpy takes the buffer protocol first, so only reading __array_interface__ directly
+# checks it (it once raised TypeError while np.asarray worked).
+def test_array_interface_describes_the_buffer(frames):
+    for frame in (*frames, *frames[1].cuda()):
+        interface = frame.__array_interface__
+        a = np.asarray(memoryview(frame))
+        assert interface["version"] == 3
+        assert interface["data"] == (a.ctypes.data, False)
+        assert tuple(interface["shape"]) == a.shape
+        assert interface["typestr"] == a.dtype.str
+        strides = interface.get("strides")
+        assert strides is None or tuple(strides) == a.strides
+
+
+def test_cpu_frames_do_not_claim_to_be_on_a_gpu(frames):
+    for frame in (*frames, *frames[1].cuda()):
+        assert frame.__dlpack_device__() == (1, 0)
+        with pytest.raises((AttributeError, TypeError, RuntimeError, ValueError)):
+            frame.__cuda_array_interface__  # a host pointer must never pass for device memory

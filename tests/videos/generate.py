@@ -20,7 +20,9 @@ fixture). Generation is skipped when the manifest already records
 GENERATOR_VERSION and all its files exist.
 
 Only the standard library, numpy and the ffmpeg/ffprobe command-line tools
-(ffmpeg >= 5.1 for ``-fps_mode``) are used.
+(ffmpeg >= 5.1 for ``-fps_mode``, with libx264, libx265, libaom and libvpx)
+are used. Reading an existing, complete manifest needs neither tool, so tests
+run on machines without ffmpeg when the generated folder is copied there.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import watermark  # noqa: E402  (sibling module)
 
 # Bump whenever the generated files or the manifest layout change.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 3
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
 MANIFEST = "manifest.json"
@@ -172,6 +175,22 @@ def x265(keyint: int, bframes: int = 0, open_gop: bool = False,
             "-x265-params", ":".join(params)]
 
 
+def aom_av1(keyint: int, crf: int = 20) -> list[str]:
+    """libaom AV1 with a key frame every ``keyint`` frames. The default
+    look-ahead makes libaom emit hidden (alt-ref) frames and
+    show_existing_frame headers, so temporal units are not one picture each."""
+    return ["-c:v", "libaom-av1", "-cpu-used", "8", "-crf", str(crf),
+            "-g", str(keyint), "-keyint_min", str(keyint), "-threads", "1"]
+
+
+def vpx_vp9(keyint: int, crf: int = 20) -> list[str]:
+    """libvpx VP9 profile 0 (8-bit 4:2:0), constant quality, a key frame
+    every ``keyint`` frames."""
+    return ["-c:v", "libvpx-vp9", "-deadline", "good", "-cpu-used", "8",
+            "-crf", str(crf), "-b:v", "0", "-g", str(keyint),
+            "-keyint_min", str(keyint), "-threads", "1"]
+
+
 # Variable frame rate timestamps, in milliseconds: a 40 ms (25 fps) base
 # with 0..30 ms of deterministic jitter and a 200 ms gap every 20 frames.
 # Strictly increasing since the jitter is smaller than the base step.
@@ -186,9 +205,9 @@ VFR_SETPTS = "settb=1/1000,setpts=N*40+5*mod(N*N\\,7)+200*floor(N/20)"
 class Case:
     """One good test video."""
     name: str
-    container: str            # file extension: mp4, mov, mkv, ts
-    codec: str                # h264 | hevc
-    encoder: list[str]        # encoder options (see x264 / x265)
+    container: str            # file extension: mp4, mov, mkv, ts, webm
+    codec: str                # h264 | hevc | av1 | vp9 (ffprobe's name)
+    encoder: list[str]        # encoder options (see x264, x265, aom_av1...)
     frames: int
     width: int = 192
     height: int = 108
@@ -250,6 +269,14 @@ def verify_audio_first(path: Path, entry: dict) -> None:
     _require(entry["stream_index"] == 1, f"{path.name}: video not stream 1")
 
 
+# NVDEC has minimum picture sizes per codec (cuvidGetDecoderCaps: 48x16 for
+# H.264, 144x144 for HEVC, 128x128 for VP9 and AV1 on current GPUs) and the
+# library refuses smaller streams on the GPU. HEVC, VP9 and AV1 cases are
+# therefore at least 144x144, so the NVDEC tests can compare them with the
+# CPU back end.
+NVDEC_HEVC = dict(width=256, height=144)
+NVDEC_SMALL = dict(width=160, height=144)
+
 CASES: list[Case] = [
     Case("h264_gop30", "mp4", "h264", x264(30), 90,
          description="H.264, closed GOP 30, no B-frames"),
@@ -261,15 +288,18 @@ CASES: list[Case] = [
                      "(recovery point SEI) with leading B-frames",
          features=("bframes", "open_gop"), verify=verify_h264_open_gop),
     Case("hevc_hvc1_bframes_gop24", "mp4", "hevc", x265(24, bframes=4), 100,
+         **NVDEC_HEVC,
          output_args=("-tag:v", "hvc1"),
          description="HEVC tagged hvc1, closed GOP 24, 4 B-frames pyramid",
          features=("bframes", "hvc1"), verify=verify_hvc1),
     Case("hevc_hev1_open_gop", "mp4", "hevc", x265(24, 3, open_gop=True), 100,
+         **NVDEC_HEVC,
          description="HEVC tagged hev1, open GOP 24: CRA key frames with "
                      "RASL leading pictures, 3 B-frames",
          features=("bframes", "open_gop", "hev1"),
          verify=verify_hevc_open_gop),
     Case("hevc_10bit", "mkv", "hevc", x265(24, bframes=3), 60,
+         **NVDEC_HEVC,
          pix_fmt="yuv420p10le", extra_filters="format=yuv420p10le",
          description="HEVC Main 10 (yuv420p10le) in Matroska, GOP 24, "
                      "3 B-frames", features=("bframes", "10bit")),
@@ -306,17 +336,35 @@ CASES: list[Case] = [
          description="Same as h264_vfr.mp4 in Matroska",
          features=("vfr",), verify=verify_vfr),
     Case("hevc_long_gop", "mp4", "hevc", x265(300), 320,
-         width=128, height=72,
+         **NVDEC_SMALL,
          description="HEVC, GOP 300 (key frames 0 and 300), no B-frames",
          features=("long_gop",)),
     Case("h264_intra", "mp4", "h264", x264(1), 40,
          description="H.264 all-intra (GOP 1)", features=("intra",)),
     Case("hevc_bframes", "ts", "hevc", x265(24, bframes=3), 75,
+         **NVDEC_HEVC,
          description="HEVC in MPEG-TS, closed GOP 24, 3 B-frames",
          features=("bframes",)),
     Case("hevc_bframes", "mkv", "hevc", x265(24, 3, open_gop=True), 75,
+         **NVDEC_HEVC,
          description="HEVC in Matroska, open GOP 24, 3 B-frames",
          features=("bframes", "open_gop"), verify=verify_hevc_open_gop),
+    # Codecs and profiles beyond H.264 / HEVC 8-bit: few frames, since libaom
+    # is slow. NVDEC on Turing/GA100/Hopper GPUs decodes VP9 profile 0 but
+    # neither AV1 nor H.264 High 10, so these also test its refusal.
+    Case("av1_gop8", "mp4", "av1", aom_av1(8), 24, **NVDEC_SMALL,
+         description="AV1 (libaom, 8-bit 4:2:0) in MP4 (av01), 160x144, key "
+                     "frame every 8 frames, with hidden alt-ref frames",
+         features=("av1",)),
+    Case("vp9_gop8", "webm", "vp9", vpx_vp9(8), 24, **NVDEC_SMALL,
+         description="VP9 profile 0 (libvpx, 8-bit 4:2:0) in WebM, 160x144, "
+                     "key frame every 8 frames", features=("vp9",)),
+    Case("h264_10bit", "mp4", "h264",
+         x264(12, bframes=2) + ["-profile:v", "high10"], 36,
+         width=64, height=48, pix_fmt="yuv420p10le",
+         extra_filters="format=yuv420p10le",
+         description="H.264 High 10 (yuv420p10le) in MP4, 64x48, GOP 12, "
+                     "2 B-frames", features=("bframes", "10bit")),
 ]
 
 
@@ -520,6 +568,15 @@ def generate_bad(out_dir: Path) -> dict:
 # Driver
 # --------------------------------------------------------------------------
 
+class GenerationUnavailable(RuntimeError):
+    """The videos must be generated but the ffmpeg/ffprobe CLI is missing."""
+
+
+def tools_available() -> bool:
+    """Whether the ffmpeg and ffprobe command-line tools can be run."""
+    return shutil.which(FFMPEG) is not None and shutil.which(FFPROBE) is not None
+
+
 def manifest_is_current(out_dir: Path) -> Optional[dict]:
     """The existing manifest if it is from this generator version and all
     its files exist, else None."""
@@ -570,10 +627,26 @@ def generate(out_dir: Path) -> dict:
 
 def ensure_generated(out_dir=DEFAULT_OUT, force: bool = False) -> dict:
     """Return the manifest of ``out_dir``, generating the files first if
-    they are missing, from another generator version, or ``force``."""
+    they are missing, from another generator version, or ``force``.
+
+    A current manifest whose files all exist is returned as it is, without
+    running ffmpeg/ffprobe or writing anything (the folder may be read-only).
+    Raises GenerationUnavailable if generation is needed but the tools are
+    missing."""
     out_dir = Path(out_dir)
+    if not force:
+        manifest = manifest_is_current(out_dir)
+        if manifest is not None:
+            return manifest
+    if not tools_available():
+        raise GenerationUnavailable(
+            f"the test videos in {out_dir} are missing or from another "
+            f"generator version (need GENERATOR_VERSION {GENERATOR_VERSION}) "
+            f"and '{FFMPEG}'/'{FFPROBE}' were not found to generate them: run "
+            f"'python3 tests/videos/generate.py' on a machine with ffmpeg and "
+            f"copy the folder here")
     out_dir.mkdir(parents=True, exist_ok=True)
-    with locked(out_dir):
+    with locked(out_dir):  # another worker may have generated them meanwhile
         manifest = None if force else manifest_is_current(out_dir)
         return manifest if manifest is not None else generate(out_dir)
 
@@ -586,7 +659,11 @@ def main(argv=None) -> int:
                         help="regenerate even if the manifest is current")
     args = parser.parse_args(argv)
     start = time.monotonic()
-    manifest = ensure_generated(args.out, force=args.force)
+    try:
+        manifest = ensure_generated(args.out, force=args.force)
+    except GenerationUnavailable as e:
+        print(f"generate.py: {e}", file=sys.stderr)
+        return 1
     print(f"{len(manifest['videos'])} videos, {len(manifest['bad'])} bad "
           f"inputs in {args.out} ({time.monotonic() - start:.1f} s)")
     return 0

@@ -1,0 +1,164 @@
+// Loader messages are collected into the error we raise instead of going to stderr.
+#include <cstdarg>
+#include <cstdio>
+#include <string>
+
+namespace {
+void ffnv_log(void* ctx, const char* fmt, ...) {
+  if (ctx == nullptr) return;
+  char line[512];
+  va_list args;
+  va_start(args, fmt);
+  std::vsnprintf(line, sizeof line, fmt, args);
+  va_end(args);
+  static_cast<std::string*>(ctx)->append(line);
+}
+}  // namespace
+
+#define FFNV_LOG_FUNC(logctx, msg, ...) ffnv_log((logctx), (msg), __VA_ARGS__)
+#define FFNV_DEBUG_LOG_FUNC(logctx, msg, ...)
+
+#include "cuda/cuda_driver.hpp"
+
+#include <dlfcn.h>
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "odvd/error.hpp"
+
+namespace odvd::cuda {
+namespace {
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Loads once; remembers the failure so every later request gets the same message.
+struct LoadedDriver {
+  Driver driver;
+  std::string error;
+
+  LoadedDriver() {
+    std::string log;
+    if (cuda_load_functions(&driver.cu, &log) != 0) {
+      error = "the NVIDIA CUDA driver (libcuda.so.1) could not be loaded: " + trimmed(log) +
+              "; is an NVIDIA GPU and driver present? (iGpu=-1 selects the CPU back end)";
+      return;
+    }
+    log.clear();
+    if (cuvid_load_functions(&driver.cuvid, &log) != 0) {
+      error = "the NVIDIA video decoder library (libnvcuvid.so.1) could not be loaded: " + trimmed(log) +
+              " (iGpu=-1 selects the CPU back end)";
+      return;
+    }
+    driver.stream_wait_event = reinterpret_cast<StreamWaitEventFn>(dlsym(driver.cu->lib, "cuStreamWaitEvent"));
+    driver.mem_get_info = reinterpret_cast<MemGetInfoFn>(dlsym(driver.cu->lib, "cuMemGetInfo_v2"));
+    if (driver.stream_wait_event == nullptr || driver.mem_get_info == nullptr) {
+      error = "the NVIDIA CUDA driver lacks cuStreamWaitEvent/cuMemGetInfo_v2 (driver too old?)";
+      return;
+    }
+    const CUresult r = driver.cu->cuInit(0);
+    if (r != CUDA_SUCCESS) {
+      error = "CUDA could not be initialised (cuInit: " + error_text_raw(r) + "); iGpu=-1 selects the CPU back end";
+    }
+  }
+
+  std::string error_text_raw(CUresult r) const {
+    const char* name = nullptr;
+    const char* text = nullptr;
+    if (driver.cu->cuGetErrorName(r, &name) != CUDA_SUCCESS) name = nullptr;
+    if (driver.cu->cuGetErrorString(r, &text) != CUDA_SUCCESS) text = nullptr;
+    std::string s = name ? name : "CUDA error " + std::to_string(static_cast<int>(r));
+    if (text) s += std::string(" (") + text + ")";
+    return s;
+  }
+};
+
+LoadedDriver& loaded() {
+  // Intentionally leaked: buffers freed by the garbage collector at interpreter exit
+  // may still need the driver after static destructors have run.
+  static LoadedDriver* d = new LoadedDriver();
+  return *d;
+}
+
+}  // namespace
+
+const Driver& driver() {
+  const LoadedDriver& d = loaded();
+  if (!d.error.empty()) throw MediaError(d.error);
+  return d.driver;
+}
+
+int device_count() noexcept {
+  try {
+    const Driver& d = driver();
+    int n = 0;
+    return d.cu->cuDeviceGetCount(&n) == CUDA_SUCCESS ? n : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
+std::string error_text(CUresult r) {
+  return loaded().error_text_raw(r);
+}
+
+void check(CUresult r, const std::string& what) {
+  if (r != CUDA_SUCCESS) throw MediaError(what + ": " + error_text(r));
+}
+
+const DeviceContext& device_context(int ordinal) {
+  const Driver& d = driver();
+  static std::mutex mutex;
+  static auto* contexts = new std::vector<std::unique_ptr<DeviceContext>>();  // leaked, see loaded()
+  std::lock_guard<std::mutex> lock(mutex);
+  int count = 0;
+  check(d.cu->cuDeviceGetCount(&count), "cuDeviceGetCount");
+  if (ordinal < 0 || ordinal >= count) {
+    throw MediaError("iGpu=" + std::to_string(ordinal) + " is not a CUDA device (this machine has " +
+                     std::to_string(count) + (count == 1 ? " device" : " devices") +
+                     "; iGpu=-1 selects the CPU back end)");
+  }
+  if (contexts->size() < static_cast<size_t>(count)) contexts->resize(count);
+  std::unique_ptr<DeviceContext>& slot = (*contexts)[ordinal];
+  if (!slot) {
+    auto ctx = std::make_unique<DeviceContext>();
+    ctx->ordinal = ordinal;
+    check(d.cu->cuDeviceGet(&ctx->device, ordinal), "cuDeviceGet(" + std::to_string(ordinal) + ")");
+    char name[256] = {};
+    if (d.cu->cuDeviceGetName(name, sizeof name - 1, ctx->device) == CUDA_SUCCESS) ctx->name = name;
+    check(d.cu->cuDevicePrimaryCtxRetain(&ctx->context, ctx->device),
+          "retaining the primary context of CUDA device " + std::to_string(ordinal));
+    slot = std::move(ctx);
+  }
+  return *slot;
+}
+
+ContextScope::ContextScope(CUcontext ctx) {
+  check(driver().cu->cuCtxPushCurrent(ctx), "cuCtxPushCurrent");
+}
+
+ContextScope::~ContextScope() {
+  CUcontext popped = nullptr;
+  driver().cu->cuCtxPopCurrent(&popped);
+}
+
+Stream::Stream(const DeviceContext& device) : context_(device.context) {
+  ContextScope scope(context_);
+  check(driver().cu->cuStreamCreate(&stream_, 0x1 /* CU_STREAM_NON_BLOCKING */), "cuStreamCreate");
+}
+
+Stream::~Stream() {
+  ContextScope scope(context_);
+  driver().cu->cuStreamDestroy(stream_);
+}
+
+void Stream::synchronize(const std::string& what) const {
+  ContextScope scope(context_);
+  check(driver().cu->cuStreamSynchronize(stream_), what);
+}
+
+}  // namespace odvd::cuda

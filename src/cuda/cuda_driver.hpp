@@ -1,0 +1,85 @@
+// The CUDA driver and NVDEC (nvcuvid), loaded at run time.
+//
+// libcuda.so.1 and libnvcuvid.so.1 are opened with dlopen through the ffnvcodec
+// headers (Debian's libffmpeg-nvenc-dev) the first time a GPU is asked for, never at
+// import: the package imports, and the CPU back end works, on machines without an
+// NVIDIA driver. Asking for a GPU there raises a MediaError that says what is missing.
+//
+// Note [Primary context]
+//   All CUDA work uses the device's primary context, the one the CUDA runtime and
+//   PyTorch use, so memory and streams are shared with them. We retain it once per
+//   device for the life of the process (never reset or destroyed: other users may hold
+//   it), and push it around every driver call (ContextScope), popping it afterwards so
+//   no context is left current on the caller's thread. Because nothing depends on
+//   which thread made an object, decoders can be destroyed on any thread or by the
+//   garbage collector.
+//
+// Thread-safety: driver() and device_context() are safe from any thread.
+#pragma once
+
+#include <ffnvcodec/dynlink_loader.h>
+
+#include <string>
+
+namespace odvd::cuda {
+
+// Driver entry points the ffnvcodec loader does not cover, looked up in the same library.
+using StreamWaitEventFn = CUresult(CUDAAPI*)(CUstream stream, CUevent event, unsigned int flags);
+using MemGetInfoFn = CUresult(CUDAAPI*)(size_t* free, size_t* total);
+
+struct Driver {
+  CudaFunctions* cu = nullptr;
+  CuvidFunctions* cuvid = nullptr;
+  StreamWaitEventFn stream_wait_event = nullptr;
+  MemGetInfoFn mem_get_info = nullptr;
+};
+
+// The loaded driver, initialised (cuInit) once. Throws MediaError when libcuda or
+// libnvcuvid cannot be loaded or cuInit fails.
+const Driver& driver();
+
+// Number of CUDA devices; 0 when there is no usable driver. Never throws.
+int device_count() noexcept;
+
+// Throws MediaError "<what>: <CUDA error name> (<description>)" unless r is CUDA_SUCCESS.
+void check(CUresult r, const std::string& what);
+std::string error_text(CUresult r);
+
+// A device ordinal, its primary context and its name.
+struct DeviceContext {
+  int ordinal = -1;
+  CUdevice device = 0;
+  CUcontext context = nullptr;
+  std::string name;
+};
+
+// The (retained, process-lifetime) primary context of device `ordinal`. Throws
+// MediaError naming the ordinal and the number of devices when it does not exist.
+const DeviceContext& device_context(int ordinal);
+
+// Makes `ctx` current on this thread for the scope, restoring the previous state.
+class ContextScope {
+ public:
+  explicit ContextScope(CUcontext ctx);
+  ~ContextScope();
+  ContextScope(const ContextScope&) = delete;
+  ContextScope& operator=(const ContextScope&) = delete;
+};
+
+// An owned non-blocking stream of one device.
+class Stream {
+ public:
+  explicit Stream(const DeviceContext& device);
+  ~Stream();
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  CUstream get() const { return stream_; }
+  void synchronize(const std::string& what) const;
+
+ private:
+  CUcontext context_;
+  CUstream stream_ = nullptr;
+};
+
+}  // namespace odvd::cuda

@@ -1,0 +1,177 @@
+#include "cuda/device_memory.hpp"
+
+#include <vector>
+
+#include "odvd/error.hpp"
+
+namespace odvd::cuda {
+namespace {
+
+constexpr size_t kAlignment = 256;                   // what cudaMalloc gives; kernels may assume it
+constexpr size_t kMaxCachedBytes = size_t{4} << 30;  // free blocks kept beyond this are freed
+CUstream legacy_stream() {
+  return reinterpret_cast<CUstream>(uintptr_t{0x1});  // CU_STREAM_LEGACY
+}
+
+size_t round_up(size_t n, size_t to) {
+  return (n + to - 1) / to * to;
+}
+
+}  // namespace
+
+std::shared_ptr<DevicePool> DevicePool::for_device(int ordinal) {
+  const DeviceContext& device = device_context(ordinal);
+  static std::mutex mutex;
+  // Leaked on purpose (see cuda_driver.cpp): buffers may be released during interpreter exit.
+  static auto* pools = new std::map<int, std::shared_ptr<DevicePool>>();
+  std::lock_guard<std::mutex> lock(mutex);
+  std::shared_ptr<DevicePool>& pool = (*pools)[ordinal];
+  if (!pool) pool = std::make_shared<DevicePool>(device);
+  return pool;
+}
+
+DevicePool::DevicePool(const DeviceContext& device) : device_(device) {}
+
+DevicePool::~DevicePool() {
+  release_unused();
+}
+
+std::shared_ptr<Buffer> DevicePool::allocate(size_t size, CUstream writer) {
+  const Driver& d = driver();
+  const size_t wanted = round_up(std::max<size_t>(size, 1), kAlignment);
+  Block block;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = free_.lower_bound(wanted);
+    if (it != free_.end() && it->first <= wanted + wanted / 4) {
+      block = it->second;
+      free_.erase(it);
+      cached_bytes_ -= block.size;
+    }
+    live_bytes_ += block.ptr ? block.size : wanted;
+  }
+  ContextScope scope(device_.context);
+  if (block.ptr == 0) {
+    block.size = wanted;
+    CUresult r = d.cu->cuMemAlloc(&block.ptr, wanted);
+    if (r != CUDA_SUCCESS) {
+      release_unused();  // cached blocks of other sizes may be what is in the way
+      r = d.cu->cuMemAlloc(&block.ptr, wanted);
+    }
+    if (r != CUDA_SUCCESS) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      live_bytes_ -= wanted;
+      check(r, "allocating " + std::to_string(wanted) + " bytes on CUDA device " + std::to_string(device_.ordinal));
+    }
+  } else if (block.pending_reads != nullptr) {
+    const CUresult r = d.stream_wait_event(writer, block.pending_reads, 0);
+    d.cu->cuEventDestroy(block.pending_reads);  // released once the wait is satisfied
+    block.pending_reads = nullptr;
+    if (r != CUDA_SUCCESS) {
+      free_block(block);
+      std::lock_guard<std::mutex> lock(mutex_);
+      live_bytes_ -= block.size;
+      check(r, "cuStreamWaitEvent");
+    }
+  }
+  return std::make_shared<DeviceBuffer>(shared_from_this(), block.ptr, size, block.size);
+}
+
+void DevicePool::give_back(Block block) {
+  std::vector<Block> evicted;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    live_bytes_ -= block.size;
+    if (cached_bytes_ + block.size > kMaxCachedBytes) {
+      evicted.push_back(block);
+    } else {
+      cached_bytes_ += block.size;
+      free_.emplace(block.size, block);
+    }
+  }
+  for (Block& b : evicted) free_block(b);
+}
+
+void DevicePool::give_back_freed(size_t size) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  live_bytes_ -= size;
+}
+
+void DevicePool::free_block(Block& block) {
+  const Driver& d = driver();
+  ContextScope scope(device_.context);
+  if (block.pending_reads != nullptr) {
+    d.cu->cuEventSynchronize(block.pending_reads);  // a consumer may still be reading
+    d.cu->cuEventDestroy(block.pending_reads);
+    block.pending_reads = nullptr;
+  }
+  d.cu->cuMemFree(block.ptr);
+  block.ptr = 0;
+}
+
+void DevicePool::release_unused() {
+  std::multimap<size_t, Block> blocks;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    blocks.swap(free_);
+    cached_bytes_ = 0;
+  }
+  for (auto& entry : blocks) free_block(entry.second);
+}
+
+size_t DevicePool::cached_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return cached_bytes_;
+}
+
+size_t DevicePool::live_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return live_bytes_;
+}
+
+DeviceBuffer::DeviceBuffer(std::shared_ptr<DevicePool> pool, CUdeviceptr ptr, size_t size, size_t capacity)
+    : pool_(std::move(pool)), ptr_(ptr), size_(size), capacity_(capacity) {}
+
+void DeviceBuffer::note_consumer_stream(void* consumer) {
+  auto stream = static_cast<CUstream>(consumer);
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Several consumers: fall back to the legacy stream, which orders after all of them
+  // when they are blocking streams (the common case: PyTorch's default stream).
+  consumer_ = (has_consumer_ && consumer_ != stream) || stream == nullptr ? legacy_stream() : stream;
+  has_consumer_ = true;
+}
+
+DeviceBuffer::~DeviceBuffer() {
+  DevicePool::Block block;
+  block.ptr = ptr_;
+  block.size = capacity_;
+  if (has_consumer_) {
+    try {
+      const Driver& d = driver();
+      ContextScope scope(pool_->device().context);
+      CUevent event = nullptr;
+      if (d.cu->cuEventCreate(&event, 0x2 /* CU_EVENT_DISABLE_TIMING */) == CUDA_SUCCESS) {
+        if (d.cu->cuEventRecord(event, consumer_) == CUDA_SUCCESS) {
+          block.pending_reads = event;
+        } else {
+          d.cu->cuEventDestroy(event);
+        }
+      }
+    } catch (...) {
+    }
+  }
+  try {
+    if (has_consumer_ && block.pending_reads == nullptr) {
+      // No event to order reuse after the consumer's reads: free the block instead
+      // (cuMemFree waits for outstanding work on it).
+      pool_->free_block(block);
+      pool_->give_back_freed(capacity_);
+    } else {
+      pool_->give_back(block);
+    }
+  } catch (...) {
+    // Destructors never throw.
+  }
+}
+
+}  // namespace odvd::cuda

@@ -1,0 +1,238 @@
+#include "cuda/nvdec_backend.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "odvd/error.hpp"
+
+namespace odvd::cuda {
+namespace {
+
+cudaVideoChromaFormat to_cuvid_chroma(int chroma_format) {
+  switch (chroma_format) {
+    case 0: return cudaVideoChromaFormat_Monochrome;
+    case 2: return cudaVideoChromaFormat_422;
+    case 3: return cudaVideoChromaFormat_444;
+    default: return cudaVideoChromaFormat_420;
+  }
+}
+
+// Decode surfaces: what the stream needs plus room for the picture being displayed;
+// at least 8 so that a session can be reused for streams with a deeper DPB.
+int surfaces_for(const CUVIDEOFORMAT& format) {
+  return std::max(8, static_cast<int>(format.min_num_decode_surfaces) + 4);
+}
+
+}  // namespace
+
+NvdecBackend::NvdecBackend(std::shared_ptr<NvdecDecoderPool> decoders, std::shared_ptr<DevicePool> memory,
+                           const NvdecStream& stream, std::string label)
+    : decoders_(std::move(decoders)),
+      memory_(std::move(memory)),
+      device_(decoders_->device()),
+      stream_(device_),
+      label_(std::move(label)) {
+  key_.codec = to_cuvid_codec(stream.codec, label_);
+  key_.chroma = to_cuvid_chroma(stream.chroma_format);
+  key_.bit_depth = stream.bit_depth;
+  check_support(device_, key_, stream.width, stream.height, label_);
+  if (key_.chroma != cudaVideoChromaFormat_420) {
+    // Our NVDEC output path (surface copy, colour kernels' input) is 4:2:0 only.
+    throw MediaError(quoted(label_) + ": the NVDEC back end decodes 4:2:0 video only (this stream is " +
+                     (stream.chroma_format == 3   ? "4:4:4"
+                      : stream.chroma_format == 2 ? "4:2:2"
+                                                  : "4:0:0") +
+                     "); iGpu=-1 selects the CPU back end");
+  }
+}
+
+NvdecBackend::~NvdecBackend() {
+  destroy_parser();
+  if (decoder_) decoders_->give_back(std::move(decoder_));
+}
+
+void NvdecBackend::ensure_parser() {
+  if (parser_ != nullptr) return;
+  CUVIDPARSERPARAMS params{};
+  params.CodecType = key_.codec;
+  params.ulMaxNumDecodeSurfaces = 1;  // the sequence callback returns the real number
+  params.ulClockRate = 0;             // timestamps are passed through unchanged
+  params.ulErrorThreshold = 0;        // never decode a picture whose bitstream is damaged
+  params.ulMaxDisplayDelay = 0;       // pictures come out as soon as their order is known
+  params.pUserData = this;
+  params.pfnSequenceCallback = &NvdecBackend::on_sequence;
+  params.pfnDecodePicture = &NvdecBackend::on_decode;
+  params.pfnDisplayPicture = &NvdecBackend::on_display;
+  check(driver().cuvid->cuvidCreateVideoParser(&parser_, &params), quoted(label_) + ": cuvidCreateVideoParser");
+}
+
+void NvdecBackend::destroy_parser() {
+  if (parser_ == nullptr) return;
+  driver().cuvid->cuvidDestroyVideoParser(parser_);
+  parser_ = nullptr;
+}
+
+void NvdecBackend::parse(const uint8_t* data, size_t size, unsigned long flags, int64_t pts) {
+  ContextScope scope(device_.context);
+  ensure_parser();
+  CUVIDSOURCEDATAPACKET packet{};
+  packet.flags = flags;
+  packet.payload_size = static_cast<unsigned long>(size);
+  packet.payload = data;
+  packet.timestamp = pts;
+  const CUresult r = driver().cuvid->cuvidParseVideoData(parser_, &packet);
+  if (callback_error_) std::rethrow_exception(std::exchange(callback_error_, nullptr));
+  if (r != CUDA_SUCCESS) {
+    last_error_ = "cuvidParseVideoData: " + error_text(r);
+    note_damage(current_packet_);
+  }
+}
+
+void NvdecBackend::send(const EncodedPacket& packet) {
+  current_packet_ = packet.decode_index;
+  parse(packet.data.data(), packet.data.size(), CUVID_PKT_TIMESTAMP, packet.pts);
+}
+
+void NvdecBackend::send_end_of_stream() {
+  parse(nullptr, 0, CUVID_PKT_ENDOFSTREAM, 0);
+}
+
+bool NvdecBackend::receive(VideoFrame& frame) {
+  if (ready_.empty()) return false;
+  frame = std::move(ready_.front());
+  ready_.pop_front();
+  return true;
+}
+
+void NvdecBackend::reset() {
+  {
+    ContextScope scope(device_.context);
+    destroy_parser();
+  }
+  ready_.clear();
+  callback_error_ = nullptr;
+  last_error_.clear();
+  clear_damage();
+}
+
+int CUDAAPI NvdecBackend::on_sequence(void* self, CUVIDEOFORMAT* format) {
+  auto* b = static_cast<NvdecBackend*>(self);
+  try {
+    return b->handle_sequence(*format);
+  } catch (...) {
+    if (!b->callback_error_) b->callback_error_ = std::current_exception();
+    return 0;
+  }
+}
+
+int CUDAAPI NvdecBackend::on_decode(void* self, CUVIDPICPARAMS* picture) {
+  auto* b = static_cast<NvdecBackend*>(self);
+  try {
+    if (!b->decoder_) throw MediaError(quoted(b->label_) + ": NVDEC got a picture before its sequence header");
+    const CUresult r = driver().cuvid->cuvidDecodePicture(b->decoder_->handle(), picture);
+    if (r != CUDA_SUCCESS) {
+      // Not fatal by itself: the picture may be one nobody wants (DecoderBackend protocol).
+      b->last_error_ = "cuvidDecodePicture: " + error_text(r);
+      b->note_damage(b->current_packet_);
+      return 0;
+    }
+    return 1;
+  } catch (...) {
+    if (!b->callback_error_) b->callback_error_ = std::current_exception();
+    return 0;
+  }
+}
+
+int CUDAAPI NvdecBackend::on_display(void* self, CUVIDPARSERDISPINFO* info) {
+  auto* b = static_cast<NvdecBackend*>(self);
+  if (info == nullptr) return 1;  // end of stream
+  try {
+    b->handle_display(*info);
+    return 1;
+  } catch (...) {
+    if (!b->callback_error_) b->callback_error_ = std::current_exception();
+    return 0;
+  }
+}
+
+int NvdecBackend::handle_sequence(const CUVIDEOFORMAT& format) {
+  NvdecKey key = key_;
+  key.bit_depth = static_cast<int>(format.bit_depth_luma_minus8) + 8;
+  key.chroma = format.chroma_format;
+  if (!(key == key_)) {
+    // The bitstream disagrees with the container; re-check before creating anything.
+    check_support(device_, key, static_cast<int>(format.coded_width), static_cast<int>(format.coded_height), label_);
+    if (key.chroma != cudaVideoChromaFormat_420) {
+      throw MediaError(quoted(label_) + ": the NVDEC back end decodes 4:2:0 video only");
+    }
+    key_ = key;
+  }
+  const int surfaces = surfaces_for(format);
+  if (decoder_ && decoder_->can_serve(key_, format, surfaces) && decoder_->configure(format)) return surfaces;
+  if (decoder_) decoders_->give_back(std::move(decoder_));
+  decoder_ = decoders_->take(key_, format, surfaces);
+  return surfaces;
+}
+
+void NvdecBackend::handle_display(const CUVIDPARSERDISPINFO& info) {
+  if (!wanted(info.timestamp)) return;  // never mapped, copied or converted
+  const Driver& d = driver();
+  CUVIDGETDECODESTATUS status{};
+  const CUresult sr = d.cuvid->cuvidGetDecodeStatus(decoder_->handle(), info.picture_index, &status);
+  if (sr == CUDA_SUCCESS &&
+      (status.decodeStatus == cuvidDecodeStatus_Error || status.decodeStatus == cuvidDecodeStatus_Error_Concealed)) {
+    throw MediaError(quoted(label_) + ": NVDEC reported the picture with pts " + std::to_string(info.timestamp) +
+                     " as damaged (the file is corrupt)");
+  }
+  CUVIDPROCPARAMS proc{};
+  proc.progressive_frame = info.progressive_frame;
+  proc.second_field = info.repeat_first_field + 1;
+  proc.top_field_first = info.top_field_first;
+  proc.unpaired_field = info.repeat_first_field < 0;
+  proc.output_stream = stream_.get();
+  CUdeviceptr surface = 0;
+  unsigned pitch = 0;
+  check(d.cuvid->cuvidMapVideoFrame(decoder_->handle(), info.picture_index, &surface, &pitch, &proc),
+        quoted(label_) + ": cuvidMapVideoFrame");
+  // Unmap on every path; the copy must be complete first, hence the synchronise.
+  struct Unmap {
+    const Driver& d;
+    CUvideodecoder decoder;
+    CUdeviceptr surface;
+    ~Unmap() { d.cuvid->cuvidUnmapVideoFrame(decoder, surface); }
+  } unmap{d, decoder_->handle(), surface};
+  VideoFrame frame = copy_out(surface, pitch, info.timestamp);
+  stream_.synchronize(quoted(label_) + ": copying a decoded picture");
+  ready_.push_back(std::move(frame));
+}
+
+VideoFrame NvdecBackend::copy_out(CUdeviceptr surface, unsigned pitch, int64_t pts) {
+  const Driver& d = driver();
+  const PixelFormat format = key_.bit_depth > 8 ? PixelFormat::kP016 : PixelFormat::kNv12;
+  VideoFrame frame = frame_layout(format, decoder_->display_width(), decoder_->display_height(), key_.bit_depth);
+  frame.pts = pts;
+  frame.buffer = memory_->allocate(frame.byte_size(), stream_.get());
+  const auto dst = reinterpret_cast<CUdeviceptr>(frame.buffer->data());
+  const int bps = is_16bit(format) ? 2 : 1;
+  if (frame.planes[0].pitch != frame.width * bps) {
+    // Odd width: the padding sample of each luma row is zero, as on the CPU back end.
+    check(d.cu->cuMemsetD8Async(dst, 0, frame.byte_size(), stream_.get()), "cuMemsetD8Async");
+  }
+  const CUdeviceptr chroma = surface + static_cast<CUdeviceptr>(pitch) * decoder_->surface_height();
+  for (int i = 0; i < 2; ++i) {
+    const Plane& p = frame.planes[i];
+    CUDA_MEMCPY2D copy{};
+    copy.srcMemoryType = CU_MEMORYTYPE_DEVICE;
+    copy.srcDevice = i == 0 ? surface : chroma;
+    copy.srcPitch = pitch;
+    copy.dstMemoryType = CU_MEMORYTYPE_DEVICE;
+    copy.dstDevice = dst + p.offset;
+    copy.dstPitch = static_cast<size_t>(p.pitch);
+    copy.WidthInBytes = static_cast<size_t>(p.width) * bps;
+    copy.Height = static_cast<size_t>(p.height);
+    check(d.cu->cuMemcpy2DAsync(&copy, stream_.get()), quoted(label_) + ": copying a decoded picture");
+  }
+  return frame;
+}
+
+}  // namespace odvd::cuda

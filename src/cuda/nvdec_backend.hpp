@@ -1,0 +1,81 @@
+// NvdecBackend: DecoderBackend on NVIDIA's hardware decoder, through the cuvid parser.
+//
+// Packets go to cuvidParseVideoData, which calls back into this object: the sequence
+// callback takes a decoder session from the pool (or keeps the one it has), the decode
+// callback submits the picture to NVDEC, the display callback receives pictures in
+// display order. Only pictures the output filter wants are checked
+// (cuvidGetDecodeStatus: a damaged picture is a MediaError), mapped and copied into a
+// pooled device buffer in the NV12 / P016 layout of frame_layout(); everything else
+// stays on the GPU untouched.
+//
+// Note [Errors in parser callbacks]
+//   The callbacks run inside the driver's cuvidParseVideoData. No exception may unwind
+//   through it: each callback catches everything, stores the first exception, and
+//   returns 0 (which makes the parser give up on the data). Once cuvidParseVideoData
+//   returns, send() rethrows the stored exception.
+//
+// reset() drops the parser (a new one is made for the next GOP, so no state of the
+// previous GOP survives) but keeps the decoder session, which the next GOP reuses.
+//
+// Thread-safety: one thread at a time; destruction on any thread.
+#pragma once
+
+#include <deque>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include "cuda/cuda_driver.hpp"
+#include "cuda/device_memory.hpp"
+#include "cuda/nvdec_decoder.hpp"
+#include "odvd/decoder_backend.hpp"
+
+namespace odvd::cuda {
+
+struct NvdecStream {
+  Codec codec = Codec::kUnknown;
+  int bit_depth = 8;
+  int chroma_format = 1;  // 0 = 4:0:0, 1 = 4:2:0, 2 = 4:2:2, 3 = 4:4:4
+  int width = 0;          // as the demuxer reports (checked against the caps up front)
+  int height = 0;
+};
+
+class NvdecBackend final : public DecoderBackend {
+ public:
+  // Checks NVDEC's capabilities for `stream` (MediaError naming `label` if unsupported).
+  NvdecBackend(std::shared_ptr<NvdecDecoderPool> decoders, std::shared_ptr<DevicePool> memory,
+               const NvdecStream& stream, std::string label);
+  ~NvdecBackend() override;
+
+  void send(const EncodedPacket& packet) override;
+  void send_end_of_stream() override;
+  bool receive(VideoFrame& frame) override;
+  void reset() override;
+  std::string last_error() const override { return last_error_; }
+
+ private:
+  static int CUDAAPI on_sequence(void* self, CUVIDEOFORMAT* format);
+  static int CUDAAPI on_decode(void* self, CUVIDPICPARAMS* picture);
+  static int CUDAAPI on_display(void* self, CUVIDPARSERDISPINFO* info);
+  int handle_sequence(const CUVIDEOFORMAT& format);
+  void handle_display(const CUVIDPARSERDISPINFO& info);
+  void parse(const uint8_t* data, size_t size, unsigned long flags, int64_t pts);
+  void ensure_parser();
+  void destroy_parser();
+  VideoFrame copy_out(CUdeviceptr surface, unsigned pitch, int64_t pts);
+
+  std::shared_ptr<NvdecDecoderPool> decoders_;
+  std::shared_ptr<DevicePool> memory_;
+  const DeviceContext& device_;
+  Stream stream_;
+  std::string label_;
+  NvdecKey key_;
+  CUvideoparser parser_ = nullptr;
+  std::unique_ptr<NvdecDecoder> decoder_;
+  std::deque<VideoFrame> ready_;
+  std::exception_ptr callback_error_;  // Note [Errors in parser callbacks]
+  std::string last_error_;
+  int32_t current_packet_ = 0;  // decode index of the packet being parsed
+};
+
+}  // namespace odvd::cuda

@@ -1,0 +1,229 @@
+#include "cuda/nvdec_decoder.hpp"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "odvd/error.hpp"
+
+namespace odvd::cuda {
+namespace {
+
+const char* cuvid_codec_name(cudaVideoCodec c) {
+  switch (c) {
+    case cudaVideoCodec_H264: return "H.264";
+    case cudaVideoCodec_HEVC: return "HEVC";
+    case cudaVideoCodec_VP9: return "VP9";
+    case cudaVideoCodec_AV1: return "AV1";
+    case cudaVideoCodec_VP8: return "VP8";
+    case cudaVideoCodec_MPEG2: return "MPEG-2";
+    default: return "this codec";
+  }
+}
+
+const char* chroma_name(cudaVideoChromaFormat c) {
+  switch (c) {
+    case cudaVideoChromaFormat_Monochrome: return "4:0:0";
+    case cudaVideoChromaFormat_420: return "4:2:0";
+    case cudaVideoChromaFormat_422: return "4:2:2";
+    case cudaVideoChromaFormat_444: return "4:4:4";
+  }
+  return "?";
+}
+
+std::string describe(const NvdecKey& k) {
+  return std::string(cuvid_codec_name(k.codec)) + " " + std::to_string(k.bit_depth) + "-bit " + chroma_name(k.chroma);
+}
+
+// Caps answers, cached per (device, codec, chroma, depth): the driver call is not free.
+CUVIDDECODECAPS query_caps(const DeviceContext& device, const NvdecKey& key) {
+  static std::mutex mutex;
+  static auto* cache = new std::map<std::tuple<int, int, int, int>, CUVIDDECODECAPS>();  // leaked, see cuda_driver
+  const auto id =
+      std::make_tuple(device.ordinal, static_cast<int>(key.codec), static_cast<int>(key.chroma), key.bit_depth);
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache->find(id);
+  if (it != cache->end()) return it->second;
+  const Driver& d = driver();
+  CUVIDDECODECAPS caps{};
+  caps.eCodecType = key.codec;
+  caps.eChromaFormat = key.chroma;
+  caps.nBitDepthMinus8 = static_cast<unsigned>(key.bit_depth - 8);
+  if (d.cuvid->cuvidGetDecoderCaps == nullptr) {
+    caps.bIsSupported = 1;  // very old driver: let decoder creation decide
+    caps.nMaxWidth = caps.nMaxHeight = 1u << 15;
+  } else {
+    ContextScope scope(device.context);
+    check(d.cuvid->cuvidGetDecoderCaps(&caps), "cuvidGetDecoderCaps");
+  }
+  cache->emplace(id, caps);
+  return caps;
+}
+
+// "H.264 8-bit, HEVC 8/10-bit, VP9 8/10-bit" for 4:2:0 on this device.
+std::string supported_summary(const DeviceContext& device) {
+  std::string out;
+  for (cudaVideoCodec c : {cudaVideoCodec_H264, cudaVideoCodec_HEVC, cudaVideoCodec_VP9, cudaVideoCodec_AV1}) {
+    std::string depths;
+    for (int depth : {8, 10, 12}) {
+      if (!query_caps(device, NvdecKey{c, cudaVideoChromaFormat_420, depth}).bIsSupported) continue;
+      depths += (depths.empty() ? "" : "/") + std::to_string(depth);
+    }
+    if (depths.empty()) continue;
+    out += (out.empty() ? "" : ", ") + std::string(cuvid_codec_name(c)) + " " + depths + "-bit";
+  }
+  return out.empty() ? "nothing" : out + " (4:2:0)";
+}
+
+int even(int v) {
+  return (v + 1) & ~1;
+}
+
+}  // namespace
+
+cudaVideoCodec to_cuvid_codec(Codec codec, const std::string& label) {
+  switch (codec) {
+    case Codec::kH264: return cudaVideoCodec_H264;
+    case Codec::kHevc: return cudaVideoCodec_HEVC;
+    case Codec::kVp9: return cudaVideoCodec_VP9;
+    case Codec::kAv1: return cudaVideoCodec_AV1;
+    case Codec::kVp8: return cudaVideoCodec_VP8;
+    case Codec::kMpeg2: return cudaVideoCodec_MPEG2;
+    default:
+      throw MediaError(quoted(label) + ": NVDEC cannot decode " + codec_name(codec) +
+                       " streams; iGpu=-1 selects the CPU back end");
+  }
+}
+
+void check_support(const DeviceContext& device, const NvdecKey& key, int width, int height, const std::string& label) {
+  const CUVIDDECODECAPS caps = query_caps(device, key);
+  const std::string gpu = "NVDEC on CUDA device " + std::to_string(device.ordinal) + " (" + device.name + ")";
+  if (!caps.bIsSupported) {
+    throw MediaError(quoted(label) + ": " + gpu + " cannot decode " + describe(key) + " video; it decodes " +
+                     supported_summary(device) + ". iGpu=-1 selects the CPU back end");
+  }
+  if (width > static_cast<int>(caps.nMaxWidth) || height > static_cast<int>(caps.nMaxHeight) ||
+      width < caps.nMinWidth || height < caps.nMinHeight) {
+    throw MediaError(quoted(label) + ": " + gpu + " decodes " + describe(key) + " video from " +
+                     std::to_string(caps.nMinWidth) + "x" + std::to_string(caps.nMinHeight) + " to " +
+                     std::to_string(caps.nMaxWidth) + "x" + std::to_string(caps.nMaxHeight) + ", not " +
+                     std::to_string(width) + "x" + std::to_string(height) + ". iGpu=-1 selects the CPU back end");
+  }
+}
+
+NvdecDecoder::NvdecDecoder(const DeviceContext& device, const NvdecKey& key, const CUVIDEOFORMAT& format, int surfaces)
+    : context_(device.context), key_(key), surfaces_(surfaces) {
+  set_geometry(format);
+  max_width_ = coded_width_;
+  max_height_ = coded_height_;
+  CUVIDDECODECREATEINFO info{};
+  info.ulWidth = static_cast<unsigned long>(coded_width_);
+  info.ulHeight = static_cast<unsigned long>(coded_height_);
+  info.ulNumDecodeSurfaces = static_cast<unsigned long>(surfaces);
+  info.CodecType = key.codec;
+  info.ChromaFormat = key.chroma;
+  info.ulCreationFlags = cudaVideoCreate_PreferCUVID;
+  info.bitDepthMinus8 = static_cast<unsigned long>(key.bit_depth - 8);
+  info.ulIntraDecodeOnly = 0;
+  info.ulMaxWidth = static_cast<unsigned long>(max_width_);
+  info.ulMaxHeight = static_cast<unsigned long>(max_height_);
+  info.display_area.left = static_cast<short>(display_left_);
+  info.display_area.top = static_cast<short>(display_top_);
+  info.display_area.right = static_cast<short>(display_right_);
+  info.display_area.bottom = static_cast<short>(display_bottom_);
+  info.OutputFormat = key.bit_depth > 8 ? cudaVideoSurfaceFormat_P016 : cudaVideoSurfaceFormat_NV12;
+  info.DeinterlaceMode = cudaVideoDeinterlaceMode_Weave;  // frames as coded, like libavcodec
+  info.ulTargetWidth = static_cast<unsigned long>(target_width_);
+  info.ulTargetHeight = static_cast<unsigned long>(target_height_);
+  info.ulNumOutputSurfaces = 2;  // we map one picture at a time
+  info.vidLock = nullptr;        // every call is made with the context pushed
+  ContextScope scope(context_);
+  check(driver().cuvid->cuvidCreateDecoder(&decoder_, &info),
+        "cuvidCreateDecoder (" + describe(key) + ", " + std::to_string(coded_width_) + "x" +
+            std::to_string(coded_height_) + ", " + std::to_string(surfaces) + " surfaces)");
+}
+
+NvdecDecoder::~NvdecDecoder() {
+  if (decoder_ == nullptr) return;
+  try {
+    ContextScope scope(context_);
+    driver().cuvid->cuvidDestroyDecoder(decoder_);
+  } catch (...) {
+  }
+}
+
+void NvdecDecoder::set_geometry(const CUVIDEOFORMAT& f) {
+  coded_width_ = static_cast<int>(f.coded_width);
+  coded_height_ = static_cast<int>(f.coded_height);
+  display_left_ = f.display_area.left;
+  display_top_ = f.display_area.top;
+  display_right_ = f.display_area.right;
+  display_bottom_ = f.display_area.bottom;
+  display_width_ = display_right_ - display_left_;
+  display_height_ = display_bottom_ - display_top_;
+  target_width_ = even(display_width_);
+  target_height_ = even(display_height_);
+}
+
+bool NvdecDecoder::can_serve(const NvdecKey& key, const CUVIDEOFORMAT& f, int surfaces) const {
+  return key == key_ && static_cast<int>(f.coded_width) <= max_width_ &&
+         static_cast<int>(f.coded_height) <= max_height_ && surfaces <= surfaces_;
+}
+
+bool NvdecDecoder::configure(const CUVIDEOFORMAT& f) {
+  if (static_cast<int>(f.coded_width) == coded_width_ && static_cast<int>(f.coded_height) == coded_height_ &&
+      f.display_area.left == display_left_ && f.display_area.top == display_top_ &&
+      f.display_area.right == display_right_ && f.display_area.bottom == display_bottom_) {
+    return true;
+  }
+  set_geometry(f);
+  CUVIDRECONFIGUREDECODERINFO info{};
+  info.ulWidth = static_cast<unsigned>(coded_width_);
+  info.ulHeight = static_cast<unsigned>(coded_height_);
+  info.ulTargetWidth = static_cast<unsigned>(target_width_);
+  info.ulTargetHeight = static_cast<unsigned>(target_height_);
+  info.ulNumDecodeSurfaces = static_cast<unsigned>(surfaces_);
+  info.display_area.left = static_cast<short>(display_left_);
+  info.display_area.top = static_cast<short>(display_top_);
+  info.display_area.right = static_cast<short>(display_right_);
+  info.display_area.bottom = static_cast<short>(display_bottom_);
+  ContextScope scope(context_);
+  return driver().cuvid->cuvidReconfigureDecoder(decoder_, &info) == CUDA_SUCCESS;
+}
+
+std::unique_ptr<NvdecDecoder> NvdecDecoderPool::take(const NvdecKey& key, const CUVIDEOFORMAT& format, int surfaces) {
+  std::unique_ptr<NvdecDecoder> found;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+      if ((*it)->can_serve(key, format, surfaces)) {
+        found = std::move(*it);
+        idle_.erase(std::next(it).base());
+        break;
+      }
+    }
+  }
+  if (found && found->configure(format)) return found;
+  found.reset();  // could not be reconfigured: destroy outside the lock
+  return std::make_unique<NvdecDecoder>(device_, key, format, surfaces);
+}
+
+void NvdecDecoderPool::give_back(std::unique_ptr<NvdecDecoder> decoder) {
+  std::unique_ptr<NvdecDecoder> evicted;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle_.push_back(std::move(decoder));
+    if (idle_.size() > max_idle_) {
+      evicted = std::move(idle_.front());
+      idle_.erase(idle_.begin());
+    }
+  }
+}
+
+void NvdecDecoderPool::clear() {
+  std::vector<std::unique_ptr<NvdecDecoder>> idle;
+  std::lock_guard<std::mutex> lock(mutex_);
+  idle.swap(idle_);
+}
+
+}  // namespace odvd::cuda

@@ -1,0 +1,101 @@
+// NvdecDecoder: one NVDEC decoder session (CUvideodecoder), and NvdecDecoderPool, the
+// sessions a GopDecoder keeps for reuse.
+//
+// Creating a decoder allocates its decode surfaces and costs milliseconds; files of one
+// codec, chroma format and bit depth can share one. A session is created for the
+// largest coded size it has seen (ulMaxWidth/ulMaxHeight) and reconfigured
+// (cuvidReconfigureDecoder) for smaller or differently cropped streams, so a pool of
+// them serves any mix of files. The pool keeps at most `max_idle` idle sessions.
+//
+// Capabilities: check_support() asks cuvidGetDecoderCaps before anything is created and
+// raises a MediaError that says what this GPU can decode, instead of failing later.
+//
+// Thread-safety: an NvdecDecoder is used by one thread at a time; the pool is safe from
+// any thread. Destruction may happen on any thread (Note [Primary context]).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cuda/cuda_driver.hpp"
+#include "odvd/types.hpp"
+
+namespace odvd::cuda {
+
+// What decides whether a session can be shared.
+struct NvdecKey {
+  cudaVideoCodec codec = cudaVideoCodec_H264;
+  cudaVideoChromaFormat chroma = cudaVideoChromaFormat_420;
+  int bit_depth = 8;
+  bool operator==(const NvdecKey& o) const {
+    return codec == o.codec && chroma == o.chroma && bit_depth == o.bit_depth;
+  }
+};
+
+// The cuvid codec of one of ours; throws MediaError for codecs NVDEC has no name for.
+cudaVideoCodec to_cuvid_codec(Codec codec, const std::string& label);
+
+// Throws MediaError naming `label` unless the GPU decodes `key` at `width` x `height`.
+void check_support(const DeviceContext& device, const NvdecKey& key, int width, int height, const std::string& label);
+
+class NvdecDecoder {
+ public:
+  // Creates a session for the stream described by the parser's `format`, with
+  // `surfaces` decode surfaces.
+  NvdecDecoder(const DeviceContext& device, const NvdecKey& key, const CUVIDEOFORMAT& format, int surfaces);
+  ~NvdecDecoder();
+  NvdecDecoder(const NvdecDecoder&) = delete;
+  NvdecDecoder& operator=(const NvdecDecoder&) = delete;
+
+  // Whether this session can decode `format` (after configure()).
+  bool can_serve(const NvdecKey& key, const CUVIDEOFORMAT& format, int surfaces) const;
+  // Makes the session decode `format` (display area, size); false if reconfiguring failed.
+  bool configure(const CUVIDEOFORMAT& format);
+
+  CUvideodecoder handle() const { return decoder_; }
+  const NvdecKey& key() const { return key_; }
+  // The output surface: target size (display size rounded up to even) and the luma
+  // rows before the chroma plane.
+  int display_width() const { return display_width_; }
+  int display_height() const { return display_height_; }
+  int surface_height() const { return target_height_; }
+
+ private:
+  void set_geometry(const CUVIDEOFORMAT& format);
+
+  CUcontext context_;
+  NvdecKey key_;
+  CUvideodecoder decoder_ = nullptr;
+  int max_width_ = 0;
+  int max_height_ = 0;
+  int surfaces_ = 0;
+  // Current configuration.
+  int coded_width_ = 0;
+  int coded_height_ = 0;
+  int display_left_ = 0, display_top_ = 0, display_right_ = 0, display_bottom_ = 0;
+  int display_width_ = 0;
+  int display_height_ = 0;
+  int target_width_ = 0;
+  int target_height_ = 0;
+};
+
+class NvdecDecoderPool {
+ public:
+  NvdecDecoderPool(const DeviceContext& device, size_t max_idle) : device_(device), max_idle_(max_idle) {}
+
+  // An idle session that can serve `format` (reconfigured for it), or a new one.
+  std::unique_ptr<NvdecDecoder> take(const NvdecKey& key, const CUVIDEOFORMAT& format, int surfaces);
+  void give_back(std::unique_ptr<NvdecDecoder> decoder);
+  void clear();
+  const DeviceContext& device() const { return device_; }
+
+ private:
+  const DeviceContext& device_;
+  size_t max_idle_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<NvdecDecoder>> idle_;  // most recently returned last
+};
+
+}  // namespace odvd::cuda

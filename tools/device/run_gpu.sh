@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # the step_* functions are called indirectly (run_step)
+# Builds, tests and benchmarks the library ON THE GPU MACHINE, in one call of the device tool
+# (prepare it here first: bash tools/device/prepare.sh; see /work/shared/DEVICE.md).
+#
+#   device call: carry [".carry", "tests/videos/generated"], command: bash tools/device/run_gpu.sh
+#
+# Steps (all by default; the optional first argument picks some, e.g. `build,test` or
+# `build,bench`; `env` always runs):
+#   env     $OUT/env.txt           GPU, driver, NVDEC, compilers, Python/torch versions
+#   build   $OUT/build.txt         cmake + ninja in build/device (static FFmpeg from .carry/ffmpeg),
+#                                  the extension copied into python/on_demand_video_decoder/
+#   kernel  $OUT/kernel_check.txt  build/device/tests/cuda/odvd_color_kernel_check (and --time)
+#   test    $OUT/pytest.txt        python3 -m pytest tests/python -q -rs
+#                                  (+ $OUT/ctest.txt when GoogleTest was found and tests built)
+#   bench   $OUT/bench.{txt,json}  bench/bench_nvdec.py on .carry/bench (NVDEC vs CPU)
+#   and     $OUT/summary.txt       one status per step
+# A failing step does not stop the later ones; the last line sums up every status and the exit
+# status is non-zero if any step failed. The whole run keeps under ~9 minutes: each step gets a
+# time limit out of what is left.
+#
+# Environment: OUT (default /tmp/odvd_device_out), ODVD_PYTEST_ARGS (extra pytest arguments),
+# ODVD_BENCH_ARGS (extra benchmark arguments), ODVD_DEADLINE_S (total budget, default 530).
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+ROOT="$PWD"
+OUT="${OUT:-/tmp/odvd_device_out}"
+mkdir -p "$OUT"
+BUILD="$ROOT/build/device"
+PKG="$ROOT/python/on_demand_video_decoder"
+STEPS="${1:-build,kernel,test,bench}"
+DEADLINE=$((SECONDS + ${ODVD_DEADLINE_S:-530}))
+export PYTHONPATH="$ROOT/python${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONUNBUFFERED=1
+export PATH="$PATH:/usr/local/cuda/bin"
+
+GTEST_CONFIG="$(find /usr -name GTestConfig.cmake 2>/dev/null | head -1)"
+declare -a SUMMARY=()
+FAILED=0
+
+wants() { [[ ",$STEPS," == *",$1,"* ]]; }
+
+# Seconds a step may take: its cap, or what is left of the budget minus `reserve` seconds kept
+# for the steps after it.
+limit() {
+  local cap="$1" reserve="$2" left=$((DEADLINE - SECONDS - $2))
+  ((left < 10)) && left=10
+  ((cap < left)) && echo "$cap" || echo "$left"
+}
+
+record() {
+  local name="$1" rc="$2" started="$3" status
+  case "$rc" in
+    0) status="ok" ;;
+    124 | 137) status="TIMEOUT" ;;
+    77) status="skipped(77)" ;; # the kernel check's "no CUDA device"
+    skip*) status="$rc" ;;
+    *) status="FAIL($rc)" ;;
+  esac
+  [[ "$status" == "TIMEOUT" || "$status" == FAIL* ]] && FAILED=1
+  SUMMARY+=("$name=$status")
+  echo "== $name: $status ($((SECONDS - started)) s)"
+}
+
+# --- env -------------------------------------------------------------------------------------
+step_env() {
+  {
+    echo "# date: $(date -u +%FT%TZ)  host: $(hostname)  nproc: $(nproc)"
+    echo "# nvidia-smi --query-gpu"
+    nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,mig.mode.current \
+      --format=csv 2>&1
+    echo "# nvidia-smi -q (excerpt)"
+    nvidia-smi -q 2>&1 | grep -E "Product Name|Product Architecture|Driver Version|CUDA Version|MIG Mode" | head -10
+    nvidia-smi -q -d UTILIZATION 2>&1 | grep -vE "^(=|Timestamp|Driver Version|CUDA Version|Attached GPUs)" | head -40
+    echo "# libnvcuvid"
+    (ldconfig -p 2>/dev/null | grep -E "libnvcuvid|libcuda\.so|libnvidia-ml") || echo "not in ldconfig cache"
+    echo "# nvcc"
+    nvcc --version 2>&1 | tail -2
+    echo "# compilers: c++=$(command -v c++ || echo none) CUDAHOSTCXX=${CUDAHOSTCXX:-unset}"
+    (c++ --version 2>/dev/null || true) | head -1
+    [[ -n "${CUDAHOSTCXX:-}" ]] && "$CUDAHOSTCXX" --version 2>&1 | head -1
+    echo "# cmake: $(cmake --version 2>&1 | head -1); ninja: $(ninja --version 2>&1)"
+    echo "# GoogleTest: ${GTEST_CONFIG:-not found}"
+    echo "# ffmpeg CLI: $(command -v ffmpeg || echo none)"
+    python3 - <<'EOF' 2>&1
+import platform, sys
+print("# python", sys.version.split()[0], platform.machine())
+try:
+    import torch
+    print("# torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(),
+          torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")
+except Exception as e:  # noqa: BLE001
+    print("# torch: not usable:", e)
+import numpy
+print("# numpy", numpy.__version__)
+EOF
+  } >"$OUT/env.txt" 2>&1
+}
+
+# --- build -----------------------------------------------------------------------------------
+cmake_args() {
+  local args=(-S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release
+    "-DODVD_FFMPEG_PREFIX=$ROOT/.carry/ffmpeg"
+    "-DODVD_FFNVCODEC_INCLUDE_DIR=$ROOT/.carry/include"
+    -DCMAKE_CUDA_ARCHITECTURES=90
+    "-DPython_EXECUTABLE=$(command -v python3)"
+    "-Dpybind11_DIR=$(python3 -m pybind11 --cmakedir)")
+  local nvcc
+  nvcc="$(command -v nvcc || true)"
+  [[ -n "$nvcc" ]] && args+=("-DCMAKE_CUDA_COMPILER=$nvcc")
+  [[ -n "${CUDAHOSTCXX:-}" ]] && args+=("-DCMAKE_CUDA_HOST_COMPILER=$CUDAHOSTCXX")
+  # No system C++ compiler: use the CUDA host compiler (and its gcc) for C and C++ too.
+  if ! command -v c++ >/dev/null && [[ -z "${CXX:-}" && -n "${CUDAHOSTCXX:-}" ]]; then
+    args+=("-DCMAKE_CXX_COMPILER=$CUDAHOSTCXX" "-DCMAKE_C_COMPILER=$(dirname "$CUDAHOSTCXX")/gcc")
+  fi
+  if [[ -n "$GTEST_CONFIG" ]]; then
+    args+=(-DODVD_BUILD_TESTS=ON)
+  else
+    args+=(-DODVD_BUILD_TESTS=OFF)
+  fi
+  printf '%s\n' "${args[@]}"
+}
+
+step_build() {
+  local log="$BUILD.log" rc
+  mkdir -p "$BUILD"
+  rm -f "$PKG"/_odvd*.so # a failed build must not leave an older extension to be tested
+  mapfile -t args < <(cmake_args)
+  {
+    echo "+ cmake ${args[*]}"
+    cmake "${args[@]}" && timeout "$1" ninja -C "$BUILD" -j16
+  } >"$log" 2>&1
+  rc=$?
+  if ((rc == 0)); then
+    cp "$BUILD"/src/_odvd*.so "$PKG/" && echo "copied $(ls "$BUILD"/src/_odvd*.so) -> $PKG" >>"$log"
+    rc=$?
+    readelf -d "$PKG"/_odvd*.so 2>/dev/null | grep NEEDED >>"$log"
+  fi
+  # The whole configure output, then the last lines of the compile (errors end a ninja run).
+  { sed -n '1,/Build files have been written/p' "$log"; echo "..."; tail -n 250 "$log"; } >"$OUT/build.txt"
+  return "$rc"
+}
+
+# --- kernel check ----------------------------------------------------------------------------
+step_kernel() {
+  local exe="$BUILD/tests/cuda/odvd_color_kernel_check" rc=0
+  if [[ ! -x "$exe" ]]; then
+    echo "not built: $exe" >"$OUT/kernel_check.txt"
+    return 200
+  fi
+  {
+    echo "+ $exe"
+    timeout "$1" "$exe" || rc=$?
+    echo "+ $exe --time"
+    timeout "$1" "$exe" --time || rc=$((rc ? rc : $?))
+  } >"$OUT/kernel_check.txt" 2>&1
+  return "$rc"
+}
+
+# --- tests -----------------------------------------------------------------------------------
+step_test() {
+  local rc args
+  # Tests that need the ffmpeg CLI (absent there) skip themselves and say so (-rs).
+  # shellcheck disable=SC2206
+  args=(tests/python -q -rs -p no:cacheprovider ${ODVD_PYTEST_ARGS:-})
+  {
+    echo "+ python3 -m pytest ${args[*]}"
+    timeout "$1" python3 -m pytest "${args[@]}"
+  } 2>&1 | tee "$OUT/pytest.txt"
+  rc=${PIPESTATUS[0]}
+  if [[ -x "$(command -v ctest)" && -f "$BUILD/tests/cpp/CTestTestfile.cmake" ]]; then
+    timeout 60 ctest --test-dir "$BUILD" --output-on-failure -j8 >"$OUT/ctest.txt" 2>&1 || rc=$((rc ? rc : $?))
+  fi
+  return "$rc"
+}
+
+# --- benchmark -------------------------------------------------------------------------------
+step_bench() {
+  local rc
+  # shellcheck disable=SC2086
+  timeout "$1" python3 bench/bench_nvdec.py --backends nvdec,cpu --videos "$ROOT/.carry/bench" \
+    --json "$OUT/bench.json" \
+    ${ODVD_BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.txt"
+  rc=${PIPESTATUS[0]}
+  return "$rc"
+}
+
+run_step() {
+  local name="$1" cap="$2" reserve="$3" started=$SECONDS rc
+  if ! wants "$name"; then
+    return
+  fi
+  echo "== $name (limit $(limit "$cap" "$reserve") s)"
+  "step_$name" "$(limit "$cap" "$reserve")"
+  rc=$?
+  ((rc == 200)) && rc="skipped (not built)"
+  record "$name" "$rc" "$started"
+}
+
+step_env
+echo "== env: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi")"
+# name cap reserve-for-later-steps (seconds)
+run_step build 300 150
+run_step kernel 60 120
+run_step test 240 90
+run_step bench 200 0
+echo "${SUMMARY[*]}" >"$OUT/summary.txt"
+echo "summary: ${SUMMARY[*]:-nothing selected} (total $SECONDS s)"
+exit "$FAILED"
