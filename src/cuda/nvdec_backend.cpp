@@ -17,6 +17,16 @@ cudaVideoChromaFormat to_cuvid_chroma(int chroma_format) {
   }
 }
 
+// Our NVDEC output path (surface copy, colour kernels' input) is 4:2:0 only.
+void require_420(cudaVideoChromaFormat chroma, const std::string& label) {
+  if (chroma == cudaVideoChromaFormat_420) return;
+  throw MediaError(quoted(label) + ": the NVDEC back end decodes 4:2:0 video only (this stream is " +
+                   (chroma == cudaVideoChromaFormat_444   ? "4:4:4"
+                    : chroma == cudaVideoChromaFormat_422 ? "4:2:2"
+                                                          : "4:0:0") +
+                   "); iGpu=-1 selects the CPU back end");
+}
+
 // Decode surfaces: what the stream needs plus room for the picture being displayed;
 // at least 8 so that a session can be reused for streams with a deeper DPB.
 int surfaces_for(const CUVIDEOFORMAT& format) {
@@ -36,14 +46,7 @@ NvdecBackend::NvdecBackend(std::shared_ptr<NvdecDecoderPool> decoders, std::shar
   key_.chroma = to_cuvid_chroma(stream.chroma_format);
   key_.bit_depth = stream.bit_depth;
   check_support(device_, key_, stream.width, stream.height, label_);
-  if (key_.chroma != cudaVideoChromaFormat_420) {
-    // Our NVDEC output path (surface copy, colour kernels' input) is 4:2:0 only.
-    throw MediaError(quoted(label_) + ": the NVDEC back end decodes 4:2:0 video only (this stream is " +
-                     (stream.chroma_format == 3   ? "4:4:4"
-                      : stream.chroma_format == 2 ? "4:2:2"
-                                                  : "4:0:0") +
-                     "); iGpu=-1 selects the CPU back end");
-  }
+  require_420(key_.chroma, label_);
 }
 
 NvdecBackend::~NvdecBackend() {
@@ -162,9 +165,7 @@ int NvdecBackend::handle_sequence(const CUVIDEOFORMAT& format) {
   if (!(key == key_)) {
     // The bitstream disagrees with the container; re-check before creating anything.
     check_support(device_, key, static_cast<int>(format.coded_width), static_cast<int>(format.coded_height), label_);
-    if (key.chroma != cudaVideoChromaFormat_420) {
-      throw MediaError(quoted(label_) + ": the NVDEC back end decodes 4:2:0 video only");
-    }
+    require_420(key.chroma, label_);
     key_ = key;
   }
   const int surfaces = surfaces_for(format);

@@ -43,10 +43,10 @@ py::buffer_info to_buffer_info(const ArrayView& view) {
   return py::buffer_info(view.data, view.itemsize, format, static_cast<py::ssize_t>(shape.size()), shape, strides);
 }
 
-py::dict array_interface(const ArrayView& view) {
-  if (view.owner->kind() != MemoryKind::kHost) {
-    throw py::attribute_error("__array_interface__ is only available for frames in host memory");
-  }
+namespace {
+
+// The fields __array_interface__ and __cuda_array_interface__ (both version 3) share.
+py::dict interface_v3(const ArrayView& view) {
   py::dict d;
   d["version"] = 3;
   d["typestr"] = view.itemsize == 2 ? "<u2" : "|u1";
@@ -56,18 +56,22 @@ py::dict array_interface(const ArrayView& view) {
   return d;
 }
 
+}  // namespace
+
+py::dict array_interface(const ArrayView& view) {
+  if (view.owner->kind() != MemoryKind::kHost) {
+    throw py::attribute_error("__array_interface__ is only available for frames in host memory");
+  }
+  return interface_v3(view);
+}
+
 py::dict cuda_array_interface(const ArrayView& view) {
   if (view.owner->kind() != MemoryKind::kCuda) {
     throw py::attribute_error("__cuda_array_interface__ is only available for frames in GPU memory");
   }
   // Consumers read on a stream we cannot know: order reuse after all blocking streams.
   view.owner->note_consumer_stream(nullptr);
-  py::dict d;
-  d["version"] = 3;
-  d["typestr"] = view.itemsize == 2 ? "<u2" : "|u1";
-  d["data"] = py::make_tuple(reinterpret_cast<uintptr_t>(view.data), false);
-  d["shape"] = py::tuple(py::cast(view.shape));
-  d["strides"] = py::tuple(py::cast(view.byte_strides));
+  py::dict d = interface_v3(view);
   d["stream"] = py::none();  // the data is complete when a decode call returns: nothing to wait for
   return d;
 }
