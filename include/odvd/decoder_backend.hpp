@@ -7,14 +7,14 @@
 // backend must then be reset() before the next packet). Pictures whose pts the output
 // filter rejects are decoded (they may be references) but never copied out.
 //
-// Errors: a wanted picture decoded with errors raises MediaError. A packet the decoder
-// rejects is not an error by itself (it may belong to a picture nobody wants); the
-// backend remembers it in last_error(), which callers quote when a wanted picture
-// never comes out, and in first_damaged_packet(): every picture decoded from that
-// packet on may reference the damaged one, so callers must not return them (a
-// decoder's error concealment can make them look plausible, e.g. a copy of the
-// previous picture). After an error the caller reset()s the backend.
-//
+// Errors: a packet the decoder rejects, or a picture decoded with errors, is not an
+// error by itself (it may belong to a picture nobody wants). The backend records it:
+// last_error() keeps the decoder's first complaint, which callers quote, and the damage
+// report says where pictures may be wrong. Pictures decoded after a damaged one may
+// reference it, and decoders conceal damage (a copy of the previous picture, say), so
+// callers must not return such pictures (Note [Damage propagates] in file_session.cpp).
+// A picture the backend itself sees as damaged is never put out. After an error the
+// caller reset()s the backend.
 // Thread-safety: none; one thread at a time. Backends may be destroyed on any thread.
 #pragma once
 
@@ -23,6 +23,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "odvd/frame.hpp"
 #include "odvd/packet.hpp"
@@ -43,23 +44,30 @@ class DecoderBackend {
   // Moves the next ready picture into `frame`; returns false when none is ready.
   virtual bool receive(VideoFrame& frame) = 0;
   virtual void reset() = 0;
-  // The decoder's last complaint since reset(), empty if none.
+  // The decoder's first complaint since reset(), empty if none.
   virtual std::string last_error() const = 0;
 
-  // The lowest decode index (EncodedPacket::decode_index) from which pictures may be
-  // damaged since reset(); kNoDamage when no packet was rejected.
+  // The damage report since reset(). damaged_packets(): decode indices of packets whose
+  // own picture is damaged (exactly known). damaged_from(): the earliest packet an error
+  // that could not be pinned to one packet may belong to; kNoDamage when none.
   static constexpr int32_t kNoDamage = std::numeric_limits<int32_t>::max();
-  int32_t first_damaged_packet() const { return first_damaged_; }
+  const std::vector<int32_t>& damaged_packets() const { return damaged_packets_; }
+  int32_t damaged_from() const { return damaged_from_; }
 
  protected:
   // The output filter, called once for every picture the decoder outputs.
   bool wanted(int64_t pts) const { return !filter_ || filter_(pts); }
-  void note_damage(int32_t decode_index) { first_damaged_ = std::min(first_damaged_, decode_index); }
-  void clear_damage() { first_damaged_ = kNoDamage; }
+  void note_damaged_packet(int32_t decode_index) { damaged_packets_.push_back(decode_index); }
+  void note_damage_from(int32_t decode_index) { damaged_from_ = std::min(damaged_from_, decode_index); }
+  void clear_damage() {
+    damaged_packets_.clear();
+    damaged_from_ = kNoDamage;
+  }
 
  private:
   OutputFilter filter_;
-  int32_t first_damaged_ = kNoDamage;
+  std::vector<int32_t> damaged_packets_;
+  int32_t damaged_from_ = kNoDamage;
 };
 
 }  // namespace odvd

@@ -103,6 +103,7 @@ CpuBackend::CpuBackend(const AVCodecParameters* par, const std::vector<uint8_t>&
   // by the per-picture error flags.
   ctx_->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
   ctx_->pkt_timebase = AVRational{1, 1};  // timestamps pass through untouched
+  complaints_.attach(ctx_.get());         // Note [Decoder complaints]
   av::check(avcodec_open2(ctx_.get(), codec, nullptr), where() + ": opening the decoder");
 }
 
@@ -116,6 +117,21 @@ std::string CpuBackend::where() const {
   return "'" + label_ + "'";
 }
 
+void CpuBackend::note_error(int32_t packet, const std::string& text) {
+  if (last_error_.empty() && !text.empty()) {
+    last_error_ = (packet >= 0 ? "packet " + std::to_string(packet) + ": " : std::string()) + text;
+  }
+  if (packet >= 0) {
+    note_damaged_packet(packet);
+  } else {
+    note_damage_from(in_flight_start());
+  }
+}
+
+void CpuBackend::absorb_complaints() {
+  for (const av::DecoderComplaints::Complaint& c : complaints_.take()) note_error(c.packet, c.message);
+}
+
 void CpuBackend::send(const EncodedPacket& packet) {
   ODVD_CHECK(!draining_);
   av_packet_unref(pkt_.get());
@@ -124,21 +140,27 @@ void CpuBackend::send(const EncodedPacket& packet) {
   pkt_->pts = packet.pts;
   pkt_->dts = packet.dts;
   if (packet.key) pkt_->flags |= AV_PKT_FLAG_KEY;
+  av::DecoderComplaints::tag_packet(ctx_.get(), packet.decode_index);
+  const bool frame_threads = (ctx_->active_thread_type & FF_THREAD_FRAME) != 0;
   for (;;) {
-    int ret = avcodec_send_packet(ctx_.get(), pkt_.get());
+    int ret = 0;
+    if (frame_threads) {
+      av::DecoderComplaints::Sending sending(complaints_, recent_.empty() ? -1 : recent_.back());
+      ret = avcodec_send_packet(ctx_.get(), pkt_.get());
+    } else {
+      ret = avcodec_send_packet(ctx_.get(), pkt_.get());
+    }
     if (ret == AVERROR(EAGAIN)) {  // output must be taken first
       drain_decoder();
       continue;
     }
-    const bool frame_threads = (ctx_->active_thread_type & FF_THREAD_FRAME) != 0;
     recent_.push_back(packet.decode_index);
     while (recent_.size() > static_cast<size_t>(frame_threads ? std::max(1, ctx_->thread_count) : 1)) {
       recent_.pop_front();
     }
-    if (ret < 0) {
-      last_error_ = "packet " + std::to_string(packet.decode_index) + ": " + av::error_text(ret);
-      note_damage(in_flight_start());
-    }
+    // An error code here may come from another thread's packet: not pinned.
+    if (ret < 0) note_error(-1, "packet " + std::to_string(packet.decode_index) + ": " + av::error_text(ret));
+    absorb_complaints();
     return;
   }
 }
@@ -148,12 +170,12 @@ void CpuBackend::send_end_of_stream() {
   draining_ = true;
   int ret = avcodec_send_packet(ctx_.get(), nullptr);
   if (ret < 0) {
-    last_error_ = av::error_text(ret);
-    note_damage(in_flight_start());
-    return;
+    note_error(-1, av::error_text(ret));
+  } else {
+    while (drain_decoder()) {
+    }
   }
-  while (drain_decoder()) {
-  }
+  absorb_complaints();
 }
 
 bool CpuBackend::drain_decoder() {
@@ -162,18 +184,15 @@ bool CpuBackend::drain_decoder() {
     if (ret == AVERROR(EAGAIN)) return true;
     if (ret == AVERROR_EOF) return false;
     if (ret < 0) {
-      last_error_ = av::error_text(ret);
-      note_damage(in_flight_start());
+      note_error(-1, av::error_text(ret));
       return false;  // the decoder is unusable until reset()
     }
     const int64_t pts = frame_->pts != AV_NOPTS_VALUE ? frame_->pts : frame_->best_effort_timestamp;
-    if (wanted(pts)) {
-      const bool damaged = frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT) != 0;
-      if (damaged) {
-        av_frame_unref(frame_.get());
-        throw MediaError(where() + ": the picture with pts " + std::to_string(pts) +
-                         " was decoded with errors (the file is corrupt)");
-      }
+    // The flags are reliable when set (not always set: Note [Decoder complaints]).
+    if (frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT) != 0) {
+      note_error(av::DecoderComplaints::packet_of(frame_.get()),
+                 "the picture with pts " + std::to_string(pts) + " was decoded with errors");
+    } else if (wanted(pts)) {
       ready_.push_back(to_video_frame(frame_.get()));
     }
     av_frame_unref(frame_.get());
@@ -190,6 +209,7 @@ bool CpuBackend::receive(VideoFrame& frame) {
 
 void CpuBackend::reset() {
   avcodec_flush_buffers(ctx_.get());
+  complaints_.take();  // whatever the flush or the abandoned decode said
   ready_.clear();
   draining_ = false;
   last_error_.clear();

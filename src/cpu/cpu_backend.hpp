@@ -2,9 +2,11 @@
 //
 // Output pictures are converted into the same layouts NVDEC produces (NV12, P016,
 // YUV444, YUV444P16; see PixelFormat) so callers never see a back end difference.
-// Every wanted picture's error flags are checked: a damaged picture is a MediaError,
-// never a returned frame. Errors on packets are remembered (last_error()) rather than
-// thrown, because pictures nobody asked for may legitimately fail to decode.
+// Damage is found three ways (Note [Decoder complaints]): error codes, the pictures'
+// error flags and the decoder's logged complaints, the latter two pinned to their
+// packet. It is reported through the DecoderBackend damage report rather than thrown,
+// because pictures nobody asked for may legitimately fail to decode; a picture flagged
+// as damaged is never put out.
 #pragma once
 
 #include <deque>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "ffmpeg/av_handles.hpp"
+#include "ffmpeg/decoder_complaints.hpp"
 #include "odvd/decoder_backend.hpp"
 
 namespace odvd {
@@ -37,8 +40,12 @@ class CpuBackend final : public DecoderBackend {
   VideoFrame to_video_frame(const AVFrame* src) const;
   std::string where() const;
   int32_t in_flight_start() const;
+  // Records a decoder error: pinned to `packet`, or (-1) to the packets in flight.
+  void note_error(int32_t packet, const std::string& text);
+  void absorb_complaints();
 
   std::string label_;
+  av::DecoderComplaints complaints_;  // outlives ctx_, whose threads report to it
   av::CodecContextPtr ctx_;
   av::PacketPtr pkt_;
   av::FramePtr frame_;

@@ -1,6 +1,8 @@
 #include "cuda/nvdec_backend.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <utility>
 
 #include "odvd/error.hpp"
@@ -86,18 +88,21 @@ void NvdecBackend::parse(const uint8_t* data, size_t size, unsigned long flags, 
   const CUresult r = driver().cuvid->cuvidParseVideoData(parser_, &packet);
   if (callback_error_) std::rethrow_exception(std::exchange(callback_error_, nullptr));
   if (r != CUDA_SUCCESS) {
-    last_error_ = "cuvidParseVideoData: " + error_text(r);
-    note_damage(current_packet_);
+    if (last_error_.empty()) last_error_ = "cuvidParseVideoData: " + error_text(r);
+    note_damage_from(current_packet_);
   }
 }
 
 void NvdecBackend::send(const EncodedPacket& packet) {
   current_packet_ = packet.decode_index;
-  parse(packet.data.data(), packet.data.size(), CUVID_PKT_TIMESTAMP, packet.pts);
+  // One packet is one picture (Note [NVDEC decode status]).
+  parse(packet.data.data(), packet.data.size(), CUVID_PKT_TIMESTAMP | CUVID_PKT_ENDOFPICTURE, packet.pts);
 }
 
 void NvdecBackend::send_end_of_stream() {
   parse(nullptr, 0, CUVID_PKT_ENDOFSTREAM, 0);
+  ContextScope scope(device_.context);
+  settle_pending(-1);
 }
 
 bool NvdecBackend::receive(VideoFrame& frame) {
@@ -113,6 +118,7 @@ void NvdecBackend::reset() {
     destroy_parser();
   }
   ready_.clear();
+  pending_.clear();
   callback_error_ = nullptr;
   last_error_.clear();
   clear_damage();
@@ -132,13 +138,15 @@ int CUDAAPI NvdecBackend::on_decode(void* self, CUVIDPICPARAMS* picture) {
   auto* b = static_cast<NvdecBackend*>(self);
   try {
     if (!b->decoder_) throw MediaError(quoted(b->label_) + ": NVDEC got a picture before its sequence header");
+    b->settle_pending(picture->CurrPicIdx);  // its surface is about to be overwritten
     const CUresult r = driver().cuvid->cuvidDecodePicture(b->decoder_->handle(), picture);
     if (r != CUDA_SUCCESS) {
       // Not fatal by itself: the picture may be one nobody wants (DecoderBackend protocol).
-      b->last_error_ = "cuvidDecodePicture: " + error_text(r);
-      b->note_damage(b->current_packet_);
+      if (b->last_error_.empty()) b->last_error_ = "cuvidDecodePicture: " + error_text(r);
+      b->note_damage_from(b->current_packet_);
       return 0;
     }
+    b->pending_.push_back({picture->CurrPicIdx, b->current_packet_});
     return 1;
   } catch (...) {
     if (!b->callback_error_) b->callback_error_ = std::current_exception();
@@ -178,13 +186,6 @@ int NvdecBackend::handle_sequence(const CUVIDEOFORMAT& format) {
 void NvdecBackend::handle_display(const CUVIDPARSERDISPINFO& info) {
   if (!wanted(info.timestamp)) return;  // never mapped, copied or converted
   const Driver& d = driver();
-  CUVIDGETDECODESTATUS status{};
-  const CUresult sr = d.cuvid->cuvidGetDecodeStatus(decoder_->handle(), info.picture_index, &status);
-  if (sr == CUDA_SUCCESS &&
-      (status.decodeStatus == cuvidDecodeStatus_Error || status.decodeStatus == cuvidDecodeStatus_Error_Concealed)) {
-    throw MediaError(quoted(label_) + ": NVDEC reported the picture with pts " + std::to_string(info.timestamp) +
-                     " as damaged (the file is corrupt)");
-  }
   CUVIDPROCPARAMS proc{};
   proc.progressive_frame = info.progressive_frame;
   proc.second_field = info.repeat_first_field + 1;
@@ -202,9 +203,56 @@ void NvdecBackend::handle_display(const CUVIDPARSERDISPINFO& info) {
     CUdeviceptr surface;
     ~Unmap() { d.cuvid->cuvidUnmapVideoFrame(decoder, surface); }
   } unmap{d, decoder_->handle(), surface};
+  // Mapped, so decoded: its status is final now.
+  const auto it = std::find_if(pending_.begin(), pending_.end(),
+                               [&](const Pending& p) { return p.picture_index == info.picture_index; });
+  if (it != pending_.end()) {
+    const Pending picture = *it;
+    pending_.erase(it);
+    if (check_status(picture.picture_index, picture.packet)) return;
+  }
   VideoFrame frame = copy_out(surface, pitch, info.timestamp);
   stream_.synchronize(quoted(label_) + ": copying a decoded picture");
   ready_.push_back(std::move(frame));
+}
+
+void NvdecBackend::settle_pending(int picture_index) {
+  std::vector<Pending> keep;
+  for (const Pending& p : pending_) {
+    if (picture_index < 0 || p.picture_index == picture_index) {
+      check_status(p.picture_index, p.packet);
+    } else {
+      keep.push_back(p);
+    }
+  }
+  pending_ = std::move(keep);
+}
+
+bool NvdecBackend::check_status(int picture_index, int32_t packet) {
+  const Driver& d = driver();
+  // A picture takes NVDEC about a millisecond; ten seconds means the engine is stuck.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    CUVIDGETDECODESTATUS status{};
+    if (d.cuvid->cuvidGetDecodeStatus(decoder_->handle(), picture_index, &status) != CUDA_SUCCESS) return false;
+    switch (status.decodeStatus) {
+      case cuvidDecodeStatus_InProgress: break;
+      case cuvidDecodeStatus_Error:
+      case cuvidDecodeStatus_Error_Concealed:
+        if (last_error_.empty()) {
+          last_error_ = "NVDEC reported the picture of packet " + std::to_string(packet) + " as damaged" +
+                        (status.decodeStatus == cuvidDecodeStatus_Error_Concealed ? " (concealed)" : "");
+        }
+        note_damaged_packet(packet);
+        return true;
+      default: return false;  // success, or no status for this codec
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw MediaError(quoted(label_) + ": NVDEC did not finish decoding packet " + std::to_string(packet) +
+                       " within 10 s");
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
 }
 
 VideoFrame NvdecBackend::copy_out(CUdeviceptr surface, unsigned pitch, int64_t pts) {

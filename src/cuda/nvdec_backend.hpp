@@ -3,10 +3,20 @@
 // Packets go to cuvidParseVideoData, which calls back into this object: the sequence
 // callback takes a decoder session from the pool (or keeps the one it has), the decode
 // callback submits the picture to NVDEC, the display callback receives pictures in
-// display order. Only pictures the output filter wants are checked
-// (cuvidGetDecodeStatus: a damaged picture is a MediaError), mapped and copied into a
+// display order. Only pictures the output filter wants are mapped and copied into a
 // pooled device buffer in the NV12 / P016 layout of frame_layout(); everything else
 // stays on the GPU untouched.
+//
+// Note [NVDEC decode status]
+//   Every packet is one whole picture (CUVID_PKT_ENDOFPICTURE), so the parser decodes
+//   it while that packet is parsed: each decoded picture is known by its packet. Its
+//   status (cuvidGetDecodeStatus) is final only once NVDEC has finished it; queried
+//   earlier it reads "in progress". So a wanted picture's status is read after mapping
+//   it (mapping waits for the decode), and the status of every other picture before
+//   its surface is decoded into again and at the end of the stream. A damaged picture
+//   goes into the damage report (DecoderBackend) pinned to its packet and is never put
+//   out. Codecs without status reporting read "invalid": nothing is known, nothing is
+//   reported.
 //
 // Note [Errors in parser callbacks]
 //   The callbacks run inside the driver's cuvidParseVideoData. No exception may unwind
@@ -24,6 +34,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cuda/cuda_driver.hpp"
 #include "cuda/device_memory.hpp"
@@ -63,6 +74,11 @@ class NvdecBackend final : public DecoderBackend {
   void ensure_parser();
   void destroy_parser();
   VideoFrame copy_out(CUdeviceptr surface, unsigned pitch, int64_t pts);
+  // Note [NVDEC decode status]: waits for the picture's final status, records damage,
+  // and returns whether the picture is damaged.
+  bool check_status(int picture_index, int32_t packet);
+  // Checks the pending picture decoded into `picture_index` (all when -1).
+  void settle_pending(int picture_index);
 
   std::shared_ptr<NvdecDecoderPool> decoders_;
   std::shared_ptr<DevicePool> memory_;
@@ -76,6 +92,11 @@ class NvdecBackend final : public DecoderBackend {
   std::exception_ptr callback_error_;  // Note [Errors in parser callbacks]
   std::string last_error_;
   int32_t current_packet_ = 0;  // decode index of the packet being parsed
+  struct Pending {
+    int picture_index;
+    int32_t packet;
+  };
+  std::vector<Pending> pending_;  // decoded pictures whose status was not read yet
 };
 
 }  // namespace odvd::cuda

@@ -60,18 +60,27 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
 // Note [Damage propagates]: a picture decoded after a damaged or lost one may reference
 // it, and decoders conceal such damage (libavcodec's H.264 decoder outputs a copy of
 // the previous picture under the lost one's timestamp), so a plausible-looking wrong
-// frame could be returned. Damage starts at the first packet the decoder rejected, or
-// at the first frame whose picture never came out; no frame decoded from there on is
-// returned.
+// frame could be returned. Damage starts at the first packet whose picture the decoder
+// found damaged, at the first packet an unpinned decoder error may belong to, or at
+// the first frame whose picture never came out; no frame decoded from there on is
+// returned. One exception: the leading pictures of the GOP's key (open GOP; they
+// display before it and belong to the previous GOP) are decoded without the previous
+// GOP's pictures they reference, so decoders complain about them or drop them; no
+// picture of this GOP references them (HEVC RASL/RADL rules; H.264 recovery points).
 void FileSession::reject_frames_after_damage(int gop, const std::vector<int>& decoded,
                                              const std::unordered_set<int64_t>& output_pts,
                                              const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out) {
   const FrameIndex& frames = index_->frames;
-  int32_t damaged_from = backend_->first_damaged_packet();
+  const int32_t key_display_pos = frames.packet(frames.gop(gop).key_packet).display_pos;
+  auto leads_key = [&](int32_t d) { return frames.packet(d).display_pos < key_display_pos; };
+  int32_t damaged_from = backend_->damaged_from();
+  for (int32_t d : backend_->damaged_packets()) {
+    if (d >= 0 && d < frames.packet_count() && !leads_key(d)) damaged_from = std::min(damaged_from, d);
+  }
   for (int d : decoded) {
     const IndexedPacket& p = frames.packet(d);
-    // Only frames of the GOP being decoded must come out: open-GOP leading pictures
-    // of the previous GOP are legitimately dropped by the decoders (RASL after a CRA).
+    // Frames of other GOPs (leading pictures of the key, the next key decoded for this
+    // GOP's last leading pictures) need not come out: decoders may drop the former.
     if (p.frame_id >= 0 && p.gop == gop && output_pts.count(p.pts) == 0)
       damaged_from = std::min(damaged_from, static_cast<int32_t>(d));
   }

@@ -38,11 +38,13 @@ void check_stream_infos(const std::vector<StreamInfo>& infos, size_t entries) {
 
 class PyGopDecoder {
  public:
-  PyGopDecoder(int max_files, int gpu, bool suppress_warning) {
+  PyGopDecoder(int max_files, int gpu, bool suppress_warning, int worker_threads, int decoder_threads) {
     GopDecoderOptions options;
     options.max_files = max_files;
     options.device = gpu;
     options.suppress_no_color_range_warning = suppress_warning;
+    options.worker_threads = worker_threads;
+    options.decoder_threads = decoder_threads;
     decoder_ = std::make_unique<GopDecoder>(options);
   }
 
@@ -129,8 +131,11 @@ void bind_stream_info(py::module_& m) {
 void bind_gop_decoder(py::module_& m) {
   using Infos = std::vector<StreamInfo>;
   py::class_<PyGopDecoder> cls(m, "PyNvGopDecoder", "Random access to frames of many video files");
-  cls.def(py::init<int, int, bool>(), py::arg("maxfiles"), py::arg("iGpu") = 0,
-          py::arg("suppressNoColorRangeWarning") = false)
+  // worker_threads and decoder_threads are our extensions (keyword-only, 0 = automatic):
+  // threads decoding files in parallel, and libavcodec threads per file (CPU back end).
+  cls.def(py::init<int, int, bool, int, int>(), py::arg("maxfiles"), py::arg("iGpu") = 0,
+          py::arg("suppressNoColorRangeWarning") = false, py::kw_only(), py::arg("worker_threads") = 0,
+          py::arg("decoder_threads") = 0)
       .def("Decode", &PyGopDecoder::decode, py::arg("filepaths"), py::arg("frame_ids"),
            py::arg("fastStreamInfos") = Infos{}, "Decode one frame per entry to YUV (DecodedFrameExt)")
       .def("DecodeN12ToRGB", &PyGopDecoder::decode_rgb, py::arg("filepaths"), py::arg("frame_ids"),

@@ -1,0 +1,147 @@
+#include "ffmpeg/decoder_complaints.hpp"
+
+#include <cstdarg>
+#include <cstdio>
+#include <unordered_set>
+#include <utility>
+
+extern "C" {
+#include <libavutil/log.h>
+}
+
+#include "ffmpeg/av_error.hpp"
+
+namespace odvd::av {
+
+void route_complaint(void* opaque, int32_t packet, const char* message);
+
+namespace {
+
+// Live DecoderComplaints objects: a context's `opaque` is only followed when it is one
+// of them (another library may use `opaque` for its own purposes).
+std::mutex& registry_mutex() {
+  static std::mutex m;
+  return m;
+}
+std::unordered_set<const void*>& registry() {
+  static std::unordered_set<const void*> live;
+  return live;
+}
+
+// reordered_opaque holds decode index + 1, so that 0 (the default) means "untagged".
+// Removed in libavcodec 61; deprecated (but working) in 60.
+#if LIBAVCODEC_VERSION_MAJOR < 61
+#define ODVD_HAVE_REORDERED_OPAQUE 1
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+int32_t packet_tag(const AVCodecContext* ctx) {
+  return static_cast<int32_t>(ctx->reordered_opaque) - 1;
+}
+#pragma GCC diagnostic pop
+#else
+#define ODVD_HAVE_REORDERED_OPAQUE 0
+int32_t packet_tag(const AVCodecContext*) {
+  return -1;
+}
+#endif
+
+// Called by FFmpeg on any thread, for every message of every level; nothing may be
+// thrown out of it.
+void log_callback(void* avcl, int level, const char* fmt, va_list args) {
+  if (avcl != nullptr && level <= AV_LOG_ERROR && *static_cast<const AVClass* const*>(avcl) == avcodec_get_class()) {
+    const auto* ctx = static_cast<const AVCodecContext*>(avcl);
+    if (ctx->opaque != nullptr) {
+      char message[256];
+      va_list copy;
+      va_copy(copy, args);
+      std::vsnprintf(message, sizeof(message), fmt, copy);
+      va_end(copy);
+      route_complaint(ctx->opaque, packet_tag(ctx), message);
+    }
+  }
+  av_log_default_callback(avcl, level, fmt, args);
+}
+
+}  // namespace
+
+void route_complaint(void* opaque, int32_t packet, const char* message) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  if (registry().count(opaque) == 0) return;
+  static_cast<DecoderComplaints*>(opaque)->add(packet, message);
+}
+
+DecoderComplaints::DecoderComplaints() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    init_logging();
+    av_log_set_callback(&log_callback);
+  });
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  registry().insert(this);
+}
+
+DecoderComplaints::~DecoderComplaints() {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  registry().erase(this);
+}
+
+void DecoderComplaints::attach(AVCodecContext* ctx) {
+  ctx->opaque = this;
+}
+
+void DecoderComplaints::tag_packet(AVCodecContext* ctx, int32_t decode_index) {
+#if ODVD_HAVE_REORDERED_OPAQUE
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  ctx->reordered_opaque = static_cast<int64_t>(decode_index) + 1;
+#pragma GCC diagnostic pop
+#else
+  (void)ctx;
+  (void)decode_index;
+#endif
+}
+
+int32_t DecoderComplaints::packet_of(const AVFrame* frame) {
+#if ODVD_HAVE_REORDERED_OPAQUE
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  return static_cast<int32_t>(frame->reordered_opaque) - 1;
+#pragma GCC diagnostic pop
+#else
+  (void)frame;
+  return -1;
+#endif
+}
+
+DecoderComplaints::Sending::Sending(DecoderComplaints& complaints, int32_t previous_packet) : complaints_(complaints) {
+  std::lock_guard<std::mutex> lock(complaints_.mutex_);
+  complaints_.sending_ = true;
+  complaints_.sending_thread_ = std::this_thread::get_id();
+  complaints_.sending_previous_ = previous_packet;
+}
+
+DecoderComplaints::Sending::~Sending() {
+  std::lock_guard<std::mutex> lock(complaints_.mutex_);
+  complaints_.sending_ = false;
+}
+
+std::vector<DecoderComplaints::Complaint> DecoderComplaints::take() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::exchange(complaints_, {});
+}
+
+void DecoderComplaints::add(int32_t packet, const char* message) {
+  // Runs inside FFmpeg's log callback (registry lock held): never throw.
+  try {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (sending_ && std::this_thread::get_id() == sending_thread_) packet = sending_previous_;
+    // A damaged picture can make the decoder complain once per macroblock row; the
+    // packets all count, the first few messages are enough to explain them.
+    std::string text = complaints_.size() < 8 ? message : "";
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    complaints_.push_back({packet, std::move(text)});
+  } catch (...) {
+  }
+}
+
+}  // namespace odvd::av
