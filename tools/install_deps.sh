@@ -7,7 +7,7 @@ set -euo pipefail
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config ffmpeg
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
-  libgtest-dev libffmpeg-nvenc-dev clang-format)
+  libgtest-dev libffmpeg-nvenc-dev clang-format clang libclang-rt-dev)
 PIP_PACKAGES=(pybind11 scikit-build-core numpy pytest av)
 
 missing=()

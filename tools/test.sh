@@ -15,6 +15,9 @@ cmake -S . -B build/cpp-tests -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 ninja -C build/cpp-tests -j "$JOBS"
 ctest --test-dir build/cpp-tests --output-on-failure -j "$JOBS"
 
+echo "odvd: bundle sweeps under ASan/UBSan, and fuzzing"
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash tools/fuzz.sh
+
 echo "odvd: format check"
 bash tools/format.sh --check
 

@@ -27,6 +27,8 @@
 
 namespace odvd {
 
+struct GopRecord;  // gop/gop_bundle.hpp
+
 struct GopDecoderOptions {
   // Most entries one call may carry, and the number of files kept warm. Must be >= 1.
   int max_files = 1;
@@ -58,6 +60,28 @@ class GopDecoder {
   // Packed 8-bit RGB (or BGR), one per entry.
   std::vector<RgbImage> decode_rgb(const std::vector<std::string>& paths, const std::vector<int>& frame_ids, bool bgr);
 
+  // GOP records (gop/gop_bundle.hpp): the demux half of the work, and the decode half.
+  //
+  // get_gops: for each entry, the record of the GOP holding frame_ids[i] of paths[i], in
+  // entry order. Demux only: never initialises CUDA, so it runs in data-loader workers.
+  std::vector<GopRecord> get_gops(const std::vector<std::string>& paths, const std::vector<int>& frame_ids);
+  // decode_records: entry i decodes frame_ids[i] from records[i] (the file is never
+  // opened; labels[i] names the entry in messages). ArgumentError when the counts differ
+  // or an id is not a frame of its record's GOP.
+  std::vector<VideoFrame> decode_records(std::vector<GopRecord> records, const std::vector<std::string>& labels,
+                                         const std::vector<int>& frame_ids);
+  std::vector<RgbImage> decode_records_rgb(std::vector<GopRecord> records, const std::vector<std::string>& labels,
+                                           const std::vector<int>& frame_ids, bool bgr);
+
+  // Work done since construction: packets sent to decoders, GOP decodes started at a
+  // key, and calls served by continuing an open GOP (Note [Continuing a GOP]).
+  struct Stats {
+    int64_t packets_sent = 0;
+    int64_t gop_starts = 0;
+    int64_t continuations = 0;
+  };
+  Stats stats() const;
+
   // Warnings produced by the last call (e.g. unsignalled colour range), then cleared.
   std::vector<std::string> take_warnings();
 
@@ -74,6 +98,10 @@ class GopDecoder {
 // Number of CUDA devices NVDEC can use; 0 without a driver or in a build without CUDA.
 // Never throws.
 int cuda_device_count();
+
+// The id of the process in which this library created a CUDA context, 0 if it never
+// did (a forked child sees its parent's id unless it made one itself). Never throws.
+int64_t cuda_context_creator_pid();
 
 // Stream description of a file, from the (cached) index scan.
 StreamInfo probe_stream(const std::string& path);

@@ -40,6 +40,7 @@ from ._api import (  # noqa: F401
     DropCacheStatus,
     drop_videos_cache,
 )
+from ._gop_store import GopStore, extract_gops  # noqa: F401
 
 __all__ = [
     "CAIMemoryView",
@@ -52,6 +53,7 @@ __all__ = [
     "DropCacheStatus",
     "FastStreamInfo",
     "GetFastInitInfo",
+    "GopStore",
     "PixelFormat",
     "PyNvGopDecoder",
     "PyNvSampleReader",
@@ -59,4 +61,5 @@ __all__ = [
     "SavePacketsToFile",
     "cuda_device_count",
     "drop_videos_cache",
+    "extract_gops",
 ]

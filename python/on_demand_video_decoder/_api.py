@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Any, Iterable, List
 
+from ._gop_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, GopCache, file_identity
 from ._odvd import PyNvGopDecoder, PyNvSampleReader
 
 
@@ -60,35 +61,88 @@ class CachedGopDecoder:
     """A :class:`PyNvGopDecoder` with a GOP cache for ``GetGOP``/``GetGOPList``.
 
     Create it with :func:`CreateGopDecoder`. Every method of the wrapped decoder is
-    available. The GOP cache itself arrives with GOP bundles (issue #4); until then
-    ``GetGOP``/``GetGOPList`` raise ``NotImplementedError`` like the decoder's.
+    available. With ``useGOPCache=True``, an entry whose frame lies in a GOP already
+    cached for the same (unchanged) file is served from the cache; only the misses are
+    demuxed, in one call. The cache is bounded by GOP count and by bytes (LRU); see
+    :meth:`get_cache_info`.
     """
 
-    def __init__(self, decoder: PyNvGopDecoder, *, _key: object = None):
+    def __init__(self, decoder: PyNvGopDecoder, *, _key: object = None,
+                 cache_max_entries: int = DEFAULT_MAX_ENTRIES, cache_max_bytes: int = DEFAULT_MAX_BYTES):
         if _key is not _FACTORY_KEY:
             raise RuntimeError("CachedGopDecoder is created with CreateGopDecoder(), not directly")
         self._decoder = decoder
+        self._cache = GopCache(cache_max_entries, cache_max_bytes)
         self._last_hits: List[bool] = []
 
+    def _gops(self, filepaths, frame_ids, fastStreamInfos, use_cache: bool) -> List[tuple]:  # noqa: N803
+        """One (one-record bundle, first_frame_id, gop_len) per entry, in entry order."""
+        paths = [os.fspath(p) for p in filepaths]
+        ids = list(frame_ids)
+        if len(paths) != len(ids):
+            raise ValueError(f"filepaths has {len(paths)} entries but frame_ids has {len(ids)}")
+        if not use_cache:
+            self._last_hits = [False] * len(paths)
+            return [(b, f[0], n[0]) for b, f, n in self._decoder.GetGOPList(paths, ids, fastStreamInfos)]
+        identities, found = [], []
+        for path, fid in zip(paths, ids):
+            try:
+                identity = file_identity(path)
+            except OSError:
+                identity = None  # the decoder raises the proper error for it below
+            identities.append(identity)
+            found.append(self._cache.lookup(identity, fid) if identity is not None else None)
+        misses = [i for i, f in enumerate(found) if f is None]
+        if misses:
+            infos = [fastStreamInfos[i] for i in misses] if fastStreamInfos else []
+            demuxed = self._decoder.GetGOPList([paths[i] for i in misses], [ids[i] for i in misses], infos)
+            for i, (bundle, firsts, lens) in zip(misses, demuxed):
+                found[i] = (bundle, firsts[0], lens[0])
+                if identities[i] is not None:
+                    self._cache.insert(identities[i], bundle, firsts[0], lens[0])
+        self._last_hits = [i not in set(misses) for i in range(len(paths))]
+        return found
+
+    def GetGOP(self, filepaths, frame_ids, fastStreamInfos=[], useGOPCache: bool = False):  # noqa: N802,N803,B006
+        """Like :meth:`PyNvGopDecoder.GetGOP`; ``useGOPCache=True`` serves hits from the cache."""
+        if not useGOPCache:
+            self._last_hits = [False] * len(filepaths)
+            return self._decoder.GetGOP(filepaths, frame_ids, fastStreamInfos)
+        gops = self._gops(filepaths, frame_ids, fastStreamInfos, True)
+        if not gops:
+            return self._decoder.GetGOP([], [], [])
+        bundle = self._decoder.MergePacketDataToOne([g[0] for g in gops])
+        return bundle, [g[1] for g in gops], [g[2] for g in gops]
+
+    def GetGOPList(self, filepaths, frame_ids, fastStreamInfos=[], useGOPCache: bool = False):  # noqa: N802,N803,B006
+        """Like :meth:`PyNvGopDecoder.GetGOPList`; ``useGOPCache=True`` serves hits from the cache."""
+        gops = self._gops(filepaths, frame_ids, fastStreamInfos, useGOPCache)
+        return [(b, [first], [n]) for b, first, n in gops]
+
     def isCacheHit(self) -> List[bool]:  # noqa: N802 - public API name
-        """Per-entry cache hits of the last GetGOP/GetGOPList call."""
+        """Per-entry cache hits of the last GetGOP/GetGOPList call ([] before the first)."""
         return list(self._last_hits)
 
     def clear_cache(self) -> None:
         """Drop every cached GOP."""
-        self._last_hits = []
+        self._cache.clear()
 
     def get_cache_info(self) -> dict:
-        """Cache statistics (empty until the GOP cache exists)."""
-        return {"entries": 0, "bytes": 0, "files": {}}
+        """Cache state: entries, bytes, limits, hit/miss counts, and per file the cached
+        GOPs (first_frame_id, gop_len, bytes)."""
+        return self._cache.info()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._decoder, name)
 
 
-def CreateGopDecoder(maxfiles: int, iGpu: int = 0, suppressNoColorRangeWarning: bool = False) -> CachedGopDecoder:  # noqa: N802,N803
-    """Create a :class:`CachedGopDecoder` (see :class:`PyNvGopDecoder` for arguments)."""
-    return CachedGopDecoder(PyNvGopDecoder(maxfiles, iGpu, suppressNoColorRangeWarning), _key=_FACTORY_KEY)
+def CreateGopDecoder(maxfiles: int, iGpu: int = 0, suppressNoColorRangeWarning: bool = False,  # noqa: N802,N803
+                     *, cache_max_entries: int = DEFAULT_MAX_ENTRIES,
+                     cache_max_bytes: int = DEFAULT_MAX_BYTES) -> CachedGopDecoder:
+    """Create a :class:`CachedGopDecoder` (see :class:`PyNvGopDecoder` for arguments;
+    ``cache_max_entries`` / ``cache_max_bytes`` bound the GOP cache)."""
+    return CachedGopDecoder(PyNvGopDecoder(maxfiles, iGpu, suppressNoColorRangeWarning), _key=_FACTORY_KEY,
+                            cache_max_entries=cache_max_entries, cache_max_bytes=cache_max_bytes)
 
 
 def CreateSampleReader(num_of_set: int, num_of_file: int, iGpu: int = 0,  # noqa: N802,N803

@@ -3,6 +3,7 @@
     odvd info FILE [--json]
     odvd decode FILE --frames 0,17,250 --out DIR [--bgr] [--format png|npy]
     odvd demo [--dir DIR] [--iterations N] [--out PNG] [--gpu N] [--seed S]
+    odvd gops extract FILES_OR_DIRS... --out DIR [--workers N]
 
 ``main(argv)`` returns the exit code instead of exiting, so tests and other
 programs can call it in-process. Bad input (a frame id out of range, a file that
@@ -25,6 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import numpy as np
 
 from . import _odvd
+from ._gop_store import extract_gops
 from ._png import write_png
 from ._progress import Progress
 from ._sample import ensure_sample
@@ -365,6 +367,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_gops_extract(args: argparse.Namespace) -> int:
+    """``odvd gops extract``: store every GOP of a dataset as bundle files, with an index."""
+    if args.workers < 0:
+        raise ValueError("--workers must be >= 0")
+    bar = Progress(None, "extracting", unit="videos", enabled=True if args.progress else None)
+    start = time.perf_counter()
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update()
+
+    with bar:
+        index, failures = extract_gops(args.inputs, args.out, args.workers, progress)
+    videos = index["videos"]
+    gops = sum(len(v["gops"]) for v in videos.values())
+    frames = sum(v["frame_count"] for v in videos.values())
+    print(f"{len(videos)} videos, {gops} GOPs, {frames} frames -> {Path(args.out) / 'index.json'} "
+          f"({time.perf_counter() - start:.1f} s)")
+    for path, message in sorted(failures.items()):
+        _error(f"{path}: {message}")
+    return EXIT_ERROR if failures else EXIT_OK
+
+
 # ----------------------------------------------------------------------------- entry point
 
 def build_parser() -> argparse.ArgumentParser:
@@ -401,6 +426,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--progress", action="store_true",
                       help="draw the progress bar even when stderr is not a terminal")
     demo.set_defaults(handler=cmd_demo)
+
+    gops = sub.add_parser("gops", help="GOP bundles of a dataset (decode without the source videos)")
+    gops_sub = gops.add_subparsers(dest="gops_command", required=True, metavar="ACTION")
+    extract = gops_sub.add_parser("extract", help="store every GOP of every video as a bundle file, with an index; "
+                                  "resumable (videos already done are skipped)")
+    extract.add_argument("inputs", nargs="+", metavar="FILES_OR_DIRS",
+                         help="video files, or folders searched recursively for video files")
+    extract.add_argument("--out", required=True, help="output folder (index.json and videos/)")
+    extract.add_argument("--workers", type=int, default=0, help="parallel videos (default: up to 8)")
+    extract.add_argument("--progress", action="store_true",
+                         help="draw the progress bar even when stderr is not a terminal")
+    extract.set_defaults(handler=cmd_gops_extract)
     return parser
 
 

@@ -20,6 +20,10 @@ void ffnv_log(void* ctx, const char* fmt, ...) {
 
 #include "cuda/cuda_driver.hpp"
 
+#include <unistd.h>
+
+#include <atomic>
+
 #include <dlfcn.h>
 
 #include <memory>
@@ -110,18 +114,31 @@ void check(CUresult r, const std::string& what) {
   if (r != CUDA_SUCCESS) throw MediaError(what + ": " + error_text(r));
 }
 
-const DeviceContext& device_context(int ordinal) {
-  const Driver& d = driver();
-  static std::mutex mutex;
-  static auto* contexts = new std::vector<std::unique_ptr<DeviceContext>>();  // leaked, see loaded()
-  std::lock_guard<std::mutex> lock(mutex);
+int check_device(int ordinal) {
   int count = 0;
-  check(d.cu->cuDeviceGetCount(&count), "cuDeviceGetCount");
+  check(driver().cu->cuDeviceGetCount(&count), "cuDeviceGetCount");
   if (ordinal < 0 || ordinal >= count) {
     throw MediaError("iGpu=" + std::to_string(ordinal) + " is not a CUDA device (this machine has " +
                      std::to_string(count) + (count == 1 ? " device" : " devices") +
                      "; iGpu=-1 selects the CPU back end)");
   }
+  return count;
+}
+
+namespace {
+std::atomic<int64_t> context_pid{0};
+}
+
+int64_t context_creator_pid() noexcept {
+  return context_pid.load();
+}
+
+const DeviceContext& device_context(int ordinal) {
+  const Driver& d = driver();
+  static std::mutex mutex;
+  static auto* contexts = new std::vector<std::unique_ptr<DeviceContext>>();  // leaked, see loaded()
+  std::lock_guard<std::mutex> lock(mutex);
+  const int count = check_device(ordinal);
   if (contexts->size() < static_cast<size_t>(count)) contexts->resize(count);
   std::unique_ptr<DeviceContext>& slot = (*contexts)[ordinal];
   if (!slot) {
@@ -132,6 +149,7 @@ const DeviceContext& device_context(int ordinal) {
     if (d.cu->cuDeviceGetName(name, sizeof name - 1, ctx->device) == CUDA_SUCCESS) ctx->name = name;
     check(d.cu->cuDevicePrimaryCtxRetain(&ctx->context, ctx->device),
           "retaining the primary context of CUDA device " + std::to_string(ordinal));
+    context_pid.store(static_cast<int64_t>(getpid()));
     slot = std::move(ctx);
   }
   return *slot;

@@ -53,6 +53,15 @@ struct DeviceContext {
   std::string name;
 };
 
+// Loads the driver and checks that device `ordinal` exists, creating no context (so it
+// is safe in processes that must never hold one, e.g. data-loader workers). Returns the
+// device count; throws MediaError naming the ordinal and the count otherwise.
+int check_device(int ordinal);
+
+// The id of the process in which this library last created (retained) a CUDA context,
+// 0 if none: a forked child sees its parent's id, never its own, unless it made one.
+int64_t context_creator_pid() noexcept;
+
 // The (retained, process-lifetime) primary context of device `ordinal`. Throws
 // MediaError naming the ordinal and the number of devices when it does not exist.
 const DeviceContext& device_context(int ordinal);

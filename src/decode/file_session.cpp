@@ -1,21 +1,10 @@
 #include "decode/file_session.hpp"
 
 #include <algorithm>
-#include <unordered_set>
 
 #include "odvd/error.hpp"
 
 namespace odvd {
-namespace {
-
-std::string describe_ids(const std::vector<int>& ids) {
-  std::string s;
-  for (size_t i = 0; i < ids.size() && i < 8; ++i) s += (i ? ", " : "") + std::to_string(ids[i]);
-  if (ids.size() > 8) s += ", ...";
-  return s;
-}
-
-}  // namespace
 
 FileSession::FileSession(std::shared_ptr<const VideoIndex> index, const BackendFactory& make_backend)
     : index_(index), reader_(std::move(index)) {
@@ -24,95 +13,130 @@ FileSession::FileSession(std::shared_ptr<const VideoIndex> index, const BackendF
   const std::vector<uint8_t> no_override;
   const bool convert = !index_->nal_layout.annex_b;
   backend_ = make_backend(*index_, convert ? reader_.parameter_sets() : no_override);
+  stream_ = std::make_unique<GopStream>(*backend_, quoted(index_->path), index_->stream.color);
 }
 
+// Note [Continuing a GOP]: random access decodes a GOP from its key up to the furthest
+// requested frame and flushes the decoder (every picture out, nothing wasted). A
+// sequential reader (frame 10, then 11, 12, ... of one file) would then decode the GOP
+// from its key again on every call. So a session whose calls move forward inside a GOP
+// (or on to the next GOP) switches to streaming: it leaves the decoder open after a
+// call — no flush; packets are sent only until the wanted pictures have come out — and
+// the next call sends the following packets, across GOP boundaries too (a continuous
+// stream decodes everything the file does, open-GOP leading pictures included).
+// Continuing is correct exactly when every wanted frame is still to come: its packet
+// is not yet sent, or was sent and its picture has not come out yet; and none was
+// passed over as an unwanted non-reference picture (a streaming session passes over
+// none). It is chosen when it is also not more work than restarting: the wanted frames
+// are in the current GOP, or the stream has already reached their GOP's key. Anything
+// else (an earlier frame, a picture already put out, an error) restarts at the key;
+// a call that is not sequential ends streaming.
 void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out) {
-  const FrameIndex& frames = index_->frames;
-  std::unordered_set<int64_t> wanted_pts;
-  for (int id : frame_ids) wanted_pts.insert(frames.packet(frames.packet_of_frame(id)).pts);
-  std::unordered_set<int64_t> output_pts;  // every picture the decoder put out, wanted or not
-  backend_->set_output_filter([&wanted_pts, &output_pts](int64_t pts) {
-    output_pts.insert(pts);
-    return wanted_pts.count(pts) != 0;
-  });
-  struct FilterReset {  // the filter refers to this frame's locals
-    DecoderBackend& backend;
-    ~FilterReset() { backend.set_output_filter(nullptr); }
-  } filter_reset{*backend_};
-  const std::vector<int> to_decode = frames.packets_to_decode(gop, frame_ids);
+  const bool forward = gop == last_gop_ ? frame_ids.front() > last_frame_ : gop == last_gop_ + 1;
+  streaming_ = forward && (streaming_ || gop == last_gop_);
+  last_gop_ = gop;
+  last_frame_ = frame_ids.back();
   try {
-    std::vector<EncodedPacket> packets = reader_.read(to_decode);
-    backend_->reset();
-    run_backend(packets, out);
-  } catch (const MediaError& e) {
-    backend_->reset();
-    throw MediaError(std::string(e.what()) + " (while decoding frame(s) " + describe_ids(frame_ids) + ")");
-  }
-  reject_frames_after_damage(gop, to_decode, output_pts, frame_ids, out);
-  for (int id : frame_ids) {
-    if (out.count(id) != 0) continue;
-    const std::string cause = backend_->last_error();
-    throw MediaError("'" + index_->path + "': the decoder did not produce frame " + std::to_string(id) +
-                     " (the file is corrupt" + (cause.empty() ? "" : ": " + cause) + ")");
-  }
-}
-
-// Note [Damage propagates]: a picture decoded after a damaged or lost one may reference
-// it, and decoders conceal such damage (libavcodec's H.264 decoder outputs a copy of
-// the previous picture under the lost one's timestamp), so a plausible-looking wrong
-// frame could be returned. Damage starts at the first packet whose picture the decoder
-// found damaged, at the first packet an unpinned decoder error may belong to, or at
-// the first frame whose picture never came out; no frame decoded from there on is
-// returned. One exception: the leading pictures of the GOP's key (open GOP; they
-// display before it and belong to the previous GOP) are decoded without the previous
-// GOP's pictures they reference, so decoders complain about them or drop them; no
-// picture of this GOP references them (HEVC RASL/RADL rules; H.264 recovery points).
-void FileSession::reject_frames_after_damage(int gop, const std::vector<int>& decoded,
-                                             const std::unordered_set<int64_t>& output_pts,
-                                             const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out) {
-  const FrameIndex& frames = index_->frames;
-  const int32_t key_display_pos = frames.packet(frames.gop(gop).key_packet).display_pos;
-  auto leads_key = [&](int32_t d) { return frames.packet(d).display_pos < key_display_pos; };
-  int32_t damaged_from = backend_->damaged_from();
-  for (int32_t d : backend_->damaged_packets()) {
-    if (d >= 0 && d < frames.packet_count() && !leads_key(d)) damaged_from = std::min(damaged_from, d);
-  }
-  for (int d : decoded) {
-    const IndexedPacket& p = frames.packet(d);
-    // Frames of other GOPs (leading pictures of the key, the next key decoded for this
-    // GOP's last leading pictures) need not come out: decoders may drop the former.
-    if (p.frame_id >= 0 && p.gop == gop && output_pts.count(p.pts) == 0)
-      damaged_from = std::min(damaged_from, static_cast<int32_t>(d));
-  }
-  if (damaged_from == DecoderBackend::kNoDamage) return;
-  for (int id : frame_ids) {
-    if (frames.packet_of_frame(id) < damaged_from) continue;
-    out.erase(id);
-    const std::string cause = backend_->last_error();
-    throw MediaError(quoted(index_->path) + ": frame " + std::to_string(id) +
-                     " cannot be decoded correctly: a picture it may depend on (packet " +
-                     std::to_string(damaged_from) + " in decode order) is damaged (the file is corrupt" +
-                     (cause.empty() ? "" : ": " + cause) + ")");
-  }
-}
-
-void FileSession::run_backend(const std::vector<EncodedPacket>& packets, std::map<int, VideoFrame>& out) {
-  const FrameIndex& frames = index_->frames;
-  VideoFrame frame;
-  auto collect = [&] {
-    while (backend_->receive(frame)) {
-      const int d = frames.packet_of_pts(frame.pts);
-      if (d < 0 || frames.packet(d).frame_id < 0) continue;
-      frame.color = index_->stream.color;
-      out[frames.packet(d).frame_id] = std::move(frame);
+    if (streaming_ && start_gop_ >= 0 && can_continue(gop, frame_ids)) {
+      stats_.continuations++;
+    } else {
+      restart(gop, out);
     }
-  };
-  for (const EncodedPacket& packet : packets) {
-    backend_->send(packet);
-    collect();
+    current_gop_ = gop;
+    stream_->want(frame_ids, &out);
+    const FrameIndex& frames = index_->frames;
+    int end = next_packet_;
+    for (int id : frame_ids) end = std::max(end, frames.packet_of_frame(id) + 1);
+    send_range(end, frame_ids, /*optional=*/false);
+    if (streaming_) {
+      send_until_complete(gop, frame_ids);
+    } else {
+      stream_->finish();
+    }
+    if (stream_->flushed()) start_gop_ = -1;
+    stream_->check();
+  } catch (const MediaError&) {
+    start_gop_ = -1;
+    backend_->reset();
+    throw;
   }
-  backend_->send_end_of_stream();
-  collect();
+}
+
+bool FileSession::can_continue(int gop, const std::vector<int>& frame_ids) const {
+  const FrameIndex& frames = index_->frames;
+  if (gop < start_gop_ || (gop != current_gop_ && next_packet_ < frames.gop(gop).key_packet)) return false;
+  for (int id : frame_ids) {
+    const int d = frames.packet_of_frame(id);
+    if (passed_over_.count(d) != 0) return false;
+    if (d < next_packet_ && stream_->already_output(frames.packet(d).pts)) return false;
+  }
+  return true;
+}
+
+void FileSession::restart(int gop, std::map<int, VideoFrame>& out) {
+  stats_.gop_starts++;
+  stream_->want({}, &out);
+  stream_->start();
+  start_gop_ = gop;
+  next_packet_ = index_->frames.gop(gop).key_packet;
+  passed_over_.clear();
+}
+
+PacketRole FileSession::role_of(int d) const {
+  const FrameIndex& frames = index_->frames;
+  const IndexedPacket& p = frames.packet(d);
+  const int32_t key_display = frames.packet(frames.gop(start_gop_).key_packet).display_pos;
+  // Pictures of GOPs before the start are leading pictures of its key: not decodable.
+  return PacketRole{d, p.pts, p.gop >= start_gop_ ? p.frame_id : -1, p.display_pos < key_display};
+}
+
+// Sends the packets in [next_packet_, end) that the decode needs for `frame_ids`
+// (FrameIndex::packets_to_send decides; a streaming session keeps non-reference
+// pictures, which its next calls will want), remembering the ones passed over.
+bool FileSession::send_range(int end, const std::vector<int>& frame_ids, bool optional) {
+  if (end <= next_packet_) return true;
+  const std::vector<int> to_send =
+      index_->frames.packets_to_send(start_gop_, next_packet_, end, frame_ids, !streaming_);
+  for (int d = next_packet_; d < end; ++d) {
+    if (!std::binary_search(to_send.begin(), to_send.end(), d)) passed_over_.insert(d);
+  }
+  if (to_send.empty()) {
+    next_packet_ = end;
+    return true;
+  }
+  std::vector<EncodedPacket> packets;
+  try {
+    packets = reader_.read(to_send);
+  } catch (const MediaError& e) {
+    if (optional) return false;
+    throw MediaError(std::string(e.what()) + describe_frames(frame_ids));
+  }
+  next_packet_ = end;
+  for (size_t i = 0; i < packets.size(); ++i) {
+    stream_->send(packets[i], role_of(to_send[i]));
+    stats_.packets_sent++;
+  }
+  return true;
+}
+
+// Streaming: sends the next packets one at a time until every wanted picture has come
+// out (decoders hold pictures back for reordering and frame threads). A picture still
+// missing when the stream has gone through the next GOP is lost: flush, and check()
+// reports it. A packet that cannot be read here is not needed by this call: flush
+// instead (the next call meets the damage if it needs that packet).
+void FileSession::send_until_complete(int gop, const std::vector<int>& frame_ids) {
+  const FrameIndex& frames = index_->frames;
+  const int limit = gop + 1 < frames.gop_count() ? frames.gop(gop + 1).decode_end : frames.packet_count();
+  while (!stream_->complete()) {
+    if (next_packet_ >= limit) {
+      stream_->finish();
+      return;
+    }
+    if (!send_range(next_packet_ + 1, frame_ids, /*optional=*/true)) {
+      stream_->finish();
+      return;
+    }
+  }
 }
 
 }  // namespace odvd

@@ -1,6 +1,7 @@
 // FileSession: the warm per-file state of a decoder — a GopReader on the open file and
 // a decoder backend configured for its stream — and the decode of one GOP's worth of
-// requested frames.
+// requested frames, continuing an open GOP across calls when that is provably correct
+// (Note [Continuing a GOP] in file_session.cpp).
 //
 // Thread-safety: none; a session is used by one task at a time.
 #pragma once
@@ -11,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "decode/gop_run.hpp"
 #include "gop/gop_reader.hpp"
 #include "odvd/decoder_backend.hpp"
 
@@ -21,27 +23,51 @@ namespace odvd {
 using BackendFactory = std::function<std::unique_ptr<DecoderBackend>(const VideoIndex& index,
                                                                      const std::vector<uint8_t>& annexb_extradata)>;
 
+// Work counters of a session, for benchmarks and tests.
+struct SessionStats {
+  int64_t packets_sent = 0;   // packets sent to the decoder
+  int64_t gop_starts = 0;     // decodes started at a key
+  int64_t continuations = 0;  // calls served by continuing an open GOP
+};
+
 class FileSession {
  public:
   FileSession(std::shared_ptr<const VideoIndex> index, const BackendFactory& make_backend);
 
   const VideoIndex& index() const { return reader_.index(); }
   const std::shared_ptr<const VideoIndex>& index_ptr() const { return index_; }
+  const SessionStats& stats() const { return stats_; }
 
   // Decodes GOP `gop` far enough to produce every frame in `frame_ids` (all in that
-  // GOP) and stores them in `out` by frame id. Throws MediaError naming the file and
-  // frames on failure (the backend is reset, so the session stays usable).
+  // GOP, ascending) and stores them in `out` by frame id. Throws MediaError naming the
+  // file and frames on failure (the backend is reset, so the session stays usable).
   void decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out);
 
  private:
-  void run_backend(const std::vector<EncodedPacket>& packets, std::map<int, VideoFrame>& out);
-  void reject_frames_after_damage(int gop, const std::vector<int>& decoded,
-                                  const std::unordered_set<int64_t>& output_pts, const std::vector<int>& frame_ids,
-                                  std::map<int, VideoFrame>& out);
+  bool can_continue(int gop, const std::vector<int>& frame_ids) const;
+  void restart(int gop, std::map<int, VideoFrame>& out);
+  // Returns false when `optional` and a packet could not be read (nothing sent).
+  bool send_range(int end, const std::vector<int>& frame_ids, bool optional);
+  void send_until_complete(int gop, const std::vector<int>& frame_ids);
+  PacketRole role_of(int d) const;
 
   std::shared_ptr<const VideoIndex> index_;
   GopReader reader_;
   std::unique_ptr<DecoderBackend> backend_;
+  std::unique_ptr<GopStream> stream_;
+  // The open stream: the GOP whose key it started at (-1 when none), the GOP of the
+  // last call's frames, the next packet to consider, and packets passed over
+  // (non-reference pictures nobody wanted then).
+  int start_gop_ = -1;
+  int current_gop_ = -1;
+  int next_packet_ = 0;
+  std::unordered_set<int> passed_over_;
+  // Access pattern: the last call's GOP and furthest frame; streaming once it looks
+  // sequential.
+  int last_gop_ = -1;
+  int last_frame_ = -1;
+  bool streaming_ = false;
+  SessionStats stats_;
 };
 
 }  // namespace odvd

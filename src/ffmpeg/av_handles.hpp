@@ -31,6 +31,9 @@ struct FrameDeleter {
 struct BsfContextDeleter {
   void operator()(AVBSFContext* ctx) const { av_bsf_free(&ctx); }
 };
+struct ParserContextDeleter {
+  void operator()(AVCodecParserContext* ctx) const { av_parser_close(ctx); }
+};
 struct CodecParametersDeleter {
   void operator()(AVCodecParameters* par) const { avcodec_parameters_free(&par); }
 };
@@ -41,6 +44,7 @@ using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
 using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
 using BsfContextPtr = std::unique_ptr<AVBSFContext, BsfContextDeleter>;
 using CodecParametersPtr = std::unique_ptr<AVCodecParameters, CodecParametersDeleter>;
+using ParserContextPtr = std::unique_ptr<AVCodecParserContext, ParserContextDeleter>;
 
 // Allocating constructors; they throw std::bad_alloc when libav* returns null.
 PacketPtr make_packet();

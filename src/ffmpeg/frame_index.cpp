@@ -79,19 +79,24 @@ int FrameIndex::packet_of_pts(int64_t pts) const {
 
 std::vector<int> FrameIndex::packets_to_decode(int g, const std::vector<int>& frame_ids) const {
   ODVD_CHECK(g >= 0 && g < gop_count());
-  const GopInfo& gop = gops_[g];
-  int end = gop.key_packet + 1;
+  int end = gops_[g].key_packet + 1;
   for (int f : frame_ids) {
     ODVD_CHECK(f >= 0 && f < frame_count() && gop_of_frame(f) == g);
     end = std::max(end, frame_to_packet_[f] + 1);
   }
-  const int32_t key_display = packets_[gop.key_packet].display_pos;
+  return packets_to_send(g, gops_[g].key_packet, end, frame_ids, true);
+}
+
+std::vector<int> FrameIndex::packets_to_send(int g, int begin, int end, const std::vector<int>& frame_ids,
+                                             bool skip_unwanted) const {
+  ODVD_CHECK(g >= 0 && g < gop_count() && begin >= gops_[g].key_packet && end <= packet_count());
+  const int32_t key_display = packets_[gops_[g].key_packet].display_pos;
   std::vector<int> out;
-  out.reserve(end - gop.key_packet);
-  for (int d = gop.key_packet; d < end; ++d) {
+  out.reserve(std::max(0, end - begin));
+  for (int d = begin; d < end; ++d) {
     const IndexedPacket& p = packets_[d];
     if (p.display_pos < key_display && skip_leading_) continue;  // leading picture of key_g
-    if (p.skippable && std::find(frame_ids.begin(), frame_ids.end(), p.frame_id) == frame_ids.end()) {
+    if (skip_unwanted && p.skippable && std::find(frame_ids.begin(), frame_ids.end(), p.frame_id) == frame_ids.end()) {
       continue;  // non-reference picture nobody asked for
     }
     out.push_back(d);

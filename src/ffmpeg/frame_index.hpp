@@ -79,6 +79,12 @@ class FrameIndex {
   // `frame_ids` (all in GOP g) comes out of the decoder; see the Note above.
   std::vector<int> packets_to_decode(int g, const std::vector<int>& frame_ids) const;
 
+  // The same rule over decode indices [begin, end) of GOP g: what to send there.
+  // `skip_unwanted`: pass over non-reference pictures not in `frame_ids` (false keeps
+  // them, for a reader that will want them next).
+  std::vector<int> packets_to_send(int g, int begin, int end, const std::vector<int>& frame_ids,
+                                   bool skip_unwanted) const;
+
   // Approximate heap bytes (for cache budgets).
   size_t memory_bytes() const;
 

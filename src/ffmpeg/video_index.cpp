@@ -7,10 +7,23 @@
 #include <cstring>
 #include <vector>
 
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
 #include "ffmpeg/demuxer.hpp"
 #include "odvd/error.hpp"
 
 namespace odvd {
+
+int chroma_format_of(int av_pixel_format) {
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(av_pixel_format));
+  if (desc == nullptr) return 1;
+  if (desc->nb_components < 3) return 0;
+  if (desc->log2_chroma_w == 1) return desc->log2_chroma_h == 1 ? 1 : 2;
+  return 3;
+}
+
 namespace {
 
 // Per-packet facts the bitstream decides (keys, non-reference pictures); see

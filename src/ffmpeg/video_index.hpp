@@ -44,6 +44,10 @@ struct VideoIndex {
   bool truncated() const { return declared_frames > frames.packet_count(); }
 };
 
+// Chroma format of an AVPixelFormat: 0 = 4:0:0, 1 = 4:2:0, 2 = 4:2:2, 3 = 4:4:4
+// (4:2:0 when FFmpeg does not know the format).
+int chroma_format_of(int av_pixel_format);
+
 // Opens and scans `path` (one probing open, then every packet of the video stream).
 // Throws MediaError naming the file on any failure.
 std::shared_ptr<const VideoIndex> scan_video(const std::string& path, const FileStamp& stamp);

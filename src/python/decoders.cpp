@@ -10,89 +10,10 @@
 
 #include "odvd/error.hpp"
 #include "odvd/gop_decoder.hpp"
+#include "python/py_gop_decoder.hpp"
 
 namespace odvd::python {
 namespace {
-
-namespace py = pybind11;
-
-// Accepts str and os.PathLike items.
-std::vector<std::string> to_paths(const py::sequence& items) {
-  py::object fspath = py::module_::import("os").attr("fspath");
-  std::vector<std::string> out;
-  out.reserve(py::len(items));
-  for (py::handle item : items) out.push_back(fspath(item).cast<std::string>());
-  return out;
-}
-
-[[noreturn]] void not_yet(const std::string& what, const std::string& milestone) {
-  throw NotImplementedError(what + " is not implemented yet in on_demand_video_decoder (planned: " + milestone + ")");
-}
-
-void check_stream_infos(const std::vector<StreamInfo>& infos, size_t entries) {
-  if (!infos.empty() && infos.size() != entries) {
-    throw ArgumentError("fastStreamInfos must be empty or have one item per entry (got " +
-                        std::to_string(infos.size()) + " for " + std::to_string(entries) + " entries)");
-  }
-}
-
-class PyGopDecoder {
- public:
-  PyGopDecoder(int max_files, int gpu, bool suppress_warning, int worker_threads, int decoder_threads) {
-    GopDecoderOptions options;
-    options.max_files = max_files;
-    options.device = gpu;
-    options.suppress_no_color_range_warning = suppress_warning;
-    options.worker_threads = worker_threads;
-    options.decoder_threads = decoder_threads;
-    decoder_ = std::make_unique<GopDecoder>(options);
-  }
-
-  std::vector<VideoFrame> decode(const py::sequence& paths, const std::vector<int>& ids,
-                                 const std::vector<StreamInfo>& infos) {
-    std::vector<std::string> files = to_paths(paths);
-    check_stream_infos(infos, files.size());
-    std::vector<VideoFrame> frames;
-    {
-      py::gil_scoped_release release;
-      frames = decoder_->decode(files, ids);
-    }
-    emit_warnings();
-    return frames;
-  }
-
-  std::vector<RgbImage> decode_rgb(const py::sequence& paths, const std::vector<int>& ids, bool bgr,
-                                   const std::vector<StreamInfo>& infos) {
-    std::vector<std::string> files = to_paths(paths);
-    check_stream_infos(infos, files.size());
-    std::vector<RgbImage> frames;
-    {
-      py::gil_scoped_release release;
-      frames = decoder_->decode_rgb(files, ids, bgr);
-    }
-    emit_warnings();
-    return frames;
-  }
-
-  void release_decoder() {
-    py::gil_scoped_release release;
-    decoder_->release_decoder();
-  }
-
-  void release_device_memory() {
-    py::gil_scoped_release release;
-    decoder_->release_device_memory();
-  }
-
- private:
-  void emit_warnings() {
-    for (const std::string& message : decoder_->take_warnings()) {
-      if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) throw py::error_already_set();
-    }
-  }
-
-  std::unique_ptr<GopDecoder> decoder_;
-};
 
 std::vector<StreamInfo> get_fast_init_info(const py::sequence& paths) {
   std::vector<std::string> files = to_paths(paths);
@@ -142,24 +63,10 @@ void bind_gop_decoder(py::module_& m) {
            py::arg("as_bgr") = false, py::arg("fastStreamInfos") = Infos{},
            "Decode one frame per entry to packed RGB/BGR (RGBFrame)")
       .def("release_decoder", &PyGopDecoder::release_decoder, "Drop warm decoder sessions")
-      .def("release_device_memory", &PyGopDecoder::release_device_memory, "Free pooled device memory");
-  const char* bundle_methods[] = {"GetGOP",
-                                  "GetGOPList",
-                                  "DecodeFromGOP",
-                                  "DecodeFromGOPRGB",
-                                  "DecodeFromGOPListRGB",
-                                  "LoadGops",
-                                  "LoadGopsToList",
-                                  "LoadGopList",
-                                  "MergePacketDataToOne",
-                                  "ParseSerializedPacketBundle",
-                                  "DecodeFromPacketListInitialize",
-                                  "DecodeFromPacketListRGB"};
-  for (const char* name : bundle_methods) {
-    std::string what = std::string("PyNvGopDecoder.") + name;
-    cls.def(name,
-            [what](PyGopDecoder&, const py::args&, const py::kwargs&) { not_yet(what, "GOP bundles, issue #4"); });
-  }
+      .def("release_device_memory", &PyGopDecoder::release_device_memory, "Free pooled device memory")
+      .def("_stats", &PyGopDecoder::stats,
+           "Work counters since construction: packets_sent, gop_starts, continuations (diagnostics)");
+  bind_bundle_methods(cls);
 }
 
 // Stream access arrives with issue #5; until then the class exists and says so.
@@ -205,12 +112,13 @@ void bind_decoders(py::module_& m) {
   bind_sample_reader(m);
   m.def("cuda_device_count", &cuda_device_count,
         "Number of CUDA devices the NVDEC back end can use (0 without a GPU, a driver, or CUDA support in this build)");
+  m.def("_cuda_context_pid", &cuda_context_creator_pid,
+        "Process id in which this library created a CUDA context (0: never); for tests");
   m.def("GetFastInitInfo", &get_fast_init_info, py::arg("filepaths"),
         "Stream parameters of each file (from the cached index scan)");
   m.def("GetIndexInfo", &get_index_info, py::arg("filepath"),
         "The frame index of a file: frame count (SPEC §1), GOP layout, container; a dict");
-  m.def("SavePacketsToFile",
-        [](const py::args&, const py::kwargs&) { not_yet("SavePacketsToFile", "GOP bundles, issue #4"); });
+  bind_bundle_functions(m);
 }
 
 }  // namespace odvd::python

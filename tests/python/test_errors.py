@@ -195,22 +195,11 @@ def test_bad_inputs_never_crash_or_hang_the_process(igpu, manifest):
 
 # --- what later issues implement says so -------------------------------------------------
 
-@pytest.mark.parametrize("method", ["GetGOP", "GetGOPList", "DecodeFromGOP", "DecodeFromGOPRGB",
-                                    "DecodeFromGOPListRGB", "LoadGops", "LoadGopsToList", "LoadGopList",
-                                    "MergePacketDataToOne", "ParseSerializedPacketBundle",
-                                    "DecodeFromPacketListInitialize", "DecodeFromPacketListRGB"])
-def test_bundle_methods_are_not_implemented_yet(decoder, method):
-    with pytest.raises(NotImplementedError, match="issue #4"):
-        getattr(decoder, method)([], [])
-
-
 def test_sample_reader_is_not_implemented_yet():
     with pytest.raises(NotImplementedError, match="issue #5"):
         nvc.PyNvSampleReader(1, 1, -1)
     with pytest.raises(NotImplementedError):
         nvc.CreateSampleReader(1, 1, iGpu=-1)
-    with pytest.raises(NotImplementedError):
-        nvc.SavePacketsToFile(np.zeros(4, np.uint8), "/tmp/x.bin")
 
 
 def test_fast_init_info_needs_files():

@@ -1,0 +1,152 @@
+#include "decode/gop_run.hpp"
+
+#include <algorithm>
+
+#include "odvd/error.hpp"
+
+namespace odvd {
+
+std::string describe_frames(const std::vector<int>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size() && i < 8; ++i) s += (i ? ", " : "") + std::to_string(ids[i]);
+  if (ids.size() > 8) s += ", ...";
+  return " (while decoding frame(s) " + s + ")";
+}
+
+GopStream::GopStream(DecoderBackend& backend, std::string what, ColorInfo color)
+    : backend_(backend), what_(std::move(what)), color_(color) {
+  backend_.set_output_filter([this](int64_t pts) {
+    output_pts_.insert(pts);
+    latest_output_pts_ = std::max(latest_output_pts_, pts);
+    const PacketRole* role = role_of(pts);
+    return role != nullptr && wanted_.count(role->frame_id) != 0;
+  });
+}
+
+GopStream::~GopStream() {
+  backend_.set_output_filter(nullptr);  // the filter refers to this object
+}
+
+void GopStream::start() {
+  backend_.reset();
+  roles_.clear();
+  role_by_pts_.clear();
+  output_pts_.clear();
+  latest_output_pts_ = INT64_MIN;
+  flushed_ = false;
+}
+
+void GopStream::want(const std::vector<int>& frame_ids, std::map<int, VideoFrame>* out) {
+  wanted_ids_ = frame_ids;
+  wanted_ = std::unordered_set<int>(frame_ids.begin(), frame_ids.end());
+  out_ = out;
+}
+
+const PacketRole* GopStream::role_of(int64_t pts) const {
+  auto it = role_by_pts_.find(pts);
+  return it == role_by_pts_.end() ? nullptr : &roles_[it->second];
+}
+
+void GopStream::send(const EncodedPacket& packet, const PacketRole& role) {
+  ODVD_CHECK(!flushed_);
+  role_by_pts_[role.pts] = roles_.size();
+  roles_.push_back(role);
+  try {
+    backend_.send(packet);
+    collect();
+  } catch (const MediaError& e) {
+    flushed_ = true;  // unusable until start()
+    throw MediaError(std::string(e.what()) + describe_frames(wanted_ids_));
+  }
+}
+
+void GopStream::finish() {
+  if (flushed_) return;
+  flushed_ = true;
+  try {
+    backend_.send_end_of_stream();
+    collect();
+  } catch (const MediaError& e) {
+    throw MediaError(std::string(e.what()) + describe_frames(wanted_ids_));
+  }
+}
+
+void GopStream::collect() {
+  VideoFrame frame;
+  while (backend_.receive(frame)) {
+    const PacketRole* role = role_of(frame.pts);
+    if (role == nullptr || wanted_.count(role->frame_id) == 0 || out_ == nullptr) continue;
+    frame.color = color_;
+    (*out_)[role->frame_id] = std::move(frame);
+  }
+}
+
+bool GopStream::complete() const {
+  return std::all_of(wanted_ids_.begin(), wanted_ids_.end(), [&](int id) { return out_->count(id) != 0; });
+}
+
+// Note [Damage propagates]: a picture decoded after a damaged or lost one may reference
+// it, and decoders conceal such damage (libavcodec's H.264 decoder outputs a copy of the
+// previous picture under the lost one's timestamp), so a plausible-looking wrong frame
+// could be returned. Damage starts at the first packet whose picture the decoder found
+// damaged, at the first packet an unpinned decoder error may belong to, or at the first
+// frame whose picture never came out; no frame decoded from there on is returned. A
+// picture "never came out" when the stream was flushed without it, or when a picture
+// displayed after it came out first (decoders output in display order), which is how an
+// open stream (Note [Continuing a GOP]) finds lost pictures. One exception: the leading
+// pictures of the GOP's key (open GOP; they display before it and belong to the
+// previous GOP) are decoded without the previous GOP's pictures they reference, so
+// decoders complain about them or drop them; no picture of this GOP references them
+// (HEVC RASL/RADL rules; H.264 recovery points).
+int32_t GopStream::damaged_from() const {
+  std::unordered_map<int32_t, const PacketRole*> by_index;
+  for (const PacketRole& r : roles_) by_index.emplace(r.decode_index, &r);
+  int32_t from = backend_.damaged_from();
+  for (int32_t d : backend_.damaged_packets()) {
+    auto it = by_index.find(d);
+    if (it != by_index.end() && !it->second->leading) from = std::min(from, d);
+  }
+  // Frames of other GOPs (leading pictures of the key, the next key decoded for this
+  // GOP's last leading pictures) need not come out: decoders may drop the former.
+  for (const PacketRole& r : roles_) {
+    const bool lost = output_pts_.count(r.pts) == 0 && (flushed_ || r.pts < latest_output_pts_);
+    if (r.frame_id >= 0 && lost) from = std::min(from, r.decode_index);
+  }
+  return from;
+}
+
+void GopStream::check() {
+  const int32_t from = damaged_from();
+  if (from != DecoderBackend::kNoDamage) {
+    for (const PacketRole& r : roles_) {
+      if (r.decode_index < from || wanted_.count(r.frame_id) == 0) continue;
+      out_->erase(r.frame_id);
+      const std::string cause = backend_.last_error();
+      throw MediaError(what_ + ": frame " + std::to_string(r.frame_id) +
+                       " cannot be decoded correctly: a picture it may depend on (packet " + std::to_string(from) +
+                       " in decode order) is damaged (the file is corrupt" + (cause.empty() ? "" : ": " + cause) + ")");
+    }
+  }
+  for (int id : wanted_ids_) {
+    if (out_->count(id) != 0) continue;
+    const std::string cause = backend_.last_error();
+    throw MediaError(what_ + ": the decoder did not produce frame " + std::to_string(id) + " (the file is corrupt" +
+                     (cause.empty() ? "" : ": " + cause) + ")");
+  }
+}
+
+void decode_gop_run(DecoderBackend& backend, const GopRun& run, std::map<int, VideoFrame>& out) {
+  GopStream stream(backend, run.what, run.color);
+  try {
+    stream.start();
+    stream.want(run.frame_ids, &out);
+    for (size_t i = 0; i < run.packets.size(); ++i) stream.send(run.packets[i], run.roles[i]);
+    stream.finish();
+    stream.check();
+  } catch (const MediaError&) {
+    backend.reset();
+    throw;
+  }
+}
+
+}  // namespace odvd

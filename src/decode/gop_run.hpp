@@ -1,0 +1,97 @@
+// GopStream: decoding the packets of one GOP on a backend, whatever the packets came
+// from (a video file through its index, or a stored GOP record), possibly over several
+// calls, and the rules that decide which decoded pictures may be returned (Note [Damage
+// propagates] in gop_run.cpp).
+//
+// A stream starts at the GOP's key (start()), takes packets in decode order (send()),
+// hands the pictures of the frames currently wanted (want()) to the caller's map, and
+// ends either flushed (finish(): every picture out) or open, so that a later call can
+// send the following packets and receive later frames without decoding the GOP again.
+//
+// Thread-safety: none; a stream uses its backend from one thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "odvd/decoder_backend.hpp"
+#include "odvd/frame.hpp"
+
+namespace odvd {
+
+// What one packet sent to the decoder is, in decode order.
+struct PacketRole {
+  int32_t decode_index = 0;  // as in EncodedPacket::decode_index (unique, ascending)
+  int64_t pts = 0;
+  int32_t frame_id = -1;  // the frame of *this* GOP it presents, -1 if none
+  bool leading = false;   // displays before the GOP's key (a leading picture of the key)
+};
+
+class GopStream {
+ public:
+  // `what` labels the source in messages, already quoted (e.g. "'a.mp4'"); `color` is
+  // stamped on returned frames.
+  GopStream(DecoderBackend& backend, std::string what, ColorInfo color);
+  ~GopStream();
+  GopStream(const GopStream&) = delete;
+  GopStream& operator=(const GopStream&) = delete;
+
+  // Resets the backend: the next packet sent must be the GOP's key.
+  void start();
+  // The frames the current call wants, and where their pictures go (by frame id).
+  void want(const std::vector<int>& frame_ids, std::map<int, VideoFrame>* out);
+  void send(const EncodedPacket& packet, const PacketRole& role);
+  // End of stream: every remaining picture comes out; the stream must be start()ed again.
+  void finish();
+
+  // Throws MediaError naming the source when a wanted frame is damaged, may depend on a
+  // damaged picture, or did not come out (checked once the caller has sent what it
+  // needed). Removes refused frames from the output map.
+  void check();
+
+  bool flushed() const { return flushed_; }
+  // Whether every wanted frame has come out.
+  bool complete() const;
+  // Whether the picture of this frame has already come out (wanted or not).
+  bool already_output(int64_t pts) const { return output_pts_.count(pts) != 0; }
+  // Packets sent since start() (for statistics).
+  int64_t packets_sent() const { return static_cast<int64_t>(roles_.size()); }
+
+ private:
+  const PacketRole* role_of(int64_t pts) const;
+  void collect();
+  int32_t damaged_from() const;
+
+  DecoderBackend& backend_;
+  std::string what_;
+  ColorInfo color_;
+  std::vector<PacketRole> roles_;                    // every packet sent since start()
+  std::unordered_map<int64_t, size_t> role_by_pts_;  // pts -> index in roles_
+  std::unordered_set<int64_t> output_pts_;           // every picture put out since start()
+  int64_t latest_output_pts_ = INT64_MIN;
+  std::vector<int> wanted_ids_;
+  std::unordered_set<int> wanted_;
+  std::map<int, VideoFrame>* out_ = nullptr;
+  bool flushed_ = true;
+};
+
+// A whole decode in one go: start, send every packet, finish, check. The common case
+// (random access).
+struct GopRun {
+  std::string what;
+  std::vector<EncodedPacket> packets;  // decode order
+  std::vector<PacketRole> roles;       // one per packet
+  std::vector<int> frame_ids;          // wanted, unique
+  ColorInfo color;
+};
+
+void decode_gop_run(DecoderBackend& backend, const GopRun& run, std::map<int, VideoFrame>& out);
+
+// " (while decoding frame(s) 3, 4, 5)" for messages.
+std::string describe_frames(const std::vector<int>& ids);
+
+}  // namespace odvd

@@ -1,0 +1,55 @@
+#include "gop/gop_extract.hpp"
+
+#include <numeric>
+
+#include "odvd/error.hpp"
+
+namespace odvd {
+namespace {
+
+// The stream half of a record: what a decoder needs to be configured.
+void describe_stream(const VideoIndex& index, GopRecord& r) {
+  const StreamInfo& s = index.stream;
+  r.codec = s.codec;
+  r.av_codec_id = s.av_codec_id;
+  r.av_pixel_format = s.av_pixel_format;
+  r.width = s.width;
+  r.height = s.height;
+  r.bit_depth = s.bit_depth;
+  r.chroma_format = chroma_format_of(s.av_pixel_format);
+  r.color = s.color;
+  r.time_base_num = s.time_base_num;
+  r.time_base_den = s.time_base_den;
+  r.source = index.path;
+}
+
+}  // namespace
+
+GopRecord GopExtractor::extract(int gop) {
+  const FrameIndex& frames = index_->frames;
+  ODVD_CHECK(gop >= 0 && gop < frames.gop_count());
+  const GopInfo& info = frames.gop(gop);
+  GopRecord record;
+  describe_stream(*index_, record);
+  record.first_frame_id = info.first_frame_id;
+  record.frame_count = info.frame_count;
+  record.parameter_sets = reader_.parameter_sets();
+  std::vector<int> all(info.frame_count);
+  std::iota(all.begin(), all.end(), info.first_frame_id);
+  std::vector<EncodedPacket> packets = reader_.read(frames.packets_to_decode(gop, all));
+  record.packets.reserve(packets.size());
+  for (EncodedPacket& p : packets) {
+    const IndexedPacket& meta = frames.packet(p.decode_index);
+    BundlePacket out;
+    out.pts = p.pts;
+    out.dts = p.dts;
+    out.frame_id = meta.gop == gop ? meta.frame_id : -1;
+    out.key = p.key;
+    out.skippable = meta.skippable;
+    out.data = std::move(p.data);
+    record.packets.push_back(std::move(out));
+  }
+  return record;
+}
+
+}  // namespace odvd

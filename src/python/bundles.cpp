@@ -1,0 +1,337 @@
+// PyNvGopDecoder's GOP bundle methods and the bundle module functions (SPEC §2, §4).
+// Translation only: byte buffers in and out as numpy uint8 arrays, GIL release; the
+// format lives in gop/gop_bundle.hpp, decoding in odvd::GopDecoder.
+#include <pybind11/numpy.h>
+
+#include <cstring>
+#include <limits>
+#include <set>
+
+#include "gop/gop_bundle.hpp"
+#include "python/py_gop_decoder.hpp"
+#include "util/file_io.hpp"
+
+namespace odvd::python {
+namespace {
+
+using Bytes = std::vector<uint8_t>;
+
+// A numpy uint8 array owning `bytes` (no copy: the vector moves into the array's base).
+py::array_t<uint8_t> to_numpy(Bytes&& bytes) {
+  auto* owned = new Bytes(std::move(bytes));
+  py::capsule base(owned, [](void* p) { delete static_cast<Bytes*>(p); });
+  return py::array_t<uint8_t>({static_cast<py::ssize_t>(owned->size())}, {1}, owned->data(), base);
+}
+
+// A read-only view of a bytes-like argument (numpy uint8 array, bytes, memoryview).
+class ByteView {
+ public:
+  ByteView(const py::handle& obj, const std::string& what) : buffer_(py::reinterpret_borrow<py::buffer>(obj)) {
+    if (!PyObject_CheckBuffer(obj.ptr())) throw ArgumentError(what + " must be a numpy uint8 array (or bytes)");
+    info_ = buffer_.request();
+    const bool contiguous = info_.ndim <= 1 && (info_.ndim == 0 || info_.strides[0] == info_.itemsize);
+    if (info_.itemsize != 1 || !contiguous) {
+      throw ArgumentError(what + " must be a contiguous one-dimensional uint8 array");
+    }
+  }
+  const uint8_t* data() const { return static_cast<const uint8_t*>(info_.ptr); }
+  size_t size() const { return static_cast<size_t>(info_.size); }
+
+ private:
+  py::buffer buffer_;
+  py::buffer_info info_;
+};
+
+std::vector<GopRecord> parse(const ByteView& view, const std::string& what) {
+  py::gil_scoped_release release;
+  return parse_bundle(view.data(), view.size(), what);
+}
+
+py::list first_ids_of(const std::vector<GopRecord>& records) {
+  py::list out;
+  for (const GopRecord& r : records) out.append(r.first_frame_id);
+  return out;
+}
+
+py::list lengths_of(const std::vector<GopRecord>& records) {
+  py::list out;
+  for (const GopRecord& r : records) out.append(r.frame_count);
+  return out;
+}
+
+std::vector<GopRecord> get_gops(PyGopDecoder& self, const py::sequence& paths, const std::vector<int>& ids,
+                                const std::vector<StreamInfo>& infos) {
+  std::vector<std::string> files = to_paths(paths);
+  check_stream_infos(infos, files.size());
+  py::gil_scoped_release release;
+  return self.decoder().get_gops(files, ids);
+}
+
+py::tuple get_gop(PyGopDecoder& self, const py::sequence& paths, const std::vector<int>& ids,
+                  const std::vector<StreamInfo>& infos) {
+  std::vector<GopRecord> records = get_gops(self, paths, ids, infos);
+  Bytes bundle;
+  {
+    py::gil_scoped_release release;
+    bundle = serialize_bundle(records);
+  }
+  return py::make_tuple(to_numpy(std::move(bundle)), first_ids_of(records), lengths_of(records));
+}
+
+py::list get_gop_list(PyGopDecoder& self, const py::sequence& paths, const std::vector<int>& ids,
+                      const std::vector<StreamInfo>& infos) {
+  std::vector<GopRecord> records = get_gops(self, paths, ids, infos);
+  py::list out;
+  for (GopRecord& r : records) {
+    std::vector<GopRecord> one;
+    one.push_back(std::move(r));
+    Bytes bundle;
+    {
+      py::gil_scoped_release release;
+      bundle = serialize_bundle(one);
+    }
+    out.append(py::make_tuple(to_numpy(std::move(bundle)), first_ids_of(one), lengths_of(one)));
+  }
+  return out;
+}
+
+// Records of every bundle in `arrays`, concatenated in order.
+std::vector<GopRecord> parse_all(const py::sequence& arrays) {
+  std::vector<GopRecord> records;
+  for (size_t i = 0; i < py::len(arrays); ++i) {
+    const std::string what = "GOP bundle " + std::to_string(i);
+    for (GopRecord& r : parse(ByteView(arrays[i], what), what)) records.push_back(std::move(r));
+  }
+  return records;
+}
+
+template <typename Frames>
+Frames decode_records(PyGopDecoder& self, std::vector<GopRecord> records, const py::sequence& paths,
+                      const std::vector<int>& ids, const bool* bgr) {
+  std::vector<std::string> labels = to_paths(paths);
+  Frames frames;
+  {
+    py::gil_scoped_release release;
+    if constexpr (std::is_same_v<Frames, std::vector<RgbImage>>) {
+      frames = self.decoder().decode_records_rgb(std::move(records), labels, ids, *bgr);
+    } else {
+      frames = self.decoder().decode_records(std::move(records), labels, ids);
+    }
+  }
+  self.emit_warnings();
+  return frames;
+}
+
+// Reads bundle files; each is validated (and a legacy one converted to our format).
+std::vector<Bytes> load_files(const py::sequence& file_paths) {
+  std::vector<std::string> files = to_paths(file_paths);
+  if (files.empty()) throw ArgumentError("file_paths is empty");
+  py::gil_scoped_release release;
+  std::vector<Bytes> out;
+  for (const std::string& f : files) {
+    Bytes raw = read_whole_file(f);
+    out.push_back(serialize_bundle(parse_bundle(raw.data(), raw.size(), quoted(f))));
+  }
+  return out;
+}
+
+py::array_t<uint8_t> merge_arrays(const py::sequence& arrays) {
+  if (py::len(arrays) == 0) throw ArgumentError("packet_data_arrays is empty");
+  std::vector<ByteView> views;
+  for (size_t i = 0; i < py::len(arrays); ++i)
+    views.emplace_back(arrays[i], "packet_data_arrays[" + std::to_string(i) + "]");
+  std::vector<std::pair<const uint8_t*, size_t>> parts;
+  for (const ByteView& v : views) parts.emplace_back(v.data(), v.size());
+  Bytes merged;
+  {
+    py::gil_scoped_release release;
+    merged = merge_bundles(parts);
+  }
+  return to_numpy(std::move(merged));
+}
+
+// The reference API's flat view of a bundle: eleven lists, one item per record.
+py::tuple parse_serialized(const py::handle& array) {
+  std::vector<GopRecord> records = parse(ByteView(array, "numpy_data"), "numpy_data");
+  py::list ranges, codecs, widths, heights, frame_sizes, gop_lens, first_ids, payloads, payload_sizes, packet_sizes,
+      frame_ids;
+  for (const GopRecord& r : records) {
+    ranges.append(static_cast<int>(r.color.range));
+    codecs.append(static_cast<int>(r.codec));
+    widths.append(r.width);
+    heights.append(r.height);
+    frame_sizes.append(r.frame_bytes());
+    gop_lens.append(r.frame_count);
+    first_ids.append(r.first_frame_id);
+    Bytes payload;
+    py::list sizes, ids;
+    for (const BundlePacket& p : r.packets) {
+      payload.insert(payload.end(), p.data.begin(), p.data.end());
+      sizes.append(p.data.size());
+      ids.append(p.frame_id);
+    }
+    payload_sizes.append(payload.size());
+    payloads.append(to_numpy(std::move(payload)));
+    packet_sizes.append(sizes);
+    frame_ids.append(ids);
+  }
+  return py::make_tuple(ranges, codecs, widths, heights, frame_sizes, gop_lens, first_ids, payloads, payload_sizes,
+                        packet_sizes, frame_ids);
+}
+
+int packet_list_initialize(PyGopDecoder& self, const std::vector<int>& codec_ids) {
+  std::vector<Codec> codecs;
+  for (size_t i = 0; i < codec_ids.size(); ++i) {
+    const Codec c = static_cast<Codec>(codec_ids[i]);
+    if (std::strcmp(codec_name(c), "unknown") == 0 || c == Codec::kUnknown) {
+      throw ArgumentError("codec_ids[" + std::to_string(i) + "] = " + std::to_string(codec_ids[i]) +
+                          " is not a cudaVideoCodec number (h264=4, hevc=8, av1=11)");
+    }
+    codecs.push_back(c);
+  }
+  self.packet_list_codecs = std::move(codecs);
+  return 0;
+}
+
+// One record per entry from another demuxer's packets: packet k of entry i presents
+// frame packet_idxs[i][k] (-1: decoded only as a reference); the first packet is a key
+// with its parameter sets in band.
+GopRecord record_from_packets(Codec codec, const py::sequence& arrays, const std::vector<int>& frame_ids, int width,
+                              int height, size_t entry) {
+  const std::string where = "entry " + std::to_string(entry);
+  if (py::len(arrays) != frame_ids.size() || frame_ids.empty()) {
+    throw ArgumentError(where + ": numpy_datas has " + std::to_string(py::len(arrays)) + " packet(s) but packet_idxs " +
+                        std::to_string(frame_ids.size()) + " (they must match and not be empty)");
+  }
+  if (width <= 0 || height <= 0) throw ArgumentError(where + ": width and height must be positive");
+  GopRecord r;
+  r.codec = codec;
+  r.width = width;
+  r.height = height;
+  int lo = std::numeric_limits<int>::max(), hi = -1;
+  std::set<int> seen;
+  for (size_t k = 0; k < frame_ids.size(); ++k) {
+    const int id = frame_ids[k];
+    if (id < -1 || (id >= 0 && !seen.insert(id).second)) {
+      throw ArgumentError(where + ": packet_idxs holds " + std::to_string(id) + " twice or is negative");
+    }
+    ByteView view(arrays[k], where + ": packet " + std::to_string(k));
+    BundlePacket p;
+    p.data.assign(view.data(), view.data() + view.size());
+    p.frame_id = id;
+    // Unique timestamps that keep display order for frames; references sort first.
+    p.pts = id >= 0 ? id : std::numeric_limits<int32_t>::min() + static_cast<int64_t>(k);
+    p.dts = static_cast<int64_t>(k);
+    p.key = k == 0;
+    if (id >= 0) lo = std::min(lo, id), hi = std::max(hi, id);
+    r.packets.push_back(std::move(p));
+  }
+  if (hi < 0) throw ArgumentError(where + ": packet_idxs names no frame");
+  r.first_frame_id = lo;
+  r.frame_count = hi - lo + 1;
+  return r;
+}
+
+std::vector<RgbImage> packet_list_rgb(PyGopDecoder& self, const py::sequence& datas,
+                                      const std::vector<std::vector<int>>& packet_idxs, const std::vector<int>& widths,
+                                      const std::vector<int>& heights, const std::vector<int>& ids, bool bgr) {
+  const size_t n = ids.size();
+  if (py::len(datas) != n || packet_idxs.size() != n || widths.size() != n || heights.size() != n) {
+    throw ArgumentError("numpy_datas, packet_idxs, widths, heights and frame_ids must have one item per entry");
+  }
+  if (self.packet_list_codecs.size() != n) {
+    throw MediaError("DecodeFromPacketListInitialize was called for " + std::to_string(self.packet_list_codecs.size()) +
+                     " entries, this call has " + std::to_string(n) + " (call it first with one codec id per entry)");
+  }
+  std::vector<GopRecord> records;
+  for (size_t i = 0; i < n; ++i) {
+    records.push_back(
+        record_from_packets(self.packet_list_codecs[i], datas[i], packet_idxs[i], widths[i], heights[i], i));
+  }
+  py::list labels;
+  for (size_t i = 0; i < n; ++i) labels.append("packet list " + std::to_string(i));
+  return decode_records<std::vector<RgbImage>>(self, std::move(records), labels, ids, &bgr);
+}
+
+}  // namespace
+
+void bind_bundle_methods(py::class_<PyGopDecoder>& cls) {
+  using Infos = std::vector<StreamInfo>;
+  cls.def("GetGOP", &get_gop, py::arg("filepaths"), py::arg("frame_ids"), py::arg("fastStreamInfos") = Infos{},
+          "The GOP holding each entry's frame, as one bundle: (bundle, first_frame_ids, gop_lens)")
+      .def("GetGOPList", &get_gop_list, py::arg("filepaths"), py::arg("frame_ids"),
+           py::arg("fastStreamInfos") = Infos{}, "One (bundle, [first_frame_id], [gop_len]) tuple per entry")
+      .def(
+          "DecodeFromGOP",
+          [](PyGopDecoder& self, const py::handle& data, const py::sequence& paths, const std::vector<int>& ids) {
+            return decode_records<std::vector<VideoFrame>>(self, parse(ByteView(data, "numpy_data"), "numpy_data"),
+                                                           paths, ids, nullptr);
+          },
+          py::arg("numpy_data"), py::arg("filepaths"), py::arg("frame_ids"),
+          "Decode entry i's frame from record i of the bundle, to YUV")
+      .def(
+          "DecodeFromGOPRGB",
+          [](PyGopDecoder& self, const py::handle& data, const py::sequence& paths, const std::vector<int>& ids,
+             bool bgr) {
+            return decode_records<std::vector<RgbImage>>(self, parse(ByteView(data, "numpy_data"), "numpy_data"), paths,
+                                                         ids, &bgr);
+          },
+          py::arg("numpy_data"), py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
+          "Decode entry i's frame from record i of the bundle, to RGB/BGR")
+      .def(
+          "DecodeFromGOPListRGB",
+          [](PyGopDecoder& self, const py::sequence& datas, const py::sequence& paths, const std::vector<int>& ids,
+             bool bgr) { return decode_records<std::vector<RgbImage>>(self, parse_all(datas), paths, ids, &bgr); },
+          py::arg("numpy_datas"), py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
+          "Decode entry i's frame from record i of the bundles' records taken in order, to RGB/BGR")
+      .def(
+          "LoadGops",
+          [](PyGopDecoder&, const py::sequence& files) {
+            std::vector<Bytes> loaded = load_files(files);
+            std::vector<std::pair<const uint8_t*, size_t>> parts;
+            for (const Bytes& b : loaded) parts.emplace_back(b.data(), b.size());
+            Bytes merged;
+            {
+              py::gil_scoped_release release;
+              merged = merge_bundles(parts);
+            }
+            return to_numpy(std::move(merged));
+          },
+          py::arg("file_paths"), "Read bundle files into one bundle (their records in order)");
+  auto load_list = [](PyGopDecoder&, const py::sequence& files) {
+    py::list out;
+    for (Bytes& b : load_files(files)) out.append(to_numpy(std::move(b)));
+    return out;
+  };
+  cls.def("LoadGopsToList", load_list, py::arg("file_paths"), "Read bundle files, one array per file")
+      .def("LoadGopList", load_list, py::arg("file_paths"), "Same as LoadGopsToList")
+      .def(
+          "MergePacketDataToOne", [](PyGopDecoder&, const py::sequence& arrays) { return merge_arrays(arrays); },
+          py::arg("packet_data_arrays"), "One bundle holding the records of every bundle, in order")
+      .def(
+          "ParseSerializedPacketBundle", [](PyGopDecoder&, const py::handle& data) { return parse_serialized(data); },
+          py::arg("numpy_data"),
+          "(color_ranges, codec_ids, widths, heights, frame_sizes, gop_lens, first_frame_ids, packet payloads, "
+          "payload sizes, packet sizes, frame ids per packet), one item per record")
+      .def("DecodeFromPacketListInitialize", &packet_list_initialize, py::arg("codec_ids"),
+           "Set the codec (cudaVideoCodec number) of each entry of DecodeFromPacketListRGB")
+      .def("DecodeFromPacketListRGB", &packet_list_rgb, py::arg("numpy_datas"), py::arg("packet_idxs"),
+           py::arg("widths"), py::arg("heights"), py::arg("frame_ids"), py::arg("as_bgr") = false,
+           "Decode entry i's frame from its packets (decode order; packet_idxs: the frame each presents)");
+}
+
+void bind_bundle_functions(py::module_& m) {
+  m.def(
+      "SavePacketsToFile",
+      [](const py::handle& data, const py::object& path) {
+        const std::string dst = py::module_::import("os").attr("fspath")(path).cast<std::string>();
+        ByteView view(data, "numpy_data");
+        py::gil_scoped_release release;
+        parse_bundle(view.data(), view.size(), "numpy_data");  // never write what cannot be read back
+        write_file_atomically(dst, view.data(), view.size());
+      },
+      py::arg("numpy_data"), py::arg("dst_filepath"),
+      "Write a bundle to a file atomically (parent folders created; never half-written)");
+}
+
+}  // namespace odvd::python

@@ -1,0 +1,118 @@
+// PyGopDecoder: the object behind Python's PyNvGopDecoder — a GopDecoder plus the
+// little state the Python API keeps per object (packet-list codecs). Translation only.
+//
+// Thread-safety: as GopDecoder (calls serialised inside); the GIL is released while
+// decoding.
+#pragma once
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "odvd/error.hpp"
+#include "odvd/gop_decoder.hpp"
+
+namespace odvd::python {
+
+namespace py = pybind11;
+
+// Accepts str and os.PathLike items.
+inline std::vector<std::string> to_paths(const py::sequence& items) {
+  py::object fspath = py::module_::import("os").attr("fspath");
+  std::vector<std::string> out;
+  out.reserve(py::len(items));
+  for (py::handle item : items) out.push_back(fspath(item).cast<std::string>());
+  return out;
+}
+
+[[noreturn]] inline void not_yet(const std::string& what, const std::string& milestone) {
+  throw NotImplementedError(what + " is not implemented yet in on_demand_video_decoder (planned: " + milestone + ")");
+}
+
+inline void check_stream_infos(const std::vector<StreamInfo>& infos, size_t entries) {
+  if (!infos.empty() && infos.size() != entries) {
+    throw ArgumentError("fastStreamInfos must be empty or have one item per entry (got " +
+                        std::to_string(infos.size()) + " for " + std::to_string(entries) + " entries)");
+  }
+}
+
+class PyGopDecoder {
+ public:
+  PyGopDecoder(int max_files, int gpu, bool suppress_warning, int worker_threads, int decoder_threads) {
+    GopDecoderOptions options;
+    options.max_files = max_files;
+    options.device = gpu;
+    options.suppress_no_color_range_warning = suppress_warning;
+    options.worker_threads = worker_threads;
+    options.decoder_threads = decoder_threads;
+    decoder_ = std::make_unique<GopDecoder>(options);
+  }
+
+  std::vector<VideoFrame> decode(const py::sequence& paths, const std::vector<int>& ids,
+                                 const std::vector<StreamInfo>& infos) {
+    std::vector<std::string> files = to_paths(paths);
+    check_stream_infos(infos, files.size());
+    std::vector<VideoFrame> frames;
+    {
+      py::gil_scoped_release release;
+      frames = decoder_->decode(files, ids);
+    }
+    emit_warnings();
+    return frames;
+  }
+
+  std::vector<RgbImage> decode_rgb(const py::sequence& paths, const std::vector<int>& ids, bool bgr,
+                                   const std::vector<StreamInfo>& infos) {
+    std::vector<std::string> files = to_paths(paths);
+    check_stream_infos(infos, files.size());
+    std::vector<RgbImage> frames;
+    {
+      py::gil_scoped_release release;
+      frames = decoder_->decode_rgb(files, ids, bgr);
+    }
+    emit_warnings();
+    return frames;
+  }
+
+  void release_decoder() {
+    py::gil_scoped_release release;
+    decoder_->release_decoder();
+  }
+
+  void release_device_memory() {
+    py::gil_scoped_release release;
+    decoder_->release_device_memory();
+  }
+
+  GopDecoder& decoder() { return *decoder_; }
+
+  py::dict stats() const {
+    const GopDecoder::Stats s = decoder_->stats();
+    py::dict d;
+    d["packets_sent"] = s.packets_sent;
+    d["gop_starts"] = s.gop_starts;
+    d["continuations"] = s.continuations;
+    return d;
+  }
+
+  // Codecs of the packet-list entries (DecodeFromPacketListInitialize).
+  std::vector<Codec> packet_list_codecs;
+
+  void emit_warnings() {
+    for (const std::string& message : decoder_->take_warnings()) {
+      if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) throw py::error_already_set();
+    }
+  }
+
+ private:
+  std::unique_ptr<GopDecoder> decoder_;
+};
+
+// PyNvGopDecoder's GOP bundle methods (bundles.cpp), and the module functions.
+void bind_bundle_methods(py::class_<PyGopDecoder>& cls);
+void bind_bundle_functions(py::module_& m);
+
+}  // namespace odvd::python

@@ -1,0 +1,276 @@
+"""GOP bundles (SPEC §2, §4; docs/formats/gop-bundle.md) on every back end: the round
+trips file -> bundle -> disk -> load -> decode (merged, list and packet-list forms) give
+exactly the pixels of direct decoding; damaged bundles and wrong arguments are refused
+with the right exception; demux-only calls never create a CUDA context.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+
+import numpy as np
+import pytest
+
+import on_demand_video_decoder as nvc
+from conftest import nvdec_supports, planar_yuv_bytes, read_framemd5, to_numpy, video_path
+import generate
+
+ALL_VIDEOS = [c.file for c in generate.CASES]
+
+
+@pytest.fixture(scope="module")
+def decoder(igpu):
+    return nvc.PyNvGopDecoder(maxfiles=8, iGpu=igpu, suppressNoColorRangeWarning=True)
+
+
+@pytest.fixture(scope="module")
+def demuxer():
+    """Demux-only calls need no GPU: a CPU-back-end object serves every back end."""
+    return nvc.PyNvGopDecoder(maxfiles=8, iGpu=-1, suppressNoColorRangeWarning=True)
+
+
+def skip_unsupported(backend: str, entry: dict) -> None:
+    if backend == "nvdec" and not nvdec_supports(entry):
+        pytest.skip(f"NVDEC on this GPU does not decode {entry['codec']} {entry['bit_depth']}-bit "
+                    "(the refusal is tested in test_decode.py)")
+
+
+def sample_ids(frame_count: int, gop_firsts: list[int]) -> list[int]:
+    """First, last and a middle frame of every GOP (at most 8 ids per call)."""
+    ids = set()
+    bounds = gop_firsts + [frame_count]
+    for a, b in zip(bounds, bounds[1:]):
+        ids.update({a, (a + b - 1) // 2, b - 1})
+    return sorted(ids)
+
+
+def chunks(items: list, n: int = 8):
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def rgb_of(frames) -> list[np.ndarray]:
+    return [to_numpy(f).copy() for f in frames]
+
+
+@pytest.mark.parametrize("name", ALL_VIDEOS)
+def test_bundle_round_trips_give_the_pixels_of_direct_decoding(decoder, demuxer, backend, manifest, name, tmp_path):
+    entry = manifest["videos"][name]
+    skip_unsupported(backend, entry)
+    path = video_path(manifest, name)
+    md5 = read_framemd5(generate.DEFAULT_OUT / entry["framemd5"])
+    info = nvc._odvd.GetIndexInfo(path)
+    for n, ids in enumerate(chunks(sample_ids(entry["frame_count"], info["gop_first_frame_ids"]))):
+        paths = [path] * len(ids)
+        bundle, firsts, lens = demuxer.GetGOP(paths, ids)
+        assert bundle.dtype == np.uint8 and bundle.ndim == 1
+        for fid, first, length in zip(ids, firsts, lens):
+            g = info["gop_first_frame_ids"].index(first)
+            assert length == info["gop_lengths"][g] and first <= fid < first + length
+        # YUV from the bundle is bit-exact (framemd5).
+        for fid, frame in zip(ids, decoder.DecodeFromGOP(bundle, paths, ids)):
+            assert hashlib.md5(planar_yuv_bytes(frame)).hexdigest() == md5[fid], f"{name} frame {fid}"
+        direct = rgb_of(decoder.DecodeN12ToRGB(paths, ids))
+        # Merged bundle through a file.
+        saved = tmp_path / f"sub/dir/{n}.gop"
+        nvc.SavePacketsToFile(bundle, str(saved))
+        loaded = decoder.LoadGops([str(saved)])
+        assert np.array_equal(rgb_of(decoder.DecodeFromGOPRGB(loaded, paths, ids)), direct)
+        # List form, one file per entry, loaded back and decoded together.
+        files = []
+        for i, (one, first, length) in enumerate(demuxer.GetGOPList(paths, ids)):
+            assert (first, length) == ([firsts[i]], [lens[i]])
+            files.append(str(tmp_path / f"list{n}_{i}.gop"))
+            nvc.SavePacketsToFile(one, files[-1])
+        as_list = decoder.LoadGopsToList(files)
+        assert np.array_equal(rgb_of(decoder.DecodeFromGOPListRGB(as_list, paths, ids)), direct)
+        merged = decoder.MergePacketDataToOne(as_list)
+        assert np.array_equal(rgb_of(decoder.DecodeFromGOPRGB(merged, paths, ids, as_bgr=True)),
+                              [d[..., ::-1] for d in direct])
+        # Packet-list form through ParseSerializedPacketBundle.
+        assert np.array_equal(rgb_of(decode_packet_lists(decoder, bundle, ids)), direct)
+
+
+def decode_packet_lists(decoder, bundle, ids, as_bgr=False):
+    (ranges, codecs, widths, heights, frame_sizes, gop_lens, firsts, payloads, payload_sizes, packet_sizes,
+     packet_ids) = decoder.ParseSerializedPacketBundle(bundle)
+    assert len(codecs) == len(ids)
+    datas = []
+    for payload, size, sizes in zip(payloads, payload_sizes, packet_sizes):
+        assert payload.nbytes == size == sum(sizes)
+        offsets = np.cumsum([0] + list(sizes))
+        datas.append([payload[a:b] for a, b in zip(offsets, offsets[1:])])
+    assert decoder.DecodeFromPacketListInitialize(codecs) == 0
+    return decoder.DecodeFromPacketListRGB(datas, packet_ids, widths, heights, ids, as_bgr)
+
+
+def test_parse_serialized_bundle_describes_each_record(demuxer, manifest):
+    path = video_path(manifest, "hevc_10bit.mkv")
+    entry = manifest["videos"]["hevc_10bit.mkv"]
+    bundle, firsts, lens = demuxer.GetGOP([path, path], [0, entry["frame_count"] - 1])
+    parsed = demuxer.ParseSerializedPacketBundle(bundle)
+    assert len(parsed) == 11
+    ranges, codecs, widths, heights, frame_sizes, gop_lens, first_ids = parsed[:7]
+    assert codecs == [nvc.Codec.hevc.value] * 2
+    assert widths == [entry["width"]] * 2 and heights == [entry["height"]] * 2
+    assert frame_sizes == [entry["width"] * entry["height"] * 3] * 2  # P016: 2 bytes x 1.5 samples
+    assert gop_lens == lens and first_ids == firsts
+    for ids in parsed[10]:
+        frames = [i for i in ids if i >= 0]
+        assert len(frames) == len(set(frames))
+
+
+def test_same_gop_twice_and_empty_calls(decoder, demuxer, manifest):
+    path = video_path(manifest, "h264_bframes_gop24.mp4")
+    bundle, firsts, lens = demuxer.GetGOP([path, path, path], [5, 6, 5])
+    assert firsts == [0, 0, 0]
+    frames = decoder.DecodeFromGOPRGB(bundle, [path] * 3, [5, 6, 5])
+    direct = decoder.DecodeN12ToRGB([path] * 3, [5, 6, 5])
+    assert np.array_equal(rgb_of(frames), rgb_of(direct))
+    assert demuxer.GetGOPList([], []) == []
+    empty, f, n = demuxer.GetGOP([], [])
+    assert (f, n) == ([], [])
+    assert decoder.DecodeFromGOP(empty, [], []) == []
+
+
+# ----------------------------------------------------------------------------- errors
+
+def test_record_count_and_id_range_are_checked(decoder, demuxer, manifest):
+    path = video_path(manifest, "h264_gop30.mp4")
+    bundle, _, _ = demuxer.GetGOP([path, path], [3, 40])  # GOPs 0..29 and 30..59
+    with pytest.raises(ValueError, match="2 record"):
+        decoder.DecodeFromGOP(bundle, [path], [3])
+    with pytest.raises(ValueError, match=r"frame id 31 is not in the GOP of record 0 \(frames 0\.\.29\)"):
+        decoder.DecodeFromGOP(bundle, [path, path], [31, 40])
+    with pytest.raises(ValueError, match="record 1"):
+        decoder.DecodeFromGOPRGB(bundle, [path, path], [3, 2])
+    with pytest.raises(ValueError):
+        decoder.DecodeFromGOP(bundle, [path, path], [3])
+    with pytest.raises(ValueError, match="uint8"):
+        decoder.DecodeFromGOP(np.zeros(4, np.float32), [path], [0])
+
+
+def test_damaged_bundles_raise_runtime_error(decoder, demuxer, manifest, tmp_path):
+    path = video_path(manifest, "h264_gop30.mp4")
+    bundle, _, _ = demuxer.GetGOP([path], [3])
+    rng = np.random.default_rng(7)
+    for offset in list(range(0, 64)) + list(rng.integers(64, bundle.nbytes, 40)):
+        bad = bundle.copy()
+        bad[offset] ^= 0x5A
+        with pytest.raises(RuntimeError):
+            decoder.DecodeFromGOP(bad, [path], [3])
+    for cut in (0, 3, 16, bundle.nbytes // 2, bundle.nbytes - 1):
+        with pytest.raises(RuntimeError):
+            decoder.DecodeFromGOP(bundle[:cut], [path], [3])
+    with pytest.raises(RuntimeError, match="trailing|after the last record|extra"):
+        decoder.DecodeFromGOP(np.concatenate([bundle, np.zeros(3, np.uint8)]), [path], [3])
+    # Files: missing, damaged; empty lists.
+    missing = str(tmp_path / "missing.gop")
+    for load in (decoder.LoadGops, decoder.LoadGopsToList, decoder.LoadGopList):
+        with pytest.raises(RuntimeError, match="missing.gop"):
+            load([missing])
+        with pytest.raises(ValueError):
+            load([])
+    damaged = tmp_path / "damaged.gop"
+    damaged.write_bytes(bytes(bundle[:-5]))
+    with pytest.raises(RuntimeError, match="damaged.gop"):
+        decoder.LoadGops([str(damaged)])
+    with pytest.raises(ValueError):
+        decoder.MergePacketDataToOne([])
+
+
+def test_save_is_atomic_and_refuses_what_is_not_a_bundle(demuxer, manifest, tmp_path):
+    path = video_path(manifest, "h264_gop30.mp4")
+    bundle, _, _ = demuxer.GetGOP([path], [3])
+    dst = tmp_path / "a" / "b" / "c.gop"
+    nvc.SavePacketsToFile(bundle, str(dst))
+    assert dst.read_bytes() == bundle.tobytes()
+    nvc.SavePacketsToFile(bundle, dst)  # os.PathLike, overwrite
+    with pytest.raises(RuntimeError):
+        nvc.SavePacketsToFile(np.arange(100, dtype=np.uint8), str(tmp_path / "junk.gop"))
+    assert not (tmp_path / "junk.gop").exists()
+    assert sorted(p.name for p in dst.parent.iterdir()) == ["c.gop"]  # no temporary files left
+    (tmp_path / "ro").mkdir()
+    os.chmod(tmp_path / "ro", 0o500)
+    try:
+        if os.access(tmp_path / "ro", os.W_OK):
+            pytest.skip("running as root: permissions are not enforced")
+        with pytest.raises(RuntimeError, match="ro"):
+            nvc.SavePacketsToFile(bundle, str(tmp_path / "ro" / "x.gop"))
+    finally:
+        os.chmod(tmp_path / "ro", 0o700)
+
+
+def test_packet_list_arguments_are_checked(decoder, demuxer, manifest):
+    path = video_path(manifest, "h264_gop30.mp4")
+    bundle, _, _ = demuxer.GetGOP([path], [3])
+    parsed = decoder.ParseSerializedPacketBundle(bundle)
+    with pytest.raises(ValueError, match="cudaVideoCodec"):
+        decoder.DecodeFromPacketListInitialize([99])
+    decoder.DecodeFromPacketListInitialize([4, 4])
+    sizes = parsed[9][0]
+    offsets = np.cumsum([0] + list(sizes))
+    datas = [[parsed[7][0][a:b] for a, b in zip(offsets, offsets[1:])]]
+    with pytest.raises(RuntimeError, match="DecodeFromPacketListInitialize"):
+        decoder.DecodeFromPacketListRGB(datas, parsed[10], parsed[2], parsed[3], [3])
+    decoder.DecodeFromPacketListInitialize([4])
+    with pytest.raises(ValueError):
+        decoder.DecodeFromPacketListRGB(datas, parsed[10], parsed[2], parsed[3], [3, 4])
+    with pytest.raises(ValueError):
+        decoder.DecodeFromPacketListRGB([datas[0][:-1]], parsed[10], parsed[2], parsed[3], [3])
+    with pytest.raises(ValueError, match="frame id 99"):
+        decoder.DecodeFromPacketListRGB(datas, parsed[10], parsed[2], parsed[3], [99])
+    frames = decoder.DecodeFromPacketListRGB(datas, parsed[10], parsed[2], parsed[3], [3])
+    assert np.array_equal(to_numpy(frames[0]), to_numpy(decoder.DecodeN12ToRGB([path], [3])[0]))
+
+
+# ----------------------------------------------------------------------------- accvlab bundles
+
+def legacy_bundle(decoder, bundle, relative_ids: bool) -> np.ndarray:
+    """Writes the records of `bundle` in accvlab's layout (SPEC §4)."""
+    (ranges, codecs, widths, heights, frame_sizes, gop_lens, firsts, payloads, _, packet_sizes,
+     packet_ids) = decoder.ParseSerializedPacketBundle(bundle)
+    records = []
+    for i in range(len(codecs)):
+        ids = [(d - firsts[i] if relative_ids and d >= 0 else d) for d in packet_ids[i]]
+        if any(d < 0 for d in ids):
+            pytest.skip("legacy bundles cannot express reference-only packets")
+        sizes = list(packet_sizes[i]) + [0, -1]
+        shown = ids + [0, 0]
+        rec = struct.pack("<7i", ranges[i], codecs[i], widths[i], heights[i], frame_sizes[i], gop_lens[i], firsts[i])
+        rec += struct.pack("<I", len(sizes)) + struct.pack(f"<{len(sizes)}i", *sizes)
+        rec += struct.pack("<I", len(shown)) + struct.pack(f"<{len(shown)}i", *shown)
+        rec += struct.pack("<Q", payloads[i].nbytes) + payloads[i].tobytes()
+        records.append(rec)
+    header_size = 4 + 8 * len(records)
+    offsets, pos = [], header_size
+    for rec in records:
+        offsets.append(pos)
+        pos += len(rec)
+    raw = struct.pack("<I", len(records)) + struct.pack(f"<{len(records)}Q", *offsets) + b"".join(records)
+    return np.frombuffer(raw, np.uint8).copy()
+
+
+@pytest.mark.parametrize("relative_ids", [False, True])
+def test_accvlab_bundles_decode_the_same(decoder, demuxer, manifest, backend, relative_ids, tmp_path):
+    names = ["h264_gop30.mp4", "hevc_10bit.mkv"]
+    for name in names:
+        entry = manifest["videos"][name]
+        if backend == "nvdec" and not nvdec_supports(entry):
+            continue
+        path = video_path(manifest, name)
+        ids = [2, entry["frame_count"] - 1]
+        bundle, _, _ = demuxer.GetGOP([path, path], ids)
+        legacy = legacy_bundle(decoder, bundle, relative_ids)
+        direct = rgb_of(decoder.DecodeN12ToRGB([path, path], ids))
+        assert np.array_equal(rgb_of(decoder.DecodeFromGOPRGB(legacy, [path, path], ids)), direct)
+        nvc.SavePacketsToFile(legacy, str(tmp_path / "legacy.bin"))
+        converted = decoder.LoadGops([str(tmp_path / "legacy.bin")])
+        assert converted[:8].tobytes() == b"ODVDGOPB"
+        assert np.array_equal(rgb_of(decoder.DecodeFromGOPRGB(converted, [path, path], ids)), direct)
+        damaged = legacy.copy()
+        damaged[4:12] = 255  # first record offset far outside the buffer
+        with pytest.raises(RuntimeError):
+            decoder.DecodeFromGOPRGB(damaged, [path, path], ids)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The bundle reader's hostile-input checks (DESIGN.md habit 6), in a separate clang build
+# (build/fuzz) with AddressSanitizer and UndefinedBehaviorSanitizer:
+#   1. the bundle unit tests, corruption sweeps included, under the sanitizers;
+#   2. the libFuzzer target bundle_fuzz for FUZZ_SECONDS (default 60) on a scratch copy
+#      of the seed corpus (tests/fuzz/corpus plus freshly generated seeds).
+# Installs clang when missing (x86-64 Debian). A crash leaves its input in
+# build/fuzz/artifacts/; reproduce with: build/fuzz/tests/fuzz/bundle_fuzz FILE
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+JOBS="$(nproc)"
+BUILD=build/fuzz
+
+# clang, and its sanitizer and libFuzzer runtimes (libclang-rt-dev: only *recommended*
+# by Debian's clang, so --no-install-recommends would leave them out).
+has_fuzzer_runtime() {
+  command -v clang++ >/dev/null 2>&1 &&
+    [ -f "$(clang++ -print-file-name=libclang_rt.fuzzer-x86_64.a)" ]
+}
+if ! has_fuzzer_runtime; then
+  echo "odvd: installing clang and its runtimes"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang libclang-rt-dev >/dev/null
+fi
+
+echo "odvd: fuzz build (clang, ASan + UBSan) in $BUILD"
+CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DODVD_BUILD_PYTHON=OFF -DODVD_BUILD_TESTS=ON -DODVD_BUILD_FUZZERS=ON -DODVD_ENABLE_CUDA=OFF \
+  -DODVD_WERROR=ON >/dev/null
+ninja -C "$BUILD" -j "$JOBS" bundle_fuzz bundle_fuzz_seeds gop_bundle_test legacy_bundle_test
+
+echo "odvd: bundle unit tests under ASan + UBSan"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+"$BUILD/tests/cpp/gop_bundle_test" --gtest_brief=1
+"$BUILD/tests/cpp/legacy_bundle_test" --gtest_brief=1
+
+echo "odvd: fuzzing bundle_fuzz for ${FUZZ_SECONDS} s"
+corpus="$BUILD/corpus"
+rm -rf "$corpus" && mkdir -p "$corpus" "$BUILD/artifacts"
+cp tests/fuzz/corpus/* "$corpus/"
+"$BUILD/tests/fuzz/bundle_fuzz_seeds" "$corpus"
+"$BUILD/tests/fuzz/bundle_fuzz" "$corpus" -dict=tests/fuzz/bundle.dict -max_total_time="$FUZZ_SECONDS" \
+  -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_funcs=0 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/"
