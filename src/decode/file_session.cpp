@@ -19,8 +19,9 @@ FileSession::FileSession(std::shared_ptr<const VideoIndex> index, const BackendF
 // Note [Continuing a GOP]: random access decodes a GOP from its key up to the furthest
 // requested frame and flushes the decoder (every picture out, nothing wasted). A
 // sequential reader (frame 10, then 11, 12, ... of one file) would then decode the GOP
-// from its key again on every call. So a session whose calls move forward inside a GOP
-// (or on to the next GOP) switches to streaming: it leaves the decoder open after a
+// from its key again on every call. So a session whose calls move forward inside a GOP,
+// or on to the very next frame, switches to streaming (and keeps streaming while calls
+// move forward, to the next GOP at most): it leaves the decoder open after a
 // call — no flush; packets are sent only until the wanted pictures have come out — and
 // the next call sends the following packets, across GOP boundaries too (a continuous
 // stream decodes everything the file does, open-GOP leading pictures included).
@@ -33,17 +34,24 @@ FileSession::FileSession(std::shared_ptr<const VideoIndex> index, const BackendF
 // a call that is not sequential ends streaming.
 void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out) {
   const bool forward = gop == last_gop_ ? frame_ids.front() > last_frame_ : gop == last_gop_ + 1;
-  streaming_ = forward && (streaming_ || gop == last_gop_);
+  const bool adjacent = frame_ids.front() == last_frame_ + 1;
+  streaming_ = forward && (streaming_ || gop == last_gop_ || adjacent);
   last_gop_ = gop;
   last_frame_ = frame_ids.back();
+  if (streaming_ && start_gop_ < 0 && serve_from_lookahead(frame_ids, out)) {
+    stats_.continuations++;  // the stream was flushed; its last pictures were kept
+    return;
+  }
   try {
     if (streaming_ && start_gop_ >= 0 && can_continue(gop, frame_ids)) {
       stats_.continuations++;
+      take_from_lookahead(frame_ids, out);
     } else {
       restart(gop, out);
     }
     current_gop_ = gop;
     stream_->want(frame_ids, &out);
+    if (streaming_) stream_->keep_later_than(frame_ids.back(), &lookahead_);
     const FrameIndex& frames = index_->frames;
     int end = next_packet_;
     for (int id : frame_ids) end = std::max(end, frames.packet_of_frame(id) + 1);
@@ -55,8 +63,10 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
     }
     if (stream_->flushed()) start_gop_ = -1;
     stream_->check();
+    if (stream_->damaged()) lookahead_.clear();  // never hand out what damage may reach
   } catch (const MediaError&) {
     start_gop_ = -1;
+    lookahead_.clear();
     backend_->reset();
     throw;
   }
@@ -66,6 +76,7 @@ bool FileSession::can_continue(int gop, const std::vector<int>& frame_ids) const
   const FrameIndex& frames = index_->frames;
   if (gop < start_gop_ || (gop != current_gop_ && next_packet_ < frames.gop(gop).key_packet)) return false;
   for (int id : frame_ids) {
+    if (lookahead_.count(id) != 0) continue;  // came out early and was kept
     const int d = frames.packet_of_frame(id);
     if (passed_over_.count(d) != 0) return false;
     if (d < next_packet_ && stream_->already_output(frames.packet(d).pts)) return false;
@@ -73,8 +84,28 @@ bool FileSession::can_continue(int gop, const std::vector<int>& frame_ids) const
   return true;
 }
 
+bool FileSession::serve_from_lookahead(const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out) {
+  for (int id : frame_ids) {
+    if (lookahead_.count(id) == 0) return false;
+  }
+  take_from_lookahead(frame_ids, out);
+  return true;
+}
+
+void FileSession::take_from_lookahead(const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out) {
+  for (int id : frame_ids) {
+    auto it = lookahead_.find(id);
+    if (it == lookahead_.end()) continue;
+    out[id] = std::move(it->second);
+    lookahead_.erase(it);
+  }
+  // Pictures before these frames will never be asked for by a sequential reader.
+  lookahead_.erase(lookahead_.begin(), lookahead_.lower_bound(frame_ids.back()));
+}
+
 void FileSession::restart(int gop, std::map<int, VideoFrame>& out) {
   stats_.gop_starts++;
+  lookahead_.clear();
   stream_->want({}, &out);
   stream_->start();
   start_gop_ = gop;
@@ -121,19 +152,21 @@ bool FileSession::send_range(int end, const std::vector<int>& frame_ids, bool op
 
 // Streaming: sends the next packets one at a time until every wanted picture has come
 // out (decoders hold pictures back for reordering and frame threads). A picture still
-// missing when the stream has gone through the next GOP is lost: flush, and check()
-// reports it. A packet that cannot be read here is not needed by this call: flush
+// missing when the stream has gone through the next GOP and kMaxDelay packets is lost:
+// flush, and check() reports it. A packet that cannot be read here is not needed by this call: flush
 // instead (the next call meets the damage if it needs that packet).
 void FileSession::send_until_complete(int gop, const std::vector<int>& frame_ids) {
   const FrameIndex& frames = index_->frames;
-  const int limit = gop + 1 < frames.gop_count() ? frames.gop(gop + 1).decode_end : frames.packet_count();
+  int last_wanted = 0;
+  for (int id : frame_ids) last_wanted = std::max(last_wanted, frames.packet_of_frame(id));
+  // Far enough for any reordering and frame-thread delay (libavcodec: at most one
+  // picture per thread), short of decoding the rest of the file for a lost picture.
+  constexpr int kMaxDelay = 64;
+  const int next_gop_end = gop + 1 < frames.gop_count() ? frames.gop(gop + 1).decode_end : 0;
+  const int limit = std::min(frames.packet_count(), std::max(next_gop_end, last_wanted + 1 + kMaxDelay));
   while (!stream_->complete()) {
-    if (next_packet_ >= limit) {
-      stream_->finish();
-      return;
-    }
-    if (!send_range(next_packet_ + 1, frame_ids, /*optional=*/true)) {
-      stream_->finish();
+    if (next_packet_ >= limit || !send_range(next_packet_ + 1, frame_ids, /*optional=*/true)) {
+      stream_->finish();  // later frames' pictures go to lookahead_ (keep_later_than)
       return;
     }
   }

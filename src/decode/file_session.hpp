@@ -45,6 +45,8 @@ class FileSession {
 
  private:
   bool can_continue(int gop, const std::vector<int>& frame_ids) const;
+  bool serve_from_lookahead(const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out);
+  void take_from_lookahead(const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out);
   void restart(int gop, std::map<int, VideoFrame>& out);
   // Returns false when `optional` and a packet could not be read (nothing sent).
   bool send_range(int end, const std::vector<int>& frame_ids, bool optional);
@@ -62,6 +64,10 @@ class FileSession {
   int current_gop_ = -1;
   int next_packet_ = 0;
   std::unordered_set<int> passed_over_;
+  // Pictures of later frames that came out before they were wanted (several pictures
+  // finish at once; a flush at the end of the file): the next sequential calls take
+  // them from here.
+  std::map<int, VideoFrame> lookahead_;
   // Access pattern: the last call's GOP and furthest frame; streaming once it looks
   // sequential.
   int last_gop_ = -1;

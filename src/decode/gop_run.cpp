@@ -19,7 +19,7 @@ GopStream::GopStream(DecoderBackend& backend, std::string what, ColorInfo color)
     output_pts_.insert(pts);
     latest_output_pts_ = std::max(latest_output_pts_, pts);
     const PacketRole* role = role_of(pts);
-    return role != nullptr && wanted_.count(role->frame_id) != 0;
+    return role != nullptr && (wanted_.count(role->frame_id) != 0 || role->frame_id > keep_after_);
   });
 }
 
@@ -40,6 +40,13 @@ void GopStream::want(const std::vector<int>& frame_ids, std::map<int, VideoFrame
   wanted_ids_ = frame_ids;
   wanted_ = std::unordered_set<int>(frame_ids.begin(), frame_ids.end());
   out_ = out;
+  keep_after_ = INT32_MAX;
+  spare_ = nullptr;
+}
+
+void GopStream::keep_later_than(int frame_id, std::map<int, VideoFrame>* spare) {
+  keep_after_ = frame_id;
+  spare_ = spare;
 }
 
 const PacketRole* GopStream::role_of(int64_t pts) const {
@@ -75,9 +82,13 @@ void GopStream::collect() {
   VideoFrame frame;
   while (backend_.receive(frame)) {
     const PacketRole* role = role_of(frame.pts);
-    if (role == nullptr || wanted_.count(role->frame_id) == 0 || out_ == nullptr) continue;
+    if (role == nullptr) continue;
+    std::map<int, VideoFrame>* to = wanted_.count(role->frame_id) != 0 ? out_
+                                    : role->frame_id > keep_after_     ? spare_
+                                                                       : nullptr;
+    if (to == nullptr) continue;
     frame.color = color_;
-    (*out_)[role->frame_id] = std::move(frame);
+    (*to)[role->frame_id] = std::move(frame);
   }
 }
 

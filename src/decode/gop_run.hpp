@@ -44,6 +44,9 @@ class GopStream {
   void start();
   // The frames the current call wants, and where their pictures go (by frame id).
   void want(const std::vector<int>& frame_ids, std::map<int, VideoFrame>* out);
+  // Pictures of frames after `frame_id` that come out before they are wanted go to
+  // `spare` instead of being dropped (a streaming reader wants them next).
+  void keep_later_than(int frame_id, std::map<int, VideoFrame>* spare);
   void send(const EncodedPacket& packet, const PacketRole& role);
   // End of stream: every remaining picture comes out; the stream must be start()ed again.
   void finish();
@@ -58,6 +61,8 @@ class GopStream {
   bool complete() const;
   // Whether the picture of this frame has already come out (wanted or not).
   bool already_output(int64_t pts) const { return output_pts_.count(pts) != 0; }
+  // Whether anything sent since start() is damaged (Note [Damage propagates]).
+  bool damaged() const { return damaged_from() != DecoderBackend::kNoDamage; }
   // Packets sent since start() (for statistics).
   int64_t packets_sent() const { return static_cast<int64_t>(roles_.size()); }
 
@@ -76,6 +81,8 @@ class GopStream {
   std::vector<int> wanted_ids_;
   std::unordered_set<int> wanted_;
   std::map<int, VideoFrame>* out_ = nullptr;
+  int keep_after_ = INT32_MAX;
+  std::map<int, VideoFrame>* spare_ = nullptr;
   bool flushed_ = true;
 };
 

@@ -9,8 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <sstream>
 #include <string>
+#include <type_traits>
 
 #include "gop/gop_bundle.hpp"
 
@@ -30,12 +30,28 @@ constexpr uint32_t kFlagKey = 1u << 0;
 constexpr uint32_t kFlagSkippable = 1u << 1;
 constexpr uint32_t kKnownFlags = kFlagKey | kFlagSkippable;
 
-// The parts streamed into one string, for messages.
+// The parts joined into one string, for messages. Deliberately not an ostringstream:
+// iostreams crashed inside the extension module on the GPU machine (locale facets of
+// a libstdc++ that was not initialised for this module), and messages need no locale.
+inline void append_part(std::string& out, const std::string& s) {
+  out += s;
+}
+inline void append_part(std::string& out, const char* s) {
+  out += s;
+}
+inline void append_part(std::string& out, char c) {
+  out += c;
+}
+template <typename T, typename = std::enable_if_t<std::is_arithmetic_v<T>>>
+void append_part(std::string& out, T v) {
+  out += std::to_string(v);
+}
+
 template <typename... Parts>
 std::string cat(const Parts&... parts) {
-  std::ostringstream out;
-  (out << ... << parts);
-  return out.str();
+  std::string out;
+  (append_part(out, parts), ...);
+  return out;
 }
 
 // a + b, or the largest u64 when that overflows: a sum of hostile sizes then still
