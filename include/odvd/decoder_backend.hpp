@@ -12,7 +12,7 @@
 // last_error() keeps the decoder's first complaint, which callers quote, and the damage
 // report says where pictures may be wrong. Pictures decoded after a damaged one may
 // reference it, and decoders conceal damage (a copy of the previous picture, say), so
-// callers must not return such pictures (Note [Damage propagates] in file_session.cpp).
+// callers must not return such pictures (Note [Damage propagates] in decode/gop_stream.cpp).
 // A picture the backend itself sees as damaged is never put out. After an error the
 // caller reset()s the backend.
 // Thread-safety: none; one thread at a time. Backends may be destroyed on any thread.

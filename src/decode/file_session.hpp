@@ -12,7 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "decode/gop_run.hpp"
+#include "decode/gop_stream.hpp"
 #include "gop/gop_reader.hpp"
 #include "odvd/decoder_backend.hpp"
 

@@ -10,7 +10,7 @@
 #include "cpu/cpu_backend.hpp"
 #include "decode/backend_pool.hpp"
 #include "decode/file_session.hpp"
-#include "decode/gop_run.hpp"
+#include "decode/gop_stream.hpp"
 #include "decode/planner.hpp"
 #include "decode/record_decode.hpp"
 #include "gop/gop_extract.hpp"

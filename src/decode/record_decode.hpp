@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "decode/gop_run.hpp"
+#include "decode/gop_stream.hpp"
 #include "ffmpeg/av_handles.hpp"
 #include "gop/gop_bundle.hpp"
 

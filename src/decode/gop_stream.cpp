@@ -1,4 +1,4 @@
-#include "decode/gop_run.hpp"
+#include "decode/gop_stream.hpp"
 
 #include <algorithm>
 

@@ -1,7 +1,7 @@
 // GopStream: decoding the packets of one GOP on a backend, whatever the packets came
 // from (a video file through its index, or a stored GOP record), possibly over several
 // calls, and the rules that decide which decoded pictures may be returned (Note [Damage
-// propagates] in gop_run.cpp).
+// propagates] in gop_stream.cpp).
 //
 // A stream starts at the GOP's key (start()), takes packets in decode order (send()),
 // hands the pictures of the frames currently wanted (want()) to the caller's map, and
