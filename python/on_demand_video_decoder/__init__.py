@@ -41,6 +41,7 @@ from ._api import (  # noqa: F401
     drop_videos_cache,
 )
 from ._gop_store import GopStore, extract_gops  # noqa: F401
+from ._prefetch import Prefetcher  # noqa: F401
 
 __all__ = [
     "CAIMemoryView",
@@ -55,6 +56,7 @@ __all__ = [
     "GetFastInitInfo",
     "GopStore",
     "PixelFormat",
+    "Prefetcher",
     "PyNvGopDecoder",
     "PyNvSampleReader",
     "RGBFrame",

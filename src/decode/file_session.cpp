@@ -6,8 +6,9 @@
 
 namespace odvd {
 
-FileSession::FileSession(std::shared_ptr<const VideoIndex> index, const BackendFactory& make_backend)
-    : index_(index), reader_(std::move(index)) {
+FileSession::FileSession(std::shared_ptr<const VideoIndex> index, const BackendFactory& make_backend,
+                         bool always_stream)
+    : index_(index), reader_(std::move(index)), always_stream_(always_stream) {
   // Packets reach the backend as Annex-B; give it matching extradata when the container
   // stored avcC/hvcC.
   const std::vector<uint8_t> no_override;
@@ -35,7 +36,7 @@ FileSession::FileSession(std::shared_ptr<const VideoIndex> index, const BackendF
 void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out) {
   const bool forward = gop == last_gop_ ? frame_ids.front() > last_frame_ : gop == last_gop_ + 1;
   const bool adjacent = frame_ids.front() == last_frame_ + 1;
-  streaming_ = forward && (streaming_ || gop == last_gop_ || adjacent);
+  streaming_ = always_stream_ || (forward && (streaming_ || gop == last_gop_ || adjacent));
   last_gop_ = gop;
   last_frame_ = frame_ids.back();
   if (streaming_ && start_gop_ < 0 && serve_from_lookahead(frame_ids, out)) {

@@ -32,7 +32,9 @@ struct SessionStats {
 
 class FileSession {
  public:
-  FileSession(std::shared_ptr<const VideoIndex> index, const BackendFactory& make_backend);
+  // `always_stream`: the caller reads forward (a sample reader); leave every GOP open
+  // from the first call instead of waiting for a sequential pattern.
+  FileSession(std::shared_ptr<const VideoIndex> index, const BackendFactory& make_backend, bool always_stream = false);
 
   const VideoIndex& index() const { return reader_.index(); }
   const std::shared_ptr<const VideoIndex>& index_ptr() const { return index_; }
@@ -71,8 +73,9 @@ class FileSession {
   // Access pattern: the last call's GOP and furthest frame; streaming once it looks
   // sequential.
   int last_gop_ = -1;
-  int last_frame_ = -1;
+  int last_frame_ = -2;  // so that a first call for frame 0 is not "the very next frame"
   bool streaming_ = false;
+  bool always_stream_ = false;
   SessionStats stats_;
 };
 

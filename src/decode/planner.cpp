@@ -7,7 +7,6 @@
 #include "odvd/error.hpp"
 
 namespace odvd {
-namespace {
 
 void check_frame_id(const VideoIndex& index, size_t entry, int id) {
   const int count = index.frames.frame_count();
@@ -21,16 +20,14 @@ void check_frame_id(const VideoIndex& index, size_t entry, int id) {
   throw ArgumentError(prefix + "is out of range (valid ids: 0.." + std::to_string(count - 1) + ")");
 }
 
-}  // namespace
-
-void check_entry_lists(size_t num_paths, size_t num_ids, size_t max_entries) {
+void check_entry_lists(size_t num_paths, size_t num_ids, size_t max_entries, const char* limit_name) {
   if (num_paths != num_ids) {
     throw ArgumentError("filepaths and frame_ids must have the same length (got " + std::to_string(num_paths) +
                         " and " + std::to_string(num_ids) + ")");
   }
   if (num_paths > max_entries) {
     throw ArgumentError("too many entries: " + std::to_string(num_paths) + " given, this decoder was created for " +
-                        "at most " + std::to_string(max_entries) + " (maxfiles)");
+                        "at most " + std::to_string(max_entries) + " (" + limit_name + ")");
   }
 }
 

@@ -36,8 +36,13 @@ struct DecodePlan {
 
 using IndexLookup = std::function<std::shared_ptr<const VideoIndex>(const std::string& path)>;
 
-// Checks that both lists have the same length (ArgumentError otherwise).
-void check_entry_lists(size_t num_paths, size_t num_ids, size_t max_entries);
+// Checks that both lists have the same length and that there are at most `max_entries`
+// entries (ArgumentError naming `limit_name`, the constructor argument, otherwise).
+void check_entry_lists(size_t num_paths, size_t num_ids, size_t max_entries, const char* limit_name = "maxfiles");
+
+// Checks that `id` is a frame of the file: ArgumentError naming the entry, the file and
+// the valid range, or MediaError when the id exists in the container but was cut off.
+void check_frame_id(const VideoIndex& index, size_t entry, int id);
 
 DecodePlan make_plan(const std::vector<std::string>& paths, const std::vector<int>& frame_ids,
                      const IndexLookup& index_of);

@@ -10,6 +10,7 @@
 
 #include "odvd/error.hpp"
 #include "odvd/gop_decoder.hpp"
+#include "odvd/sample_reader.hpp"
 #include "python/py_gop_decoder.hpp"
 
 namespace odvd::python {
@@ -69,15 +70,120 @@ void bind_gop_decoder(py::module_& m) {
   bind_bundle_methods(cls);
 }
 
-// Stream access arrives with issue #5; until then the class exists and says so.
-struct PySampleReader {};
+class PySampleReader {
+ public:
+  PySampleReader(int num_of_set, int num_of_file, int gpu, bool suppress_warning, int worker_threads,
+                 int decoder_threads) {
+    SampleReaderOptions options;
+    options.num_of_set = num_of_set;
+    options.num_of_file = num_of_file;
+    options.device = gpu;
+    options.suppress_no_color_range_warning = suppress_warning;
+    options.worker_threads = worker_threads;
+    options.decoder_threads = decoder_threads;
+    reader_ = std::make_unique<SampleReader>(options);
+  }
+
+  // Runs `work` on the reader without the GIL, then reports warnings.
+  template <typename Work>
+  auto call(Work&& work) {
+    decltype(work(*reader_)) result;
+    {
+      py::gil_scoped_release release;
+      result = work(*reader_);
+    }
+    for (const std::string& message : reader_->take_warnings()) {
+      if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) throw py::error_already_set();
+    }
+    return result;
+  }
+
+  void call_void(void (SampleReader::*method)()) {
+    py::gil_scoped_release release;
+    (reader_.get()->*method)();
+  }
+
+  SampleReader& reader() { return *reader_; }
+
+ private:
+  std::unique_ptr<SampleReader> reader_;
+};
 
 void bind_sample_reader(py::module_& m) {
-  py::class_<PySampleReader>(m, "PyNvSampleReader", "Stream access (not implemented yet)")
-      .def(py::init(
-               [](int, int, int, bool) -> PySampleReader* { not_yet("PyNvSampleReader", "stream access, issue #5"); }),
-           py::arg("num_of_set"), py::arg("num_of_file"), py::arg("iGpu") = 0,
-           py::arg("suppressNoColorRangeWarning") = false);
+  using Ids = std::vector<int>;
+  using Lists = std::vector<std::vector<int>>;
+  py::class_<PySampleReader>(m, "PyNvSampleReader", "Stream access: reading files forward, frame after frame")
+      .def(py::init<int, int, int, bool, int, int>(), py::arg("num_of_set"), py::arg("num_of_file"),
+           py::arg("iGpu") = 0, py::arg("suppressNoColorRangeWarning") = false, py::kw_only(),
+           py::arg("worker_threads") = 0, py::arg("decoder_threads") = 0)
+      .def(
+          "Decode",
+          [](PySampleReader& self, const py::sequence& paths, const Ids& ids) {
+            const std::vector<std::string> files = to_paths(paths);
+            return self.call([&](SampleReader& r) { return r.decode(files, ids); });
+          },
+          py::arg("filepaths"), py::arg("frame_ids"), "Entry i reads frame_ids[i] of filepaths[i] on slot i (YUV)")
+      .def(
+          "DecodeN12ToRGB",
+          [](PySampleReader& self, const py::sequence& paths, const Ids& ids, bool bgr) {
+            const std::vector<std::string> files = to_paths(paths);
+            return self.call([&](SampleReader& r) { return r.decode_rgb(files, ids, bgr); });
+          },
+          py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
+          "Entry i reads frame_ids[i] of filepaths[i] on slot i (RGB/BGR)")
+      .def(
+          "DecodeN12ToRGBAsync",
+          [](PySampleReader& self, const py::sequence& paths, const Ids& ids, bool bgr) {
+            const std::vector<std::string> files = to_paths(paths);
+            py::gil_scoped_release release;
+            self.reader().decode_rgb_async(files, ids, bgr);
+          },
+          py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
+          "Start DecodeN12ToRGB in the background (one request in flight; an unclaimed result is discarded)")
+      .def(
+          "DecodeN12ToRGBAsyncGetBuffer",
+          [](PySampleReader& self, const py::sequence& paths, const Ids& ids, bool bgr) {
+            const std::vector<std::string> files = to_paths(paths);
+            return self.call([&](SampleReader& r) { return r.async_result(files, ids, bgr); });
+          },
+          py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
+          "Wait for the pending request (same arguments) and return its frames, or raise its error")
+      .def(
+          "DecodeBatch",
+          [](PySampleReader& self, const py::sequence& paths, const Lists& lists) {
+            const std::vector<std::string> files = to_paths(paths);
+            return self.call([&](SampleReader& r) { return r.decode_batch(files, lists); });
+          },
+          py::arg("filepaths"), py::arg("frame_ids"),
+          "File v (slot v) reads the frames frame_ids[v] in order; one list of YUV frames per file")
+      .def(
+          "DecodeBatchRGB",
+          [](PySampleReader& self, const py::sequence& paths, const Lists& lists, bool bgr) {
+            const std::vector<std::string> files = to_paths(paths);
+            return self.call([&](SampleReader& r) { return r.decode_batch_rgb(files, lists, bgr); });
+          },
+          py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
+          "File v (slot v) reads the frames frame_ids[v] in order; one list of RGB/BGR frames per file")
+      .def(
+          "clearAllReaders", [](PySampleReader& self) { self.call_void(&SampleReader::clear_all_readers); },
+          "Close every file of every slot")
+      .def(
+          "release_decoder", [](PySampleReader& self) { self.call_void(&SampleReader::release_decoder); },
+          "Close every file and free idle decoders")
+      .def(
+          "release_device_memory", [](PySampleReader& self) { self.call_void(&SampleReader::release_device_memory); },
+          "Free pooled device memory no frame uses")
+      .def(
+          "_stats",
+          [](PySampleReader& self) {
+            const SampleReader::Stats s = self.reader().stats();
+            py::dict d;
+            d["packets_sent"] = s.packets_sent;
+            d["gop_starts"] = s.gop_starts;
+            d["continuations"] = s.continuations;
+            return d;
+          },
+          "Work counters since construction (diagnostics)");
 }
 
 py::dict get_index_info(const py::object& path) {

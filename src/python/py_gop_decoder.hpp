@@ -28,10 +28,6 @@ inline std::vector<std::string> to_paths(const py::sequence& items) {
   return out;
 }
 
-[[noreturn]] inline void not_yet(const std::string& what, const std::string& milestone) {
-  throw NotImplementedError(what + " is not implemented yet in on_demand_video_decoder (planned: " + milestone + ")");
-}
-
 inline void check_stream_infos(const std::vector<StreamInfo>& infos, size_t entries) {
   if (!infos.empty() && infos.size() != entries) {
     throw ArgumentError("fastStreamInfos must be empty or have one item per entry (got " +

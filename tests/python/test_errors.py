@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 
-import numpy as np
 import pytest
 
 import on_demand_video_decoder as nvc
@@ -194,13 +193,6 @@ def test_bad_inputs_never_crash_or_hang_the_process(igpu, manifest):
 
 
 # --- what later issues implement says so -------------------------------------------------
-
-def test_sample_reader_is_not_implemented_yet():
-    with pytest.raises(NotImplementedError, match="issue #5"):
-        nvc.PyNvSampleReader(1, 1, -1)
-    with pytest.raises(NotImplementedError):
-        nvc.CreateSampleReader(1, 1, iGpu=-1)
-
 
 def test_fast_init_info_needs_files():
     with pytest.raises(ValueError, match="empty"):

@@ -13,7 +13,8 @@
 #   kernel  $OUT/kernel_check.txt  build/device/tests/cuda/odvd_color_kernel_check (and --time)
 #   test    $OUT/pytest.txt        python3 -m pytest tests/python -q -rs
 #                                  (+ $OUT/ctest.txt when GoogleTest was found and tests built)
-#   bench   $OUT/bench.{txt,json}  bench/bench_nvdec.py on .carry/bench (NVDEC vs CPU)
+#   bench   $OUT/bench.{txt,json}  bench/bench_nvdec.py on .carry/bench (NVDEC vs CPU), and
+#           $OUT/bench_stream.*    bench/bench_stream.py (sequential access, sample reader)
 #   and     $OUT/summary.txt       one status per step
 # A failing step does not stop the later ones; the last line sums up every status and the exit
 # status is non-zero if any step failed. The whole run keeps under ~9 minutes: each step gets a
@@ -182,6 +183,10 @@ step_bench() {
     --json "$OUT/bench.json" \
     ${ODVD_BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.txt"
   rc=${PIPESTATUS[0]}
+  # Sequential access (sample reader) on the same cameras.
+  timeout 150 python3 bench/bench_stream.py --backends nvdec,cpu --videos "$ROOT/.carry/bench" \
+    --json "$OUT/bench_stream.json" 2>&1 | tee "$OUT/bench_stream.txt"
+  [[ ${PIPESTATUS[0]} -ne 0 && $rc -eq 0 ]] && rc=1
   return "$rc"
 }
 

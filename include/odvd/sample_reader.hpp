@@ -1,0 +1,83 @@
+// SampleReader: stream access — reading files forward, frame after frame (the engine
+// behind Python's PyNvSampleReader).
+//
+// A reader has `num_of_file` slots; entry i of a call uses slot i. Each slot keeps up to
+// `num_of_set` files open (demuxer, decoder, position), least recently used replaced.
+// Asking a slot for a later frame of a file it holds continues decoding forward (Note
+// [Continuing a GOP]); an earlier or equal frame restarts at its GOP. Slots decode in
+// parallel.
+//
+// One asynchronous request may be in flight (decode_rgb_async); its result is claimed
+// with async_result() and the same arguments. Every other call — a new request, a
+// synchronous call, clear_all_readers(), release_*(), destruction — first waits for it.
+//
+// Errors: ArgumentError for the caller's mistakes (before any work), MediaError for files
+// that cannot be read or decoded and for async misuse (no request pending, arguments that
+// differ from the pending request's). After an error the reader stays usable.
+//
+// Thread-safety: calls are serialised internally; readers may be destroyed on any thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "odvd/frame.hpp"
+
+namespace odvd {
+
+struct SampleReaderOptions {
+  int num_of_set = 1;   // files each slot keeps open; >= 1
+  int num_of_file = 1;  // slots, and the most entries one call may carry; >= 1
+  // -1 selects the CPU back end (libavcodec); >= 0 the CUDA device whose NVDEC decodes.
+  int device = -1;
+  bool suppress_no_color_range_warning = false;
+  int worker_threads = 0;   // 0 = one per hardware thread
+  int decoder_threads = 0;  // libavcodec threads per file; 0 = split the machine
+
+  // Throws ArgumentError describing the first invalid field.
+  void validate() const;
+};
+
+class SampleReader {
+ public:
+  explicit SampleReader(const SampleReaderOptions& options);
+  ~SampleReader();  // waits for a pending asynchronous request
+  SampleReader(const SampleReader&) = delete;
+  SampleReader& operator=(const SampleReader&) = delete;
+
+  std::vector<VideoFrame> decode(const std::vector<std::string>& paths, const std::vector<int>& frame_ids);
+  std::vector<RgbImage> decode_rgb(const std::vector<std::string>& paths, const std::vector<int>& frame_ids, bool bgr);
+
+  // Several frames per file in one call: file v (slot v) gives frames frame_ids[v], in
+  // that order; the same frames as one call per frame would give.
+  std::vector<std::vector<VideoFrame>> decode_batch(const std::vector<std::string>& paths,
+                                                    const std::vector<std::vector<int>>& frame_ids);
+  std::vector<std::vector<RgbImage>> decode_batch_rgb(const std::vector<std::string>& paths,
+                                                      const std::vector<std::vector<int>>& frame_ids, bool bgr);
+
+  // Starts decode_rgb in the background (arguments are checked first, synchronously).
+  void decode_rgb_async(const std::vector<std::string>& paths, const std::vector<int>& frame_ids, bool bgr);
+  // Waits for the pending request and returns its frames, or rethrows its error.
+  std::vector<RgbImage> async_result(const std::vector<std::string>& paths, const std::vector<int>& frame_ids,
+                                     bool bgr);
+
+  // Closes every file of every slot.
+  void clear_all_readers();
+  void release_decoder();
+  void release_device_memory();
+
+  std::vector<std::string> take_warnings();
+  struct Stats {
+    int64_t packets_sent = 0;
+    int64_t gop_starts = 0;
+    int64_t continuations = 0;
+  };
+  Stats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace odvd

@@ -1,0 +1,193 @@
+#include "decode/decode_engine.hpp"
+
+#include <algorithm>
+#include <thread>
+
+#include "color/color_convert.hpp"
+#include "cpu/cpu_backend.hpp"
+#include "decode/record_decode.hpp"
+#include "odvd/error.hpp"
+
+#if ODVD_WITH_NVDEC
+#include "cuda/gpu_workspace.hpp"
+#else
+namespace odvd::cuda {
+class GpuWorkspace {};  // never instantiated: this build has no NVDEC back end
+}  // namespace odvd::cuda
+#endif
+
+namespace odvd {
+namespace {
+
+int hardware_threads() {
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+EngineOptions resolved(EngineOptions o) {
+  if (o.worker_threads < 0) throw ArgumentError("worker_threads must be >= 0");
+  if (o.decoder_threads < 0) throw ArgumentError("decoder_threads must be >= 0");
+  if (o.device < -1) {
+    throw MediaError("iGpu=" + std::to_string(o.device) +
+                     " is not a CUDA device ordinal (use -1 for the CPU back end)");
+  }
+#if !ODVD_WITH_NVDEC
+  if (o.device >= 0) {
+    throw MediaError("iGpu=" + std::to_string(o.device) +
+                     ": this build of on_demand_video_decoder has no NVDEC back end (it was built without CUDA); "
+                     "use iGpu=-1 for the CPU back end");
+  }
+#endif
+  if (o.worker_threads == 0) o.worker_threads = hardware_threads();
+  // Files decode in parallel (up to max_sessions at once); split the machine between them.
+  if (o.decoder_threads == 0)
+    o.decoder_threads = std::max(1, hardware_threads() / std::min(std::max(1, o.max_sessions), o.worker_threads));
+  return o;
+}
+
+}  // namespace
+
+WorkStats stats_between(const SessionStats& before, const SessionStats& after) {
+  return WorkStats{after.packets_sent - before.packets_sent, after.gop_starts - before.gop_starts,
+                   after.continuations - before.continuations};
+}
+
+DecodeEngine::DecodeEngine(const EngineOptions& options)
+    : options_(resolved(options)), pool_(static_cast<size_t>(options_.worker_threads - 1)) {
+#if ODVD_WITH_NVDEC
+  // Only check the ordinal: the device's context is made by the first decoding call, so
+  // demux-only calls (GetGOP in data-loader workers) never create one.
+  if (options_.device >= 0) cuda::check_device(options_.device);
+#endif
+}
+
+DecodeEngine::~DecodeEngine() = default;
+
+void DecodeEngine::ensure_gpu() {
+#if ODVD_WITH_NVDEC
+  if (options_.device >= 0 && !gpu_) {
+    gpu_ = std::make_unique<cuda::GpuWorkspace>(options_.device, static_cast<size_t>(options_.max_sessions));
+  }
+#endif
+}
+
+std::unique_ptr<DecoderBackend> DecodeEngine::make_backend(const StreamInfo& s, const AVCodecParameters* par,
+                                                           const std::vector<uint8_t>& extradata,
+                                                           const std::string& label) {
+#if ODVD_WITH_NVDEC
+  if (gpu_) {
+    cuda::NvdecStream stream;
+    stream.codec = s.codec;
+    stream.bit_depth = s.bit_depth;
+    stream.chroma_format = chroma_format_of(s.av_pixel_format);
+    stream.width = s.width;
+    stream.height = s.height;
+    return gpu_->make_backend(stream, label);
+  }
+#endif
+  (void)s;
+  return std::make_unique<CpuBackend>(par, extradata, options_.decoder_threads, label);
+}
+
+std::shared_ptr<FileSession> DecodeEngine::make_session(std::shared_ptr<const VideoIndex> index, bool always_stream) {
+  return std::make_shared<FileSession>(
+      std::move(index),
+      [this](const VideoIndex& i, const std::vector<uint8_t>& extradata) {
+        return make_backend(i.stream, i.codecpar.get(), extradata, i.path);
+      },
+      always_stream);
+}
+
+std::unique_ptr<DecoderBackend> DecodeEngine::make_record_backend(const GopRecord& r, const std::string& label) {
+  StreamInfo s;
+  s.codec = r.codec;
+  s.bit_depth = r.bit_depth;
+  s.av_pixel_format = r.av_pixel_format;
+  s.width = r.width;
+  s.height = r.height;
+  av::CodecParametersPtr par = codec_parameters_for(r);
+  return make_backend(s, par.get(), r.parameter_sets, label);
+}
+
+std::vector<VideoFrame> DecodeEngine::hand_out(const std::vector<const VideoFrame*>& picked) {
+  std::vector<VideoFrame> out;
+  out.reserve(picked.size());
+  std::unordered_set<const VideoFrame*> handed_out;
+  for (const VideoFrame* frame : picked) {
+    if (handed_out.insert(frame).second) {
+      out.push_back(*frame);
+#if ODVD_WITH_NVDEC
+    } else if (gpu_) {
+      out.push_back(gpu_->copy(*frame));
+#endif
+    } else {
+      out.push_back(copy_frame(*frame));
+    }
+  }
+#if ODVD_WITH_NVDEC
+  if (gpu_) gpu_->synchronize();
+#endif
+  return out;
+}
+
+std::vector<RgbImage> DecodeEngine::convert_all(const std::vector<const VideoFrame*>& picked, bool bgr) {
+#if ODVD_WITH_NVDEC
+  if (gpu_) {
+    std::vector<RgbImage> out;
+    out.reserve(picked.size());
+    for (const VideoFrame* frame : picked) out.push_back(gpu_->convert(*frame, bgr));
+    gpu_->synchronize();
+    return out;
+  }
+#endif
+  // Convert in bands of rows so that a call with few entries still uses every worker.
+  std::vector<RgbImage> out(picked.size());
+  for (size_t i = 0; i < picked.size(); ++i) out[i] = allocate_rgb(*picked[i], bgr);
+  const size_t workers = pool_.size() + 1;
+  const size_t bands = picked.empty() ? 1 : std::max<size_t>(1, (2 * workers + picked.size() - 1) / picked.size());
+  pool_.run_all(picked.size() * bands, [&](size_t task) {
+    const size_t i = task / bands;
+    const size_t band = task % bands;
+    const int rows = out[i].height;
+    convert_rows(*picked[i], out[i], static_cast<int>(rows * band / bands),
+                 static_cast<int>(rows * (band + 1) / bands));
+  });
+  return out;
+}
+
+void DecodeEngine::note_color_range(const VideoIndex& index) {
+  if (options_.suppress_no_color_range_warning || index.stream.color.range != ColorRange::kUnspecified) return;
+  if (!warned_paths_.insert(index.path).second) return;
+  warnings_.push_back(quoted(index.path) +
+                      " does not signal its colour range; limited (MPEG) range is assumed "
+                      "(pass suppressNoColorRangeWarning=True to silence this warning)");
+}
+
+std::vector<std::string> DecodeEngine::take_warnings() {
+  return std::exchange(warnings_, {});
+}
+
+void DecodeEngine::add_stats(const WorkStats& d) {
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  totals_.packets_sent += d.packets_sent;
+  totals_.gop_starts += d.gop_starts;
+  totals_.continuations += d.continuations;
+}
+
+WorkStats DecodeEngine::stats() const {
+  std::lock_guard<std::mutex> lock(stats_mutex_);
+  return totals_;
+}
+
+void DecodeEngine::release_decoders() {
+#if ODVD_WITH_NVDEC
+  if (gpu_) gpu_->release_decoders();
+#endif
+}
+
+void DecodeEngine::release_memory() {
+#if ODVD_WITH_NVDEC
+  if (gpu_) gpu_->release_memory();
+#endif
+}
+
+}  // namespace odvd

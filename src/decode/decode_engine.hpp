@@ -1,0 +1,100 @@
+// DecodeEngine: what every user-facing decoder (GopDecoder, SampleReader) is built on —
+// the back end choice (CPU or a CUDA device, whose workspace is made by the first
+// decoding call), backend and session factories, the worker pool, handing frames out
+// (copies for repeated entries, colour conversion), colour-range warnings and work
+// counters.
+//
+// Thread-safety: make_backend(), make_session(), make_record_backend() and add_stats()
+// may be called from worker threads; everything else from the decoder's calling thread
+// (the owning decoder serialises its calls).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "decode/file_session.hpp"
+#include "ffmpeg/video_index.hpp"
+#include "gop/gop_bundle.hpp"
+#include "odvd/decoder_backend.hpp"
+#include "odvd/frame.hpp"
+#include "util/thread_pool.hpp"
+
+namespace odvd {
+
+namespace cuda {
+class GpuWorkspace;
+}
+
+struct EngineOptions {
+  // Decoder sessions the owner keeps (idle NVDEC decoders kept, libavcodec threads split).
+  int max_sessions = 1;
+  // -1 selects the CPU back end (libavcodec); >= 0 the CUDA device whose NVDEC decodes.
+  int device = -1;
+  bool suppress_no_color_range_warning = false;
+  // Threads decoding files and converting colour; 0 = one per hardware thread.
+  int worker_threads = 0;
+  // libavcodec threads per file; 0 = hardware threads / min(max_sessions, workers).
+  int decoder_threads = 0;
+};
+
+struct WorkStats {
+  int64_t packets_sent = 0;
+  int64_t gop_starts = 0;
+  int64_t continuations = 0;
+};
+
+class DecodeEngine {
+ public:
+  // Checks the options (ArgumentError) and the device ordinal (MediaError), creating no
+  // CUDA context.
+  explicit DecodeEngine(const EngineOptions& options);
+  ~DecodeEngine();
+  DecodeEngine(const DecodeEngine&) = delete;
+  DecodeEngine& operator=(const DecodeEngine&) = delete;
+
+  const EngineOptions& options() const { return options_; }
+  ThreadPool& pool() { return pool_; }
+
+  // Creates the GPU workspace on first use; call before decoding work is dispatched.
+  void ensure_gpu();
+
+  std::shared_ptr<FileSession> make_session(std::shared_ptr<const VideoIndex> index, bool always_stream = false);
+  std::unique_ptr<DecoderBackend> make_record_backend(const GopRecord& record, const std::string& label);
+
+  // Each entry's frame as a caller-owned YUV frame (repeats of one frame get copies),
+  // or converted to RGB/BGR; GPU work is complete when these return.
+  std::vector<VideoFrame> hand_out(const std::vector<const VideoFrame*>& picked);
+  std::vector<RgbImage> convert_all(const std::vector<const VideoFrame*>& picked, bool bgr);
+
+  // Records a warning for a file that does not signal its colour range (once per path).
+  void note_color_range(const VideoIndex& index);
+  std::vector<std::string> take_warnings();
+
+  void add_stats(const WorkStats& delta);
+  WorkStats stats() const;
+
+  // Frees idle NVDEC decoders / unreferenced device memory (nothing on the CPU).
+  void release_decoders();
+  void release_memory();
+
+ private:
+  std::unique_ptr<DecoderBackend> make_backend(const StreamInfo& s, const AVCodecParameters* par,
+                                               const std::vector<uint8_t>& extradata, const std::string& label);
+
+  EngineOptions options_;
+  ThreadPool pool_;
+  mutable std::mutex stats_mutex_;
+  WorkStats totals_;                              // GUARDED_BY(stats_mutex_)
+  std::vector<std::string> warnings_;             // owner's calling thread
+  std::unordered_set<std::string> warned_paths_;  // owner's calling thread
+  std::unique_ptr<cuda::GpuWorkspace> gpu_;       // null on the CPU back end and until the first decode
+};
+
+// Work a session did between two snapshots of its counters.
+WorkStats stats_between(const SessionStats& before, const SessionStats& after);
+
+}  // namespace odvd

@@ -1,0 +1,262 @@
+#include "odvd/sample_reader.hpp"
+
+#include <future>
+#include <map>
+#include <mutex>
+
+#include "decode/decode_engine.hpp"
+#include "decode/planner.hpp"
+#include "odvd/error.hpp"
+#include "util/lru_cache.hpp"
+
+namespace odvd {
+
+void SampleReaderOptions::validate() const {
+  if (num_of_set < 1) throw ArgumentError("num_of_set must be at least 1 (got " + std::to_string(num_of_set) + ")");
+  if (num_of_file < 1) {
+    throw ArgumentError("num_of_file must be at least 1 (got " + std::to_string(num_of_file) + ")");
+  }
+}
+
+namespace {
+
+EngineOptions engine_options(const SampleReaderOptions& o) {
+  o.validate();
+  EngineOptions e;
+  e.max_sessions = o.num_of_file * o.num_of_set;
+  e.device = o.device;
+  e.suppress_no_color_range_warning = o.suppress_no_color_range_warning;
+  e.worker_threads = o.worker_threads;
+  e.decoder_threads = o.decoder_threads;
+  return e;
+}
+
+using FrameMap = std::map<int, VideoFrame>;
+
+// The arguments of the pending asynchronous request, to match its claim against.
+struct AsyncArgs {
+  std::vector<std::string> paths;
+  std::vector<int> ids;
+  bool bgr = false;
+  bool operator==(const AsyncArgs& o) const { return paths == o.paths && ids == o.ids && bgr == o.bgr; }
+};
+
+std::string describe(const AsyncArgs& a) {
+  std::string s = "[";
+  for (size_t i = 0; i < a.paths.size() && i < 4; ++i) {
+    s += (i ? ", " : "") + quoted(a.paths[i]) + ":" + std::to_string(a.ids[i]);
+  }
+  return s + (a.paths.size() > 4 ? ", ...]" : "]") + (a.bgr ? " as BGR" : " as RGB");
+}
+
+}  // namespace
+
+struct SampleReader::Impl {
+  explicit Impl(const SampleReaderOptions& o) : engine(engine_options(o)), options(o) {
+    for (int i = 0; i < o.num_of_file; ++i) {
+      slots.push_back(
+          std::make_unique<LruCache<std::string, FileSession>>(static_cast<size_t>(o.num_of_set), SIZE_MAX));
+    }
+  }
+
+  // Checks a call's entries before any work: one list of ids per file.
+  void check(const std::vector<std::string>& paths, const std::vector<std::vector<int>>& lists,
+             std::vector<std::shared_ptr<const VideoIndex>>& indexes) const {
+    check_entry_lists(paths.size(), lists.size(), static_cast<size_t>(options.num_of_file), "num_of_file");
+    for (size_t v = 0; v < paths.size(); ++v) {
+      if (paths[v].empty()) throw ArgumentError("entry " + std::to_string(v) + ": the file path is empty");
+    }
+    for (size_t v = 0; v < paths.size(); ++v) {
+      indexes.push_back(IndexCache::global().get(paths[v]));
+      for (int id : lists[v]) check_frame_id(*indexes.back(), v, id);
+    }
+  }
+
+  std::shared_ptr<FileSession> session_for(size_t slot, const std::string& path,
+                                           const std::shared_ptr<const VideoIndex>& index) {
+    std::shared_ptr<FileSession> session = slots[slot]->get(path);
+    if (session && session->index_ptr() == index) return session;
+    session = engine.make_session(index, /*always_stream=*/true);
+    slots[slot]->put(path, session, 1);
+    return session;
+  }
+
+  // Slot v reads frames lists[v] of paths[v], in order, into frames[v].
+  void read(size_t v, const std::string& path, const std::shared_ptr<const VideoIndex>& index,
+            const std::vector<int>& ids, FrameMap& out) {
+    std::shared_ptr<FileSession> session = session_for(v, path, index);
+    const SessionStats before = session->stats();
+    try {
+      for (int id : ids) {
+        if (out.count(id) == 0) session->decode_gop(index->frames.gop_of_frame(id), {id}, out);
+      }
+    } catch (...) {
+      engine.add_stats(stats_between(before, session->stats()));
+      slots[v]->erase(path);  // never reuse state that saw an error
+      throw;
+    }
+    engine.add_stats(stats_between(before, session->stats()));
+  }
+
+  // Decodes every list; returns each requested frame, list by list, in order.
+  std::vector<std::vector<const VideoFrame*>> run(const std::vector<std::string>& paths,
+                                                  const std::vector<std::vector<int>>& lists,
+                                                  std::vector<FrameMap>& frames) {
+    std::vector<std::shared_ptr<const VideoIndex>> indexes;
+    check(paths, lists, indexes);
+    engine.ensure_gpu();
+    frames.assign(paths.size(), FrameMap{});
+    engine.pool().run_all(paths.size(), [&](size_t v) { read(v, paths[v], indexes[v], lists[v], frames[v]); });
+    for (const auto& index : indexes) engine.note_color_range(*index);
+    std::vector<std::vector<const VideoFrame*>> picked(paths.size());
+    for (size_t v = 0; v < paths.size(); ++v) {
+      for (int id : lists[v]) picked[v].push_back(&frames[v].at(id));
+    }
+    return picked;
+  }
+
+  static std::vector<std::vector<int>> one_each(const std::vector<int>& ids) {
+    std::vector<std::vector<int>> lists;
+    for (int id : ids) lists.push_back({id});
+    return lists;
+  }
+
+  static std::vector<const VideoFrame*> flat(const std::vector<std::vector<const VideoFrame*>>& picked) {
+    std::vector<const VideoFrame*> out;
+    for (const auto& list : picked) out.insert(out.end(), list.begin(), list.end());
+    return out;
+  }
+
+  std::vector<RgbImage> decode_rgb_locked(const std::vector<std::string>& paths, const std::vector<int>& ids,
+                                          bool bgr) {
+    std::vector<FrameMap> frames;
+    return engine.convert_all(flat(run(paths, one_each(ids), frames)), bgr);
+  }
+
+  // Waits for the pending asynchronous request, keeping its result for async_result().
+  void wait_pending() {
+    std::lock_guard<std::mutex> lock(async_mutex);
+    if (pending.valid()) pending.wait();
+  }
+
+  DecodeEngine engine;  // first: outlives the sessions in the slots
+  SampleReaderOptions options;
+  std::mutex call_mutex;  // serialises the work of calls (synchronous or in the background)
+  std::vector<std::unique_ptr<LruCache<std::string, FileSession>>> slots;
+  std::mutex async_mutex;
+  std::future<std::vector<RgbImage>> pending;  // GUARDED_BY(async_mutex)
+  AsyncArgs pending_args;                      // GUARDED_BY(async_mutex)
+};
+
+SampleReader::SampleReader(const SampleReaderOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+
+SampleReader::~SampleReader() {
+  impl_->wait_pending();
+}
+
+std::vector<VideoFrame> SampleReader::decode(const std::vector<std::string>& paths, const std::vector<int>& ids) {
+  impl_->wait_pending();
+  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  std::vector<FrameMap> frames;
+  return impl_->engine.hand_out(Impl::flat(impl_->run(paths, Impl::one_each(ids), frames)));
+}
+
+std::vector<RgbImage> SampleReader::decode_rgb(const std::vector<std::string>& paths, const std::vector<int>& ids,
+                                               bool bgr) {
+  impl_->wait_pending();
+  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  return impl_->decode_rgb_locked(paths, ids, bgr);
+}
+
+std::vector<std::vector<VideoFrame>> SampleReader::decode_batch(const std::vector<std::string>& paths,
+                                                                const std::vector<std::vector<int>>& lists) {
+  impl_->wait_pending();
+  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  std::vector<FrameMap> frames;
+  const auto picked = impl_->run(paths, lists, frames);
+  std::vector<VideoFrame> all = impl_->engine.hand_out(Impl::flat(picked));
+  std::vector<std::vector<VideoFrame>> out(picked.size());
+  size_t next = 0;
+  for (size_t v = 0; v < picked.size(); ++v) {
+    for (size_t k = 0; k < picked[v].size(); ++k) out[v].push_back(std::move(all[next++]));
+  }
+  return out;
+}
+
+std::vector<std::vector<RgbImage>> SampleReader::decode_batch_rgb(const std::vector<std::string>& paths,
+                                                                  const std::vector<std::vector<int>>& lists,
+                                                                  bool bgr) {
+  impl_->wait_pending();
+  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  std::vector<FrameMap> frames;
+  const auto picked = impl_->run(paths, lists, frames);
+  std::vector<RgbImage> all = impl_->engine.convert_all(Impl::flat(picked), bgr);
+  std::vector<std::vector<RgbImage>> out(picked.size());
+  size_t next = 0;
+  for (size_t v = 0; v < picked.size(); ++v) {
+    for (size_t k = 0; k < picked[v].size(); ++k) out[v].push_back(std::move(all[next++]));
+  }
+  return out;
+}
+
+void SampleReader::decode_rgb_async(const std::vector<std::string>& paths, const std::vector<int>& ids, bool bgr) {
+  check_entry_lists(paths.size(), ids.size(), static_cast<size_t>(impl_->options.num_of_file), "num_of_file");
+  std::lock_guard<std::mutex> lock(impl_->async_mutex);
+  if (impl_->pending.valid()) {
+    impl_->pending.wait();
+    impl_->pending = {};  // an unclaimed result (or error) is discarded, as documented
+  }
+  impl_->pending_args = AsyncArgs{paths, ids, bgr};
+  Impl* impl = impl_.get();
+  impl_->pending = std::async(std::launch::async, [impl, paths, ids, bgr] {
+    std::lock_guard<std::mutex> call(impl->call_mutex);
+    return impl->decode_rgb_locked(paths, ids, bgr);
+  });
+}
+
+std::vector<RgbImage> SampleReader::async_result(const std::vector<std::string>& paths, const std::vector<int>& ids,
+                                                 bool bgr) {
+  std::lock_guard<std::mutex> lock(impl_->async_mutex);
+  if (!impl_->pending.valid()) {
+    throw MediaError(
+        "DecodeN12ToRGBAsyncGetBuffer: no asynchronous request is pending (call DecodeN12ToRGBAsync "
+        "first)");
+  }
+  const AsyncArgs asked{paths, ids, bgr};
+  if (!(asked == impl_->pending_args)) {
+    throw MediaError("DecodeN12ToRGBAsyncGetBuffer: the arguments " + describe(asked) +
+                     " differ from the pending request's " + describe(impl_->pending_args));
+  }
+  std::future<std::vector<RgbImage>> done = std::move(impl_->pending);
+  return done.get();  // rethrows the background error with its message
+}
+
+void SampleReader::clear_all_readers() {
+  impl_->wait_pending();
+  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  for (auto& slot : impl_->slots) slot->clear();
+}
+
+void SampleReader::release_decoder() {
+  clear_all_readers();
+  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  impl_->engine.release_decoders();
+}
+
+void SampleReader::release_device_memory() {
+  impl_->wait_pending();
+  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  impl_->engine.release_memory();
+}
+
+std::vector<std::string> SampleReader::take_warnings() {
+  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  return impl_->engine.take_warnings();
+}
+
+SampleReader::Stats SampleReader::stats() const {
+  const WorkStats s = impl_->engine.stats();
+  return Stats{s.packets_sent, s.gop_starts, s.continuations};
+}
+
+}  // namespace odvd

@@ -1,0 +1,228 @@
+"""PyNvSampleReader (SPEC §2, stream access) on every back end: sequential reading equals
+random access bit for bit, slots and their open files, async equals sync, the async
+error matrix, prompt destruction, flat memory; the batch call and the prefetcher."""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import on_demand_video_decoder as nvc
+from conftest import nvdec_supports, planar_yuv_bytes, read_framemd5, to_numpy, torch_or_none, video_path
+import generate
+
+ALL_VIDEOS = [c.file for c in generate.CASES]
+SEQ = ["h264_gop30.mp4", "hevc_bframes.ts", "h264_bframes_gop24.mp4"]  # all NVDEC-decodable
+
+
+def reader_for(igpu, num_of_set=1, num_of_file=3):
+    return nvc.PyNvSampleReader(num_of_set, num_of_file, igpu, True)
+
+
+def rgb(frames) -> list[np.ndarray]:
+    return [to_numpy(f).copy() for f in frames]
+
+
+@pytest.mark.parametrize("name", ALL_VIDEOS)
+def test_sequential_reading_is_bit_exact(backend, igpu, manifest, name):
+    entry = manifest["videos"][name]
+    if backend == "nvdec" and not nvdec_supports(entry):
+        pytest.skip("NVDEC on this GPU does not decode this video")
+    path = video_path(manifest, name)
+    md5 = read_framemd5(generate.DEFAULT_OUT / entry["framemd5"])
+    reader = reader_for(igpu, num_of_file=1)
+    for fid in range(entry["frame_count"]):
+        frame = reader.Decode([path], [fid])[0]
+        assert hashlib.md5(planar_yuv_bytes(frame)).hexdigest() == md5[fid], f"{name} frame {fid}"
+    stats = reader._stats()
+    assert stats["gop_starts"] == 1 and stats["continuations"] == entry["frame_count"] - 1, stats
+
+
+def test_slots_keep_their_files_and_restart_when_going_back(backend, igpu, manifest):
+    paths = [video_path(manifest, n) for n in SEQ]
+    md5 = {p: read_framemd5(generate.DEFAULT_OUT / manifest["videos"][n]["framemd5"]) for p, n in zip(paths, SEQ)}
+    reader = reader_for(igpu, num_of_set=2, num_of_file=2)
+
+    def check(files, ids):
+        for f, i, frame in zip(files, ids, reader.Decode(files, ids)):
+            assert hashlib.md5(planar_yuv_bytes(frame)).hexdigest() == md5[f][i], (f, i)
+
+    a, b, c = paths
+    for i in range(10):  # slot 0 alternates two files (both stay open), slot 1 reads one
+        check([a if i % 2 else b, c], [i, i])
+    stats = reader._stats()
+    assert stats["gop_starts"] == 3, stats  # one start per (slot, file)
+    check([a, c], [3, 9])   # earlier / equal frame: restart at the GOP, still right
+    check([c, a], [40, 0])  # files change slots: each slot opens what it lacks
+    check([b, c], [12, 41])
+    assert reader._stats()["gop_starts"] > 3
+    reader.clearAllReaders()
+    check([a], [50])
+    with pytest.raises(ValueError, match="num_of_file"):
+        reader.Decode([a, b, c], [0, 0, 0])
+    with pytest.raises(ValueError, match="same length"):
+        reader.Decode([a, b], [0])
+    with pytest.raises(ValueError, match="out of range"):
+        reader.Decode([a], [1000])
+    with pytest.raises(RuntimeError, match="missing.mp4"):
+        reader.Decode(["/nowhere/missing.mp4"], [0])
+    check([a], [51])  # still usable after errors
+    for bad in ((0, 1), (1, 0)):
+        with pytest.raises(ValueError):
+            nvc.PyNvSampleReader(*bad, iGpu=-1)
+
+
+def test_batch_equals_one_by_one(backend, igpu, manifest):
+    paths = [video_path(manifest, n) for n in SEQ]
+    lists = [[0, 1, 2, 3, 4, 5, 6, 7], [20, 21, 22, 22, 23, 30, 31, 32], [48, 49, 50, 51, 52, 53, 54, 55]]
+    batch = reader_for(igpu).DecodeBatchRGB(paths, lists)
+    assert [len(x) for x in batch] == [8, 8, 8]
+    single = reader_for(igpu)
+    for k in range(8):
+        frames = single.DecodeN12ToRGB(paths, [lst[k] for lst in lists])
+        for v in range(3):
+            assert np.array_equal(to_numpy(batch[v][k]), to_numpy(frames[v])), (v, k)
+    yuv = reader_for(igpu).DecodeBatch(paths[:1], lists[:1])
+    assert [hashlib.md5(planar_yuv_bytes(f)).hexdigest() for f in yuv[0]] == \
+        [read_framemd5(generate.DEFAULT_OUT / manifest["videos"][SEQ[0]]["framemd5"])[i] for i in lists[0]]
+
+
+# ----------------------------------------------------------------------------- async
+
+def test_async_equals_sync(backend, igpu, manifest):
+    paths = [video_path(manifest, n) for n in SEQ]
+    sync, asy = reader_for(igpu), reader_for(igpu)
+    for k in range(12):
+        ids = [k, 2 * k, k + 40]
+        asy.DecodeN12ToRGBAsync(paths, ids, as_bgr=bool(k % 2))
+        want = rgb(sync.DecodeN12ToRGB(paths, ids, bool(k % 2)))
+        got = rgb(asy.DecodeN12ToRGBAsyncGetBuffer(paths, ids, bool(k % 2)))
+        assert all(np.array_equal(x, y) for x, y in zip(got, want)), k
+
+
+def test_async_error_matrix(backend, igpu, manifest):
+    a, b = video_path(manifest, SEQ[0]), video_path(manifest, SEQ[1])
+    reader = reader_for(igpu)
+    with pytest.raises(RuntimeError, match="no asynchronous request is pending"):
+        reader.DecodeN12ToRGBAsyncGetBuffer([a], [0])
+    with pytest.raises(ValueError, match="same length"):
+        reader.DecodeN12ToRGBAsync([a, b], [0])
+    with pytest.raises(ValueError, match="num_of_file"):
+        reader.DecodeN12ToRGBAsync([a] * 4, [0] * 4)
+    reader.DecodeN12ToRGBAsync([a, b], [5, 6])
+    for wrong in (([a, b], [5, 7], False), ([b, a], [5, 6], False), ([a, b], [5, 6], True)):
+        with pytest.raises(RuntimeError, match="differ from the pending request"):
+            reader.DecodeN12ToRGBAsyncGetBuffer(*wrong)
+    # A synchronous call waits for the pending request; its result stays claimable.
+    assert len(reader.DecodeN12ToRGB([a], [7])) == 1
+    assert len(reader.DecodeN12ToRGBAsyncGetBuffer([a, b], [5, 6])) == 2
+    with pytest.raises(RuntimeError, match="no asynchronous request is pending"):
+        reader.DecodeN12ToRGBAsyncGetBuffer([a, b], [5, 6])
+    # Background errors come back with their message, at the claim; the reader survives.
+    reader.DecodeN12ToRGBAsync(["/nowhere/missing.mp4"], [0])
+    with pytest.raises(RuntimeError, match="missing.mp4"):
+        reader.DecodeN12ToRGBAsyncGetBuffer(["/nowhere/missing.mp4"], [0])
+    reader.DecodeN12ToRGBAsync([a], [10_000])
+    with pytest.raises(ValueError, match="out of range"):
+        reader.DecodeN12ToRGBAsyncGetBuffer([a], [10_000])
+    # A new request discards an unclaimed result.
+    reader.DecodeN12ToRGBAsync([a], [8])
+    reader.DecodeN12ToRGBAsync([a], [9])
+    with pytest.raises(RuntimeError, match="differ"):
+        reader.DecodeN12ToRGBAsyncGetBuffer([a], [8])
+    assert len(reader.DecodeN12ToRGBAsyncGetBuffer([a], [9])) == 1
+    for release in (reader.clearAllReaders, reader.release_decoder, reader.release_device_memory):
+        reader.DecodeN12ToRGBAsync([a], [11])
+        release()
+        assert len(reader.DecodeN12ToRGBAsyncGetBuffer([a], [11])) == 1
+
+
+def test_destroying_a_reader_with_a_pending_request_returns_promptly(backend, igpu, manifest):
+    path = video_path(manifest, "hevc_long_gop.mp4")
+    for how in ("del", "thread"):
+        reader = reader_for(igpu, num_of_file=1)
+        reader.DecodeN12ToRGBAsync([path], [299])  # a long GOP: the request takes a while
+        start = time.perf_counter()
+        if how == "del":
+            del reader
+            gc.collect()
+        else:  # destroyed on another thread
+            t = threading.Thread(target=lambda r=[reader]: r.clear())
+            del reader
+            t.start()
+            t.join(30)
+            gc.collect()
+        assert time.perf_counter() - start < 20
+
+
+# ----------------------------------------------------------------------------- memory
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def gpu_used_bytes(igpu: int) -> int:
+    torch = torch_or_none()
+    free, total = torch.cuda.mem_get_info(igpu)
+    return total - free
+
+
+def test_memory_stays_flat_over_1000_calls(backend, igpu, manifest):
+    paths = [video_path(manifest, n) for n in SEQ]
+    counts = [manifest["videos"][n]["frame_count"] for n in SEQ]
+    reader = reader_for(igpu)
+    measure = (lambda: gpu_used_bytes(igpu)) if igpu >= 0 else rss_bytes
+
+    def run(calls, start):
+        for k in range(start, start + calls):
+            frames = reader.DecodeN12ToRGB(paths, [k % c for c in counts])
+            del frames
+
+    run(100, 0)  # warm up: files open, pools filled
+    gc.collect()
+    before = measure()
+    run(1000, 100)
+    gc.collect()
+    grown = measure() - before
+    assert grown < 32 << 20, f"memory grew by {grown / 2**20:.1f} MiB over 1000 calls"
+
+
+# ----------------------------------------------------------------------------- prefetch
+
+def test_prefetcher_delivers_in_order_and_equals_direct_calls(backend, igpu, manifest):
+    paths = [video_path(manifest, n) for n in SEQ]
+    requests = [(paths, [k, k, k]) for k in range(20)] + [(paths, [[20, 21, 22]] * 3)]
+    direct = reader_for(igpu)
+    want = [rgb(direct.DecodeN12ToRGB(p, i)) for p, i in requests[:-1]]
+    with nvc.Prefetcher(reader_for(igpu), requests, depth=3) as batches:
+        got = list(batches)
+    assert len(got) == 21
+    assert all(np.array_equal(x, y) for g, w in zip(got[:-1], want) for x, y in zip(rgb(g), w))
+    assert [len(x) for x in got[-1]] == [3, 3, 3]
+
+
+def test_prefetcher_errors_arrive_in_place_and_close_is_prompt(backend, igpu, manifest):
+    path = video_path(manifest, SEQ[0])
+    requests = [([path], [0]), ([path], [1]), ([path], [10_000]), ([path], [2])]
+    it = nvc.Prefetcher(reader_for(igpu), requests, depth=2)
+    assert len(next(it)) == 1 and len(next(it)) == 1
+    with pytest.raises(ValueError, match="out of range"):
+        next(it)
+    assert len(next(it)) == 1
+    with pytest.raises(StopIteration):
+        next(it)
+    endless = (([path], [k % 90]) for k in range(10**9))
+    p = nvc.Prefetcher(reader_for(igpu), endless, depth=2)
+    next(p)
+    start = time.perf_counter()
+    p.close()
+    assert time.perf_counter() - start < 10
+    with pytest.raises(ValueError):
+        nvc.Prefetcher(reader_for(igpu), [], depth=0)
