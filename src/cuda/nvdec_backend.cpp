@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "odvd/error.hpp"
+#include "util/profile.hpp"
 
 namespace odvd::cuda {
 namespace {
@@ -85,6 +86,7 @@ void NvdecBackend::parse(const uint8_t* data, size_t size, unsigned long flags, 
   packet.payload_size = static_cast<unsigned long>(size);
   packet.payload = data;
   packet.timestamp = pts;
+  ODVD_PROFILE_SCOPE("nvdec.parse (incl. callbacks)");
   const CUresult r = driver().cuvid->cuvidParseVideoData(parser_, &packet);
   if (callback_error_) std::rethrow_exception(std::exchange(callback_error_, nullptr));
   if (r != CUDA_SUCCESS) {
@@ -113,6 +115,7 @@ bool NvdecBackend::receive(VideoFrame& frame) {
 }
 
 void NvdecBackend::reset() {
+  ODVD_PROFILE_SCOPE("nvdec.reset");
   {
     ContextScope scope(device_.context);
     destroy_parser();
@@ -139,6 +142,7 @@ int CUDAAPI NvdecBackend::on_decode(void* self, CUVIDPICPARAMS* picture) {
   try {
     if (!b->decoder_) throw MediaError(quoted(b->label_) + ": NVDEC got a picture before its sequence header");
     b->settle_pending(picture->CurrPicIdx);  // its surface is about to be overwritten
+    ODVD_PROFILE_SCOPE("nvdec.decode_picture");
     const CUresult r = driver().cuvid->cuvidDecodePicture(b->decoder_->handle(), picture);
     if (r != CUDA_SUCCESS) {
       // Not fatal by itself: the picture may be one nobody wants (DecoderBackend protocol).
@@ -167,6 +171,7 @@ int CUDAAPI NvdecBackend::on_display(void* self, CUVIDPARSERDISPINFO* info) {
 }
 
 int NvdecBackend::handle_sequence(const CUVIDEOFORMAT& format) {
+  ODVD_PROFILE_SCOPE("nvdec.sequence (decoder setup)");
   NvdecKey key = key_;
   key.bit_depth = static_cast<int>(format.bit_depth_luma_minus8) + 8;
   key.chroma = format.chroma_format;
@@ -185,6 +190,7 @@ int NvdecBackend::handle_sequence(const CUVIDEOFORMAT& format) {
 
 void NvdecBackend::handle_display(const CUVIDPARSERDISPINFO& info) {
   if (!wanted(info.timestamp)) return;  // never mapped, copied or converted
+  ODVD_PROFILE_SCOPE("nvdec.map_copy_sync");
   const Driver& d = driver();
   CUVIDPROCPARAMS proc{};
   proc.progressive_frame = info.progressive_frame;
@@ -217,6 +223,7 @@ void NvdecBackend::handle_display(const CUVIDPARSERDISPINFO& info) {
 }
 
 void NvdecBackend::settle_pending(int picture_index) {
+  ODVD_PROFILE_SCOPE("nvdec.settle_pending");
   std::vector<Pending> keep;
   for (const Pending& p : pending_) {
     if (picture_index < 0 || p.picture_index == picture_index) {

@@ -6,7 +6,9 @@
 #include "color/color_convert.hpp"
 #include "cpu/cpu_backend.hpp"
 #include "decode/record_decode.hpp"
+#include "gop/gop_reader.hpp"
 #include "odvd/error.hpp"
+#include "util/profile.hpp"
 
 #if ODVD_WITH_NVDEC
 #include "cuda/gpu_workspace.hpp"
@@ -97,6 +99,13 @@ std::shared_ptr<FileSession> DecodeEngine::make_session(std::shared_ptr<const Vi
       always_stream);
 }
 
+std::unique_ptr<DecoderBackend> DecodeEngine::make_file_backend(const std::shared_ptr<const VideoIndex>& index) {
+  // Packets arrive as Annex-B; containers storing avcC/hvcC need the converted extradata.
+  GopReader reader(index);
+  const std::vector<uint8_t> extradata = index->nal_layout.annex_b ? std::vector<uint8_t>{} : reader.parameter_sets();
+  return make_backend(index->stream, index->codecpar.get(), extradata, index->path);
+}
+
 std::unique_ptr<DecoderBackend> DecodeEngine::make_record_backend(const GopRecord& r, const std::string& label) {
   StreamInfo s;
   s.codec = r.codec;
@@ -130,6 +139,7 @@ std::vector<VideoFrame> DecodeEngine::hand_out(const std::vector<const VideoFram
 }
 
 std::vector<RgbImage> DecodeEngine::convert_all(const std::vector<const VideoFrame*>& picked, bool bgr) {
+  ODVD_PROFILE_SCOPE("call.convert_and_sync");
 #if ODVD_WITH_NVDEC
   if (gpu_) {
     std::vector<RgbImage> out;

@@ -64,6 +64,8 @@ class DecodeEngine {
 
   std::shared_ptr<FileSession> make_session(std::shared_ptr<const VideoIndex> index, bool always_stream = false);
   std::unique_ptr<DecoderBackend> make_record_backend(const GopRecord& record, const std::string& label);
+  // A backend for a file's stream, taking Annex-B packets as GopReader produces them.
+  std::unique_ptr<DecoderBackend> make_file_backend(const std::shared_ptr<const VideoIndex>& index);
 
   // Each entry's frame as a caller-owned YUV frame (repeats of one frame get copies),
   // or converted to RGB/BGR; GPU work is complete when these return.

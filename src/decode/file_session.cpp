@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "odvd/error.hpp"
+#include "util/profile.hpp"
 
 namespace odvd {
 
@@ -60,6 +61,7 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
     if (streaming_) {
       send_until_complete(gop, frame_ids);
     } else {
+      ODVD_PROFILE_SCOPE("session.finish");
       stream_->finish();
     }
     if (stream_->flushed()) start_gop_ = -1;
@@ -138,12 +140,14 @@ bool FileSession::send_range(int end, const std::vector<int>& frame_ids, bool op
   }
   std::vector<EncodedPacket> packets;
   try {
+    ODVD_PROFILE_SCOPE("session.read_packets");
     packets = reader_.read(to_send);
   } catch (const MediaError& e) {
     if (optional) return false;
     throw MediaError(std::string(e.what()) + describe_frames(frame_ids));
   }
   next_packet_ = end;
+  ODVD_PROFILE_SCOPE("session.send_packets");
   for (size_t i = 0; i < packets.size(); ++i) {
     stream_->send(packets[i], role_of(to_send[i]));
     stats_.packets_sent++;

@@ -15,6 +15,7 @@
 #include "gop/gop_extract.hpp"
 #include "odvd/error.hpp"
 #include "util/lru_cache.hpp"
+#include "util/profile.hpp"
 #include "util/thread_pool.hpp"
 
 #if ODVD_WITH_NVDEC
@@ -82,6 +83,7 @@ struct GopDecoder::Impl {
   std::vector<const VideoFrame*> run(const std::vector<std::string>& paths, const std::vector<int>& ids,
                                      std::vector<FrameMap>& frames) {
     check_entry_lists(paths.size(), ids.size(), static_cast<size_t>(options.max_files));
+    ODVD_PROFILE_SCOPE("call.plan_and_decode");
     DecodePlan plan = make_plan(paths, ids, [](const std::string& p) { return IndexCache::global().get(p); });
     engine.ensure_gpu();
     frames.assign(plan.files.size(), FrameMap{});

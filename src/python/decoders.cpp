@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "decode/throughput.hpp"
 #include "odvd/error.hpp"
 #include "odvd/gop_decoder.hpp"
 #include "odvd/sample_reader.hpp"
 #include "python/py_gop_decoder.hpp"
+#include "util/profile.hpp"
 
 namespace odvd::python {
 namespace {
@@ -220,6 +222,35 @@ void bind_decoders(py::module_& m) {
         "Number of CUDA devices the NVDEC back end can use (0 without a GPU, a driver, or CUDA support in this build)");
   m.def("_cuda_context_pid", &cuda_context_creator_pid,
         "Process id in which this library created a CUDA context (0: never); for tests");
+  m.def(
+      "_decode_throughput",
+      [](const py::sequence& paths, int gpu, int streams, double seconds) {
+        const std::vector<std::string> files = to_paths(paths);
+        ThroughputResult r;
+        {
+          py::gil_scoped_release release;
+          r = measure_decode_throughput(files, gpu, streams, seconds);
+        }
+        py::dict d;
+        d["streams"] = r.streams;
+        d["pictures"] = r.pictures;
+        d["seconds"] = r.seconds;
+        d["pictures_per_s"] = r.pictures_per_s;
+        return d;
+      },
+      py::arg("filepaths"), py::arg("iGpu"), py::arg("streams"), py::arg("seconds") = 3.0,
+      "The decoder's limit: pictures/s with `streams` sessions decoding every packet, nothing output (benchmarks)");
+  m.def(
+      "_profile",
+      [](bool reset) {
+        py::dict d;
+        for (const auto& [name, e] : profile_snapshot(reset)) {
+          d[py::str(name)] = py::make_tuple(static_cast<double>(e.total_ns) * 1e-9, e.count);
+        }
+        return d;
+      },
+      py::arg("reset") = false,
+      "Wall time per named scope: {name: (seconds, count)}; collected only when ODVD_PROFILE is set");
   m.def("GetFastInitInfo", &get_fast_init_info, py::arg("filepaths"),
         "Stream parameters of each file (from the cached index scan)");
   m.def("GetIndexInfo", &get_index_info, py::arg("filepath"),

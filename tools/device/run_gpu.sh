@@ -15,6 +15,7 @@
 #                                  (+ $OUT/ctest.txt when GoogleTest was found and tests built)
 #   bench   $OUT/bench.{txt,json}  bench/bench_nvdec.py on .carry/bench (NVDEC vs CPU), and
 #           $OUT/bench_stream.*    bench/bench_stream.py (sequential access, sample reader)
+#           $OUT/bench_limit.*     bench/bench_limit.py (the decoders' limit, nothing output)
 #   and     $OUT/summary.txt       one status per step
 # A failing step does not stop the later ones; the last line sums up every status and the exit
 # status is non-zero if any step failed. The whole run keeps under ~9 minutes: each step gets a
@@ -186,6 +187,10 @@ step_bench() {
   # Sequential access (sample reader) on the same cameras.
   timeout 150 python3 bench/bench_stream.py --backends nvdec,cpu --videos "$ROOT/.carry/bench" \
     --json "$OUT/bench_stream.json" 2>&1 | tee "$OUT/bench_stream.txt"
+  [[ ${PIPESTATUS[0]} -ne 0 && $rc -eq 0 ]] && rc=1
+  # The decoders' own limit on the same videos (nothing output).
+  timeout 120 python3 bench/bench_limit.py --backends nvdec,cpu --videos "$ROOT/.carry/bench" \
+    --json "$OUT/bench_limit.json" 2>&1 | tee "$OUT/bench_limit.txt"
   [[ ${PIPESTATUS[0]} -ne 0 && $rc -eq 0 ]] && rc=1
   return "$rc"
 }

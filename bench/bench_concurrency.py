@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Random access with several decoder objects at once (a data loader's worker threads):
+total frames/s and NVDEC utilisation for K = 1, 2, 4 concurrent callers.
+
+Each caller owns a PyNvGopDecoder(6, iGpu) and repeats the random-access call of
+bench_nvdec.py (one uniformly random frame of each of the 6 cameras, DecodeN12ToRGB) for
+--seconds. One random access call is latency-bound (each camera's GOP decodes picture
+after picture on one NVDEC session), so this shows how much more the engines give when
+more sessions work at once.
+
+Usage: python3 bench/bench_concurrency.py [--callers 1,2,4] [--seconds 4] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import on_demand_video_decoder as nvc  # noqa: E402
+from bench_nvdec import DEFAULT_VIDEOS, NvmlSampler, find_videos, index_infos, machine  # noqa: E402
+
+
+def run(paths, counts, gpu: int, callers: int, seconds: float) -> dict:
+    decoders = [nvc.PyNvGopDecoder(len(paths), gpu, True) for _ in range(callers)]
+    for d in decoders:  # warm up: files open, sessions made
+        d.DecodeN12ToRGB(paths, [0] * len(paths))
+    done = [0] * callers
+    deadline = time.perf_counter() + seconds
+
+    def loop(i: int) -> None:
+        rng = random.Random(i)
+        while time.perf_counter() < deadline:
+            frames = decoders[i].DecodeN12ToRGB(paths, [rng.randrange(c) for c in counts])
+            done[i] += len(frames)
+
+    sampler = NvmlSampler(gpu) if gpu >= 0 else None
+    if sampler:
+        sampler.start()
+    start = time.perf_counter()
+    threads = [threading.Thread(target=loop, args=(i,)) for i in range(callers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    util = sampler.stop() if sampler else {"available": False}
+    return {"callers": callers, "frames": sum(done), "seconds": wall, "frames_per_s": sum(done) / wall, "nvml": util}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--videos", type=Path, default=DEFAULT_VIDEOS)
+    p.add_argument("--gpu", type=int, default=0)
+    p.add_argument("--callers", default="1,2,4")
+    p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--json", type=Path)
+    args = p.parse_args(argv)
+    paths = find_videos(args.videos, 6)
+    counts = [i["frame_count"] for i in index_infos(paths)]
+    rows = [run(paths, counts, args.gpu, int(k), args.seconds) for k in args.callers.split(",")]
+    print(f"\nrandom access, concurrent callers; machine {machine()}")
+    print("| callers | frames | seconds | frames/s | NVML mean/max |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        u = r["nvml"]
+        util = f"{u['mean_percent']:.1f}% / {u['max_percent']}%" if u.get("available") else "n/a"
+        print(f"| {r['callers']} | {r['frames']} | {r['seconds']:.2f} | {r['frames_per_s']:.1f} | {util} |")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

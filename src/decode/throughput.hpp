@@ -1,0 +1,27 @@
+// The decoder's own limit: how many pictures per second a back end decodes when nothing
+// else happens — every packet of the files sent, no picture mapped, copied or converted
+// (issue #6, "the limit"). Benchmarks report their workloads as a fraction of it.
+//
+// Thread-safety: a free function; call from any thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace odvd {
+
+struct ThroughputResult {
+  int streams = 0;       // decoder sessions run in parallel
+  int64_t pictures = 0;  // pictures decoded (packets sent) in the timed window
+  double seconds = 0.0;  // the timed window
+  double pictures_per_s = 0.0;
+};
+
+// Runs `streams` sessions in parallel (session s decodes paths[s % paths.size()], its
+// packets read into memory before timing starts), each sending its file's packets GOP by
+// GOP, over and over, for about `seconds`. `device`: -1 = CPU back end, else the CUDA
+// device. Throws MediaError for unreadable files or devices.
+ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths, int device, int streams,
+                                           double seconds);
+
+}  // namespace odvd
