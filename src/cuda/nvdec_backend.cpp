@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <thread>
 #include <utility>
 
@@ -30,10 +31,27 @@ void require_420(cudaVideoChromaFormat chroma, const std::string& label) {
                    "); iGpu=-1 selects the CPU back end");
 }
 
+// Note [Display delay]: how many pictures the parser submits to NVDEC before it hands a
+// decoded one to us (ulMaxDisplayDelay). With 0, a picture is shown — and a wanted one
+// mapped, which waits for its decode — right after its own submission, so a reader that
+// asks for frame after frame leaves the engine idle while it maps, copies and returns.
+// With a delay, the next pictures are already decoding when one is mapped. Random
+// access is unaffected: it ends with a flush, which shows every remaining picture.
+// Default 2 (sequential reading on an H100: median call 1.03 -> 0.57 ms; 4 was no better);
+// ODVD_NVDEC_DISPLAY_DELAY overrides it (0..8), for benchmarks.
+int display_delay() {
+  static const int delay = [] {
+    const char* env = std::getenv("ODVD_NVDEC_DISPLAY_DELAY");
+    const int value = env != nullptr ? std::atoi(env) : 2;  // measured best: bench/RESULTS.md §6
+    return std::min(8, std::max(0, value));
+  }();
+  return delay;
+}
+
 // Decode surfaces: what the stream needs plus room for the picture being displayed;
 // at least 8 so that a session can be reused for streams with a deeper DPB.
 int surfaces_for(const CUVIDEOFORMAT& format) {
-  return std::max(8, static_cast<int>(format.min_num_decode_surfaces) + 4);
+  return std::max(8, static_cast<int>(format.min_num_decode_surfaces) + 4 + display_delay());
 }
 
 }  // namespace
@@ -64,7 +82,7 @@ void NvdecBackend::ensure_parser() {
   params.ulMaxNumDecodeSurfaces = 1;  // the sequence callback returns the real number
   params.ulClockRate = 0;             // timestamps are passed through unchanged
   params.ulErrorThreshold = 0;        // never decode a picture whose bitstream is damaged
-  params.ulMaxDisplayDelay = 0;       // pictures come out as soon as their order is known
+  params.ulMaxDisplayDelay = static_cast<unsigned>(display_delay());  // Note [Display delay]
   params.pUserData = this;
   params.pfnSequenceCallback = &NvdecBackend::on_sequence;
   params.pfnDecodePicture = &NvdecBackend::on_decode;
