@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Random access with several decoder objects at once (a data loader's worker threads):
-total frames/s and NVDEC utilisation for K = 1, 2, 4 concurrent callers.
+total frames/s and NVDEC utilisation for K = 1, 2, 4 concurrent callers; and one decoder
+object with parallel_calls=N driven by a Prefetcher with N workers.
 
 Each caller owns a PyNvGopDecoder(6, iGpu) and repeats the random-access call of
 bench_nvdec.py (one uniformly random frame of each of the 6 cameras, DecodeN12ToRGB) for
@@ -54,17 +55,45 @@ def run(paths, counts, gpu: int, callers: int, seconds: float) -> dict:
     return {"callers": callers, "frames": sum(done), "seconds": wall, "frames_per_s": sum(done) / wall, "nvml": util}
 
 
+def run_prefetched(paths, counts, gpu: int, parallel: int, seconds: float) -> dict:
+    """One decoder object with parallel_calls=N, fed by a Prefetcher with N workers."""
+    dec = nvc.PyNvGopDecoder(len(paths), gpu, True, parallel_calls=parallel)
+    rng = random.Random(7)
+    deadline = time.perf_counter() + seconds
+
+    def requests():
+        while time.perf_counter() < deadline:
+            yield paths, [rng.randrange(c) for c in counts]
+
+    for _ in range(parallel):  # warm up every session set
+        dec.DecodeN12ToRGB(paths, [0] * len(paths))
+    sampler = NvmlSampler(gpu) if gpu >= 0 else None
+    if sampler:
+        sampler.start()
+    start = time.perf_counter()
+    frames = 0
+    with nvc.Prefetcher(dec, requests(), depth=2 * parallel, workers=parallel) as batches:
+        for batch in batches:
+            frames += len(batch)
+    wall = time.perf_counter() - start
+    util = sampler.stop() if sampler else {"available": False}
+    return {"callers": f"1 object, parallel_calls={parallel}, Prefetcher workers={parallel}", "frames": frames,
+            "seconds": wall, "frames_per_s": frames / wall, "nvml": util}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--videos", type=Path, default=DEFAULT_VIDEOS)
     p.add_argument("--gpu", type=int, default=0)
     p.add_argument("--callers", default="1,2,4")
     p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--prefetch", default="1,2,4", help="parallel_calls values for the one-object Prefetcher rows")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     paths = find_videos(args.videos, 6)
     counts = [i["frame_count"] for i in index_infos(paths)]
     rows = [run(paths, counts, args.gpu, int(k), args.seconds) for k in args.callers.split(",")]
+    rows += [run_prefetched(paths, counts, args.gpu, int(k), args.seconds) for k in args.prefetch.split(",") if k]
     print(f"\nrandom access, concurrent callers; machine {machine()}")
     print("| callers | frames | seconds | frames/s | NVML mean/max |")
     print("|---|---|---|---|---|")

@@ -14,8 +14,8 @@
 // MediaError for files that cannot be read or decoded. After an error the object
 // stays usable.
 //
-// Thread-safety: calls on one object are serialised by an internal mutex; objects may
-// be destroyed on any thread.
+// Thread-safety: calls may come from any thread; up to `parallel_calls` of them decode
+// at once, others wait (Note [Parallel calls]); objects may be destroyed on any thread.
 #pragma once
 
 #include <memory>
@@ -40,6 +40,9 @@ struct GopDecoderOptions {
   int worker_threads = 0;
   // libavcodec threads per file; 0 = hardware threads / min(max_files, workers), >= 1.
   int decoder_threads = 0;
+  // Calls that may decode at the same time (from different threads), each on its own
+  // warm sessions (Note [Parallel calls]); >= 1. More calls wait.
+  int parallel_calls = 1;
 
   // Throws ArgumentError describing the first invalid field.
   void validate() const;

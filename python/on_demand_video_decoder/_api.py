@@ -137,12 +137,14 @@ class CachedGopDecoder:
 
 
 def CreateGopDecoder(maxfiles: int, iGpu: int = 0, suppressNoColorRangeWarning: bool = False,  # noqa: N802,N803
-                     *, cache_max_entries: int = DEFAULT_MAX_ENTRIES,
-                     cache_max_bytes: int = DEFAULT_MAX_BYTES) -> CachedGopDecoder:
-    """Create a :class:`CachedGopDecoder` (see :class:`PyNvGopDecoder` for arguments;
+                     *, cache_max_entries: int = DEFAULT_MAX_ENTRIES, cache_max_bytes: int = DEFAULT_MAX_BYTES,
+                     **decoder_options: int) -> CachedGopDecoder:
+    """Create a :class:`CachedGopDecoder` (see :class:`PyNvGopDecoder` for arguments, and its
+    keyword-only ``worker_threads``, ``decoder_threads``, ``parallel_calls``;
     ``cache_max_entries`` / ``cache_max_bytes`` bound the GOP cache)."""
-    return CachedGopDecoder(PyNvGopDecoder(maxfiles, iGpu, suppressNoColorRangeWarning), _key=_FACTORY_KEY,
-                            cache_max_entries=cache_max_entries, cache_max_bytes=cache_max_bytes)
+    decoder = PyNvGopDecoder(maxfiles, iGpu, suppressNoColorRangeWarning, **decoder_options)
+    return CachedGopDecoder(decoder, _key=_FACTORY_KEY, cache_max_entries=cache_max_entries,
+                            cache_max_bytes=cache_max_bytes)
 
 
 def CreateSampleReader(num_of_set: int, num_of_file: int, iGpu: int = 0,  # noqa: N802,N803

@@ -66,6 +66,7 @@ DecodeEngine::~DecodeEngine() = default;
 
 void DecodeEngine::ensure_gpu() {
 #if ODVD_WITH_NVDEC
+  std::lock_guard<std::mutex> lock(gpu_mutex_);
   if (options_.device >= 0 && !gpu_) {
     gpu_ = std::make_unique<cuda::GpuWorkspace>(options_.device, static_cast<size_t>(options_.max_sessions));
   }
@@ -118,6 +119,10 @@ std::unique_ptr<DecoderBackend> DecodeEngine::make_record_backend(const GopRecor
 }
 
 std::vector<VideoFrame> DecodeEngine::hand_out(const std::vector<const VideoFrame*>& picked) {
+#if ODVD_WITH_NVDEC
+  std::unique_lock<std::mutex> gpu_lock(gpu_mutex_, std::defer_lock);
+  if (gpu_) gpu_lock.lock();
+#endif
   std::vector<VideoFrame> out;
   out.reserve(picked.size());
   std::unordered_set<const VideoFrame*> handed_out;
@@ -142,6 +147,7 @@ std::vector<RgbImage> DecodeEngine::convert_all(const std::vector<const VideoFra
   ODVD_PROFILE_SCOPE("call.convert_and_sync");
 #if ODVD_WITH_NVDEC
   if (gpu_) {
+    std::lock_guard<std::mutex> lock(gpu_mutex_);
     std::vector<RgbImage> out;
     out.reserve(picked.size());
     for (const VideoFrame* frame : picked) out.push_back(gpu_->convert(*frame, bgr));
@@ -166,6 +172,7 @@ std::vector<RgbImage> DecodeEngine::convert_all(const std::vector<const VideoFra
 
 void DecodeEngine::note_color_range(const VideoIndex& index) {
   if (options_.suppress_no_color_range_warning || index.stream.color.range != ColorRange::kUnspecified) return;
+  std::lock_guard<std::mutex> lock(warnings_mutex_);
   if (!warned_paths_.insert(index.path).second) return;
   warnings_.push_back(quoted(index.path) +
                       " does not signal its colour range; limited (MPEG) range is assumed "
@@ -173,6 +180,7 @@ void DecodeEngine::note_color_range(const VideoIndex& index) {
 }
 
 std::vector<std::string> DecodeEngine::take_warnings() {
+  std::lock_guard<std::mutex> lock(warnings_mutex_);
   return std::exchange(warnings_, {});
 }
 
@@ -190,12 +198,14 @@ WorkStats DecodeEngine::stats() const {
 
 void DecodeEngine::release_decoders() {
 #if ODVD_WITH_NVDEC
+  std::lock_guard<std::mutex> lock(gpu_mutex_);
   if (gpu_) gpu_->release_decoders();
 #endif
 }
 
 void DecodeEngine::release_memory() {
 #if ODVD_WITH_NVDEC
+  std::lock_guard<std::mutex> lock(gpu_mutex_);
   if (gpu_) gpu_->release_memory();
 #endif
 }

@@ -4,9 +4,9 @@
 // (copies for repeated entries, colour conversion), colour-range warnings and work
 // counters.
 //
-// Thread-safety: make_backend(), make_session(), make_record_backend() and add_stats()
-// may be called from worker threads; everything else from the decoder's calling thread
-// (the owning decoder serialises its calls).
+// Thread-safety: every method may be called from any thread (several calls of the
+// owning decoder may run at once: Note [Parallel calls]); GPU frame operations are
+// serialised internally.
 #pragma once
 
 #include <cstdint>
@@ -90,10 +90,14 @@ class DecodeEngine {
   EngineOptions options_;
   ThreadPool pool_;
   mutable std::mutex stats_mutex_;
-  WorkStats totals_;                              // GUARDED_BY(stats_mutex_)
-  std::vector<std::string> warnings_;             // owner's calling thread
-  std::unordered_set<std::string> warned_paths_;  // owner's calling thread
-  std::unique_ptr<cuda::GpuWorkspace> gpu_;       // null on the CPU back end and until the first decode
+  WorkStats totals_;  // GUARDED_BY(stats_mutex_)
+  std::mutex warnings_mutex_;
+  std::vector<std::string> warnings_;             // GUARDED_BY(warnings_mutex_)
+  std::unordered_set<std::string> warned_paths_;  // GUARDED_BY(warnings_mutex_)
+  // Made once by ensure_gpu() under gpu_mutex_, never reset; the workspace's frame
+  // operations (copy, convert, synchronize) run under gpu_mutex_ too.
+  std::mutex gpu_mutex_;
+  std::unique_ptr<cuda::GpuWorkspace> gpu_;  // null on the CPU back end and until the first decode
 };
 
 // Work a session did between two snapshots of its counters.

@@ -1,6 +1,7 @@
 #include "odvd/gop_decoder.hpp"
 
 #include <algorithm>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -28,6 +29,9 @@ void GopDecoderOptions::validate() const {
   if (max_files < 1) throw ArgumentError("maxfiles must be at least 1 (got " + std::to_string(max_files) + ")");
   if (worker_threads < 0) throw ArgumentError("worker_threads must be >= 0");
   if (decoder_threads < 0) throw ArgumentError("decoder_threads must be >= 0");
+  if (parallel_calls < 1 || parallel_calls > 64) {
+    throw ArgumentError("parallel_calls must be between 1 and 64 (got " + std::to_string(parallel_calls) + ")");
+  }
 }
 
 namespace {
@@ -35,7 +39,7 @@ namespace {
 EngineOptions engine_options(const GopDecoderOptions& o) {
   o.validate();
   EngineOptions e;
-  e.max_sessions = o.max_files;
+  e.max_sessions = o.max_files * o.parallel_calls;
   e.device = o.device;
   e.suppress_no_color_range_warning = o.suppress_no_color_range_warning;
   e.worker_threads = o.worker_threads;
@@ -43,72 +47,112 @@ EngineOptions engine_options(const GopDecoderOptions& o) {
   return e;
 }
 
+// The per-file state one call works with: warm decode sessions and demuxers.
+struct SessionSet {
+  explicit SessionSet(size_t files) : sessions(files, SIZE_MAX), extractors(files, SIZE_MAX) {}
+  LruCache<std::string, FileSession> sessions;
+  LruCache<std::string, GopExtractor> extractors;  // demux-only state of get_gops
+};
+
 }  // namespace
 
+// Note [Parallel calls]: a call uses the warm per-file state of one SessionSet, and a set
+// is used by one call at a time (sessions and demuxers are not thread-safe). With
+// parallel_calls = N the decoder owns N sets, so N calls from different threads decode
+// at once (each file's GOP decodes picture after picture on one session, so one call
+// alone leaves NVDEC engines idle: bench/RESULTS.md §5); further calls wait for a set.
+// A set returns to the free list after its call, and the most recently freed set is
+// lent first, so a single caller always meets its own warm sessions.
 struct GopDecoder::Impl {
   explicit Impl(const GopDecoderOptions& o)
-      : engine(engine_options(o)),
-        options(o),
-        sessions(static_cast<size_t>(o.max_files), SIZE_MAX),
-        extractors(static_cast<size_t>(o.max_files), SIZE_MAX),
-        record_backends(static_cast<size_t>(o.max_files)) {
+      : engine(engine_options(o)), options(o), record_backends(static_cast<size_t>(o.max_files * o.parallel_calls)) {
     options.worker_threads = engine.options().worker_threads;
     options.decoder_threads = engine.options().decoder_threads;
+    for (int i = 0; i < o.parallel_calls; ++i) {
+      sets.push_back(std::make_unique<SessionSet>(static_cast<size_t>(o.max_files)));
+      free_sets.push_back(sets.back().get());
+    }
   }
+
+  // Lends a session set to one call for the lifetime of the lease.
+  class Lease {
+   public:
+    explicit Lease(Impl& impl) : impl_(impl) {
+      std::unique_lock<std::mutex> lock(impl_.sets_mutex);
+      impl_.set_free.wait(lock, [&] { return !impl_.free_sets.empty(); });
+      set_ = impl_.free_sets.back();
+      impl_.free_sets.pop_back();
+    }
+    ~Lease() {
+      {
+        std::lock_guard<std::mutex> lock(impl_.sets_mutex);
+        impl_.free_sets.push_back(set_);
+      }
+      impl_.set_free.notify_one();
+    }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    SessionSet& operator*() const { return *set_; }
+
+   private:
+    Impl& impl_;
+    SessionSet* set_;
+  };
 
   using FrameMap = std::map<int, VideoFrame>;
 
-  std::shared_ptr<FileSession> session_for(const FileWork& work) {
-    std::shared_ptr<FileSession> session = sessions.get(work.path);
+  std::shared_ptr<FileSession> session_for(SessionSet& set, const FileWork& work) {
+    std::shared_ptr<FileSession> session = set.sessions.get(work.path);
     if (session && session->index_ptr() == work.index) return session;
     session = engine.make_session(work.index);
-    sessions.put(work.path, session, 1);
+    set.sessions.put(work.path, session, 1);
     return session;
   }
 
-  void decode_file(const FileWork& work, FrameMap& out) {
-    std::shared_ptr<FileSession> session = session_for(work);
+  void decode_file(SessionSet& set, const FileWork& work, FrameMap& out) {
+    std::shared_ptr<FileSession> session = session_for(set, work);
     const SessionStats before = session->stats();
     try {
       for (const GopWork& gop : work.gops) session->decode_gop(gop.gop, gop.frame_ids, out);
     } catch (...) {
       engine.add_stats(stats_between(before, session->stats()));
-      sessions.erase(work.path);  // never reuse state that saw an error
+      set.sessions.erase(work.path);  // never reuse state that saw an error
       throw;
     }
     engine.add_stats(stats_between(before, session->stats()));
   }
 
   // Plans the call and decodes every file; returns each entry's frame (in `frames`).
-  std::vector<const VideoFrame*> run(const std::vector<std::string>& paths, const std::vector<int>& ids,
-                                     std::vector<FrameMap>& frames) {
+  std::vector<const VideoFrame*> run(SessionSet& set, const std::vector<std::string>& paths,
+                                     const std::vector<int>& ids, std::vector<FrameMap>& frames) {
     check_entry_lists(paths.size(), ids.size(), static_cast<size_t>(options.max_files));
     ODVD_PROFILE_SCOPE("call.plan_and_decode");
     DecodePlan plan = make_plan(paths, ids, [](const std::string& p) { return IndexCache::global().get(p); });
     engine.ensure_gpu();
     frames.assign(plan.files.size(), FrameMap{});
-    engine.pool().run_all(plan.files.size(), [&](size_t f) { decode_file(plan.files[f], frames[f]); });
+    engine.pool().run_all(plan.files.size(), [&](size_t f) { decode_file(set, plan.files[f], frames[f]); });
     for (const FileWork& file : plan.files) engine.note_color_range(*file.index);
     std::vector<const VideoFrame*> picked;
     for (size_t i = 0; i < ids.size(); ++i) picked.push_back(&frames[plan.entry_file[i]].at(ids[i]));
     return picked;
   }
 
-  std::shared_ptr<GopExtractor> extractor_for(const std::string& path, const std::shared_ptr<const VideoIndex>& index) {
-    std::shared_ptr<GopExtractor> extractor = extractors.get(path);
+  static std::shared_ptr<GopExtractor> extractor_for(SessionSet& set, const std::string& path,
+                                                     const std::shared_ptr<const VideoIndex>& index) {
+    std::shared_ptr<GopExtractor> extractor = set.extractors.get(path);
     if (extractor && extractor->index_ptr() == index) return extractor;
     extractor = std::make_shared<GopExtractor>(index);
-    extractors.put(path, extractor, 1);
+    set.extractors.put(path, extractor, 1);
     return extractor;
   }
 
-  std::vector<GopRecord> get_gops(const std::vector<std::string>& paths, const std::vector<int>& ids) {
+  std::vector<GopRecord> get_gops(SessionSet& set, const std::vector<std::string>& paths, const std::vector<int>& ids) {
     check_entry_lists(paths.size(), ids.size(), static_cast<size_t>(options.max_files));
     DecodePlan plan = make_plan(paths, ids, [](const std::string& p) { return IndexCache::global().get(p); });
     std::vector<GopRecord> records(ids.size());
     engine.pool().run_all(plan.files.size(), [&](size_t f) {
       const FileWork& work = plan.files[f];
-      std::shared_ptr<GopExtractor> extractor = extractor_for(work.path, work.index);
+      std::shared_ptr<GopExtractor> extractor = extractor_for(set, work.path, work.index);
       try {
         std::map<int, GopRecord> by_gop;
         for (const GopWork& gop : work.gops) by_gop.emplace(gop.gop, extractor->extract(gop.gop));
@@ -117,7 +161,7 @@ struct GopDecoder::Impl {
             records[i] = by_gop.at(work.index->frames.gop_of_frame(ids[i]));
         }
       } catch (...) {
-        extractors.erase(work.path);
+        set.extractors.erase(work.path);
         throw;
       }
     });
@@ -168,10 +212,11 @@ struct GopDecoder::Impl {
 
   DecodeEngine engine;  // first: outlives the sessions and backends below
   GopDecoderOptions options;
-  std::mutex call_mutex;  // serialises calls
-  LruCache<std::string, FileSession> sessions;
-  LruCache<std::string, GopExtractor> extractors;  // demux-only state of get_gops
-  BackendPool record_backends;                     // idle backends of decode_records
+  BackendPool record_backends;  // idle backends of decode_records (thread-safe)
+  std::vector<std::unique_ptr<SessionSet>> sets;
+  std::mutex sets_mutex;
+  std::condition_variable set_free;
+  std::vector<SessionSet*> free_sets;  // GUARDED_BY(sets_mutex)
 };
 
 GopDecoder::GopDecoder(const GopDecoderOptions& options) : impl_(std::make_unique<Impl>(options)) {}
@@ -182,21 +227,21 @@ const GopDecoderOptions& GopDecoder::options() const {
 }
 
 std::vector<VideoFrame> GopDecoder::decode(const std::vector<std::string>& paths, const std::vector<int>& ids) {
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  Impl::Lease set(*impl_);
   std::vector<Impl::FrameMap> frames;
-  return impl_->engine.hand_out(impl_->run(paths, ids, frames));
+  return impl_->engine.hand_out(impl_->run(*set, paths, ids, frames));
 }
 
 std::vector<RgbImage> GopDecoder::decode_rgb(const std::vector<std::string>& paths, const std::vector<int>& ids,
                                              bool bgr) {
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  Impl::Lease set(*impl_);
   std::vector<Impl::FrameMap> frames;
-  return impl_->engine.convert_all(impl_->run(paths, ids, frames), bgr);
+  return impl_->engine.convert_all(impl_->run(*set, paths, ids, frames), bgr);
 }
 
 std::vector<GopRecord> GopDecoder::get_gops(const std::vector<std::string>& paths, const std::vector<int>& ids) {
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
-  return impl_->get_gops(paths, ids);
+  Impl::Lease set(*impl_);
+  return impl_->get_gops(*set, paths, ids);
 }
 
 namespace {
@@ -210,7 +255,6 @@ std::vector<const VideoFrame*> pick(const std::vector<std::map<int, VideoFrame>>
 std::vector<VideoFrame> GopDecoder::decode_records(std::vector<GopRecord> records,
                                                    const std::vector<std::string>& labels,
                                                    const std::vector<int>& ids) {
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
   std::vector<Impl::FrameMap> frames = impl_->run_records(records, labels, ids);
   return impl_->engine.hand_out(pick(frames, ids));
 }
@@ -218,7 +262,6 @@ std::vector<VideoFrame> GopDecoder::decode_records(std::vector<GopRecord> record
 std::vector<RgbImage> GopDecoder::decode_records_rgb(std::vector<GopRecord> records,
                                                      const std::vector<std::string>& labels,
                                                      const std::vector<int>& ids, bool bgr) {
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
   std::vector<Impl::FrameMap> frames = impl_->run_records(records, labels, ids);
   return impl_->engine.convert_all(pick(frames, ids), bgr);
 }
@@ -229,13 +272,17 @@ GopDecoder::Stats GopDecoder::stats() const {
 }
 
 std::vector<std::string> GopDecoder::take_warnings() {
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
   return impl_->engine.take_warnings();
 }
 
 void GopDecoder::release_decoder() {
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
-  impl_->sessions.clear();
+  // Waits for every call in progress: each set is cleared while it is lent to us.
+  std::vector<std::unique_ptr<Impl::Lease>> all;
+  for (size_t i = 0; i < impl_->sets.size(); ++i) {
+    all.push_back(std::make_unique<Impl::Lease>(*impl_));
+    (**all.back()).sessions.clear();
+    (**all.back()).extractors.clear();
+  }
   impl_->record_backends.clear();
   impl_->engine.release_decoders();
 }
@@ -243,7 +290,6 @@ void GopDecoder::release_decoder() {
 void GopDecoder::release_device_memory() {
   // The CPU back end allocates frames per call and keeps no pool. On a GPU, memory that
   // live frames or tensors still use stays (Note [Device memory pool]).
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
   impl_->engine.release_memory();
 }
 

@@ -55,11 +55,12 @@ void bind_stream_info(py::module_& m) {
 void bind_gop_decoder(py::module_& m) {
   using Infos = std::vector<StreamInfo>;
   py::class_<PyGopDecoder> cls(m, "PyNvGopDecoder", "Random access to frames of many video files");
-  // worker_threads and decoder_threads are our extensions (keyword-only, 0 = automatic):
-  // threads decoding files in parallel, and libavcodec threads per file (CPU back end).
-  cls.def(py::init<int, int, bool, int, int>(), py::arg("maxfiles"), py::arg("iGpu") = 0,
+  // worker_threads, decoder_threads and parallel_calls are our extensions (keyword-only):
+  // threads decoding files in parallel and libavcodec threads per file (0 = automatic),
+  // and calls that may decode at once from different threads (Note [Parallel calls]).
+  cls.def(py::init<int, int, bool, int, int, int>(), py::arg("maxfiles"), py::arg("iGpu") = 0,
           py::arg("suppressNoColorRangeWarning") = false, py::kw_only(), py::arg("worker_threads") = 0,
-          py::arg("decoder_threads") = 0)
+          py::arg("decoder_threads") = 0, py::arg("parallel_calls") = 1)
       .def("Decode", &PyGopDecoder::decode, py::arg("filepaths"), py::arg("frame_ids"),
            py::arg("fastStreamInfos") = Infos{}, "Decode one frame per entry to YUV (DecodedFrameExt)")
       .def("DecodeN12ToRGB", &PyGopDecoder::decode_rgb, py::arg("filepaths"), py::arg("frame_ids"),

@@ -37,13 +37,15 @@ inline void check_stream_infos(const std::vector<StreamInfo>& infos, size_t entr
 
 class PyGopDecoder {
  public:
-  PyGopDecoder(int max_files, int gpu, bool suppress_warning, int worker_threads, int decoder_threads) {
+  PyGopDecoder(int max_files, int gpu, bool suppress_warning, int worker_threads, int decoder_threads,
+               int parallel_calls) {
     GopDecoderOptions options;
     options.max_files = max_files;
     options.device = gpu;
     options.suppress_no_color_range_warning = suppress_warning;
     options.worker_threads = worker_threads;
     options.decoder_threads = decoder_threads;
+    options.parallel_calls = parallel_calls;
     decoder_ = std::make_unique<GopDecoder>(options);
   }
 

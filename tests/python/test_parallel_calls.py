@@ -1,0 +1,70 @@
+"""PyNvGopDecoder(parallel_calls=N) (Note [Parallel calls]): calls from several threads
+decode at once on separate sessions and every frame is still the right one; the
+prefetcher drives such a decoder with several workers."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+import numpy as np
+import pytest
+
+import on_demand_video_decoder as nvc
+from conftest import frame_watermark, nvdec_supports, to_numpy, video_path
+
+NAMES = ["h264_gop30.mp4", "hevc_bframes.ts", "h264_bframes_gop24.mp4", "hevc_hvc1_bframes_gop24.mp4"]
+
+
+def test_concurrent_calls_return_the_right_frames(backend, igpu, manifest):
+    paths = [video_path(manifest, n) for n in NAMES]
+    counts = [manifest["videos"][n]["frame_count"] for n in NAMES]
+    dec = nvc.PyNvGopDecoder(4, igpu, True, parallel_calls=3)
+    errors: list = []
+
+    def caller(seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(15):
+                ids = [rng.randrange(c) for c in counts]
+                for fid, frame in zip(ids, dec.Decode(paths, ids)):
+                    if frame_watermark(frame) != fid:
+                        errors.append((seed, fid, frame_watermark(frame)))
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=caller, args=(s,)) for s in range(5)]  # more callers than sets
+    for t in threads:
+        t.start()
+    releaser = threading.Thread(target=lambda: [dec.release_decoder() for _ in range(3)])
+    releaser.start()
+    for t in threads + [releaser]:
+        t.join(120)
+    assert not errors, errors[:5]
+    assert dec._stats()["gop_starts"] >= 75
+
+
+def test_parallel_calls_must_be_sane():
+    for bad in (0, -1, 65):
+        with pytest.raises(ValueError, match="parallel_calls"):
+            nvc.PyNvGopDecoder(1, -1, parallel_calls=bad)
+    cached = nvc.CreateGopDecoder(2, iGpu=-1, parallel_calls=2, worker_threads=2)
+    assert isinstance(cached, nvc.CachedGopDecoder)
+
+
+def test_prefetcher_with_workers_keeps_order(backend, igpu, manifest):
+    if backend == "nvdec" and not all(nvdec_supports(manifest["videos"][n]) for n in NAMES):
+        pytest.skip("a video NVDEC cannot decode")
+    paths = [video_path(manifest, n) for n in NAMES]
+    counts = [manifest["videos"][n]["frame_count"] for n in NAMES]
+    rng = random.Random(5)
+    requests = [(paths, [rng.randrange(c) for c in counts]) for _ in range(24)]
+    dec = nvc.PyNvGopDecoder(4, igpu, True, parallel_calls=3)
+    with nvc.Prefetcher(dec, requests, depth=6, workers=3) as batches:
+        got = [[to_numpy(f).copy() for f in batch] for batch in batches]
+    direct = nvc.PyNvGopDecoder(4, igpu, True)
+    for (p, ids), batch in zip(requests, got):
+        want = [to_numpy(f) for f in direct.DecodeN12ToRGB(p, ids)]
+        assert all(np.array_equal(a, b) for a, b in zip(batch, want)), ids
+    with pytest.raises(ValueError):
+        nvc.Prefetcher(dec, [], workers=0)
