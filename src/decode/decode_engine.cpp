@@ -39,7 +39,10 @@ EngineOptions resolved(EngineOptions o) {
                      "use iGpu=-1 for the CPU back end");
   }
 #endif
-  if (o.worker_threads == 0) o.worker_threads = hardware_threads();
+  // NVDEC tasks mostly wait on the engines (each file's pictures decode one after the
+  // other), so on a GPU every session may have its thread; CPU decoding wants the cores.
+  if (o.worker_threads == 0)
+    o.worker_threads = o.device >= 0 ? std::max(hardware_threads(), o.max_sessions) : hardware_threads();
   // Files decode in parallel (up to max_sessions at once); split the machine between them.
   if (o.decoder_threads == 0)
     o.decoder_threads = std::max(1, hardware_threads() / std::min(std::max(1, o.max_sessions), o.worker_threads));
