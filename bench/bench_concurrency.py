@@ -28,8 +28,12 @@ import on_demand_video_decoder as nvc  # noqa: E402
 from bench_nvdec import DEFAULT_VIDEOS, NvmlSampler, find_videos, index_infos, machine  # noqa: E402
 
 
-def run(paths, counts, gpu: int, callers: int, seconds: float) -> dict:
-    decoders = [nvc.PyNvGopDecoder(len(paths), gpu, True) for _ in range(callers)]
+def run(paths, counts, gpu: int, callers: int, seconds: float, shared: bool = False) -> dict:
+    if shared:  # one object, one session set per caller
+        one = nvc.PyNvGopDecoder(len(paths), gpu, True, parallel_calls=callers)
+        decoders = [one] * callers
+    else:
+        decoders = [nvc.PyNvGopDecoder(len(paths), gpu, True) for _ in range(callers)]
     for d in decoders:  # warm up: files open, sessions made
         d.DecodeN12ToRGB(paths, [0] * len(paths))
     done = [0] * callers
@@ -52,7 +56,8 @@ def run(paths, counts, gpu: int, callers: int, seconds: float) -> dict:
         t.join()
     wall = time.perf_counter() - start
     util = sampler.stop() if sampler else {"available": False}
-    return {"callers": callers, "frames": sum(done), "seconds": wall, "frames_per_s": sum(done) / wall, "nvml": util}
+    label = f"{callers} callers, 1 object (parallel_calls={callers})" if shared else callers
+    return {"callers": label, "frames": sum(done), "seconds": wall, "frames_per_s": sum(done) / wall, "nvml": util}
 
 
 def run_prefetched(paths, counts, gpu: int, parallel: int, seconds: float) -> dict:
@@ -87,12 +92,14 @@ def main(argv=None) -> int:
     p.add_argument("--gpu", type=int, default=0)
     p.add_argument("--callers", default="1,2,4")
     p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--shared", default="", help="caller counts for rows where the callers share one object")
     p.add_argument("--prefetch", default="1,2,4", help="parallel_calls values for the one-object Prefetcher rows")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     paths = find_videos(args.videos, 6)
     counts = [i["frame_count"] for i in index_infos(paths)]
     rows = [run(paths, counts, args.gpu, int(k), args.seconds) for k in args.callers.split(",")]
+    rows += [run(paths, counts, args.gpu, int(k), args.seconds, shared=True) for k in args.shared.split(",") if k]
     rows += [run_prefetched(paths, counts, args.gpu, int(k), args.seconds) for k in args.prefetch.split(",") if k]
     print(f"\nrandom access, concurrent callers; machine {machine()}")
     print("| callers | frames | seconds | frames/s | NVML mean/max |")
