@@ -6,6 +6,7 @@
 #   .carry/include/ffnvcodec    NVDEC/CUDA dynamic-loading headers (Debian's libffmpeg-nvenc-dev)
 #   .carry/bench/               the GPU benchmark's videos: 6 cameras, 1600x900 HEVC, GOP 30,
 #                               no B-frames, 235 frames each (bench/bench_nvdec.py)
+#   .carry/wheels/              peer libraries for the side-by-side benchmark (PyNvVideoCodec)
 #   tests/videos/generated/     the test videos and their oracles (tests/videos/generate.py)
 #
 # Every step is skipped when its output already exists. Finally prints the size of what will
@@ -98,6 +99,21 @@ generate_bench_videos() {
   ls -l "$BENCH_DIR"/*.mp4
 }
 
+# Peer libraries for the side-by-side benchmark (issue #6), as wheels for the GPU machine's
+# Python (3.12, /opt/torch/.venv; see DEVICE.md): PyNvVideoCodec bundles its own FFmpeg, so it
+# runs there. (torchcodec needs FFmpeg's shared libraries and PyAV's wheel would not fit the
+# carry limit, so those peers run only where they are installed.)
+PEER_PYTHON_VERSION="${PEER_PYTHON_VERSION:-3.12}"
+PEER_WHEELS=(pynvvideocodec==2.2.4)
+download_peer_wheels() {
+  step "peer wheels -> .carry/wheels (${PEER_WHEELS[*]}, Python $PEER_PYTHON_VERSION)"
+  mkdir -p "$CARRY/wheels"
+  if ls "$CARRY"/wheels/pynvvideocodec-*.whl >/dev/null 2>&1; then return; fi
+  "$PYTHON" -m pip download -q --no-deps --only-binary=:all: --python-version "$PEER_PYTHON_VERSION" \
+    --platform manylinux_2_28_x86_64 -d "$CARRY/wheels" "${PEER_WHEELS[@]}" ||
+    echo "prepare: could not download the peer wheels (no network?); the peer benchmark will be skipped" >&2
+}
+
 # Bytes of everything that travels: what git would send (tracked files still present, and
 # untracked files that are not ignored) plus the carried folders.
 travelling_bytes() {
@@ -136,5 +152,6 @@ build_ffmpeg
 copy_ffnvcodec
 generate_test_videos
 generate_bench_videos
+download_peer_wheels
 report_size
 echo 'prepare: done. Device call: carry [".carry", "tests/videos/generated"], command: bash tools/device/run_gpu.sh'

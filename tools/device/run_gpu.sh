@@ -16,6 +16,7 @@
 #   bench   $OUT/bench.{txt,json}  bench/bench_nvdec.py on .carry/bench (NVDEC vs CPU), and
 #           $OUT/bench_stream.*    bench/bench_stream.py (sequential access, sample reader)
 #           $OUT/bench_limit.*     bench/bench_limit.py (the decoders' limit, nothing output)
+#           $OUT/bench_peers.*     bench/peers/pynvvideocodec_random.py (.carry/wheels)
 #   and     $OUT/summary.txt       one status per step
 # A failing step does not stop the later ones; the last line sums up every status and the exit
 # status is non-zero if any step failed. The whole run keeps under ~9 minutes: each step gets a
@@ -188,6 +189,14 @@ step_bench() {
   timeout 150 python3 bench/bench_stream.py --backends nvdec,cpu --videos "$ROOT/.carry/bench" \
     --json "$OUT/bench_stream.json" 2>&1 | tee "$OUT/bench_stream.txt"
   [[ ${PIPESTATUS[0]} -ne 0 && $rc -eq 0 ]] && rc=1
+  # Peers side by side (issue #6): PyNvVideoCodec from the carried wheel, when there is one.
+  if compgen -G "$ROOT/.carry/wheels/pynvvideocodec-*.whl" >/dev/null; then
+    python3 -m pip install -q --no-deps --target "$ROOT/build/peers" "$ROOT"/.carry/wheels/pynvvideocodec-*.whl \
+      >"$OUT/peers_install.txt" 2>&1 || echo "peer install failed (see peers_install.txt)"
+    PYTHONPATH="$ROOT/build/peers:$PYTHONPATH" timeout 150 python3 bench/peers/pynvvideocodec_random.py \
+      --videos "$ROOT/.carry/bench" --json "$OUT/bench_peers.json" 2>&1 | tee "$OUT/bench_peers.txt"
+    [[ ${PIPESTATUS[0]} -ne 0 && $rc -eq 0 ]] && rc=1
+  fi
   # The decoders' own limit on the same videos (nothing output).
   timeout 120 python3 bench/bench_limit.py --backends nvdec,cpu --videos "$ROOT/.carry/bench" \
     --json "$OUT/bench_limit.json" 2>&1 | tee "$OUT/bench_limit.txt"
