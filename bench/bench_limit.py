@@ -2,7 +2,7 @@
 """The decoder's limit on the benchmark videos: pictures/s with N sessions decoding every
 packet in parallel, no picture mapped, copied or converted (issue #6, "the limit").
 
-Each session decodes one camera's packets (held in memory) GOP by GOP, over and over, for
+Each session decodes one camera's packets (held in memory) as one stream, over and over, for
 --seconds; N = 1, 7, 14, 21, 28 on NVDEC (7 engines on an H100) and N = the number of CPU
 cores on the CPU back end (one libavcodec thread per session). Workloads divide their
 decoded pictures/s by the best of these to say how much of the decoder they use.

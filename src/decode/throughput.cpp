@@ -13,17 +13,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Every GOP of a file as the packets a decode of all its frames sends.
-std::vector<std::vector<EncodedPacket>> read_gops(const std::shared_ptr<const VideoIndex>& index) {
+// Every packet of a file, in decode order (the whole file decodes as one stream).
+std::vector<EncodedPacket> read_all(const std::shared_ptr<const VideoIndex>& index) {
   GopReader reader(index);
-  std::vector<std::vector<EncodedPacket>> gops;
-  const FrameIndex& frames = index->frames;
-  for (int g = 0; g < frames.gop_count(); ++g) {
-    std::vector<int> all(frames.gop(g).frame_count);
-    std::iota(all.begin(), all.end(), frames.gop(g).first_frame_id);
-    gops.push_back(reader.read(frames.packets_to_decode(g, all)));
-  }
-  return gops;
+  std::vector<int> all(index->frames.packet_count());
+  std::iota(all.begin(), all.end(), 0);
+  return reader.read(all);
 }
 
 }  // namespace
@@ -41,10 +36,10 @@ ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths
   DecodeEngine engine(options);
   engine.ensure_gpu();
   std::vector<std::shared_ptr<const VideoIndex>> indexes;
-  std::vector<std::vector<std::vector<EncodedPacket>>> packets;
+  std::vector<std::vector<EncodedPacket>> packets;
   for (const std::string& p : paths) {
     indexes.push_back(IndexCache::global().get(p));
-    packets.push_back(read_gops(indexes.back()));
+    packets.push_back(read_all(indexes.back()));
   }
   std::vector<std::unique_ptr<DecoderBackend>> backends;
   for (int s = 0; s < streams; ++s) {
@@ -56,15 +51,19 @@ ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths
   const auto start = Clock::now();
   engine.pool().run_all(static_cast<size_t>(streams), [&](size_t s) {
     DecoderBackend& backend = *backends[s];
-    const auto& gops = packets[s % paths.size()];
-    for (size_t g = 0; Clock::now() < deadline; g = (g + 1) % gops.size()) {
+    const std::vector<EncodedPacket>& file = packets[s % paths.size()];
+    // The whole file as one stream, again and again: no parser rebuilt per GOP.
+    while (Clock::now() < deadline) {
       backend.reset();
-      for (const EncodedPacket& packet : gops[g]) backend.send(packet);
+      for (const EncodedPacket& packet : file) {
+        backend.send(packet);
+        if (Clock::now() >= deadline) break;
+        pictures++;
+      }
       backend.send_end_of_stream();
       VideoFrame unused;
       while (backend.receive(unused)) {
       }
-      pictures += static_cast<int64_t>(gops[g].size());
     }
   });
   ThroughputResult r;

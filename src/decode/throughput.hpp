@@ -18,8 +18,8 @@ struct ThroughputResult {
 };
 
 // Runs `streams` sessions in parallel (session s decodes paths[s % paths.size()], its
-// packets read into memory before timing starts), each sending its file's packets GOP by
-// GOP, over and over, for about `seconds`. `device`: -1 = CPU back end, else the CUDA
+// packets read into memory before timing starts), each sending its whole file as one
+// stream, over and over, for about `seconds`. `device`: -1 = CPU back end, else the CUDA
 // device. Throws MediaError for unreadable files or devices.
 ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths, int device, int streams,
                                            double seconds);
