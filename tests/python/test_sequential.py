@@ -65,3 +65,16 @@ def test_random_access_never_streams(manifest):
     assert stats["continuations"] == 0 and stats["gop_starts"] == 6
     # frames 20, 5 -> 21 + 6 packets; 50, 35 -> 21 + 6; 80, 65 -> 21 + 6 (no B-frames: nothing skipped)
     assert stats["packets_sent"] == 81, stats
+
+
+def test_multi_frame_call_decodes_each_gop_once(manifest):
+    """Issue #6: a multi-frame sample (several frames of one file in one call) decodes each
+    GOP once, up to its furthest requested frame."""
+    path = video_path(manifest, "h264_gop30.mp4")  # GOPs 0..29, 30..59, 60..89; no B-frames
+    dec = nvc.PyNvGopDecoder(8, -1, True)
+    ids = [25, 3, 40, 10, 3, 87]
+    frames = dec.Decode([path] * len(ids), ids)
+    assert len(frames) == len(ids)
+    stats = dec._stats()
+    assert stats["gop_starts"] == 3, stats
+    assert stats["packets_sent"] == 26 + 11 + 28, stats  # 0..25, 30..40, 60..87
