@@ -28,14 +28,25 @@ import on_demand_video_decoder as nvc  # noqa: E402
 from bench_nvdec import DEFAULT_VIDEOS, NvmlSampler, find_videos, index_infos, machine  # noqa: E402
 
 
+def warm_up(decoders, paths) -> None:
+    """One call per entry of `decoders`, all at once: with a shared object each concurrent
+    call leases its own session set, so every set opens its files and makes its NVDEC
+    decoders before timing (sequential warm-up calls would all reuse one set)."""
+    for _ in range(2):
+        threads = [threading.Thread(target=d.DecodeN12ToRGB, args=(paths, [0] * len(paths))) for d in decoders]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+
 def run(paths, counts, gpu: int, callers: int, seconds: float, shared: bool = False) -> dict:
     if shared:  # one object, one session set per caller
         one = nvc.PyNvGopDecoder(len(paths), gpu, True, parallel_calls=callers)
         decoders = [one] * callers
     else:
         decoders = [nvc.PyNvGopDecoder(len(paths), gpu, True) for _ in range(callers)]
-    for d in decoders:  # warm up: files open, sessions made
-        d.DecodeN12ToRGB(paths, [0] * len(paths))
+    warm_up(decoders, paths)
     done = [0] * callers
     deadline = time.perf_counter() + seconds
 
@@ -70,8 +81,7 @@ def run_prefetched(paths, counts, gpu: int, parallel: int, seconds: float) -> di
         while time.perf_counter() < deadline:
             yield paths, [rng.randrange(c) for c in counts]
 
-    for _ in range(parallel):  # warm up every session set
-        dec.DecodeN12ToRGB(paths, [0] * len(paths))
+    warm_up([dec] * parallel, paths)
     sampler = NvmlSampler(gpu) if gpu >= 0 else None
     if sampler:
         sampler.start()
@@ -92,14 +102,23 @@ def main(argv=None) -> int:
     p.add_argument("--gpu", type=int, default=0)
     p.add_argument("--callers", default="1,2,4")
     p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--profile", action="store_true", help="print where time goes per row (set ODVD_PROFILE=1)")
     p.add_argument("--shared", default="", help="caller counts for rows where the callers share one object")
     p.add_argument("--prefetch", default="1,2,4", help="parallel_calls values for the one-object Prefetcher rows")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     paths = find_videos(args.videos, 6)
     counts = [i["frame_count"] for i in index_infos(paths)]
-    rows = [run(paths, counts, args.gpu, int(k), args.seconds) for k in args.callers.split(",")]
-    rows += [run(paths, counts, args.gpu, int(k), args.seconds, shared=True) for k in args.shared.split(",") if k]
+    def profiled(row: dict) -> dict:
+        if args.profile:
+            prof = nvc._odvd._profile(True)
+            row["profile_ms_per_frame"] = {k: 1e3 * v[0] / max(1, row["frames"]) for k, v in prof.items()}
+        return row
+
+    nvc._odvd._profile(True)
+    rows = [profiled(run(paths, counts, args.gpu, int(k), args.seconds)) for k in args.callers.split(",")]
+    rows += [profiled(run(paths, counts, args.gpu, int(k), args.seconds, shared=True))
+             for k in args.shared.split(",") if k]
     rows += [run_prefetched(paths, counts, args.gpu, int(k), args.seconds) for k in args.prefetch.split(",") if k]
     print(f"\nrandom access, concurrent callers; machine {machine()}")
     print("| callers | frames | seconds | frames/s | NVML mean/max |")
@@ -108,6 +127,10 @@ def main(argv=None) -> int:
         u = r["nvml"]
         util = f"{u['mean_percent']:.1f}% / {u['max_percent']}%" if u.get("available") else "n/a"
         print(f"| {r['callers']} | {r['frames']} | {r['seconds']:.2f} | {r['frames_per_s']:.1f} | {util} |")
+    for r in rows:
+        if "profile_ms_per_frame" in r:
+            top = sorted(r["profile_ms_per_frame"].items(), key=lambda kv: -kv[1])[:8]
+            print(f"profile {r['callers']}: " + ", ".join(f"{k} {v:.2f}" for k, v in top) + " (ms per frame)")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1))
     return 0
