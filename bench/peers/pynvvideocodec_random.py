@@ -4,7 +4,8 @@
 One SimpleDecoder per camera (RGB output in GPU memory, the library's random-access API:
 ``decoder[frame_id]``), the 6 cameras of a call decoded in parallel on a thread pool (as
 PyNvVideoCodec's own frame-sampling benchmark does); every call's frames are wrapped with
-torch.from_dlpack and the device synchronised, so they are complete. Then the same call
+torch.from_dlpack and the device synchronised, so they are complete; host CPU time (user +
+system, all threads) per returned frame is reported too. Then the same call
 sequence (same seed, same ids) on on_demand_video_decoder's PyNvGopDecoder(6, 0), and the
 ratio. Warm-up calls are not timed.
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import sys
 import time
@@ -31,21 +33,30 @@ import on_demand_video_decoder as odvd  # noqa: E402
 from bench_nvdec import DEFAULT_VIDEOS, NvmlSampler, find_videos, index_infos, machine, random_calls  # noqa: E402
 
 
-def time_calls(call, calls) -> list[float]:
+def cpu_seconds() -> float:
+    """User + system CPU time of this process, all threads."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def time_calls(call, calls) -> tuple[list[float], float]:
     seconds = []
+    cpu = cpu_seconds()
     for ids in calls:
         t = time.perf_counter()
         call(ids)
         torch.cuda.synchronize()
         seconds.append(time.perf_counter() - t)
-    return seconds
+    return seconds, cpu_seconds() - cpu
 
 
-def summary(name: str, seconds: list[float], frames_per_call: int, util: dict) -> dict:
+def summary(name: str, seconds: list[float], cpu: float, frames_per_call: int, util: dict) -> dict:
     total = sum(seconds)
-    return {"library": name, "calls": len(seconds), "frames_per_s": frames_per_call * len(seconds) / total,
+    frames = frames_per_call * len(seconds)
+    return {"library": name, "calls": len(seconds), "frames_per_s": frames / total,
             "median_ms": 1e3 * statistics.median(seconds),
-            "p90_ms": 1e3 * sorted(seconds)[int(0.9 * (len(seconds) - 1))], "nvml": util}
+            "p90_ms": 1e3 * sorted(seconds)[int(0.9 * (len(seconds) - 1))],
+            "cpu_ms_per_frame": 1e3 * cpu / frames, "nvml": util}
 
 
 def main(argv=None) -> int:
@@ -86,19 +97,19 @@ def main(argv=None) -> int:
         time_calls(call, warm)
         sampler = NvmlSampler(args.gpu)
         sampler.start()
-        seconds = time_calls(call, calls)
-        results.append(summary(name, seconds, len(paths), sampler.stop()))
+        seconds, cpu = time_calls(call, calls)
+        results.append(summary(name, seconds, cpu, len(paths), sampler.stop()))
     a, b = peer_call(calls[0]), our_call(calls[0])
     diff = max(float((x.float() - y.float()).abs().max()) for x, y in zip(a, b)) if a[0].shape == b[0].shape else None
 
     print(f"\nrandom access, 6 cameras, one random frame per camera per call, seed {args.seed}; {machine()}")
-    print("| library | calls | frames/s | median ms/call | p90 ms/call | NVML mean / max |")
-    print("|---|---|---|---|---|---|")
+    print("| library | calls | frames/s | median ms/call | p90 ms/call | host CPU ms/frame | NVML mean / max |")
+    print("|---|---|---|---|---|---|---|")
     for r in results:
         u = r["nvml"]
         util = f"{u['mean_percent']:.1f}% / {u['max_percent']}%" if u.get("available") else "n/a"
         print(f"| {r['library']} | {r['calls']} | {r['frames_per_s']:.1f} | {r['median_ms']:.2f} | "
-              f"{r['p90_ms']:.2f} | {util} |")
+              f"{r['p90_ms']:.2f} | {r['cpu_ms_per_frame']:.2f} | {util} |")
     ratio = results[1]["frames_per_s"] / results[0]["frames_per_s"]
     print(f"ours_vs_pynvvideocodec_frames_per_s: {ratio:.2f}x")
     print(f"max |RGB difference| between the two libraries on one call: {diff} (different colour math)")
