@@ -171,13 +171,16 @@ def random_calls(frame_counts: list[int], calls: int, seed: int) -> list[list[in
     return [[rng.randrange(n) for n in frame_counts] for _ in range(calls)]
 
 
-def decode_work(call: list[int], key_frames: list[list[int]]) -> int:
-    """Pictures decoded for one call under the model: key frame .. target, per file."""
-    work = 0
-    for fid, keys in zip(call, key_frames):
+def decode_work(call: list[int], key_frames: list[list[int]], files: list[int] | None = None) -> int:
+    """Pictures decoded for one call under the model: key frame .. the furthest target, once
+    per (file, GOP) — entries of one file and GOP share the decode. `files[i]`: the file of
+    entry i (default: every entry its own file)."""
+    deepest: dict = {}
+    for i, (fid, keys) in enumerate(zip(call, key_frames)):
         key = max(k for k in keys if k <= fid)
-        work += fid - key + 1
-    return work
+        group = (files[i] if files else i, key)
+        deepest[group] = max(deepest.get(group, 0), fid - key + 1)
+    return sum(deepest.values())
 
 
 # --------------------------------------------------------------------------------------
@@ -219,10 +222,11 @@ def time_calls(decoder, paths: list[str], calls: list[list[int]], sanity_every: 
     return seconds, sums
 
 
-def summarise(seconds: list[float], calls: list[list[int]], key_frames: list[list[int]]) -> dict:
+def summarise(seconds: list[float], calls: list[list[int]], key_frames: list[list[int]],
+              files: list[int] | None = None) -> dict:
     ordered = sorted(seconds)
     returned = sum(len(c) for c in calls)
-    work = sum(decode_work(c, key_frames) for c in calls)
+    work = sum(decode_work(c, key_frames, files) for c in calls)
     total = sum(seconds)
     return {
         "calls": len(seconds), "frames_returned": returned, "seconds": total,
@@ -244,7 +248,7 @@ def run_nvdec(args, paths, warmup, calls, key_frames) -> tuple[dict, object]:
         seconds, sums = time_calls(decoder, paths, calls, args.sanity_every)
     finally:
         nvml = sampler.stop()
-    result = summarise(seconds, calls, key_frames)
+    result = summarise(seconds, calls, key_frames, args.entry_files)
     result["nvml_decoder_utilisation"] = nvml
     result["sanity_sums"] = {"checked": len(sums), "all_nonzero": all(s > 0 for s in sums),
                              "first": sums[:3]}
@@ -257,7 +261,7 @@ def run_cpu(args, paths, warmup, calls, key_frames) -> tuple[dict, object]:
     decoder = nvc.PyNvGopDecoder(maxfiles=len(paths), iGpu=-1, suppressNoColorRangeWarning=True)
     time_calls(decoder, paths, warmup[: args.cpu_warmup])
     seconds, _ = time_calls(decoder, paths, calls)
-    return summarise(seconds, calls, key_frames), decoder
+    return summarise(seconds, calls, key_frames, args.entry_files), decoder
 
 
 def compare_frames(gpu_decoder, cpu_decoder, paths: list[str], ids: list[int]) -> dict:
@@ -293,6 +297,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--videos", type=Path, default=DEFAULT_VIDEOS, help="folder of *.mp4 (default .carry/bench)")
     p.add_argument("--cameras", type=int, default=6, help="files per call (default 6)")
+    p.add_argument("--frames-per-camera", type=int, default=1,
+                   help="random frames per camera per call (multi-frame samples, e.g. 4); default 1")
     p.add_argument("--calls", type=int, default=200, help="timed NVDEC calls (default 200)")
     p.add_argument("--warmup", type=int, default=10, help="untimed warm-up calls (default 10)")
     p.add_argument("--cpu-calls", type=int, default=50, help="timed CPU calls: the first N of the same sequence")
@@ -312,8 +318,9 @@ def machine() -> str:
 
 
 def print_table(out: dict) -> None:
-    print(f"\nvideos: {out['workload']['files']} x {out['workload']['video']}; "
-          f"seed {out['workload']['seed']}; machine {out['machine']}")
+    w = out["workload"]
+    print(f"\nvideos: {w['cameras']} x {w['video']}; {w['frames_per_camera']} random frame(s) per camera per "
+          f"call; seed {w['seed']}; machine {out['machine']}")
     print("| back end | calls | frames/s | median ms/call | p90 ms/call | decode work/frame (model) | model decoded frames/s |")
     print("|---|---|---|---|---|---|---|")
     for name, r in out["backends"].items():
@@ -336,17 +343,22 @@ def print_table(out: dict) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    paths = find_videos(args.videos, args.cameras)
-    infos = index_infos(paths)
+    cameras = find_videos(args.videos, args.cameras)
+    k = max(1, args.frames_per_camera)
+    # Entries: k per camera, camera by camera (a multi-frame sample when k > 1).
+    paths = [p for p in cameras for _ in range(k)]
+    args.entry_files = [c for c in range(len(cameras)) for _ in range(k)]
+    infos = [info for info in index_infos(cameras) for _ in range(k)]
     counts = [i["frame_count"] for i in infos]
     key_frames = [i["key_frame_ids"] for i in infos]
     warmup = random_calls(counts, args.warmup, args.seed + 1000)
     calls = random_calls(counts, args.calls, args.seed)
     s = infos[0]["stream"]
     out = {
-        "benchmark": "random access, one random frame per camera per call, DecodeN12ToRGB",
+        "benchmark": f"random access, {k} random frame(s) per camera per call, DecodeN12ToRGB",
         "machine": machine(),
-        "workload": {"files": len(paths), "paths": paths, "frame_counts": counts, "seed": args.seed,
+        "workload": {"files": len(paths), "cameras": len(cameras), "frames_per_camera": k, "paths": cameras,
+                     "frame_counts": counts, "seed": args.seed,
                      "video": f"{s.width}x{s.height} {infos[0]['codec']} {infos[0]['bit_depth']}-bit, "
                               f"GOP lengths {sorted(set(infos[0]['gop_lengths']))}",
                      "warmup_calls": args.warmup},

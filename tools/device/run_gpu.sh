@@ -14,6 +14,7 @@
 #   test    $OUT/pytest.txt        python3 -m pytest tests/python -q -rs
 #                                  (+ $OUT/ctest.txt when GoogleTest was found and tests built)
 #   bench   $OUT/bench.{txt,json}  bench/bench_nvdec.py on .carry/bench (NVDEC vs CPU), and
+#           $OUT/bench_multi.*     the same with 4 random frames per camera per call
 #           $OUT/bench_stream.*    bench/bench_stream.py (sequential access, sample reader)
 #           $OUT/bench_limit.*     bench/bench_limit.py (the decoders' limit, nothing output)
 #           $OUT/bench_peers.*     bench/peers/pynvvideocodec_random.py (.carry/wheels)
@@ -185,6 +186,10 @@ step_bench() {
     --json "$OUT/bench.json" \
     ${ODVD_BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.txt"
   rc=${PIPESTATUS[0]}
+  # Multi-frame samples: 4 random frames per camera per call (GOPs shared within a call).
+  timeout 120 python3 bench/bench_nvdec.py --backends nvdec,cpu --videos "$ROOT/.carry/bench" \
+    --frames-per-camera 4 --calls 100 --cpu-calls 10 --json "$OUT/bench_multi.json" 2>&1 | tee "$OUT/bench_multi.txt"
+  [[ ${PIPESTATUS[0]} -ne 0 && $rc -eq 0 ]] && rc=1
   # Sequential access (sample reader) on the same cameras.
   timeout 150 python3 bench/bench_stream.py --backends nvdec,cpu --videos "$ROOT/.carry/bench" \
     --json "$OUT/bench_stream.json" 2>&1 | tee "$OUT/bench_stream.txt"
