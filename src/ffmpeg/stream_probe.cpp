@@ -3,11 +3,13 @@
 #include <cstring>
 #include <vector>
 
+#include "ffmpeg/av_error.hpp"
 #include "ffmpeg/av_handles.hpp"
 
 namespace odvd {
 
 ProbedStream probe_elementary_stream(int av_codec_id, const uint8_t* data, size_t size) {
+  av::init_logging();  // FFmpeg's own messages stay silent unless asked for
   ProbedStream out;
   av::ParserContextPtr parser(av_parser_init(av_codec_id));
   if (!parser || size == 0 || size > static_cast<size_t>(INT32_MAX - AV_INPUT_BUFFER_PADDING_SIZE)) return out;

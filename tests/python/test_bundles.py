@@ -274,3 +274,23 @@ def test_accvlab_bundles_decode_the_same(decoder, demuxer, manifest, backend, re
         damaged[4:12] = 255  # first record offset far outside the buffer
         with pytest.raises(RuntimeError):
             decoder.DecodeFromGOPRGB(damaged, [path, path], ids)
+
+
+@pytest.mark.parametrize("codec", [4, 8, 10, 11])
+def test_garbage_packets_in_a_wellformed_bundle_raise_runtime_error(decoder, backend, codec, capfd):
+    """A bundle can be structurally valid (the legacy layout has no checksum) and still carry
+    garbage instead of a bitstream: a clear RuntimeError naming the entry, never a frame,
+    and nothing printed by FFmpeg."""
+    rng = np.random.default_rng(codec)
+    sizes, ids = [500, 300, 300], [0, 1, 2]
+    payload = rng.integers(0, 256, sum(sizes), dtype=np.uint8).tobytes()
+    rec = struct.pack("<7i", 1, codec, 320, 240, 320 * 240 * 3 // 2, 3, 0)
+    rec += struct.pack("<I", 5) + struct.pack("<5i", *sizes, 0, -1)
+    rec += struct.pack("<I", 5) + struct.pack("<5i", *ids, 0, 0)
+    rec += struct.pack("<Q", len(payload)) + payload
+    bundle = np.frombuffer(struct.pack("<I", 1) + struct.pack("<Q", 12) + rec, np.uint8)
+    for fid in (0, 2):
+        with pytest.raises(RuntimeError, match="label.mp4"):
+            decoder.DecodeFromGOP(bundle, ["label.mp4"], [fid])
+    if backend == "cpu":
+        assert capfd.readouterr().err == ""
