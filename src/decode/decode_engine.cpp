@@ -6,7 +6,6 @@
 #include "color/color_convert.hpp"
 #include "cpu/cpu_backend.hpp"
 #include "decode/record_decode.hpp"
-#include "gop/gop_reader.hpp"
 #include "odvd/error.hpp"
 #include "util/profile.hpp"
 
@@ -97,17 +96,23 @@ std::unique_ptr<DecoderBackend> DecodeEngine::make_backend(const StreamInfo& s, 
 std::shared_ptr<FileSession> DecodeEngine::make_session(std::shared_ptr<const VideoIndex> index, bool always_stream) {
   return std::make_shared<FileSession>(
       std::move(index),
-      [this](const VideoIndex& i, const std::vector<uint8_t>& extradata) {
-        return make_backend(i.stream, i.codecpar.get(), extradata, i.path);
-      },
+      [this](const VideoIndex& i, const std::vector<uint8_t>& extradata) { return make_file_backend(i, extradata); },
       always_stream);
 }
 
-std::unique_ptr<DecoderBackend> DecodeEngine::make_file_backend(const std::shared_ptr<const VideoIndex>& index) {
-  // Packets arrive as Annex-B; containers storing avcC/hvcC need the converted extradata.
-  GopReader reader(index);
-  const std::vector<uint8_t> extradata = index->nal_layout.annex_b ? std::vector<uint8_t>{} : reader.parameter_sets();
-  return make_backend(index->stream, index->codecpar.get(), extradata, index->path);
+std::shared_ptr<FileSession> DecodeEngine::session_in(LruCache<std::string, FileSession>& sessions,
+                                                      const std::shared_ptr<const VideoIndex>& index,
+                                                      bool always_stream) {
+  std::shared_ptr<FileSession> session = sessions.get(index->path);
+  if (session && session->index_ptr() == index) return session;
+  session = make_session(index, always_stream);
+  sessions.put(index->path, session, 1);
+  return session;
+}
+
+std::unique_ptr<DecoderBackend> DecodeEngine::make_file_backend(const VideoIndex& index,
+                                                                const std::vector<uint8_t>& annexb_extradata) {
+  return make_backend(index.stream, index.codecpar.get(), annexb_extradata, index.path);
 }
 
 std::unique_ptr<DecoderBackend> DecodeEngine::make_record_backend(const GopRecord& r, const std::string& label) {

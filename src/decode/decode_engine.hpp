@@ -21,6 +21,7 @@
 #include "gop/gop_bundle.hpp"
 #include "odvd/decoder_backend.hpp"
 #include "odvd/frame.hpp"
+#include "util/lru_cache.hpp"
 #include "util/thread_pool.hpp"
 
 namespace odvd {
@@ -30,6 +31,15 @@ class GpuWorkspace;
 }
 
 struct EngineOptions {
+  EngineOptions() = default;
+  // The fields every user-facing decoder passes through (its own options validated first).
+  EngineOptions(int sessions, int device_, bool suppress_warning, int workers, int decoder_threads_)
+      : max_sessions(sessions),
+        device(device_),
+        suppress_no_color_range_warning(suppress_warning),
+        worker_threads(workers),
+        decoder_threads(decoder_threads_) {}
+
   // Decoder sessions the owner keeps (idle NVDEC decoders kept, libavcodec threads split).
   int max_sessions = 1;
   // -1 selects the CPU back end (libavcodec); >= 0 the CUDA device whose NVDEC decodes.
@@ -64,9 +74,15 @@ class DecodeEngine {
   void ensure_gpu();
 
   std::shared_ptr<FileSession> make_session(std::shared_ptr<const VideoIndex> index, bool always_stream = false);
+  // The warm session of `index->path` in `sessions`, or a new one put there (a rescanned,
+  // i.e. changed, file gets a new session).
+  std::shared_ptr<FileSession> session_in(LruCache<std::string, FileSession>& sessions,
+                                          const std::shared_ptr<const VideoIndex>& index, bool always_stream = false);
   std::unique_ptr<DecoderBackend> make_record_backend(const GopRecord& record, const std::string& label);
-  // A backend for a file's stream, taking Annex-B packets as GopReader produces them.
-  std::unique_ptr<DecoderBackend> make_file_backend(const std::shared_ptr<const VideoIndex>& index);
+  // A backend for a file's stream, taking Annex-B packets as GopReader produces them;
+  // `annexb_extradata` as FileSession passes it (the reader's parameter sets for avcC/hvcC).
+  std::unique_ptr<DecoderBackend> make_file_backend(const VideoIndex& index,
+                                                    const std::vector<uint8_t>& annexb_extradata);
 
   // Each entry's frame as a caller-owned YUV frame (repeats of one frame get copies),
   // or converted to RGB/BGR; GPU work is complete when these return.

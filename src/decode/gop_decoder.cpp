@@ -38,13 +38,8 @@ namespace {
 
 EngineOptions engine_options(const GopDecoderOptions& o) {
   o.validate();
-  EngineOptions e;
-  e.max_sessions = o.max_files * o.parallel_calls;
-  e.device = o.device;
-  e.suppress_no_color_range_warning = o.suppress_no_color_range_warning;
-  e.worker_threads = o.worker_threads;
-  e.decoder_threads = o.decoder_threads;
-  return e;
+  return EngineOptions(o.max_files * o.parallel_calls, o.device, o.suppress_no_color_range_warning, o.worker_threads,
+                       o.decoder_threads);
 }
 
 // The per-file state one call works with: warm decode sessions and demuxers.
@@ -101,16 +96,8 @@ struct GopDecoder::Impl {
 
   using FrameMap = std::map<int, VideoFrame>;
 
-  std::shared_ptr<FileSession> session_for(SessionSet& set, const FileWork& work) {
-    std::shared_ptr<FileSession> session = set.sessions.get(work.path);
-    if (session && session->index_ptr() == work.index) return session;
-    session = engine.make_session(work.index);
-    set.sessions.put(work.path, session, 1);
-    return session;
-  }
-
   void decode_file(SessionSet& set, const FileWork& work, FrameMap& out) {
-    std::shared_ptr<FileSession> session = session_for(set, work);
+    std::shared_ptr<FileSession> session = engine.session_in(set.sessions, work.index);
     const SessionStats before = session->stats();
     try {
       for (const GopWork& gop : work.gops) session->decode_gop(gop.gop, gop.frame_ids, out);

@@ -22,13 +22,8 @@ namespace {
 
 EngineOptions engine_options(const SampleReaderOptions& o) {
   o.validate();
-  EngineOptions e;
-  e.max_sessions = o.num_of_file * o.num_of_set;
-  e.device = o.device;
-  e.suppress_no_color_range_warning = o.suppress_no_color_range_warning;
-  e.worker_threads = o.worker_threads;
-  e.decoder_threads = o.decoder_threads;
-  return e;
+  return EngineOptions(o.num_of_file * o.num_of_set, o.device, o.suppress_no_color_range_warning, o.worker_threads,
+                       o.decoder_threads);
 }
 
 using FrameMap = std::map<int, VideoFrame>;
@@ -72,19 +67,10 @@ struct SampleReader::Impl {
     }
   }
 
-  std::shared_ptr<FileSession> session_for(size_t slot, const std::string& path,
-                                           const std::shared_ptr<const VideoIndex>& index) {
-    std::shared_ptr<FileSession> session = slots[slot]->get(path);
-    if (session && session->index_ptr() == index) return session;
-    session = engine.make_session(index, /*always_stream=*/true);
-    slots[slot]->put(path, session, 1);
-    return session;
-  }
-
   // Slot v reads frames lists[v] of paths[v], in order, into frames[v].
   void read(size_t v, const std::string& path, const std::shared_ptr<const VideoIndex>& index,
             const std::vector<int>& ids, FrameMap& out) {
-    std::shared_ptr<FileSession> session = session_for(v, path, index);
+    std::shared_ptr<FileSession> session = engine.session_in(*slots[v], index, /*always_stream=*/true);
     const SessionStats before = session->stats();
     try {
       for (int id : ids) {

@@ -13,12 +13,21 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Every packet of a file, in decode order (the whole file decodes as one stream).
-std::vector<EncodedPacket> read_all(const std::shared_ptr<const VideoIndex>& index) {
+// Every packet of a file, in decode order (the whole file decodes as one stream), and
+// the decoder extradata those Annex-B packets need (as FileSession passes it).
+struct FilePackets {
+  std::vector<EncodedPacket> packets;
+  std::vector<uint8_t> extradata;
+};
+
+FilePackets read_all(const std::shared_ptr<const VideoIndex>& index) {
   GopReader reader(index);
   std::vector<int> all(index->frames.packet_count());
   std::iota(all.begin(), all.end(), 0);
-  return reader.read(all);
+  FilePackets out;
+  out.packets = reader.read(all);
+  if (!index->nal_layout.annex_b) out.extradata = reader.parameter_sets();
+  return out;
 }
 
 }  // namespace
@@ -36,14 +45,15 @@ ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths
   DecodeEngine engine(options);
   engine.ensure_gpu();
   std::vector<std::shared_ptr<const VideoIndex>> indexes;
-  std::vector<std::vector<EncodedPacket>> packets;
+  std::vector<FilePackets> packets;
   for (const std::string& p : paths) {
     indexes.push_back(IndexCache::global().get(p));
     packets.push_back(read_all(indexes.back()));
   }
   std::vector<std::unique_ptr<DecoderBackend>> backends;
   for (int s = 0; s < streams; ++s) {
-    backends.push_back(engine.make_file_backend(indexes[s % paths.size()]));
+    const size_t f = s % paths.size();
+    backends.push_back(engine.make_file_backend(*indexes[f], packets[f].extradata));
     backends.back()->set_output_filter([](int64_t) { return false; });  // decode only
   }
   std::atomic<int64_t> pictures{0};
@@ -51,7 +61,7 @@ ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths
   const auto start = Clock::now();
   engine.pool().run_all(static_cast<size_t>(streams), [&](size_t s) {
     DecoderBackend& backend = *backends[s];
-    const std::vector<EncodedPacket>& file = packets[s % paths.size()];
+    const std::vector<EncodedPacket>& file = packets[s % paths.size()].packets;
     // The whole file as one stream, again and again: no parser rebuilt per GOP.
     while (Clock::now() < deadline) {
       backend.reset();

@@ -95,9 +95,7 @@ class PySampleReader {
       py::gil_scoped_release release;
       result = work(*reader_);
     }
-    for (const std::string& message : reader_->take_warnings()) {
-      if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) throw py::error_already_set();
-    }
+    warn_all(reader_->take_warnings());
     return result;
   }
 

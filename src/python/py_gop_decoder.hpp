@@ -28,6 +28,13 @@ inline std::vector<std::string> to_paths(const py::sequence& items) {
   return out;
 }
 
+// Turns the library's warnings (e.g. unsignalled colour range) into Python UserWarnings.
+inline void warn_all(const std::vector<std::string>& messages) {
+  for (const std::string& message : messages) {
+    if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) throw py::error_already_set();
+  }
+}
+
 inline void check_stream_infos(const std::vector<StreamInfo>& infos, size_t entries) {
   if (!infos.empty() && infos.size() != entries) {
     throw ArgumentError("fastStreamInfos must be empty or have one item per entry (got " +
@@ -99,11 +106,7 @@ class PyGopDecoder {
   // Codecs of the packet-list entries (DecodeFromPacketListInitialize).
   std::vector<Codec> packet_list_codecs;
 
-  void emit_warnings() {
-    for (const std::string& message : decoder_->take_warnings()) {
-      if (PyErr_WarnEx(PyExc_UserWarning, message.c_str(), 1) < 0) throw py::error_already_set();
-    }
-  }
+  void emit_warnings() { warn_all(decoder_->take_warnings()); }
 
  private:
   std::unique_ptr<GopDecoder> decoder_;
