@@ -7,7 +7,11 @@ Each session decodes one camera's packets (held in memory) as one stream, over a
 cores on the CPU back end (one libavcodec thread per session). Workloads divide their
 decoded pictures/s by the best of these to say how much of the decoder they use.
 
-Usage: python3 bench/bench_limit.py [--backends nvdec,cpu] [--seconds 3] [--json FILE]
+--raw adds the same session counts on bare cuvid (Note [The raw limit]: one parser and one
+NVDEC session per thread that only submit pictures), the limit bench/suite.py uses, so the two
+can be compared in one run.
+
+Usage: python3 bench/bench_limit.py [--backends nvdec,cpu] [--raw] [--seconds 3] [--json FILE]
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ def main(argv=None) -> int:
     p.add_argument("--backends", default="nvdec,cpu")
     p.add_argument("--gpu", type=int, default=0)
     p.add_argument("--seconds", type=float, default=3.0)
+    p.add_argument("--raw", action="store_true", help="also measure bare cuvid (NVDEC)")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     paths = find_videos(args.videos, args.cameras)
@@ -41,6 +46,10 @@ def main(argv=None) -> int:
         for streams in counts:
             r = nvc._odvd._decode_throughput(paths, gpu, streams, args.seconds)
             rows.append({"backend": backend, **r})
+        if gpu >= 0 and args.raw:
+            for streams in counts:
+                r = nvc._odvd._decode_throughput(paths, gpu, streams, args.seconds, raw=True)
+                rows.append({"backend": "nvdec (bare cuvid)", **r})
     print(f"\nlimit: {len(paths)} cameras from {args.videos}; machine {machine()}")
     print("| back end | sessions | pictures | seconds | pictures/s |")
     print("|---|---|---|---|---|")

@@ -43,7 +43,7 @@ import numpy as np
 import on_demand_video_decoder as nvc
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_VIDEOS = ROOT / ".carry" / "bench"
+DEFAULT_VIDEOS = ROOT / ".carry" / "videos" / "hevc_gop30_b0"
 
 
 # --------------------------------------------------------------------------------------

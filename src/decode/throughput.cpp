@@ -8,6 +8,11 @@
 #include "gop/gop_reader.hpp"
 #include "odvd/error.hpp"
 
+#if ODVD_WITH_NVDEC
+#include "cuda/nvdec_raw_limit.hpp"
+#include "ffmpeg/video_index.hpp"
+#endif
+
 namespace odvd {
 namespace {
 
@@ -82,6 +87,40 @@ ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   r.pictures_per_s = static_cast<double>(r.pictures) / r.seconds;
   return r;
+}
+
+ThroughputResult measure_raw_decode_throughput(const std::vector<std::string>& paths, int device, int streams,
+                                               double seconds) {
+#if ODVD_WITH_NVDEC
+  if (paths.empty() || device < 0 || streams < 1 || !(seconds > 0)) {
+    throw ArgumentError("measure_raw_decode_throughput: needs files, a GPU, streams >= 1 and seconds > 0");
+  }
+  std::vector<cuda::RawStream> inputs;
+  for (const std::string& p : paths) {
+    const std::shared_ptr<const VideoIndex> index = IndexCache::global().get(p);
+    if (chroma_format_of(index->stream.av_pixel_format) != 1) {
+      throw MediaError(quoted(p) + ": the raw NVDEC limit is measured on 4:2:0 video only");
+    }
+    cuda::RawStream s;
+    s.key.codec = cuda::to_cuvid_codec(index->stream.codec, p);
+    s.key.chroma = cudaVideoChromaFormat_420;
+    s.key.bit_depth = index->stream.bit_depth;
+    FilePackets file = read_all(index);
+    s.prefix = std::move(file.extradata);
+    s.packets = std::move(file.packets);
+    inputs.push_back(std::move(s));
+  }
+  const cuda::RawLimit raw = cuda::measure_raw_nvdec(cuda::device_context(device), inputs, streams, seconds);
+  ThroughputResult r;
+  r.streams = streams;
+  r.pictures = raw.pictures;
+  r.seconds = raw.seconds;
+  r.pictures_per_s = static_cast<double>(r.pictures) / r.seconds;
+  return r;
+#else
+  (void)paths, (void)device, (void)streams, (void)seconds;
+  throw ArgumentError("measure_raw_decode_throughput: this build has no NVDEC back end");
+#endif
 }
 
 }  // namespace odvd

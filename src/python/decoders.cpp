@@ -223,12 +223,13 @@ void bind_decoders(py::module_& m) {
         "Process id in which this library created a CUDA context (0: never); for tests");
   m.def(
       "_decode_throughput",
-      [](const py::sequence& paths, int gpu, int streams, double seconds) {
+      [](const py::sequence& paths, int gpu, int streams, double seconds, bool raw) {
         const std::vector<std::string> files = to_paths(paths);
         ThroughputResult r;
         {
           py::gil_scoped_release release;
-          r = measure_decode_throughput(files, gpu, streams, seconds);
+          r = raw ? measure_raw_decode_throughput(files, gpu, streams, seconds)
+                  : measure_decode_throughput(files, gpu, streams, seconds);
         }
         py::dict d;
         d["streams"] = r.streams;
@@ -237,8 +238,9 @@ void bind_decoders(py::module_& m) {
         d["pictures_per_s"] = r.pictures_per_s;
         return d;
       },
-      py::arg("filepaths"), py::arg("iGpu"), py::arg("streams"), py::arg("seconds") = 3.0,
-      "The decoder's limit: pictures/s with `streams` sessions decoding every packet, nothing output (benchmarks)");
+      py::arg("filepaths"), py::arg("iGpu"), py::arg("streams"), py::arg("seconds") = 3.0, py::arg("raw") = false,
+      "The decoder's limit: pictures/s with `streams` sessions decoding every packet, nothing output; "
+      "raw=True: bare cuvid, NVDEC only (benchmarks)");
   m.def(
       "_profile",
       [](bool reset) {

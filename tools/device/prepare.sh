@@ -4,17 +4,23 @@
 #
 #   .carry/ffmpeg               minimal static PIC FFmpeg (tools/device/build_static_ffmpeg.sh)
 #   .carry/include/ffnvcodec    NVDEC/CUDA dynamic-loading headers (Debian's libffmpeg-nvenc-dev)
-#   .carry/bench/               the GPU benchmark's videos: 6 cameras, 1600x900 HEVC, GOP 30,
-#                               no B-frames, 235 frames each (bench/bench_nvdec.py)
+#   .carry/videos/hevc_gop30_b0 the base benchmark config: 6 cameras, 1600x900 at 10 fps, HEVC,
+#                               GOP 30, no B-frames, 235 frames each (bench/make_videos.py)
+#   .carry/sweep/<config>/      every config of the sweep (bench/make_videos.py), one camera each
+#                               (bench/suite.py copies it to 6 on the device: the carry limit)
 #   .carry/wheels/              peer libraries for the side-by-side benchmark (PyNvVideoCodec)
 #   tests/videos/generated/     the test videos and their oracles (tests/videos/generate.py)
 #
-# Every step is skipped when its output already exists. Finally prints the size of what will
-# travel (files git would send + .carry + tests/videos/generated) and fails above 60 MiB
-# (the device tool's limit is 64 MiB).
+# Every step is skipped when its output already exists. Finally prints the size of what each of
+# the two calls below carries (files git would send + the carried folders) and fails above
+# 60 MiB (the device tool's limit is 64 MiB).
 #
-# Then, on the device (one call):
-#   carry [".carry", "tests/videos/generated"], command: bash tools/device/run_gpu.sh
+# Then, on the device, build + test + the base benchmark (one call):
+#   carry [".carry/ffmpeg", ".carry/include", ".carry/wheels", ".carry/videos", "tests/videos/generated"],
+#   command: bash tools/device/run_gpu.sh
+# and the sweep (another call; both sets together exceed the limit):
+#   carry [".carry/ffmpeg", ".carry/include", ".carry/wheels", ".carry/sweep"],
+#   command: bash tools/device/run_gpu.sh build,sweep
 #
 # Usage: bash tools/device/prepare.sh
 set -euo pipefail
@@ -27,14 +33,6 @@ LIMIT_MIB=60
 SUDO=""
 [[ $(id -u) -ne 0 ]] && SUDO="sudo"
 
-# Benchmark videos (keep in step with bench/bench_nvdec.py and bench/RESULTS.md).
-BENCH_DIR="$CARRY/bench"
-BENCH_CAMERAS=6
-BENCH_SIZE=1600x900
-BENCH_FRAMES=235
-BENCH_GOP=30
-BENCH_CRF=30
-
 step() { echo "prepare: $*"; }
 
 need_ffmpeg_cli() {
@@ -44,8 +42,8 @@ need_ffmpeg_cli() {
   fi
   local encoders
   encoders="$("$FFMPEG" -hide_banner -encoders 2>/dev/null)"
-  if [[ "$encoders" != *libx265* ]]; then
-    echo "prepare: this ffmpeg has no libx265 encoder" >&2
+  if [[ "$encoders" != *libx265* || "$encoders" != *libx264* ]]; then
+    echo "prepare: this ffmpeg lacks the libx265 or libx264 encoder" >&2
     exit 1
   fi
 }
@@ -69,34 +67,10 @@ generate_test_videos() {
   "$PYTHON" tests/videos/generate.py
 }
 
-# One camera: testsrc2 (moving pattern, clock, colours) rendered at a quarter of the size and
-# scaled up (real footage is smoother than testsrc2's sharp edges, and the files stay small),
-# a different start and hue per camera so no two cameras' frames are alike.
-encode_camera() {
-  local cam="$1" out="$2"
-  local w="${BENCH_SIZE%x*}" h="${BENCH_SIZE#*x}"
-  local src="testsrc2=size=$((w / 4))x$((h / 4)):rate=30,trim=start_frame=$((cam * 40))"
-  src+=",setpts=PTS-STARTPTS,hue=h=$((cam * 60)),scale=${w}:${h}:flags=bicubic"
-  local x265="keyint=$BENCH_GOP:min-keyint=$BENCH_GOP:scenecut=0:bframes=0:open-gop=0:log-level=error"
-  "$FFMPEG" -hide_banner -nostdin -v error -y -f lavfi -i "$src" -frames:v "$BENCH_FRAMES" \
-    -pix_fmt yuv420p -color_range tv -colorspace bt709 -color_primaries bt709 -color_trc bt709 \
-    -c:v libx265 -preset fast -crf "$BENCH_CRF" -x265-params "$x265" -tag:v hvc1 \
-    -fflags +bitexact -map_metadata -1 "$out.tmp.mp4"
-  mv "$out.tmp.mp4" "$out"
-}
-
 generate_bench_videos() {
-  step "benchmark videos -> .carry/bench ($BENCH_CAMERAS x $BENCH_SIZE HEVC, GOP $BENCH_GOP, $BENCH_FRAMES frames)"
-  mkdir -p "$BENCH_DIR"
-  local pids=() cam out
-  for ((cam = 0; cam < BENCH_CAMERAS; cam++)); do
-    out="$BENCH_DIR/cam${cam}_hevc_${BENCH_SIZE}_gop${BENCH_GOP}_${BENCH_FRAMES}f.mp4"
-    [[ -f "$out" ]] && continue
-    encode_camera "$cam" "$out" &
-    pids+=($!)
-  done
-  for pid in "${pids[@]}"; do wait "$pid"; done
-  ls -l "$BENCH_DIR"/*.mp4
+  step "benchmark videos -> .carry/videos (base config, 6 cameras) and .carry/sweep (every config, 1 camera)"
+  "$PYTHON" bench/make_videos.py --out "$CARRY/videos" --configs base --cameras 6
+  "$PYTHON" bench/make_videos.py --out "$CARRY/sweep" --configs all --cameras 1
 }
 
 # Peer libraries for the side-by-side benchmark (issue #6), as wheels for the GPU machine's
@@ -130,21 +104,23 @@ print(total)
 EOF
 }
 
-report_size() {
-  local repo carry tests total
+# What one call carries: the repository plus the named folders, in MiB; fails above the limit.
+check_call_size() {
+  local name="$1" repo total
+  shift
   repo=$(travelling_bytes)
-  carry=$(travelling_bytes .carry)
-  tests=$(travelling_bytes tests/videos/generated)
-  total=$((carry + tests - repo))
-  local mib=$((1024 * 1024))
-  echo "prepare: travelling: repo $((repo / 1024)) KiB, .carry $(((carry - repo) / 1024)) KiB" \
-    "(ffmpeg $(du -sk "$CARRY/ffmpeg" | cut -f1) KiB, bench $(du -sk "$BENCH_DIR" | cut -f1) KiB)," \
-    "tests/videos/generated $(((tests - repo) / 1024)) KiB; total $((total / 1024)) KiB" \
-    "($(awk -v b="$total" 'BEGIN { printf "%.1f", b / 1048576 }') MiB, limit $LIMIT_MIB MiB)"
-  if ((total > LIMIT_MIB * mib)); then
-    echo "prepare: too much to carry (over $LIMIT_MIB MiB)" >&2
+  total=$(travelling_bytes "$@")
+  echo "prepare: the $name call carries $(awk -v b="$total" 'BEGIN { printf "%.1f", b / 1048576 }') MiB" \
+    "(repo $((repo / 1024)) KiB + $*; limit $LIMIT_MIB MiB)"
+  if ((total > LIMIT_MIB * 1024 * 1024)); then
+    echo "prepare: too much to carry in the $name call (over $LIMIT_MIB MiB)" >&2
     exit 1
   fi
+}
+
+report_size() {
+  check_call_size main .carry/ffmpeg .carry/include .carry/wheels .carry/videos tests/videos/generated
+  check_call_size sweep .carry/ffmpeg .carry/include .carry/wheels .carry/sweep
 }
 
 need_ffmpeg_cli
@@ -154,4 +130,4 @@ generate_test_videos
 generate_bench_videos
 download_peer_wheels
 report_size
-echo 'prepare: done. Device call: carry [".carry", "tests/videos/generated"], command: bash tools/device/run_gpu.sh'
+echo 'prepare: done. Device calls: see the head of this file.'

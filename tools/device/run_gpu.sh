@@ -3,7 +3,10 @@
 # Builds, tests and benchmarks the library ON THE GPU MACHINE, in one call of the device tool
 # (prepare it here first: bash tools/device/prepare.sh; see /work/shared/DEVICE.md).
 #
-#   device call: carry [".carry", "tests/videos/generated"], command: bash tools/device/run_gpu.sh
+#   device call: carry [".carry/ffmpeg", ".carry/include", ".carry/wheels", ".carry/videos",
+#                       "tests/videos/generated"], command: bash tools/device/run_gpu.sh
+#   the sweep:   carry [".carry/ffmpeg", ".carry/include", ".carry/wheels", ".carry/sweep"],
+#                command: bash tools/device/run_gpu.sh build,sweep
 #
 # Steps (all by default; the optional first argument picks some, e.g. `build,test` or
 # `build,bench`; `env` always runs):
@@ -13,11 +16,11 @@
 #   kernel  $OUT/kernel_check.txt  build/device/tests/cuda/odvd_color_kernel_check (and --time)
 #   test    $OUT/pytest.txt        python3 -m pytest tests/python -q -rs
 #                                  (+ $OUT/ctest.txt when GoogleTest was found and tests built)
-#   bench   $OUT/bench.{txt,json}  bench/bench_nvdec.py on .carry/bench (NVDEC vs CPU), and
-#           $OUT/bench_multi.*     the same with 4 random frames per camera per call
-#           $OUT/bench_stream.*    bench/bench_stream.py (sequential access, sample reader)
-#           $OUT/bench_limit.*     bench/bench_limit.py (the decoders' limit, nothing output)
-#           $OUT/bench_peers.*     bench/peers/pynvvideocodec_random.py (.carry/wheels)
+#   bench   $OUT/suite/           bench/suite.py on .carry/videos (the base config, 6 cameras:
+#                                  every workload, NVDEC and CPU, peers, the limit): suite.{json,md,png}
+#           $OUT/bench_limit.*     bench/bench_limit.py (our back end vs bare cuvid, nothing output)
+#   sweep   $OUT/sweep/           bench/suite.py on every config in .carry/sweep (not a default
+#                                  step: the sweep's videos and the test videos do not fit one carry)
 #   and     $OUT/summary.txt       one status per step
 # A failing step does not stop the later ones; the last line sums up every status and the exit
 # status is non-zero if any step failed. The whole run keeps under ~9 minutes: each step gets a
@@ -179,34 +182,36 @@ step_test() {
 }
 
 # --- benchmark -------------------------------------------------------------------------------
-step_bench() {
-  local rc
-  # shellcheck disable=SC2086
-  timeout "$1" python3 bench/bench_nvdec.py --backends nvdec,cpu --videos "$ROOT/.carry/bench" \
-    --json "$OUT/bench.json" \
-    ${ODVD_BENCH_ARGS:-} 2>&1 | tee "$OUT/bench.txt"
-  rc=${PIPESTATUS[0]}
-  # Multi-frame samples: 4 random frames per camera per call (GOPs shared within a call).
-  timeout 120 python3 bench/bench_nvdec.py --backends nvdec,cpu --videos "$ROOT/.carry/bench" \
-    --frames-per-camera 4 --calls 100 --cpu-calls 10 --json "$OUT/bench_multi.json" 2>&1 | tee "$OUT/bench_multi.txt"
-  [[ ${PIPESTATUS[0]} -ne 0 && $rc -eq 0 ]] && rc=1
-  # Sequential access (sample reader) on the same cameras.
-  timeout 150 python3 bench/bench_stream.py --backends nvdec,cpu --videos "$ROOT/.carry/bench" \
-    --json "$OUT/bench_stream.json" 2>&1 | tee "$OUT/bench_stream.txt"
-  [[ ${PIPESTATUS[0]} -ne 0 && $rc -eq 0 ]] && rc=1
-  # Peers side by side (issue #6): PyNvVideoCodec from the carried wheel, when there is one.
+# Peers for the suite: PyNvVideoCodec from the carried wheel, installed into build/peers.
+install_peers() {
   if compgen -G "$ROOT/.carry/wheels/pynvvideocodec-*.whl" >/dev/null; then
     python3 -m pip install -q --no-deps --target "$ROOT/build/peers" "$ROOT"/.carry/wheels/pynvvideocodec-*.whl \
       >"$OUT/peers_install.txt" 2>&1 || echo "peer install failed (see peers_install.txt)"
-    PYTHONPATH="$ROOT/build/peers:$PYTHONPATH" timeout 150 python3 bench/peers/pynvvideocodec_random.py \
-      --videos "$ROOT/.carry/bench" --json "$OUT/bench_peers.json" 2>&1 | tee "$OUT/bench_peers.txt"
-    [[ ${PIPESTATUS[0]} -ne 0 && $rc -eq 0 ]] && rc=1
   fi
-  # The decoders' own limit on the same videos (nothing output).
-  timeout 120 python3 bench/bench_limit.py --backends nvdec,cpu --videos "$ROOT/.carry/bench" \
-    --json "$OUT/bench_limit.json" 2>&1 | tee "$OUT/bench_limit.txt"
+}
+
+# The suite (bench/suite.py) on the base config: 6 distinct cameras, every workload, the peers
+# and the limit; then the limit tool, our back end against bare cuvid (Note [The raw limit]).
+step_bench() {
+  local rc
+  install_peers
+  # shellcheck disable=SC2086
+  PYTHONPATH="$ROOT/build/peers:$PYTHONPATH" timeout "$1" python3 bench/suite.py --videos "$ROOT/.carry/videos" \
+    --out "$OUT/suite" ${ODVD_BENCH_ARGS:-} 2>&1 | tee "$OUT/suite.txt"
+  rc=${PIPESTATUS[0]}
+  timeout 90 python3 bench/bench_limit.py --backends nvdec --raw --seconds 2 \
+    --videos "$ROOT/.carry/videos/hevc_gop30_b0" --json "$OUT/bench_limit.json" 2>&1 | tee "$OUT/bench_limit.txt"
   [[ ${PIPESTATUS[0]} -ne 0 && $rc -eq 0 ]] && rc=1
   return "$rc"
+}
+
+# The sweep: the suite on every config in .carry/sweep (one camera each, copied to 6).
+step_sweep() {
+  install_peers
+  # shellcheck disable=SC2086
+  PYTHONPATH="$ROOT/build/peers:$PYTHONPATH" timeout "$1" python3 bench/suite.py --videos "$ROOT/.carry/sweep" \
+    --out "$OUT/sweep" ${ODVD_BENCH_ARGS:-} 2>&1 | tee "$OUT/sweep.txt"
+  return "${PIPESTATUS[0]}"
 }
 
 run_step() {
@@ -228,6 +233,7 @@ run_step build 300 150
 run_step kernel 60 120
 run_step test 240 90
 run_step bench 200 0
+run_step sweep 520 0
 echo "${SUMMARY[*]}" >"$OUT/summary.txt"
 echo "summary: ${SUMMARY[*]:-nothing selected} (total $SECONDS s)"
 exit "$FAILED"

@@ -1,0 +1,48 @@
+// The raw NVDEC limit: pictures per second that NVDEC decodes when the host does nothing
+// but parse and submit (issue #6, "the limit").
+//
+// Note [The raw limit]
+//   measure_decode_throughput() runs this library's own back end with output switched
+//   off, so it still pays per-picture work that a limit should not: decode-status polls
+//   before a surface is reused, damage bookkeeping, a context push per packet. That
+//   made it read lower than what random-access workloads were seen to decode
+//   (bench/RESULTS.md §5). This path is the bare minimum a cuvid application does: one
+//   cuvid parser and one NVDEC session per thread, the parser's decode callback submits
+//   the picture (cuvidDecodePicture) and its display callback does nothing, so no
+//   picture is ever mapped, copied or waited for. Each thread sends its file's packets
+//   (held in memory) over and over, a new parser per pass and the session kept. The
+//   pictures counted are those submitted before the deadline; at most a few per thread
+//   may still be decoding when the clock stops, which is noise against the thousands
+//   counted.
+//
+// Thread-safety: a free function; call from any thread.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "cuda/cuda_driver.hpp"
+#include "cuda/nvdec_decoder.hpp"
+#include "odvd/packet.hpp"
+
+namespace odvd::cuda {
+
+// One file's stream: what NVDEC decodes it with, and its Annex-B packets in decode order
+// (each one whole picture; parameter sets in band or in `prefix`, sent before each pass).
+struct RawStream {
+  NvdecKey key;
+  std::vector<uint8_t> prefix;
+  std::vector<EncodedPacket> packets;
+};
+
+struct RawLimit {
+  int64_t pictures = 0;  // submitted in the timed window
+  double seconds = 0.0;
+};
+
+// Runs `threads` threads for about `seconds`, thread t decoding streams[t % size] as
+// above. Throws MediaError on any driver error (naming the call).
+RawLimit measure_raw_nvdec(const DeviceContext& device, const std::vector<RawStream>& streams, int threads,
+                           double seconds);
+
+}  // namespace odvd::cuda
