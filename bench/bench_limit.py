@@ -8,8 +8,8 @@ cores on the CPU back end (one libavcodec thread per session). Workloads divide 
 decoded pictures/s by the best of these to say how much of the decoder they use.
 
 --raw adds the same session counts on bare cuvid (Note [The raw limit]: one parser and one
-NVDEC session per thread that only submit pictures), the limit bench/suite.py uses, so the two
-can be compared in one run.
+NVDEC session per thread that only submit pictures), whole files and GOP by GOP, the limit
+bench/suite.py uses, so they can be compared in one run.
 
 Usage: python3 bench/bench_limit.py [--backends nvdec,cpu] [--raw] [--seconds 3] [--json FILE]
 """
@@ -47,9 +47,10 @@ def main(argv=None) -> int:
             r = nvc._odvd._decode_throughput(paths, gpu, streams, args.seconds)
             rows.append({"backend": backend, **r})
         if gpu >= 0 and args.raw:
-            for streams in counts:
-                r = nvc._odvd._decode_throughput(paths, gpu, streams, args.seconds, raw=True)
-                rows.append({"backend": "nvdec (bare cuvid)", **r})
+            for per_gop in (False, True):
+                for streams in counts:
+                    r = nvc._odvd._decode_throughput(paths, gpu, streams, args.seconds, raw=True, per_gop=per_gop)
+                    rows.append({"backend": "nvdec (bare cuvid" + (", GOP by GOP)" if per_gop else ")"), **r})
     print(f"\nlimit: {len(paths)} cameras from {args.videos}; machine {machine()}")
     print("| back end | sessions | pictures | seconds | pictures/s |")
     print("|---|---|---|---|---|")

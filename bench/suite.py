@@ -33,8 +33,8 @@ p50/p99 ms per call; NVDEC utilisation (NVML, sampled every 50 ms during the tim
 CPU time (user + system, all threads of this process) per returned frame; peak GPU memory (NVML
 device memory in use, sampled every 10 ms from before the decoder is made to the end of the
 run, minus the level before); and the fraction of the limit: decoded pictures/s over the
-config's limit (bare-cuvid sessions, Note [The raw limit], best of 7 and 14 sessions; for the
-CPU back end, one libavcodec thread per core).
+config's limit (bare-cuvid sessions, Note [The raw limit]: the best of 7 and 14 sessions, whole
+files or GOP by GOP; for the CPU back end, one libavcodec thread per core).
 """
 
 from __future__ import annotations
@@ -423,9 +423,19 @@ def peer_pyav(clip: Clip, seconds: float, calls: int) -> dict | str:
 
 
 def limits(clip: Clip, gpu: int, backends: list[str], seconds: float) -> dict:
+    """The config's limit per back end: NVDEC, the best of bare-cuvid sessions decoding whole
+    files or GOP by GOP (LIMIT_SESSIONS each), NVML sampled during each; the CPU back end, one
+    libavcodec thread per core."""
     out = {}
     if "nvdec" in backends:
-        rows = [nvc._odvd._decode_throughput(clip.paths, gpu, s, seconds, raw=True) for s in LIMIT_SESSIONS]
+        rows = []
+        for per_gop in (False, True):
+            for s in LIMIT_SESSIONS:
+                util = NvmlSampler(gpu)
+                util.start()
+                r = nvc._odvd._decode_throughput(clip.paths, gpu, s, seconds, raw=True, per_gop=per_gop)
+                u = util.stop()
+                rows.append({**r, "per_gop": per_gop, "nvml_mean": u.get("mean_percent")})
         out["nvdec"] = {"pictures_per_s": max(r["pictures_per_s"] for r in rows), "rows": rows}
     if "cpu" in backends:
         r = nvc._odvd._decode_throughput(clip.paths, -1, os.cpu_count() or 1, seconds)

@@ -17,7 +17,8 @@ using Clock = std::chrono::steady_clock;
 // One thread's parser and session (Note [The raw limit]).
 class RawSession {
  public:
-  RawSession(const DeviceContext& device, const RawStream& stream) : device_(device), stream_(stream) {}
+  RawSession(const DeviceContext& device, const RawStream& stream, bool per_gop)
+      : device_(device), stream_(stream), per_gop_(per_gop) {}
   ~RawSession() { destroy_parser(); }
   RawSession(const RawSession&) = delete;
   RawSession& operator=(const RawSession&) = delete;
@@ -29,7 +30,14 @@ class RawSession {
       destroy_parser();
       create_parser();
       if (!stream_.prefix.empty()) parse(stream_.prefix.data(), stream_.prefix.size(), 0);
-      for (const EncodedPacket& p : stream_.packets) {
+      for (size_t i = 0; i < stream_.packets.size(); ++i) {
+        const EncodedPacket& p = stream_.packets[i];
+        if (per_gop_ && p.key && i > 0) {  // end this GOP's pass, start the next one
+          parse(nullptr, 0, CUVID_PKT_ENDOFSTREAM);
+          destroy_parser();
+          create_parser();
+          if (!stream_.prefix.empty()) parse(stream_.prefix.data(), stream_.prefix.size(), 0);
+        }
         parse(p.data.data(), p.data.size(), CUVID_PKT_ENDOFPICTURE);
         if (Clock::now() >= deadline) return submitted_;
       }
@@ -43,7 +51,7 @@ class RawSession {
     CUVIDPARSERPARAMS params{};
     params.CodecType = stream_.key.codec;
     params.ulMaxNumDecodeSurfaces = 1;  // the sequence callback returns the real number
-    params.ulMaxDisplayDelay = 4;       // nothing is displayed; let the parser run ahead
+    params.ulMaxDisplayDelay = 0;       // nothing is mapped: a shown picture costs nothing
     params.pUserData = this;
     params.pfnSequenceCallback = &RawSession::on_sequence;
     params.pfnDecodePicture = &RawSession::on_decode;
@@ -71,7 +79,8 @@ class RawSession {
   static int CUDAAPI on_sequence(void* self, CUVIDEOFORMAT* format) {
     auto* s = static_cast<RawSession*>(self);
     try {
-      const int surfaces = static_cast<int>(format->min_num_decode_surfaces) + 2;
+      // As many as the back end uses (nvdec_backend.cpp), so NVDEC never waits for a surface.
+      const int surfaces = std::max(8, static_cast<int>(format->min_num_decode_surfaces) + 4);
       if (!s->decoder_ || !s->decoder_->can_serve(s->stream_.key, *format, surfaces) ||
           !s->decoder_->configure(*format)) {
         s->decoder_ = std::make_unique<NvdecDecoder>(s->device_, s->stream_.key, *format, surfaces);
@@ -99,6 +108,7 @@ class RawSession {
 
   const DeviceContext& device_;
   const RawStream& stream_;
+  const bool per_gop_;
   CUvideoparser parser_ = nullptr;
   std::unique_ptr<NvdecDecoder> decoder_;
   std::exception_ptr error_;
@@ -108,13 +118,13 @@ class RawSession {
 }  // namespace
 
 RawLimit measure_raw_nvdec(const DeviceContext& device, const std::vector<RawStream>& streams, int threads,
-                           double seconds) {
+                           double seconds, bool per_gop) {
   if (streams.empty() || threads < 1 || !(seconds > 0)) {
     throw ArgumentError("measure_raw_nvdec: needs streams, threads >= 1 and seconds > 0");
   }
   std::vector<std::unique_ptr<RawSession>> sessions;
   for (int t = 0; t < threads; ++t) {
-    sessions.push_back(std::make_unique<RawSession>(device, streams[static_cast<size_t>(t) % streams.size()]));
+    sessions.push_back(std::make_unique<RawSession>(device, streams[static_cast<size_t>(t) % streams.size()], per_gop));
   }
   std::vector<int64_t> pictures(static_cast<size_t>(threads), 0);
   std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));

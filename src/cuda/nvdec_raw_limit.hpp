@@ -10,10 +10,11 @@
 //   cuvid parser and one NVDEC session per thread, the parser's decode callback submits
 //   the picture (cuvidDecodePicture) and its display callback does nothing, so no
 //   picture is ever mapped, copied or waited for. Each thread sends its file's packets
-//   (held in memory) over and over, a new parser per pass and the session kept. The
-//   pictures counted are those submitted before the deadline; at most a few per thread
-//   may still be decoding when the clock stops, which is noise against the thousands
-//   counted.
+//   (held in memory) over and over, a new parser per pass and the session kept; with
+//   `per_gop`, every GOP is a pass of its own (a new parser, the GOP, end of stream), the
+//   shape of random access's work. The pictures counted are those submitted before the
+//   deadline; at most a few per thread may still be decoding when the clock stops, which
+//   is noise against the thousands counted.
 //
 // Thread-safety: a free function; call from any thread.
 #pragma once
@@ -43,6 +44,6 @@ struct RawLimit {
 // Runs `threads` threads for about `seconds`, thread t decoding streams[t % size] as
 // above. Throws MediaError on any driver error (naming the call).
 RawLimit measure_raw_nvdec(const DeviceContext& device, const std::vector<RawStream>& streams, int threads,
-                           double seconds);
+                           double seconds, bool per_gop);
 
 }  // namespace odvd::cuda

@@ -90,7 +90,7 @@ ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths
 }
 
 ThroughputResult measure_raw_decode_throughput(const std::vector<std::string>& paths, int device, int streams,
-                                               double seconds) {
+                                               double seconds, bool per_gop) {
 #if ODVD_WITH_NVDEC
   if (paths.empty() || device < 0 || streams < 1 || !(seconds > 0)) {
     throw ArgumentError("measure_raw_decode_throughput: needs files, a GPU, streams >= 1 and seconds > 0");
@@ -110,7 +110,7 @@ ThroughputResult measure_raw_decode_throughput(const std::vector<std::string>& p
     s.packets = std::move(file.packets);
     inputs.push_back(std::move(s));
   }
-  const cuda::RawLimit raw = cuda::measure_raw_nvdec(cuda::device_context(device), inputs, streams, seconds);
+  const cuda::RawLimit raw = cuda::measure_raw_nvdec(cuda::device_context(device), inputs, streams, seconds, per_gop);
   ThroughputResult r;
   r.streams = streams;
   r.pictures = raw.pictures;
@@ -118,7 +118,7 @@ ThroughputResult measure_raw_decode_throughput(const std::vector<std::string>& p
   r.pictures_per_s = static_cast<double>(r.pictures) / r.seconds;
   return r;
 #else
-  (void)paths, (void)device, (void)streams, (void)seconds;
+  (void)paths, (void)device, (void)streams, (void)seconds, (void)per_gop;
   throw ArgumentError("measure_raw_decode_throughput: this build has no NVDEC back end");
 #endif
 }

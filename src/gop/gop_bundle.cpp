@@ -258,6 +258,12 @@ std::vector<GopRecord> parse_bundle(const uint8_t* data, size_t size, const std:
   return parse_legacy_bundle(data, size, what, limits);
 }
 
+std::vector<uint8_t> validated_bundle(std::vector<uint8_t> raw, const std::string& what, const BundleLimits& limits) {
+  std::vector<GopRecord> records = parse_bundle(raw.data(), raw.size(), what, limits);
+  if (raw.size() >= sizeof kMagic && std::memcmp(raw.data(), kMagic, sizeof kMagic) == 0) return raw;  // moved
+  return serialize_bundle(records);
+}
+
 std::vector<uint8_t> merge_bundles(const std::vector<std::pair<const uint8_t*, size_t>>& bundles,
                                    const BundleLimits& limits) {
   if (bundles.empty()) throw ArgumentError("merge_bundles: no bundles to merge");

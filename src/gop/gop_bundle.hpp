@@ -92,6 +92,12 @@ std::vector<uint8_t> serialize_bundle(const std::vector<GopRecord>& records);
 std::vector<GopRecord> parse_bundle(const uint8_t* data, size_t size, const std::string& what = "bundle",
                                     const BundleLimits& limits = BundleLimits{});
 
+// A bundle checked as parse_bundle() checks it, in our format: `raw` itself when it is one
+// of ours (no second copy), else the converted legacy bundle. Throws MediaError as
+// parse_bundle() does.
+std::vector<uint8_t> validated_bundle(std::vector<uint8_t> raw, const std::string& what = "bundle",
+                                      const BundleLimits& limits = BundleLimits{});
+
 // Concatenates the records of several bundles (each validated as parse_bundle() does)
 // into one bundle of our format, in order. Legacy inputs are converted. Input i is named
 // "bundle i of n" in messages. Throws ArgumentError for an empty list, MediaError for a

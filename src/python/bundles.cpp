@@ -129,8 +129,7 @@ std::vector<Bytes> load_files(const py::sequence& file_paths) {
   py::gil_scoped_release release;
   std::vector<Bytes> out;
   for (const std::string& f : files) {
-    Bytes raw = read_whole_file(f);
-    out.push_back(serialize_bundle(parse_bundle(raw.data(), raw.size(), quoted(f))));
+    out.push_back(validated_bundle(read_whole_file(f), quoted(f)));
   }
   return out;
 }

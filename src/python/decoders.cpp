@@ -223,12 +223,12 @@ void bind_decoders(py::module_& m) {
         "Process id in which this library created a CUDA context (0: never); for tests");
   m.def(
       "_decode_throughput",
-      [](const py::sequence& paths, int gpu, int streams, double seconds, bool raw) {
+      [](const py::sequence& paths, int gpu, int streams, double seconds, bool raw, bool per_gop) {
         const std::vector<std::string> files = to_paths(paths);
         ThroughputResult r;
         {
           py::gil_scoped_release release;
-          r = raw ? measure_raw_decode_throughput(files, gpu, streams, seconds)
+          r = raw ? measure_raw_decode_throughput(files, gpu, streams, seconds, per_gop)
                   : measure_decode_throughput(files, gpu, streams, seconds);
         }
         py::dict d;
@@ -239,8 +239,9 @@ void bind_decoders(py::module_& m) {
         return d;
       },
       py::arg("filepaths"), py::arg("iGpu"), py::arg("streams"), py::arg("seconds") = 3.0, py::arg("raw") = false,
+      py::arg("per_gop") = false,
       "The decoder's limit: pictures/s with `streams` sessions decoding every packet, nothing output; "
-      "raw=True: bare cuvid, NVDEC only (benchmarks)");
+      "raw=True: bare cuvid, NVDEC only; per_gop=True: each GOP a stream of its own (benchmarks)");
   m.def(
       "_profile",
       [](bool reset) {
