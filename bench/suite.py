@@ -528,7 +528,13 @@ def markdown(out: dict) -> str:
         lim = c["limit"]
         lim_text = ", ".join(f"{b}: {v['pictures_per_s']:.0f} pictures/s" for b, v in lim.items())
         lines += [f"### {c['config']} ({c['distinct_cameras']} distinct camera files of {len(c['paths'])}; "
-                  f"limit {lim_text})", "", cols, "|" + "---|" * 11]
+                  f"limit {lim_text})", ""]
+        runs = lim.get("nvdec", {}).get("rows", [])
+        if runs:
+            lines += ["NVDEC limit runs (bare cuvid, pictures/s, NVML mean): " + "; ".join(
+                f"{'GOP by GOP' if r['per_gop'] else 'whole files'} x{r['streams']}: {r['pictures_per_s']:.0f}"
+                f" ({fmt(r['nvml_mean'])}%)" for r in runs), ""]
+        lines += [cols, "|" + "---|" * 11]
         for r in c["rows"]:
             per = r["decoded_per_returned"]
             per_text = fmt(per, ".2f") if per is not None else fmt(r.get("decoded_model"), ".2f") + " (model)"
