@@ -34,6 +34,7 @@ class RawSession {
         const EncodedPacket& p = stream_.packets[i];
         if (per_gop_ && p.key && i > 0) {  // end this GOP's pass, start the next one
           parse(nullptr, 0, CUVID_PKT_ENDOFSTREAM);
+          wait_for_last_picture();
           destroy_parser();
           create_parser();
           if (!stream_.prefix.empty()) parse(stream_.prefix.data(), stream_.prefix.size(), 0);
@@ -47,6 +48,20 @@ class RawSession {
   }
 
  private:
+  // Waits until NVDEC has finished the last picture submitted (a session decodes in order,
+  // so every earlier one is done too): a random-access call waits for its GOP the same way.
+  void wait_for_last_picture() {
+    if (!decoder_ || last_picture_ < 0) return;
+    for (;;) {
+      CUVIDGETDECODESTATUS status{};
+      if (driver().cuvid->cuvidGetDecodeStatus(decoder_->handle(), last_picture_, &status) != CUDA_SUCCESS ||
+          status.decodeStatus != cuvidDecodeStatus_InProgress) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+  }
+
   void create_parser() {
     CUVIDPARSERPARAMS params{};
     params.CodecType = stream_.key.codec;
@@ -101,6 +116,7 @@ class RawSession {
       return 0;
     }
     s->submitted_++;
+    s->last_picture_ = picture->CurrPicIdx;
     return 1;
   }
 
@@ -113,6 +129,7 @@ class RawSession {
   std::unique_ptr<NvdecDecoder> decoder_;
   std::exception_ptr error_;
   int64_t submitted_ = 0;
+  int last_picture_ = -1;
 };
 
 }  // namespace

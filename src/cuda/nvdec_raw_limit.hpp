@@ -11,8 +11,11 @@
 //   the picture (cuvidDecodePicture) and its display callback does nothing, so no
 //   picture is ever mapped, copied or waited for. Each thread sends its file's packets
 //   (held in memory) over and over, a new parser per pass and the session kept; with
-//   `per_gop`, every GOP is a pass of its own (a new parser, the GOP, end of stream), the
-//   shape of random access's work. The pictures counted are those submitted before the
+//   `per_gop`, every GOP is a pass of its own (a new parser, the GOP, end of stream, then
+//   wait until NVDEC has finished it), the shape of random access's work. The two
+//   patterns fill the engines differently: on an H100, 7 sessions streaming whole files
+//   kept NVML decoder utilisation at ~75% while random access with 24 sessions reached
+//   95% (bench/RESULTS.md §11), so the limit is the best of both. The pictures counted are those submitted before the
 //   deadline; at most a few per thread may still be decoding when the clock stops, which
 //   is noise against the thousands counted.
 //
