@@ -16,6 +16,22 @@ FileSession::FileSession(std::shared_ptr<const VideoIndex> index, const BackendF
   const bool convert = !index_->nal_layout.annex_b;
   backend_ = make_backend(*index_, convert ? reader_.parameter_sets() : no_override);
   stream_ = std::make_unique<GopStream>(*backend_, quoted(index_->path), index_->stream.color);
+  keep_open_ = worth_keeping_open(index_->frames.frame_count(), index_->frames.gop_count());
+}
+
+// Note [Open random access]: a random-access call normally flushes the decoder when its
+// frames are out, so a later call for a frame further into the same GOP must start again
+// at the key. Leaving the stream open instead (sending packets on until the wanted
+// pictures come out, as streaming does) costs the decoder's display delay — about two
+// more pictures per call on NVDEC — and lets such a call continue (Note [Continuing a
+// GOP]). With F frames in GOPs of L, a uniformly random next frame is in the same GOP
+// and later with probability L/(2F), and then saves about L/3 pictures: worth it when
+// L²/(6F) exceeds the two pictures, i.e. L² > 12F — one GOP of 235 frames (saves ~40
+// per call), not GOP 30 (0.6). Measured in bench/RESULTS.md §11.
+bool FileSession::worth_keeping_open(int frames, int gops) {
+  if (frames <= 0 || gops <= 0) return false;
+  const double gop_length = static_cast<double>(frames) / gops;
+  return gop_length * gop_length > 12.0 * frames;
 }
 
 // Note [Continuing a GOP]: random access decodes a GOP from its key up to the furthest
@@ -58,7 +74,7 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
     int end = next_packet_;
     for (int id : frame_ids) end = std::max(end, frames.packet_of_frame(id) + 1);
     send_range(end, frame_ids, /*optional=*/false);
-    if (streaming_) {
+    if (streaming_ || keep_open_) {  // Note [Open random access]
       send_until_complete(gop, frame_ids);
     } else {
       ODVD_PROFILE_SCOPE("session.finish");

@@ -46,6 +46,7 @@ class FileSession {
   void decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out);
 
  private:
+  static bool worth_keeping_open(int frames, int gops);
   bool can_continue(int gop, const std::vector<int>& frame_ids) const;
   bool serve_from_lookahead(const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out);
   void take_from_lookahead(const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out);
@@ -76,6 +77,8 @@ class FileSession {
   int last_frame_ = -2;  // so that a first call for frame 0 is not "the very next frame"
   bool streaming_ = false;
   bool always_stream_ = false;
+  // Random-access calls leave the stream open too (Note [Open random access]).
+  bool keep_open_ = false;
   SessionStats stats_;
 };
 

@@ -78,3 +78,36 @@ def test_multi_frame_call_decodes_each_gop_once(manifest):
     stats = dec._stats()
     assert stats["gop_starts"] == 3, stats
     assert stats["packets_sent"] == 26 + 11 + 28, stats  # 0..25, 30..40, 60..87
+
+
+def test_random_access_in_a_long_gop_continues_forward(backend, igpu, manifest):
+    """Note [Open random access]: in a file of few long GOPs (hevc_long_gop: 320 frames,
+    keys 0 and 300), random calls leave the stream open, so a later call for a frame further
+    into the same GOP continues instead of decoding from the key again; earlier frames and
+    other GOPs still restart. Every frame bit-exact against framemd5."""
+    name = "hevc_long_gop.mp4"
+    entry = manifest["videos"][name]
+    if backend == "nvdec" and not nvdec_supports(entry):
+        pytest.skip("NVDEC on this GPU does not decode this video")
+    path = video_path(manifest, name)
+    md5 = read_framemd5(generate.DEFAULT_OUT / entry["framemd5"])
+    dec = nvc.PyNvGopDecoder(1, igpu, True)
+    # 100 -> 180 -> 250 continue in GOP 0; 40 restarts; 310 is GOP 1; 120 restarts GOP 0.
+    for fid in (100, 180, 250, 40, 310, 120, 299):
+        frame = dec.Decode([path], [fid])[0]
+        assert hashlib.md5(planar_yuv_bytes(frame)).hexdigest() == md5[fid], f"frame {fid}"
+    stats = dec._stats()
+    assert stats["continuations"] == 3, stats  # 180, 250 and 299
+    assert stats["gop_starts"] == 4, stats  # 100, 40, 310, 120
+    # Restarting every call would send 101 + 181 + 251 + 41 + 11 + 121 + 300 = 1006 packets;
+    # continuing sends 251 + 41 + 11 + 300 plus a few held back by the decoder per call.
+    assert stats["packets_sent"] <= 603 + 7 * 16, stats
+
+
+def test_random_access_in_short_gops_flushes(manifest):
+    """Files of many short GOPs keep flushing after each random call (Note [Open random
+    access]: leaving them open would cost more than it saves)."""
+    path = video_path(manifest, "h264_gop30.mp4")
+    dec = nvc.PyNvGopDecoder(1, -1, True)
+    dec.Decode([path], [5])
+    assert dec._stats()["packets_sent"] == 6
