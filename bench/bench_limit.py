@@ -28,6 +28,11 @@ import on_demand_video_decoder as nvc  # noqa: E402
 from bench_nvdec import DEFAULT_VIDEOS, find_videos, machine  # noqa: E402
 
 
+# (threads, sessions per thread, GOP by GOP) for --raw.
+RAW_RUNS = ((1, 1, False), (7, 1, False), (7, 2, False), (7, 4, False), (14, 1, False), (14, 2, False),
+            (28, 1, False), (7, 4, True))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--videos", type=Path, default=DEFAULT_VIDEOS)
@@ -47,10 +52,11 @@ def main(argv=None) -> int:
             r = nvc._odvd._decode_throughput(paths, gpu, streams, args.seconds)
             rows.append({"backend": backend, **r})
         if gpu >= 0 and args.raw:
-            for per_gop in (False, True):
-                for streams in counts:
-                    r = nvc._odvd._decode_throughput(paths, gpu, streams, args.seconds, raw=True, per_gop=per_gop)
-                    rows.append({"backend": "nvdec (bare cuvid" + (", GOP by GOP)" if per_gop else ")"), **r})
+            for threads, per_thread, per_gop in RAW_RUNS:
+                r = nvc._odvd._decode_throughput(paths, gpu, threads, args.seconds, raw=True, per_gop=per_gop,
+                                                 sessions_per_thread=per_thread)
+                name = f"nvdec (bare cuvid{', GOP by GOP' if per_gop else ''}, {threads} threads)"
+                rows.append({"backend": name, **r})
     print(f"\nlimit: {len(paths)} cameras from {args.videos}; machine {machine()}")
     print("| back end | sessions | pictures | seconds | pictures/s |")
     print("|---|---|---|---|---|")

@@ -33,8 +33,9 @@ p50/p99 ms per call; NVDEC utilisation (NVML, sampled every 50 ms during the tim
 CPU time (user + system, all threads of this process) per returned frame; peak GPU memory (NVML
 device memory in use, sampled every 10 ms from before the decoder is made to the end of the
 run, minus the level before); and the fraction of the limit: decoded pictures/s over the
-config's limit (bare-cuvid sessions, Note [The raw limit]: the best of 7, 14 and 28 sessions,
-whole files or GOP by GOP; for the CPU back end, one libavcodec thread per core).
+config's limit (bare-cuvid sessions, Note [The raw limit]: the best of LIMIT_RUNS, 7 to 28
+sessions on 7 or 14 threads, whole files or GOP by GOP; for the CPU back end, one libavcodec
+thread per core).
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ from bench_nvdec import NvmlSampler, machine, nvdec_unavailable_reason  # noqa: 
 from make_videos import BY_NAME, CONFIGS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-LIMIT_SESSIONS = (7, 14, 28)
+# Bare-cuvid limit runs: (threads, sessions per thread, GOP by GOP). Note [The raw limit].
+LIMIT_RUNS = ((7, 1, False), (7, 2, False), (7, 4, False), (14, 2, False), (7, 4, True))
 
 
 # --------------------------------------------------------------------------------------
@@ -423,19 +425,18 @@ def peer_pyav(clip: Clip, seconds: float, calls: int) -> dict | str:
 
 
 def limits(clip: Clip, gpu: int, backends: list[str], seconds: float) -> dict:
-    """The config's limit per back end: NVDEC, the best of bare-cuvid sessions decoding whole
-    files or GOP by GOP, each GOP waited for (LIMIT_SESSIONS each), NVML sampled during each;
-    the CPU back end, one libavcodec thread per core."""
+    """The config's limit per back end: NVDEC, the best of the bare-cuvid LIMIT_RUNS, NVML
+    sampled during each; the CPU back end, one libavcodec thread per core."""
     out = {}
     if "nvdec" in backends:
         rows = []
-        for per_gop in (False, True):
-            for s in LIMIT_SESSIONS:
-                util = NvmlSampler(gpu)
-                util.start()
-                r = nvc._odvd._decode_throughput(clip.paths, gpu, s, seconds, raw=True, per_gop=per_gop)
-                u = util.stop()
-                rows.append({**r, "per_gop": per_gop, "nvml_mean": u.get("mean_percent")})
+        for threads, per_thread, per_gop in LIMIT_RUNS:
+            util = NvmlSampler(gpu)
+            util.start()
+            r = nvc._odvd._decode_throughput(clip.paths, gpu, threads, seconds, raw=True, per_gop=per_gop,
+                                             sessions_per_thread=per_thread)
+            u = util.stop()
+            rows.append({**r, "threads": threads, "per_gop": per_gop, "nvml_mean": u.get("mean_percent")})
         out["nvdec"] = {"pictures_per_s": max(r["pictures_per_s"] for r in rows), "rows": rows}
     if "cpu" in backends:
         r = nvc._odvd._decode_throughput(clip.paths, -1, os.cpu_count() or 1, seconds)
@@ -532,7 +533,8 @@ def markdown(out: dict) -> str:
         runs = lim.get("nvdec", {}).get("rows", [])
         if runs:
             lines += ["NVDEC limit runs (bare cuvid, pictures/s, NVML mean): " + "; ".join(
-                f"{'GOP by GOP' if r['per_gop'] else 'whole files'} x{r['streams']}: {r['pictures_per_s']:.0f}"
+                f"{'GOP by GOP' if r['per_gop'] else 'whole files'} {r['streams']} sessions on {r['threads']} threads: "
+                f"{r['pictures_per_s']:.0f}"
                 f" ({fmt(r['nvml_mean'])}%)" for r in runs), ""]
         lines += [cols, "|" + "---|" * 11]
         for r in c["rows"]:

@@ -23,45 +23,26 @@ class RawSession {
   RawSession(const RawSession&) = delete;
   RawSession& operator=(const RawSession&) = delete;
 
-  // Sends the stream again and again until `deadline`; returns the pictures submitted.
-  int64_t run_until(Clock::time_point deadline) {
-    ContextScope scope(device_.context);
-    while (Clock::now() < deadline) {
+  // Sends the next packet: a pass through the stream starts with a new parser (and, with
+  // `per_gop`, so does every GOP), and ends with end of stream. The caller makes the
+  // device's context current.
+  void step() {
+    const std::vector<EncodedPacket>& packets = stream_.packets;
+    const bool new_pass = next_ == packets.size();
+    if (new_pass) next_ = 0;
+    if (parser_ == nullptr || new_pass || (per_gop_ && next_ > 0 && packets[next_].key)) {
+      if (parser_ != nullptr) parse(nullptr, 0, CUVID_PKT_ENDOFSTREAM);
       destroy_parser();
       create_parser();
       if (!stream_.prefix.empty()) parse(stream_.prefix.data(), stream_.prefix.size(), 0);
-      for (size_t i = 0; i < stream_.packets.size(); ++i) {
-        const EncodedPacket& p = stream_.packets[i];
-        if (per_gop_ && p.key && i > 0) {  // end this GOP's pass, start the next one
-          parse(nullptr, 0, CUVID_PKT_ENDOFSTREAM);
-          wait_for_last_picture();
-          destroy_parser();
-          create_parser();
-          if (!stream_.prefix.empty()) parse(stream_.prefix.data(), stream_.prefix.size(), 0);
-        }
-        parse(p.data.data(), p.data.size(), CUVID_PKT_ENDOFPICTURE);
-        if (Clock::now() >= deadline) return submitted_;
-      }
-      parse(nullptr, 0, CUVID_PKT_ENDOFSTREAM);
     }
-    return submitted_;
+    parse(packets[next_].data.data(), packets[next_].data.size(), CUVID_PKT_ENDOFPICTURE);
+    ++next_;
   }
+
+  int64_t submitted() const { return submitted_; }
 
  private:
-  // Waits until NVDEC has finished the last picture submitted (a session decodes in order,
-  // so every earlier one is done too): a random-access call waits for its GOP the same way.
-  void wait_for_last_picture() {
-    if (!decoder_ || last_picture_ < 0) return;
-    for (;;) {
-      CUVIDGETDECODESTATUS status{};
-      if (driver().cuvid->cuvidGetDecodeStatus(decoder_->handle(), last_picture_, &status) != CUDA_SUCCESS ||
-          status.decodeStatus != cuvidDecodeStatus_InProgress) {
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::microseconds(20));
-    }
-  }
-
   void create_parser() {
     CUVIDPARSERPARAMS params{};
     params.CodecType = stream_.key.codec;
@@ -116,7 +97,6 @@ class RawSession {
       return 0;
     }
     s->submitted_++;
-    s->last_picture_ = picture->CurrPicIdx;
     return 1;
   }
 
@@ -128,22 +108,24 @@ class RawSession {
   CUvideoparser parser_ = nullptr;
   std::unique_ptr<NvdecDecoder> decoder_;
   std::exception_ptr error_;
+  size_t next_ = 0;  // the next packet to send
   int64_t submitted_ = 0;
-  int last_picture_ = -1;
 };
 
 }  // namespace
 
 RawLimit measure_raw_nvdec(const DeviceContext& device, const std::vector<RawStream>& streams, int threads,
-                           double seconds, bool per_gop) {
-  if (streams.empty() || threads < 1 || !(seconds > 0)) {
-    throw ArgumentError("measure_raw_nvdec: needs streams, threads >= 1 and seconds > 0");
+                           int sessions_per_thread, double seconds, bool per_gop) {
+  if (streams.empty() || threads < 1 || sessions_per_thread < 1 || !(seconds > 0)) {
+    throw ArgumentError("measure_raw_nvdec: needs streams, threads >= 1, sessions per thread >= 1 and seconds > 0");
+  }
+  for (const RawStream& s : streams) {
+    if (s.packets.empty()) throw ArgumentError("measure_raw_nvdec: a stream has no packets");
   }
   std::vector<std::unique_ptr<RawSession>> sessions;
-  for (int t = 0; t < threads; ++t) {
-    sessions.push_back(std::make_unique<RawSession>(device, streams[static_cast<size_t>(t) % streams.size()], per_gop));
+  for (int i = 0; i < threads * sessions_per_thread; ++i) {
+    sessions.push_back(std::make_unique<RawSession>(device, streams[static_cast<size_t>(i) % streams.size()], per_gop));
   }
-  std::vector<int64_t> pictures(static_cast<size_t>(threads), 0);
   std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -152,7 +134,12 @@ RawLimit measure_raw_nvdec(const DeviceContext& device, const std::vector<RawStr
     for (int t = 0; t < threads; ++t) {
       workers.emplace_back([&, t] {
         try {
-          pictures[t] = sessions[t]->run_until(deadline);
+          ContextScope scope(device.context);
+          // Thread t drives sessions t*k .. t*k+k-1, one packet each in turn.
+          const size_t first = static_cast<size_t>(t) * sessions_per_thread;
+          while (Clock::now() < deadline) {
+            for (int k = 0; k < sessions_per_thread; ++k) sessions[first + k]->step();
+          }
         } catch (...) {
           errors[t] = std::current_exception();
         }
@@ -162,11 +149,11 @@ RawLimit measure_raw_nvdec(const DeviceContext& device, const std::vector<RawStr
   }
   RawLimit r;
   r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  for (const auto& s : sessions) r.pictures += s->submitted();
   sessions.clear();  // destroying the sessions waits for what they still decode
   for (const std::exception_ptr& e : errors) {
     if (e) std::rethrow_exception(e);
   }
-  for (int64_t p : pictures) r.pictures += p;
   return r;
 }
 

@@ -4,20 +4,19 @@
 // Note [The raw limit]
 //   measure_decode_throughput() runs this library's own back end with output switched
 //   off, so it still pays per-picture work that a limit should not: decode-status polls
-//   before a surface is reused, damage bookkeeping, a context push per packet. That
-//   made it read lower than what random-access workloads were seen to decode
-//   (bench/RESULTS.md §5). This path is the bare minimum a cuvid application does: one
-//   cuvid parser and one NVDEC session per thread, the parser's decode callback submits
-//   the picture (cuvidDecodePicture) and its display callback does nothing, so no
-//   picture is ever mapped, copied or waited for. Each thread sends its file's packets
-//   (held in memory) over and over, a new parser per pass and the session kept; with
-//   `per_gop`, every GOP is a pass of its own (a new parser, the GOP, end of stream, then
-//   wait until NVDEC has finished it), the shape of random access's work. The two
-//   patterns fill the engines differently: on an H100, 7 sessions streaming whole files
-//   kept NVML decoder utilisation at ~75% while random access with 24 sessions reached
-//   95% (bench/RESULTS.md §11), so the limit is the best of both. The pictures counted are those submitted before the
-//   deadline; at most a few per thread may still be decoding when the clock stops, which
-//   is noise against the thousands counted.
+//   before a surface is reused, damage bookkeeping, a context push per packet. This path
+//   is the bare minimum a cuvid application does: cuvid parsers and NVDEC sessions whose
+//   decode callback submits the picture (cuvidDecodePicture) and whose display callback
+//   does nothing, so no picture is ever mapped, copied or waited for. Each session sends
+//   its file's packets (held in memory) over and over, a new parser per pass and the
+//   session kept; with `per_gop`, every GOP is a pass of its own (a new parser, the GOP,
+//   end of stream), the shape of random access's work. Each thread drives
+//   `sessions_per_thread` sessions, a packet to each in turn: on an H100, 7 threads with
+//   a session each kept NVML decoder utilisation at ~70%, and 28 threads collapsed to
+//   ~18%, while random access on 24 sessions that mostly wait reached 95%
+//   (bench/RESULTS.md §11), so sessions and threads are varied separately. The pictures
+//   counted are those submitted before the deadline; at most a few per session may
+//   still be decoding when the clock stops, noise against the thousands counted.
 //
 // Thread-safety: a free function; call from any thread.
 #pragma once
@@ -44,9 +43,9 @@ struct RawLimit {
   double seconds = 0.0;
 };
 
-// Runs `threads` threads for about `seconds`, thread t decoding streams[t % size] as
-// above. Throws MediaError on any driver error (naming the call).
+// Runs `threads` threads of `sessions_per_thread` sessions each for about `seconds`,
+// session i decoding streams[i % size] as above. Throws MediaError on any driver error (naming the call).
 RawLimit measure_raw_nvdec(const DeviceContext& device, const std::vector<RawStream>& streams, int threads,
-                           double seconds, bool per_gop);
+                           int sessions_per_thread, double seconds, bool per_gop);
 
 }  // namespace odvd::cuda

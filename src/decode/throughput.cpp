@@ -90,7 +90,7 @@ ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths
 }
 
 ThroughputResult measure_raw_decode_throughput(const std::vector<std::string>& paths, int device, int streams,
-                                               double seconds, bool per_gop) {
+                                               double seconds, bool per_gop, int sessions_per_thread) {
 #if ODVD_WITH_NVDEC
   if (paths.empty() || device < 0 || streams < 1 || !(seconds > 0)) {
     throw ArgumentError("measure_raw_decode_throughput: needs files, a GPU, streams >= 1 and seconds > 0");
@@ -110,15 +110,16 @@ ThroughputResult measure_raw_decode_throughput(const std::vector<std::string>& p
     s.packets = std::move(file.packets);
     inputs.push_back(std::move(s));
   }
-  const cuda::RawLimit raw = cuda::measure_raw_nvdec(cuda::device_context(device), inputs, streams, seconds, per_gop);
+  const cuda::RawLimit raw =
+      cuda::measure_raw_nvdec(cuda::device_context(device), inputs, streams, sessions_per_thread, seconds, per_gop);
   ThroughputResult r;
-  r.streams = streams;
+  r.streams = streams * sessions_per_thread;
   r.pictures = raw.pictures;
   r.seconds = raw.seconds;
   r.pictures_per_s = static_cast<double>(r.pictures) / r.seconds;
   return r;
 #else
-  (void)paths, (void)device, (void)streams, (void)seconds, (void)per_gop;
+  (void)paths, (void)device, (void)streams, (void)seconds, (void)per_gop, (void)sessions_per_thread;
   throw ArgumentError("measure_raw_decode_throughput: this build has no NVDEC back end");
 #endif
 }

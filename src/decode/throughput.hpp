@@ -27,8 +27,9 @@ ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths
 // The same files on bare cuvid (Note [The raw limit], cuda/nvdec_raw_limit.hpp): `streams`
 // threads, each a parser and an NVDEC session that only submits pictures. NVDEC only
 // (`device` >= 0); ArgumentError otherwise or in a build without NVDEC. `per_gop`: each
-// GOP decoded as a stream of its own, as random access decodes.
+// GOP decoded as a stream of its own, as random access decodes; `streams` threads drive
+// `sessions_per_thread` sessions each (ThroughputResult::streams counts sessions).
 ThroughputResult measure_raw_decode_throughput(const std::vector<std::string>& paths, int device, int streams,
-                                               double seconds, bool per_gop);
+                                               double seconds, bool per_gop, int sessions_per_thread);
 
 }  // namespace odvd

@@ -223,12 +223,13 @@ void bind_decoders(py::module_& m) {
         "Process id in which this library created a CUDA context (0: never); for tests");
   m.def(
       "_decode_throughput",
-      [](const py::sequence& paths, int gpu, int streams, double seconds, bool raw, bool per_gop) {
+      [](const py::sequence& paths, int gpu, int streams, double seconds, bool raw, bool per_gop,
+         int sessions_per_thread) {
         const std::vector<std::string> files = to_paths(paths);
         ThroughputResult r;
         {
           py::gil_scoped_release release;
-          r = raw ? measure_raw_decode_throughput(files, gpu, streams, seconds, per_gop)
+          r = raw ? measure_raw_decode_throughput(files, gpu, streams, seconds, per_gop, sessions_per_thread)
                   : measure_decode_throughput(files, gpu, streams, seconds);
         }
         py::dict d;
@@ -239,9 +240,11 @@ void bind_decoders(py::module_& m) {
         return d;
       },
       py::arg("filepaths"), py::arg("iGpu"), py::arg("streams"), py::arg("seconds") = 3.0, py::arg("raw") = false,
-      py::arg("per_gop") = false,
+      py::arg("per_gop") = false, py::arg("sessions_per_thread") = 1,
       "The decoder's limit: pictures/s with `streams` sessions decoding every packet, nothing output; "
-      "raw=True: bare cuvid, NVDEC only; per_gop=True: each GOP a stream of its own (benchmarks)");
+      "raw=True: bare cuvid, NVDEC only; per_gop=True: each GOP a stream of its own; raw threads (`streams`) drive "
+      "sessions_per_thread sessions each "
+      "(benchmarks)");
   m.def(
       "_profile",
       [](bool reset) {
