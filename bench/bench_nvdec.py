@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Random access on 6 cameras: NVDEC back end vs CPU back end, same frames, same run.
 
-Videos: the 6 cameras made by tools/device/prepare.sh in .carry/bench (1600x900 HEVC,
+Videos: the 6 cameras made by tools/device/prepare.sh in .carry/videos/hevc_gop30_b0 (1600x900 HEVC,
 GOP 30, no B-frames, 235 frames each), or --videos DIR (every *.mp4, sorted, up to
 --cameras). Workload: each call asks for one uniformly random frame of every camera
 (one entry per file) with DecodeN12ToRGB; the ids come from one seeded sequence that
@@ -295,7 +295,7 @@ def nvdec_unavailable_reason(gpu: int):
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--videos", type=Path, default=DEFAULT_VIDEOS, help="folder of *.mp4 (default .carry/bench)")
+    p.add_argument("--videos", type=Path, default=DEFAULT_VIDEOS, help="folder of *.mp4 (default .carry/videos/hevc_gop30_b0)")
     p.add_argument("--cameras", type=int, default=6, help="files per call (default 6)")
     p.add_argument("--frames-per-camera", type=int, default=1,
                    help="random frames per camera per call (multi-frame samples, e.g. 4); default 1")

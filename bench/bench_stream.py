@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sequential access on 6 cameras: the sample reader on NVDEC vs the CPU back end, same run.
 
-Videos: as bench_nvdec.py (.carry/bench: 6 cameras, 1600x900 HEVC, GOP 30, no B-frames,
+Videos: as bench_nvdec.py (.carry/videos/hevc_gop30_b0: 6 cameras, 1600x900 HEVC, GOP 30, no B-frames,
 235 frames). Workload: call k asks every camera for frame k (one entry per camera, entry
 i on reader slot i), k = 0, 1, 2, ... to the end of the clip, with
 PyNvSampleReader.DecodeN12ToRGB; the reader continues each file's decode instead of
