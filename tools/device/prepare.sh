@@ -21,6 +21,9 @@
 # and the sweep (another call; both sets together exceed the limit):
 #   carry [".carry/ffmpeg", ".carry/include", ".carry/wheels", ".carry/sweep"],
 #   command: bash tools/device/run_gpu.sh build,sweep
+# and PyAV, the CPU peer, beside our CPU back end (its wheel fits neither call above):
+#   carry [".carry/ffmpeg", ".carry/include", ".carry/pyav", ".carry/videos"],
+#   command: bash tools/device/run_gpu.sh build,pyav
 #
 # Usage: bash tools/device/prepare.sh
 set -euo pipefail
@@ -79,6 +82,7 @@ generate_bench_videos() {
 # carry limit, so those peers run only where they are installed.)
 PEER_PYTHON_VERSION="${PEER_PYTHON_VERSION:-3.12}"
 PEER_WHEELS=(pynvvideocodec==2.2.4)
+PYAV_WHEEL=av==19.0.2
 download_peer_wheels() {
   step "peer wheels -> .carry/wheels (${PEER_WHEELS[*]}, Python $PEER_PYTHON_VERSION)"
   mkdir -p "$CARRY/wheels"
@@ -118,9 +122,19 @@ check_call_size() {
   fi
 }
 
+download_pyav_wheel() {
+  step "PyAV wheel -> .carry/pyav ($PYAV_WHEEL, Python $PEER_PYTHON_VERSION; the CPU peer's own call)"
+  mkdir -p "$CARRY/pyav"
+  if ls "$CARRY"/pyav/av-*.whl >/dev/null 2>&1; then return; fi
+  "$PYTHON" -m pip download -q --no-deps --only-binary=:all: --python-version "$PEER_PYTHON_VERSION" \
+    --platform manylinux_2_28_x86_64 -d "$CARRY/pyav" "$PYAV_WHEEL" ||
+    echo "prepare: could not download the PyAV wheel (no network?); the pyav step will be skipped" >&2
+}
+
 report_size() {
   check_call_size main .carry/ffmpeg .carry/include .carry/wheels .carry/videos tests/videos/generated
   check_call_size sweep .carry/ffmpeg .carry/include .carry/wheels .carry/sweep
+  check_call_size pyav .carry/ffmpeg .carry/include .carry/pyav .carry/videos
 }
 
 need_ffmpeg_cli
@@ -129,5 +143,6 @@ copy_ffnvcodec
 generate_test_videos
 generate_bench_videos
 download_peer_wheels
+download_pyav_wheel
 report_size
 echo 'prepare: done. Device calls: see the head of this file.'

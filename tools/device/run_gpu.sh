@@ -21,6 +21,8 @@
 #           $OUT/bench_limit.*     bench/bench_limit.py (our back end vs bare cuvid, nothing output)
 #   sweep   $OUT/sweep/           bench/suite.py on every config in .carry/sweep (not a default
 #                                  step: the sweep's videos and the test videos do not fit one carry)
+#   pyav    $OUT/pyav/            bench/suite.py, CPU back end and PyAV (.carry/pyav) on .carry/videos
+#                                  (not a default step; carry .carry/pyav instead of .carry/wheels)
 #   and     $OUT/summary.txt       one status per step
 # A failing step does not stop the later ones; the last line sums up every status and the exit
 # status is non-zero if any step failed. The whole run keeps under ~9 minutes: each step gets a
@@ -214,6 +216,21 @@ step_sweep() {
   return "${PIPESTATUS[0]}"
 }
 
+# PyAV (the CPU peer) beside our CPU back end, same run: its wheel does not fit the main
+# call's carry, so it comes in a call of its own (.carry/pyav, tools/device/prepare.sh).
+step_pyav() {
+  if ! compgen -G "$ROOT/.carry/pyav/av-*.whl" >/dev/null; then
+    echo "no PyAV wheel in .carry/pyav"
+    return 1
+  fi
+  python3 -m pip install -q --no-deps --target "$ROOT/build/pyav" "$ROOT"/.carry/pyav/av-*.whl \
+    >"$OUT/pyav_install.txt" 2>&1 || echo "PyAV install failed (see pyav_install.txt)"
+  # shellcheck disable=SC2086
+  PYTHONPATH="$ROOT/build/pyav:$PYTHONPATH" timeout "$1" python3 bench/suite.py --videos "$ROOT/.carry/videos" \
+    --backends cpu --out "$OUT/pyav" ${ODVD_BENCH_ARGS:-} 2>&1 | tee "$OUT/pyav.txt"
+  return "${PIPESTATUS[0]}"
+}
+
 run_step() {
   local name="$1" cap="$2" reserve="$3" started=$SECONDS rc
   if ! wants "$name"; then
@@ -234,6 +251,7 @@ run_step kernel 60 120
 run_step test 240 90
 run_step bench 200 0
 run_step sweep 520 0
+run_step pyav 200 0
 echo "${SUMMARY[*]}" >"$OUT/summary.txt"
 echo "summary: ${SUMMARY[*]:-nothing selected} (total $SECONDS s)"
 exit "$FAILED"
