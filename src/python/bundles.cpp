@@ -4,6 +4,7 @@
 #include <pybind11/numpy.h>
 
 #include <cstring>
+#include <future>
 #include <limits>
 #include <set>
 
@@ -95,12 +96,43 @@ py::list get_gop_list(PyGopDecoder& self, const py::sequence& paths, const std::
   return out;
 }
 
-// Records of every bundle in `arrays`, concatenated in order.
+// Records of every bundle in `arrays`, concatenated in order. The bundles are verified
+// (checksums included) in parallel, without the GIL: decoding from stored bundles does this
+// on every call, before any picture can be decoded (bench/RESULTS.md §11.4).
 std::vector<GopRecord> parse_all(const py::sequence& arrays) {
+  const size_t n = py::len(arrays);
+  std::vector<std::string> names;
+  std::vector<ByteView> views;
+  for (size_t i = 0; i < n; ++i) {
+    names.push_back("GOP bundle " + std::to_string(i));
+    views.emplace_back(arrays[i], names.back());
+  }
+  std::vector<std::vector<GopRecord>> parts(n);
+  {
+    py::gil_scoped_release release;
+    std::vector<std::future<void>> pending;
+    for (size_t i = 1; i < n; ++i) {
+      pending.push_back(std::async(std::launch::async,
+                                   [&, i] { parts[i] = parse_bundle(views[i].data(), views[i].size(), names[i]); }));
+    }
+    std::exception_ptr first;  // the lowest-numbered bundle's error, as a serial parse reports
+    try {
+      if (n > 0) parts[0] = parse_bundle(views[0].data(), views[0].size(), names[0]);
+    } catch (...) {
+      first = std::current_exception();
+    }
+    for (std::future<void>& f : pending) {  // every task is waited for: they use `views`
+      try {
+        f.get();
+      } catch (...) {
+        if (!first) first = std::current_exception();
+      }
+    }
+    if (first) std::rethrow_exception(first);
+  }
   std::vector<GopRecord> records;
-  for (size_t i = 0; i < py::len(arrays); ++i) {
-    const std::string what = "GOP bundle " + std::to_string(i);
-    for (GopRecord& r : parse(ByteView(arrays[i], what), what)) records.push_back(std::move(r));
+  for (std::vector<GopRecord>& part : parts) {
+    for (GopRecord& r : part) records.push_back(std::move(r));
   }
   return records;
 }

@@ -45,3 +45,18 @@ def test_profiler_is_off_by_default_and_collects_when_asked(manifest):
     assert counts["call.plan_and_decode"] == 1 and counts["call.convert_and_sync"] == 1
     assert counts["session.read_packets"] == 2  # two GOPs of one file
     assert json.loads(on.stdout.splitlines()[1]) == {}  # reset
+
+
+def test_raw_limit_counts_pictures_on_nvdec_only(backend, igpu, manifest):
+    """Note [The raw limit]: bare cuvid sessions, whole files or GOP by GOP, several per
+    thread; a clear error without a GPU or with bad counts."""
+    path = video_path(manifest, "hevc_bframes.mkv")
+    if igpu < 0:
+        with pytest.raises(ValueError, match="needs files, a GPU"):
+            nvc._odvd._decode_throughput([path], -1, 1, 0.2, raw=True)
+        return
+    for per_gop in (False, True):
+        r = nvc._odvd._decode_throughput([path], igpu, 2, 0.3, raw=True, per_gop=per_gop, sessions_per_thread=2)
+        assert r["streams"] == 4 and r["pictures"] >= 4 * 10, r
+    with pytest.raises(ValueError):
+        nvc._odvd._decode_throughput([path], igpu, 1, 0.2, raw=True, sessions_per_thread=0)
