@@ -11,6 +11,10 @@ with DecodeN12ToRGBAsync one call ahead. NVML decoder utilisation is sampled dur
 NVDEC runs. Every run decodes each frame once, so frames/s is also decoded frames/s; the
 packets the decoders received are reported from the objects' counters.
 
+Each run starts with a new object, so its frames/s include opening the 6 files and creating
+their decoders (on a 235-frame clip that is most of the NVDEC run's time); bench/suite.py's
+`sequential` workload is the steady-state number (first pass untimed, reported apart).
+
 Prints a Markdown table and writes JSON (--json). Usage:
     python3 bench/bench_stream.py [--backends nvdec,cpu] [--cpu-frames 60]
 """
