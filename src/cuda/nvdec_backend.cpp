@@ -77,6 +77,7 @@ NvdecBackend::~NvdecBackend() {
 
 void NvdecBackend::ensure_parser() {
   if (parser_ != nullptr) return;
+  ODVD_PROFILE_SCOPE("nvdec.create_parser");
   CUVIDPARSERPARAMS params{};
   params.CodecType = key_.codec;
   params.ulMaxNumDecodeSurfaces = 1;  // the sequence callback returns the real number
