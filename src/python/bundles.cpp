@@ -3,6 +3,7 @@
 // format lives in gop/gop_bundle.hpp, decoding in odvd::GopDecoder.
 #include <pybind11/numpy.h>
 
+#include <algorithm>
 #include <cstring>
 #include <future>
 #include <limits>
@@ -96,9 +97,36 @@ py::list get_gop_list(PyGopDecoder& self, const py::sequence& paths, const std::
   return out;
 }
 
+// Runs task(i) for every i in [0, n) on up to kMaxThreads threads (this one included) and
+// waits for all of them: a call has a handful of bundles, each milliseconds of reading and
+// checksumming. Rethrows the error of the lowest i, as a serial loop would report it.
+// Call without the GIL.
+template <typename Task>
+void for_each_at_once(size_t n, const Task& task) {
+  constexpr size_t kMaxThreads = 8;
+  const size_t threads = std::min(n, kMaxThreads);
+  std::vector<std::exception_ptr> errors(n);
+  auto run = [&](size_t first) {
+    for (size_t i = first; i < n; i += threads) {
+      try {
+        task(i);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::future<void>> pending;
+  for (size_t t = 1; t < threads; ++t) pending.push_back(std::async(std::launch::async, run, t));
+  if (threads > 0) run(0);
+  for (std::future<void>& f : pending) f.get();  // run() catches everything itself
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
 // Records of every bundle in `arrays`, concatenated in order. The bundles are verified
-// (checksums included) in parallel, without the GIL: decoding from stored bundles does this
-// on every call, before any picture can be decoded (bench/RESULTS.md §11.4).
+// (checksums included) at once, without the GIL: decoding from stored bundles does this on
+// every call, before any picture can be decoded (bench/RESULTS.md §11.4).
 std::vector<GopRecord> parse_all(const py::sequence& arrays) {
   const size_t n = py::len(arrays);
   std::vector<std::string> names;
@@ -110,25 +138,7 @@ std::vector<GopRecord> parse_all(const py::sequence& arrays) {
   std::vector<std::vector<GopRecord>> parts(n);
   {
     py::gil_scoped_release release;
-    std::vector<std::future<void>> pending;
-    for (size_t i = 1; i < n; ++i) {
-      pending.push_back(std::async(std::launch::async,
-                                   [&, i] { parts[i] = parse_bundle(views[i].data(), views[i].size(), names[i]); }));
-    }
-    std::exception_ptr first;  // the lowest-numbered bundle's error, as a serial parse reports
-    try {
-      if (n > 0) parts[0] = parse_bundle(views[0].data(), views[0].size(), names[0]);
-    } catch (...) {
-      first = std::current_exception();
-    }
-    for (std::future<void>& f : pending) {  // every task is waited for: they use `views`
-      try {
-        f.get();
-      } catch (...) {
-        if (!first) first = std::current_exception();
-      }
-    }
-    if (first) std::rethrow_exception(first);
+    for_each_at_once(n, [&](size_t i) { parts[i] = parse_bundle(views[i].data(), views[i].size(), names[i]); });
   }
   std::vector<GopRecord> records;
   for (std::vector<GopRecord>& part : parts) {
@@ -159,10 +169,9 @@ std::vector<Bytes> load_files(const py::sequence& file_paths) {
   std::vector<std::string> files = to_paths(file_paths);
   if (files.empty()) throw ArgumentError("file_paths is empty");
   py::gil_scoped_release release;
-  std::vector<Bytes> out;
-  for (const std::string& f : files) {
-    out.push_back(validated_bundle(read_whole_file(f), quoted(f)));
-  }
+  std::vector<Bytes> out(files.size());
+  for_each_at_once(files.size(),
+                   [&](size_t i) { out[i] = validated_bundle(read_whole_file(files[i]), quoted(files[i])); });
   return out;
 }
 

@@ -177,6 +177,17 @@ def test_damaged_bundles_raise_runtime_error(decoder, demuxer, manifest, tmp_pat
     damaged.write_bytes(bytes(bundle[:-5]))
     with pytest.raises(RuntimeError, match="damaged.gop"):
         decoder.LoadGops([str(damaged)])
+    # Files are read and checked at once; the error named is the first bad file in the list,
+    # as a serial load would report, among more files than loader threads.
+    good = tmp_path / "good.gop"
+    good.write_bytes(bundle.tobytes())
+    also_damaged = tmp_path / "also_damaged.gop"
+    also_damaged.write_bytes(bytes(bundle[:-7]))
+    files = [str(good)] * 9 + [str(damaged)] + [str(good)] * 3 + [str(also_damaged)]
+    for load in (decoder.LoadGops, decoder.LoadGopsToList):
+        with pytest.raises(RuntimeError, match="'[^']*/damaged.gop'"):
+            load(files)
+    assert len(decoder.LoadGopsToList([str(good)] * 12)) == 12
     with pytest.raises(ValueError):
         decoder.MergePacketDataToOne([])
 
