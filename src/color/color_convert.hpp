@@ -24,5 +24,8 @@ RgbImage convert_to_rgb(const VideoFrame& frame, bool bgr);
 // [row_begin, row_end) of it.
 RgbImage allocate_rgb(const VideoFrame& frame, bool bgr);
 void convert_rows(const VideoFrame& frame, RgbImage& image, int row_begin, int row_end);
+// The same; `allow_simd` false keeps to the portable scalar loop (Note [AVX2 rows] in
+// color_convert.cpp: both give identical bytes, which tests check).
+void convert_rows(const VideoFrame& frame, RgbImage& image, int row_begin, int row_end, bool allow_simd);
 
 }  // namespace odvd
