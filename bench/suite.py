@@ -24,7 +24,8 @@ untimed warm-up calls first):
   bundle        random, decoded from GOP bundles extracted beforehand (nvc.extract_gops,
                 GopStore.decode_rgb: bundle files read from disk, no demuxer)
   peers         PyNvVideoCodec SimpleDecoder (random; one caller, and 4 callers in flight),
-                PyAV seek+decode on the CPU (random), when importable
+                torchcodec VideoDecoder on CUDA (random; FFmpeg's NVDEC and its "beta" NVDEC
+                path), PyAV seek+decode on the CPU (random), when importable
 The CPU back end runs the same workloads, with fewer calls (--cpu-seconds per workload).
 
 Per workload: frames returned/s; pictures decoded per frame returned (counted by the library
@@ -404,6 +405,45 @@ def peer_pynvvideocodec(clip: Clip, gpu: int, seconds: float, calls: int, caller
                           "decoded_model": clip.model_work(ids) / (n * len(ids))})
 
 
+def peer_torchcodec(clip: Clip, gpu: int, seconds: float, calls: int, backend: str = "ffmpeg") -> dict | str:
+    """torchcodec's VideoDecoder on its CUDA device, a decoder per camera, `decoder[frame]`
+    (exact seek mode), the 6 cameras of a call in parallel on a thread pool. `backend`:
+    torchcodec's CUDA back end, "ffmpeg" (FFmpeg's NVDEC hwaccel) or "beta" (its own NVDEC
+    path), where this version has set_cuda_backend."""
+    try:
+        import torch
+        import torchcodec
+        from torchcodec.decoders import VideoDecoder
+    except Exception as e:  # noqa: BLE001
+        return f"torchcodec cannot be imported here ({type(e).__name__}: {e})"
+    ids = clip.random_calls(calls)
+    warm = clip.random_calls(3, salt=1)
+    n = len(clip.paths)
+
+    def make():
+        import contextlib
+        context = contextlib.nullcontext()
+        if backend != "ffmpeg":
+            from torchcodec.decoders import set_cuda_backend
+            context = set_cuda_backend(backend)
+        with context:
+            decoders = [VideoDecoder(p, device=f"cuda:{gpu}", seek_mode="exact") for p in clip.paths]
+        return decoders, ThreadPoolExecutor(n)
+
+    def call(obj, i):
+        decoders, pool = obj
+        frames = list(pool.map(lambda k: decoders[k][i[k]], range(n)))
+        torch.cuda.synchronize()
+        if not frames[0].is_cuda:
+            raise RuntimeError(f"torchcodec returned a {frames[0].device} frame")
+        return len(frames)
+
+    return measure(f"peer_torchcodec_{backend}", gpu, make, loop_calls(call, ids),
+                   warm=lambda o: [call(o, i) for i in warm] and None, seconds=seconds,
+                   extra={"library": f"torchcodec {torchcodec.__version__} (CUDA, {backend})",
+                          "decoded_model": clip.model_work(ids) / (n * len(ids))})
+
+
 def peer_pyav(clip: Clip, seconds: float, calls: int) -> dict | str:
     try:
         import av  # noqa: F401
@@ -508,6 +548,8 @@ def run_config(name: str, folder: Path, args, backends: list[str], scratch: Path
             attempt("peer_pynvvideocodec", backend, lambda: peer_pynvvideocodec(clip, dev, s, args.calls))
             attempt("peer_pynvvideocodec_x4", backend,
                     lambda: peer_pynvvideocodec(clip, dev, s, 4 * args.calls, callers=4))
+            attempt("peer_torchcodec_ffmpeg", backend, lambda: peer_torchcodec(clip, dev, s, args.calls, "ffmpeg"))
+            attempt("peer_torchcodec_beta", backend, lambda: peer_torchcodec(clip, dev, s, args.calls, "beta"))
         if backend == "cpu" and not args.no_peers:
             attempt("peer_pyav", backend, lambda: peer_pyav(clip, s, args.calls))
     if not args.no_limit:
@@ -678,7 +720,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-limit", action="store_true", help="skip the limit runs (and the fractions)")
     p.add_argument("--workloads", default="all",
                    help="all, or a list of: random,random_x4,multi4,sequential,bundle,peer_pynvvideocodec,"
-                        "peer_pynvvideocodec_x4,peer_pyav")
+                        "peer_pynvvideocodec_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta,peer_pyav")
     args = p.parse_args(argv)
 
     if args.configs == "all":

@@ -24,6 +24,9 @@
 # and PyAV, the CPU peer, beside our CPU back end (its wheel fits neither call above):
 #   carry [".carry/ffmpeg", ".carry/include", ".carry/pyav", ".carry/videos"],
 #   command: bash tools/device/run_gpu.sh build,pyav
+# and torchcodec on its CUDA device beside ours:
+#   carry [".carry/ffmpeg", ".carry/include", ".carry/torchcodec", ".carry/peer-ffmpeg", ".carry/videos"],
+#   command: bash tools/device/run_gpu.sh build,torchcodec
 #
 # Usage: bash tools/device/prepare.sh
 set -euo pipefail
@@ -83,6 +86,7 @@ generate_bench_videos() {
 PEER_PYTHON_VERSION="${PEER_PYTHON_VERSION:-3.12}"
 PEER_WHEELS=(pynvvideocodec==2.2.4)
 PYAV_WHEEL=av==19.0.2
+TORCHCODEC_WHEEL=torchcodec==0.17.0
 download_peer_wheels() {
   step "peer wheels -> .carry/wheels (${PEER_WHEELS[*]}, Python $PEER_PYTHON_VERSION)"
   mkdir -p "$CARRY/wheels"
@@ -131,10 +135,22 @@ download_pyav_wheel() {
     echo "prepare: could not download the PyAV wheel (no network?); the pyav step will be skipped" >&2
 }
 
+download_torchcodec() {
+  step "torchcodec wheel -> .carry/torchcodec ($TORCHCODEC_WHEEL) and its shared FFmpeg -> .carry/peer-ffmpeg"
+  mkdir -p "$CARRY/torchcodec"
+  if ! ls "$CARRY"/torchcodec/torchcodec-*.whl >/dev/null 2>&1; then
+    "$PYTHON" -m pip download -q --no-deps --only-binary=:all: --python-version "$PEER_PYTHON_VERSION" \
+      --platform manylinux_2_28_x86_64 -d "$CARRY/torchcodec" "$TORCHCODEC_WHEEL" ||
+      echo "prepare: could not download the torchcodec wheel (no network?)" >&2
+  fi
+  bash tools/device/build_peer_ffmpeg.sh "$CARRY/peer-ffmpeg"
+}
+
 report_size() {
   check_call_size main .carry/ffmpeg .carry/include .carry/wheels .carry/videos tests/videos/generated
   check_call_size sweep .carry/ffmpeg .carry/include .carry/wheels .carry/sweep
   check_call_size pyav .carry/ffmpeg .carry/include .carry/pyav .carry/videos
+  check_call_size torchcodec .carry/ffmpeg .carry/include .carry/torchcodec .carry/peer-ffmpeg .carry/videos
 }
 
 need_ffmpeg_cli
@@ -144,5 +160,6 @@ generate_test_videos
 generate_bench_videos
 download_peer_wheels
 download_pyav_wheel
+download_torchcodec
 report_size
 echo 'prepare: done. Device calls: see the head of this file.'

@@ -23,6 +23,8 @@
 #                                  step: the sweep's videos and the test videos do not fit one carry)
 #   pyav    $OUT/pyav/            bench/suite.py, CPU back end and PyAV (.carry/pyav) on .carry/videos
 #                                  (not a default step; carry .carry/pyav instead of .carry/wheels)
+#   torchcodec $OUT/torchcodec/   bench/suite.py, ours and torchcodec on CUDA (.carry/torchcodec,
+#                                  .carry/peer-ffmpeg) on .carry/videos (not a default step)
 #   and     $OUT/summary.txt       one status per step
 # A failing step does not stop the later ones; the last line sums up every status and the exit
 # status is non-zero if any step failed. The whole run keeps under ~9 minutes: each step gets a
@@ -231,6 +233,24 @@ step_pyav() {
   return "${PIPESTATUS[0]}"
 }
 
+# torchcodec on its CUDA device beside ours, same run: its wheel and the shared FFmpeg it
+# loads (.carry/torchcodec, .carry/peer-ffmpeg: tools/device/prepare.sh) come in a call of
+# their own.
+step_torchcodec() {
+  if ! compgen -G "$ROOT/.carry/torchcodec/torchcodec-*.whl" >/dev/null || [[ ! -d "$ROOT/.carry/peer-ffmpeg/lib" ]]; then
+    echo "no torchcodec wheel in .carry/torchcodec or no FFmpeg in .carry/peer-ffmpeg"
+    return 1
+  fi
+  python3 -m pip install -q --no-deps --target "$ROOT/build/torchcodec" "$ROOT"/.carry/torchcodec/torchcodec-*.whl \
+    >"$OUT/torchcodec_install.txt" 2>&1 || echo "torchcodec install failed (see torchcodec_install.txt)"
+  # shellcheck disable=SC2086
+  LD_LIBRARY_PATH="$ROOT/.carry/peer-ffmpeg/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    PYTHONPATH="$ROOT/build/torchcodec:$PYTHONPATH" timeout "$1" python3 bench/suite.py --videos "$ROOT/.carry/videos" \
+    --backends nvdec --workloads random,random_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta \
+    --out "$OUT/torchcodec" ${ODVD_BENCH_ARGS:-} 2>&1 | tee "$OUT/torchcodec.txt"
+  return "${PIPESTATUS[0]}"
+}
+
 run_step() {
   local name="$1" cap="$2" reserve="$3" started=$SECONDS rc
   if ! wants "$name"; then
@@ -252,6 +272,7 @@ run_step test 240 90
 run_step bench 200 0
 run_step sweep 520 0
 run_step pyav 200 0
+run_step torchcodec 200 0
 echo "${SUMMARY[*]}" >"$OUT/summary.txt"
 echo "summary: ${SUMMARY[*]:-nothing selected} (total $SECONDS s)"
 exit "$FAILED"
