@@ -32,15 +32,12 @@ fi
 rm -rf "$PREFIX"
 SUDO=""
 [[ $(id -u) -ne 0 ]] && SUDO="sudo"
-if ! grep -rqs "deb-src" /etc/apt/sources.list.d/ /etc/apt/sources.list; then
-  sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
-    $SUDO tee /etc/apt/sources.list.d/debian-src.sources >/dev/null
-  $SUDO apt-get update -qq
-fi
 [[ -f /usr/include/ffnvcodec/dynlink_loader.h ]] || $SUDO apt-get install -y -qq libffmpeg-nvenc-dev >/dev/null
+# shellcheck source=tools/device/ffmpeg_source.sh
+source tools/device/ffmpeg_source.sh
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-(cd "$WORK" && apt-get source --download-only -qq ffmpeg >/dev/null && tar xf ffmpeg_*.orig.tar.xz)
+fetch_debian_sources "$WORK" ffmpeg
 cd "$(find "$WORK" -maxdepth 1 -type d -name 'ffmpeg-*' | head -1)"
 ./configure --prefix="$PREFIX" "${CONFIG[@]}" >/dev/null
 make -j"$JOBS" >/dev/null

@@ -44,24 +44,11 @@ rm -rf "$PREFIX"
 
 SUDO=""
 [[ $(id -u) -ne 0 ]] && SUDO="sudo"
-# Debian's source packages need a deb-src entry; copy the deb stanzas.
-if ! grep -rqs "deb-src" /etc/apt/sources.list.d/ /etc/apt/sources.list; then
-  sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources |
-    $SUDO tee /etc/apt/sources.list.d/debian-src.sources >/dev/null
-  $SUDO apt-get update -qq
-fi
-missing=()
-for tool in nasm meson ninja dpkg-source pkg-config; do
-  command -v "$tool" >/dev/null || missing+=("$tool")
-done
-if ((${#missing[@]})); then
-  $SUDO apt-get install -y -qq nasm meson ninja-build dpkg-dev pkg-config >/dev/null
-fi
-
+# shellcheck source=tools/device/ffmpeg_source.sh
+source tools/device/ffmpeg_source.sh
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-(cd "$WORK" && apt-get source --download-only -qq dav1d ffmpeg >/dev/null &&
-  tar xf dav1d_*.orig.tar.?z && tar xf ffmpeg_*.orig.tar.xz)
+fetch_debian_sources "$WORK" dav1d ffmpeg
 src_dir() { find "$WORK" -maxdepth 1 -type d -name "$1-*" | head -1; }
 
 # dav1d: static, PIC, installed into the same prefix (lib/, not Debian's multiarch lib dir).

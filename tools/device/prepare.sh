@@ -80,20 +80,23 @@ generate_bench_videos() {
 }
 
 # Peer libraries for the side-by-side benchmark (issue #6), as wheels for the GPU machine's
-# Python (3.12, /opt/torch/.venv; see DEVICE.md): PyNvVideoCodec bundles its own FFmpeg, so it
-# runs there. (torchcodec needs FFmpeg's shared libraries and PyAV's wheel would not fit the
-# carry limit, so those peers run only where they are installed.)
+# Python (3.12, /opt/torch/.venv; see DEVICE.md): PyNvVideoCodec bundles its own FFmpeg;
+# torchcodec loads FFmpeg's shared libraries, built here (build_peer_ffmpeg.sh); PyAV bundles
+# its own too. Their wheels do not fit one carry, so each runs in its own call (head of file).
 PEER_PYTHON_VERSION="${PEER_PYTHON_VERSION:-3.12}"
-PEER_WHEELS=(pynvvideocodec==2.2.4)
+PYNVVIDEOCODEC_WHEEL=pynvvideocodec==2.2.4
 PYAV_WHEEL=av==19.0.2
 TORCHCODEC_WHEEL=torchcodec==0.17.0
-download_peer_wheels() {
-  step "peer wheels -> .carry/wheels (${PEER_WHEELS[*]}, Python $PEER_PYTHON_VERSION)"
-  mkdir -p "$CARRY/wheels"
-  if ls "$CARRY"/wheels/pynvvideocodec-*.whl >/dev/null 2>&1; then return; fi
+# Downloads wheel SPEC for the GPU machine's Python into .carry/DIR, unless a file matching
+# GLOB is there already; a failure (no network) only means that peer is skipped there.
+download_wheel() {
+  local dir="$1" spec="$2" glob="$3"
+  step "$spec wheel -> .carry/$dir (Python $PEER_PYTHON_VERSION)"
+  mkdir -p "$CARRY/$dir"
+  if compgen -G "$CARRY/$dir/$glob" >/dev/null; then return; fi
   "$PYTHON" -m pip download -q --no-deps --only-binary=:all: --python-version "$PEER_PYTHON_VERSION" \
-    --platform manylinux_2_28_x86_64 -d "$CARRY/wheels" "${PEER_WHEELS[@]}" ||
-    echo "prepare: could not download the peer wheels (no network?); the peer benchmark will be skipped" >&2
+    --platform manylinux_2_28_x86_64 -d "$CARRY/$dir" "$spec" ||
+    echo "prepare: could not download $spec (no network?); that peer will be skipped on the GPU machine" >&2
 }
 
 # Bytes of everything that travels: what git would send (tracked files still present, and
@@ -126,23 +129,11 @@ check_call_size() {
   fi
 }
 
-download_pyav_wheel() {
-  step "PyAV wheel -> .carry/pyav ($PYAV_WHEEL, Python $PEER_PYTHON_VERSION; the CPU peer's own call)"
-  mkdir -p "$CARRY/pyav"
-  if ls "$CARRY"/pyav/av-*.whl >/dev/null 2>&1; then return; fi
-  "$PYTHON" -m pip download -q --no-deps --only-binary=:all: --python-version "$PEER_PYTHON_VERSION" \
-    --platform manylinux_2_28_x86_64 -d "$CARRY/pyav" "$PYAV_WHEEL" ||
-    echo "prepare: could not download the PyAV wheel (no network?); the pyav step will be skipped" >&2
-}
-
-download_torchcodec() {
-  step "torchcodec wheel -> .carry/torchcodec ($TORCHCODEC_WHEEL) and its shared FFmpeg -> .carry/peer-ffmpeg"
-  mkdir -p "$CARRY/torchcodec"
-  if ! ls "$CARRY"/torchcodec/torchcodec-*.whl >/dev/null 2>&1; then
-    "$PYTHON" -m pip download -q --no-deps --only-binary=:all: --python-version "$PEER_PYTHON_VERSION" \
-      --platform manylinux_2_28_x86_64 -d "$CARRY/torchcodec" "$TORCHCODEC_WHEEL" ||
-      echo "prepare: could not download the torchcodec wheel (no network?)" >&2
-  fi
+download_peers() {
+  download_wheel wheels "$PYNVVIDEOCODEC_WHEEL" 'pynvvideocodec-*.whl'
+  download_wheel pyav "$PYAV_WHEEL" 'av-*.whl'
+  download_wheel torchcodec "$TORCHCODEC_WHEEL" 'torchcodec-*.whl'
+  step "torchcodec's shared FFmpeg -> .carry/peer-ffmpeg"
   bash tools/device/build_peer_ffmpeg.sh "$CARRY/peer-ffmpeg"
 }
 
@@ -158,8 +149,6 @@ build_ffmpeg
 copy_ffnvcodec
 generate_test_videos
 generate_bench_videos
-download_peer_wheels
-download_pyav_wheel
-download_torchcodec
+download_peers
 report_size
 echo 'prepare: done. Device calls: see the head of this file.'
