@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 import on_demand_video_decoder as nvc
+from peers.pyav import PyAvSeeker
 
 HERE = Path(__file__).resolve().parent
 VIDEO_DIR = HERE / "videos"
@@ -46,26 +47,6 @@ def ensure_video(width: int, height: int, frames: int, gop: int) -> Path:
                     "-x264-params", f"keyint={gop}:min-keyint={gop}:scenecut=0", str(tmp)], check=True)
     tmp.rename(path)
     return path
-
-
-class PyAvSeeker:
-    """PyAV's random access: seek to the key frame before the target, decode to it."""
-
-    def __init__(self, path: Path):
-        import av
-        self.container = av.open(str(path))
-        self.stream = self.container.streams.video[0]
-        self.stream.thread_type = "AUTO"
-        pts = sorted(p.pts for p in self.container.demux(self.stream) if p.pts is not None)
-        self.pts = pts
-
-    def frame(self, frame_id: int) -> np.ndarray:
-        target = self.pts[frame_id]
-        self.container.seek(target, backward=True, any_frame=False, stream=self.stream)
-        for frame in self.container.decode(self.stream):
-            if frame.pts == target:
-                return frame.to_ndarray(format="rgb24")
-        raise RuntimeError(f"PyAV did not produce frame {frame_id}")
 
 
 def timed(fn) -> tuple[float, object]:

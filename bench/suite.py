@@ -23,7 +23,7 @@ untimed warm-up calls first):
                 first pass (opening 6 files) is untimed and reported as `first_pass_fps`
   bundle        random, decoded from GOP bundles extracted beforehand (nvc.extract_gops,
                 GopStore.decode_rgb: bundle files read from disk, no demuxer)
-  peers         PyNvVideoCodec SimpleDecoder (random; one caller, and 4 callers in flight),
+  peers         (bench/peers/) PyNvVideoCodec SimpleDecoder (random; one caller, and 4 callers in flight),
                 torchcodec VideoDecoder on CUDA (random; FFmpeg's NVDEC and its "beta" NVDEC
                 path), PyAV seek+decode on the CPU (random), when importable
 The CPU back end runs the same workloads, with fewer calls (--cpu-seconds per workload).
@@ -139,10 +139,10 @@ def counted(obj) -> int:
     return obj._stats()["packets_sent"]
 
 
-def measure(name: str, gpu: int, make, run, *, warm=None, decoded=None, model=None, seconds: float,
-            extra=None) -> dict:
+def measure(name: str, gpu: int, make, run, *, warm=None, decoded=None, seconds: float, extra=None) -> dict:
     """make() -> object; warm(obj) untimed; run(obj, deadline) -> (frames, [seconds per call])
-    timed; decoded(obj) -> pictures decoded so far (counted), else model(frames) estimates them."""
+    timed; decoded(obj) -> pictures decoded so far (counted; peers give a model's estimate in
+    `extra` as decoded_model instead)."""
     memory = GpuMemoryPeak(gpu).start()
     obj = make()
     note = warm(obj) if warm else None
@@ -156,12 +156,7 @@ def measure(name: str, gpu: int, make, run, *, warm=None, decoded=None, model=No
     wall = time.perf_counter() - start
     cpu = cpu_seconds() - cpu0
     nvml = util.stop() if util else {"available": False}
-    if decoded:
-        pictures, source = decoded(obj) - before, "counted"
-    elif model:
-        pictures, source = model(latencies), "model"
-    else:
-        pictures, source = None, None
+    pictures, source = (decoded(obj) - before, "counted") if decoded else (None, None)
     del obj
     gc.collect()
     peak = memory.stop()
@@ -201,8 +196,8 @@ def loop_calls(call, calls: list, min_calls: int = 3):
 
 
 class TimedDecoder:
-    """Forwards DecodeN12ToRGB / DecodeBatchRGB and records each call's own duration (calls in
-    flight on several threads)."""
+    """Forwards DecodeN12ToRGB and records each call's own duration (calls in flight on
+    several threads)."""
 
     def __init__(self, decoder):
         self.decoder = decoder
@@ -346,33 +341,12 @@ def ours_bundle(clip: Clip, gpu: int, seconds: float, calls: int, store_dir: Pat
                    decoded=lambda s: counted(s.decoder), seconds=seconds, extra={"extract_s": extract_s})
 
 
-def peer_pynvvideocodec(clip: Clip, gpu: int, seconds: float, calls: int, callers: int = 1) -> dict | str:
-    try:
-        import PyNvVideoCodec as pnvc
-        import torch
-    except Exception as e:  # noqa: BLE001 - a missing peer is reported, not fatal
-        return f"PyNvVideoCodec cannot be imported here ({type(e).__name__}: {e})"
+def peer_callers(make_caller, name: str, library: str, clip: Clip, gpu: int, seconds: float, calls: int,
+                 callers: int = 1) -> dict:
+    """A GPU peer (bench/peers/) on the random-access calls: `callers` callers, each
+    make_caller() (its own decoders), taking the next call as soon as it is free."""
     ids = clip.random_calls(calls)
     warm = clip.random_calls(3 * callers, salt=1)
-    n = len(clip.paths)
-
-    class Caller:
-        """One caller: a SimpleDecoder per camera, the cameras of a call decoded in parallel
-        (as PyNvVideoCodec's own sampling benchmark does)."""
-
-        def __init__(self):
-            self.decoders = [pnvc.SimpleDecoder(p, gpu_id=gpu, use_device_memory=True,
-                                                output_color_type=pnvc.OutputColorType.RGB) for p in clip.paths]
-            self.pool = ThreadPoolExecutor(n)
-
-        def __call__(self, i):
-            frames = list(self.pool.map(lambda k: self.decoders[k][i[k]], range(n)))
-            tensors = [torch.from_dlpack(f) for f in frames]
-            torch.cuda.synchronize()
-            return len(tensors)
-
-    def make():
-        return [Caller() for _ in range(callers)]
 
     def warm_up(cs):
         with ThreadPoolExecutor(callers) as pool:
@@ -390,7 +364,7 @@ def peer_pynvvideocodec(clip: Clip, gpu: int, seconds: float, calls: int, caller
                 if i is None:
                     return
                 t = time.perf_counter()
-                k = c(i)
+                k = len(c(i))
                 with lock:
                     lat.append(time.perf_counter() - t)
                     got[0] += k
@@ -399,55 +373,33 @@ def peer_pynvvideocodec(clip: Clip, gpu: int, seconds: float, calls: int, caller
             list(pool.map(worker, cs))
         return got[0], lat
 
+    return measure(name, gpu, lambda: [make_caller() for _ in range(callers)], run, warm=warm_up, seconds=seconds,
+                   extra={"library": library, "decoded_model": clip.model_work(ids) / (len(clip.paths) * len(ids))})
+
+
+def peer_pynvvideocodec(clip: Clip, gpu: int, seconds: float, calls: int, callers: int = 1) -> dict | str:
+    try:
+        from peers import pynvvideocodec as peer
+    except Exception as e:  # noqa: BLE001 - a missing peer is reported, not fatal
+        return f"PyNvVideoCodec cannot be imported here ({type(e).__name__}: {e})"
     name = "peer_pynvvideocodec" + (f"_x{callers}" if callers > 1 else "")
-    return measure(name, gpu, make, run, warm=warm_up, model=lambda lat: None, seconds=seconds,
-                   extra={"library": f"PyNvVideoCodec {getattr(pnvc, '__version__', '?')}",
-                          "decoded_model": clip.model_work(ids) / (n * len(ids))})
+    return peer_callers(lambda: peer.Caller(clip.paths, gpu), name, f"PyNvVideoCodec {peer.VERSION}", clip, gpu,
+                        seconds, calls, callers)
 
 
 def peer_torchcodec(clip: Clip, gpu: int, seconds: float, calls: int, backend: str = "ffmpeg") -> dict | str:
-    """torchcodec's VideoDecoder on its CUDA device, a decoder per camera, `decoder[frame]`
-    (exact seek mode), the 6 cameras of a call in parallel on a thread pool. `backend`:
-    torchcodec's CUDA back end, "ffmpeg" (FFmpeg's NVDEC hwaccel) or "beta" (its own NVDEC
-    path), where this version has set_cuda_backend."""
     try:
-        import torch
-        import torchcodec
-        from torchcodec.decoders import VideoDecoder
+        from peers import torchcodec as peer
     except Exception as e:  # noqa: BLE001
         return f"torchcodec cannot be imported here ({type(e).__name__}: {e})"
-    ids = clip.random_calls(calls)
-    warm = clip.random_calls(3, salt=1)
-    n = len(clip.paths)
-
-    def make():
-        import contextlib
-        context = contextlib.nullcontext()
-        if backend != "ffmpeg":
-            from torchcodec.decoders import set_cuda_backend
-            context = set_cuda_backend(backend)
-        with context:
-            decoders = [VideoDecoder(p, device=f"cuda:{gpu}", seek_mode="exact") for p in clip.paths]
-        return decoders, ThreadPoolExecutor(n)
-
-    def call(obj, i):
-        decoders, pool = obj
-        frames = list(pool.map(lambda k: decoders[k][i[k]], range(n)))
-        torch.cuda.synchronize()
-        if not frames[0].is_cuda:
-            raise RuntimeError(f"torchcodec returned a {frames[0].device} frame")
-        return len(frames)
-
-    return measure(f"peer_torchcodec_{backend}", gpu, make, loop_calls(call, ids),
-                   warm=lambda o: [call(o, i) for i in warm] and None, seconds=seconds,
-                   extra={"library": f"torchcodec {torchcodec.__version__} (CUDA, {backend})",
-                          "decoded_model": clip.model_work(ids) / (n * len(ids))})
+    return peer_callers(lambda: peer.Caller(clip.paths, gpu, backend), f"peer_torchcodec_{backend}",
+                        f"torchcodec {peer.VERSION} (CUDA, {backend})", clip, gpu, seconds, calls)
 
 
 def peer_pyav(clip: Clip, seconds: float, calls: int) -> dict | str:
     try:
-        import av  # noqa: F401
-        from bench_random_access_cpu import PyAvSeeker
+        import av
+        from peers.pyav import PyAvSeeker
     except Exception as e:  # noqa: BLE001
         return f"PyAV cannot be imported here ({type(e).__name__}: {e})"
     ids = clip.random_calls(calls)

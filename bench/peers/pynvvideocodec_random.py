@@ -1,10 +1,9 @@
 #!/usr/bin/env python3
 """Peer: PyNvVideoCodec on the random-access workload of bench/bench_nvdec.py, same run.
 
-One SimpleDecoder per camera (RGB output in GPU memory, the library's random-access API:
-``decoder[frame_id]``), the 6 cameras of a call decoded in parallel on a thread pool (as
-PyNvVideoCodec's own frame-sampling benchmark does); every call's frames are wrapped with
-torch.from_dlpack and the device synchronised, so they are complete; host CPU time (user +
+The peer is bench/peers/pynvvideocodec.py (one SimpleDecoder per camera, the 6 cameras of a
+call decoded in parallel; every call's frames wrapped with torch.from_dlpack and the device
+synchronised, so they are complete); host CPU time (user +
 system, all threads) per returned frame is reported too. Then the same call
 sequence (same seed, same ids) on on_demand_video_decoder's PyNvGopDecoder(6, 0), and the
 ratio. Warm-up calls are not timed.
@@ -22,7 +21,6 @@ import resource
 import statistics
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -69,7 +67,7 @@ def main(argv=None) -> int:
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     try:
-        import PyNvVideoCodec as pnvc
+        from peers import pynvvideocodec as peer
     except Exception as e:  # noqa: BLE001 - report why the peer cannot run, do not fail the suite
         print(f"peer skipped: PyNvVideoCodec cannot be imported here ({e})")
         return 0
@@ -78,13 +76,7 @@ def main(argv=None) -> int:
     warm = random_calls(counts, args.warmup, args.seed + 1000)
     calls = random_calls(counts, args.calls, args.seed)
 
-    peers = [pnvc.SimpleDecoder(path, gpu_id=args.gpu, use_device_memory=True,
-                                output_color_type=pnvc.OutputColorType.RGB) for path in paths]
-    pool = ThreadPoolExecutor(max_workers=len(paths))
-
-    def peer_call(ids):
-        frames = list(pool.map(lambda k: peers[k][ids[k]], range(len(paths))))
-        return [torch.from_dlpack(f) for f in frames]
+    peer_call = peer.Caller(paths, args.gpu)
 
     ours = odvd.PyNvGopDecoder(len(paths), args.gpu, True)
 
@@ -92,7 +84,7 @@ def main(argv=None) -> int:
         return [torch.as_tensor(f, device="cuda") for f in ours.DecodeN12ToRGB(paths, ids)]
 
     results = []
-    for name, call in (("PyNvVideoCodec " + getattr(pnvc, "__version__", "?"), peer_call),
+    for name, call in (("PyNvVideoCodec " + peer.VERSION, peer_call),
                        ("on_demand_video_decoder", our_call)):
         time_calls(call, warm)
         sampler = NvmlSampler(args.gpu)
