@@ -28,9 +28,11 @@ import on_demand_video_decoder as nvc  # noqa: E402
 from bench_nvdec import DEFAULT_VIDEOS, find_videos, machine  # noqa: E402
 
 
-# (threads, sessions per thread, GOP by GOP) for --raw.
-RAW_RUNS = ((1, 1, False), (7, 1, False), (7, 2, False), (7, 4, False), (14, 1, False), (14, 2, False),
-            (28, 1, False), (7, 4, True))
+# (threads, sessions per thread, GOP by GOP, pictures in flight per session: 0 = never waits) for --raw.
+RAW_RUNS = ((1, 1, False, 0), (7, 1, False, 0), (7, 2, False, 0), (7, 4, False, 0), (14, 1, False, 0),
+            (14, 2, False, 0), (28, 1, False, 0), (7, 4, True, 0),
+            (1, 1, False, 2), (7, 1, False, 2), (12, 1, False, 2), (14, 1, False, 2), (21, 1, False, 2),
+            (28, 1, False, 2), (14, 1, False, 1), (14, 1, False, 4))
 
 
 def main(argv=None) -> int:
@@ -52,10 +54,11 @@ def main(argv=None) -> int:
             r = nvc._odvd._decode_throughput(paths, gpu, streams, args.seconds)
             rows.append({"backend": backend, **r})
         if gpu >= 0 and args.raw:
-            for threads, per_thread, per_gop in RAW_RUNS:
+            for threads, per_thread, per_gop, in_flight in RAW_RUNS:
                 r = nvc._odvd._decode_throughput(paths, gpu, threads, args.seconds, raw=True, per_gop=per_gop,
-                                                 sessions_per_thread=per_thread)
-                name = f"nvdec (bare cuvid{', GOP by GOP' if per_gop else ''}, {threads} threads)"
+                                                 sessions_per_thread=per_thread, in_flight=in_flight)
+                name = (f"nvdec (bare cuvid{', GOP by GOP' if per_gop else ''}, {threads} threads"
+                        f"{f', waiting {in_flight} behind' if in_flight else ''})")
                 rows.append({"backend": name, **r})
     print(f"\nlimit: {len(paths)} cameras from {args.videos}; machine {machine()}")
     print("| back end | sessions | pictures | seconds | pictures/s |")

@@ -20,7 +20,10 @@ untimed warm-up calls first):
                 Prefetcher(workers=4) (latency = one call's own time inside the worker)
   multi4        each call 4 random frames of every camera (24 entries)
   sequential    PyNvSampleReader(1, 6): call k asks every camera for frame k, whole clips; the
-                first pass (opening 6 files) is untimed and reported as `first_pass_fps`
+                first pass (opening 6 files) is untimed and reported as `first_pass_fps`;
+                with decode-ahead (the default on NVDEC: Note [Decode ahead])
+  sequential_no_ahead  the same on NVDEC with decode_ahead_mib=0: one streaming session per camera
+  sequential_ahead     the same on the CPU back end with decode_ahead_mib=256 (its default is off)
   bundle        random, decoded from GOP bundles extracted beforehand (nvc.extract_gops,
                 GopStore.decode_rgb: bundle files read from disk, no demuxer)
   peers         (bench/peers/) PyNvVideoCodec SimpleDecoder (random; one caller, and 4 callers in flight),
@@ -35,9 +38,9 @@ CPU time (user + system, all threads of this process) per returned frame; peak G
 device memory in use, sampled every 10 ms from before the decoder is made to the end of the
 run, minus the level before); and the fraction of the limit: decoded pictures/s over the
 config's limit (apply_limits: the best of the bare-cuvid runs and of our counted workloads;
-bare-cuvid sessions, Note [The raw limit]: the best of LIMIT_RUNS, 7 to 28
-sessions on 7 or 14 threads, whole files or GOP by GOP; for the CPU back end, one libavcodec
-thread per core).
+bare-cuvid sessions, Note [The raw limit]: the best of LIMIT_RUNS, 1 to 28 sessions on 1 to
+21 threads, whole files or GOP by GOP, never waiting or waiting for each picture two behind;
+for the CPU back end, one libavcodec thread per core).
 """
 
 from __future__ import annotations
@@ -66,7 +69,9 @@ from make_videos import BY_NAME, CONFIGS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # Bare-cuvid limit runs: (threads, sessions per thread, GOP by GOP). Note [The raw limit].
-LIMIT_RUNS = ((1, 1, False), (7, 1, False), (7, 2, False), (7, 4, False), (14, 2, False), (7, 4, True))
+# (threads, sessions per thread, GOP by GOP, pictures in flight per session: 0 = never waits)
+LIMIT_RUNS = ((1, 1, False, 0), (7, 1, False, 0), (7, 4, False, 0), (7, 4, True, 0),
+              (7, 1, False, 2), (12, 1, False, 2), (14, 1, False, 2), (21, 1, False, 2))
 
 
 # --------------------------------------------------------------------------------------
@@ -293,7 +298,8 @@ def ours_random_overlapped(clip: Clip, gpu: int, seconds: float, calls: int, inf
                    decoded=lambda d: counted(d.decoder), seconds=seconds)
 
 
-def ours_sequential(clip: Clip, gpu: int, seconds: float) -> dict:
+def ours_sequential(clip: Clip, gpu: int, seconds: float, ahead: int | None = None,
+                    label: str = "sequential") -> dict:
     n = len(clip.paths)
     frames = min(clip.frame_counts)
     # NVDEC: the whole first pass opens the files and is untimed; the CPU back end is slower,
@@ -320,7 +326,9 @@ def ours_sequential(clip: Clip, gpu: int, seconds: float) -> dict:
             k = (k + 1) % frames
         return got, lat
 
-    return measure("sequential", gpu, lambda: nvc.PyNvSampleReader(1, n, gpu, True), run, warm=warm,
+    extra = {} if ahead is None else {"decode_ahead_mib": ahead}
+    return measure(label, gpu,
+                   lambda: nvc.PyNvSampleReader(1, n, gpu, True, **extra), run, warm=warm,
                    decoded=counted, seconds=seconds)
 
 
@@ -423,13 +431,14 @@ def limits(clip: Clip, gpu: int, backends: list[str], seconds: float) -> dict:
     out = {}
     if "nvdec" in backends:
         rows = []
-        for threads, per_thread, per_gop in LIMIT_RUNS:
+        for threads, per_thread, per_gop, in_flight in LIMIT_RUNS:
             util = NvmlSampler(gpu)
             util.start()
             r = nvc._odvd._decode_throughput(clip.paths, gpu, threads, seconds, raw=True, per_gop=per_gop,
-                                             sessions_per_thread=per_thread)
+                                             sessions_per_thread=per_thread, in_flight=in_flight)
             u = util.stop()
-            rows.append({**r, "threads": threads, "per_gop": per_gop, "nvml_mean": u.get("mean_percent")})
+            rows.append({**r, "threads": threads, "per_gop": per_gop, "in_flight": in_flight,
+                         "nvml_mean": u.get("mean_percent")})
         out["nvdec"] = {"pictures_per_s": max(r["pictures_per_s"] for r in rows), "rows": rows}
     if "cpu" in backends:
         r = nvc._odvd._decode_throughput(clip.paths, -1, os.cpu_count() or 1, seconds)
@@ -494,6 +503,13 @@ def run_config(name: str, folder: Path, args, backends: list[str], scratch: Path
             attempt("random_x4", backend, lambda: ours_random_overlapped(clip, dev, s, 4 * args.calls))
         attempt("multi4", backend, lambda: ours_random(clip, dev, s, args.calls, per_camera=4))
         attempt("sequential", backend, lambda: ours_sequential(clip, dev, s))
+        # Decode-ahead's effect, same run: off on NVDEC (where it is the default), on for the CPU.
+        if backend == "nvdec":
+            attempt("sequential_no_ahead", backend,
+                    lambda: ours_sequential(clip, dev, s, ahead=0, label="sequential_no_ahead"))
+        else:
+            attempt("sequential_ahead", backend,
+                    lambda: ours_sequential(clip, dev, s, ahead=256, label="sequential_ahead"))
         store = scratch / f"{name}_gops"
         attempt("bundle", backend, lambda: ours_bundle(clip, dev, s, args.calls, store))
         if backend == "nvdec" and not args.no_peers:
@@ -528,11 +544,12 @@ def apply_limits(result: dict) -> None:
         lim = result["limit"].get(r["backend"], {}).get("pictures_per_s")
         r["limit_fraction"] = r["frames_per_s"] * per / lim if per and lim else None
     # A stream's pictures depend on each other, so one stream decodes on one engine at a time:
-    # reading N cameras in order can use at most N sessions' worth of NVDEC, N times what one
-    # bare-cuvid session decodes alone (the 1-thread, 1-session limit run).
+    # reading N cameras in order on one session each (no decode-ahead) can use at most N
+    # sessions' worth of NVDEC, N times what one bare-cuvid session decodes alone (the
+    # 1-thread, 1-session limit run). Decode-ahead lifts that bound (Note [Decode ahead]).
     one = [x for x in result["limit"].get("nvdec", {}).get("rows", []) if x["streams"] == 1 and not x["per_gop"]]
     for r in result["rows"]:
-        if r["workload"] == "sequential" and r["backend"] == "nvdec" and one:
+        if r["workload"] == "sequential_no_ahead" and r["backend"] == "nvdec" and one:
             streams_limit = len(result["paths"]) * one[0]["pictures_per_s"]
             r["streams_limit_fraction"] = r["frames_per_s"] / min(streams_limit, result["limit"]["nvdec"]["pictures_per_s"])
 
@@ -559,7 +576,8 @@ def markdown(out: dict) -> str:
         runs = lim.get("nvdec", {}).get("rows", [])
         if runs:
             lines += ["NVDEC limit runs (bare cuvid, pictures/s, NVML mean): " + "; ".join(
-                f"{'GOP by GOP' if r['per_gop'] else 'whole files'} {r['streams']} sessions on {r['threads']} threads: "
+                f"{'GOP by GOP' if r['per_gop'] else 'whole files'} {r['streams']} sessions on {r['threads']} threads"
+                f"{', waiting ' + str(r['in_flight']) + ' behind' if r.get('in_flight') else ''}: "
                 f"{r['pictures_per_s']:.0f}"
                 f" ({fmt(r['nvml_mean'])}%)" for r in runs), ""]
         lines += [cols, "|" + "---|" * 11]
@@ -671,7 +689,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-peers", action="store_true")
     p.add_argument("--no-limit", action="store_true", help="skip the limit runs (and the fractions)")
     p.add_argument("--workloads", default="all",
-                   help="all, or a list of: random,random_x4,multi4,sequential,bundle,peer_pynvvideocodec,"
+                   help="all, or a list of: random,random_x4,multi4,sequential,sequential_no_ahead,sequential_ahead,bundle,peer_pynvvideocodec,"
                         "peer_pynvvideocodec_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta,peer_pyav")
     args = p.parse_args(argv)
 

@@ -18,6 +18,7 @@
 // Thread-safety: calls are serialised internally; readers may be destroyed on any thread.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,9 +35,18 @@ struct SampleReaderOptions {
   bool suppress_no_color_range_warning = false;
   int worker_threads = 0;   // 0 = one per hardware thread
   int decoder_threads = 0;  // libavcodec threads per file; 0 = split the machine
+  // Decode-ahead (Note [Decode ahead], src/decode/forward_reader.cpp): a file read
+  // forward gets its next GOP decoded on a second session in the background when that
+  // GOP's frames fit this many MiB. 0 = off; -1 = the default: kDefaultDecodeAheadMib on
+  // NVDEC, off on the CPU back end (whose cores the streaming decode already uses).
+  int decode_ahead_mib = -1;
+  static constexpr int kDefaultDecodeAheadMib = 256;
+  static constexpr int kMaxDecodeAheadMib = 1 << 16;
 
   // Throws ArgumentError describing the first invalid field.
   void validate() const;
+  // The budget in bytes that decode_ahead_mib resolves to.
+  size_t ahead_bytes() const;
 };
 
 class SampleReader {
@@ -72,6 +82,9 @@ class SampleReader {
     int64_t packets_sent = 0;
     int64_t gop_starts = 0;
     int64_t continuations = 0;
+    int64_t ahead_gops = 0;    // GOPs decoded ahead that came back whole
+    int64_t ahead_frames = 0;  // frames handed out from them
+    int64_t ahead_failed = 0;  // GOPs whose decode ahead failed
   };
   Stats stats() const;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <memory>
 #include <thread>
@@ -17,8 +18,8 @@ using Clock = std::chrono::steady_clock;
 // One thread's parser and session (Note [The raw limit]).
 class RawSession {
  public:
-  RawSession(const DeviceContext& device, const RawStream& stream, bool per_gop)
-      : device_(device), stream_(stream), per_gop_(per_gop) {}
+  RawSession(const DeviceContext& device, const RawStream& stream, bool per_gop, int in_flight)
+      : device_(device), stream_(stream), per_gop_(per_gop), in_flight_(in_flight) {}
   ~RawSession() { destroy_parser(); }
   RawSession(const RawSession&) = delete;
   RawSession& operator=(const RawSession&) = delete;
@@ -97,7 +98,35 @@ class RawSession {
       return 0;
     }
     s->submitted_++;
+    if (s->in_flight_ > 0) {
+      s->submitted_pictures_.push_back(picture->CurrPicIdx);
+      if (static_cast<int>(s->submitted_pictures_.size()) > s->in_flight_) {
+        const int oldest = s->submitted_pictures_.front();
+        s->submitted_pictures_.pop_front();
+        if (!s->wait_for(oldest)) return 0;
+      }
+    }
     return 1;
+  }
+
+  // Waits until NVDEC has finished picture `index` (its status is no longer "in
+  // progress"); false, with error_ set, when the query fails or NVDEC seems stuck.
+  bool wait_for(int index) {
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    for (;;) {
+      CUVIDGETDECODESTATUS status{};
+      const CUresult r = driver().cuvid->cuvidGetDecodeStatus(decoder_->handle(), index, &status);
+      if (r != CUDA_SUCCESS) {
+        if (!error_) error_ = std::make_exception_ptr(MediaError("cuvidGetDecodeStatus: " + error_text(r)));
+        return false;
+      }
+      if (status.decodeStatus != cuvidDecodeStatus_InProgress) return true;
+      if (Clock::now() > deadline) {
+        if (!error_) error_ = std::make_exception_ptr(MediaError("raw limit: NVDEC did not finish a picture in 10 s"));
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
   }
 
   static int CUDAAPI on_display(void*, CUVIDPARSERDISPINFO*) { return 1; }
@@ -105,6 +134,8 @@ class RawSession {
   const DeviceContext& device_;
   const RawStream& stream_;
   const bool per_gop_;
+  const int in_flight_;                 // 0: submit without waiting
+  std::deque<int> submitted_pictures_;  // surface indices not yet waited for, oldest first
   CUvideoparser parser_ = nullptr;
   std::unique_ptr<NvdecDecoder> decoder_;
   std::exception_ptr error_;
@@ -115,16 +146,18 @@ class RawSession {
 }  // namespace
 
 RawLimit measure_raw_nvdec(const DeviceContext& device, const std::vector<RawStream>& streams, int threads,
-                           int sessions_per_thread, double seconds, bool per_gop) {
-  if (streams.empty() || threads < 1 || sessions_per_thread < 1 || !(seconds > 0)) {
-    throw ArgumentError("measure_raw_nvdec: needs streams, threads >= 1, sessions per thread >= 1 and seconds > 0");
+                           int sessions_per_thread, double seconds, bool per_gop, int in_flight) {
+  if (streams.empty() || threads < 1 || sessions_per_thread < 1 || !(seconds > 0) || in_flight < 0) {
+    throw ArgumentError(
+        "measure_raw_nvdec: needs streams, threads >= 1, sessions per thread >= 1, seconds > 0 and in_flight >= 0");
   }
   for (const RawStream& s : streams) {
     if (s.packets.empty()) throw ArgumentError("measure_raw_nvdec: a stream has no packets");
   }
   std::vector<std::unique_ptr<RawSession>> sessions;
   for (int i = 0; i < threads * sessions_per_thread; ++i) {
-    sessions.push_back(std::make_unique<RawSession>(device, streams[static_cast<size_t>(i) % streams.size()], per_gop));
+    sessions.push_back(
+        std::make_unique<RawSession>(device, streams[static_cast<size_t>(i) % streams.size()], per_gop, in_flight));
   }
   std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
   const auto start = Clock::now();

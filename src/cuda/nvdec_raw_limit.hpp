@@ -7,16 +7,20 @@
 //   before a surface is reused, damage bookkeeping, a context push per packet. This path
 //   is the bare minimum a cuvid application does: cuvid parsers and NVDEC sessions whose
 //   decode callback submits the picture (cuvidDecodePicture) and whose display callback
-//   does nothing, so no picture is ever mapped, copied or waited for. Each session sends
+//   does nothing, so no picture is ever mapped or copied. Each session sends
 //   its file's packets (held in memory) over and over, a new parser per pass and the
 //   session kept; with `per_gop`, every GOP is a pass of its own (a new parser, the GOP,
-//   end of stream), the shape of random access's work. Each thread drives
-//   `sessions_per_thread` sessions, a packet to each in turn. On an H100 this path decodes
-//   as fast as our back end (so our per-picture work costs nothing measurable), and
-//   neither fills the engines: 7 always-busy sessions kept NVML decoder utilisation at
-//   ~70%, and more sessions, on more threads or interleaved, lost throughput, while
-//   random access on 24 sessions that mostly wait reached 95% (bench/RESULTS.md §11.3).
-//   So benchmarks take the best rate seen, this or a workload's (bench/suite.py). The pictures
+//   end of stream), the shape of random access's work. With `in_flight` > 0 a session
+//   waits (polling the decode status; nothing mapped) for the picture it submitted
+//   `in_flight` pictures earlier before it goes on, as a decoder whose output is used
+//   must; 0 never waits. Each thread drives `sessions_per_thread` sessions, a packet to
+//   each in turn. On an H100 this path decodes as fast as our back end (so our
+//   per-picture work costs nothing measurable). Sessions that never wait do not fill the
+//   engines: 7 kept NVML decoder utilisation at ~70%, and more sessions, on more threads
+//   or interleaved, lost throughput (28: about half), while random access on 24 sessions
+//   that mostly wait reached 95%, and 12 sample readers 99% (bench/RESULTS.md §11.3,
+//   §12). So benchmarks take the best rate seen, this (waiting or not) or a workload's
+//   (bench/suite.py). The pictures
 //   counted are those submitted before the deadline; at most a few per session may
 //   still be decoding when the clock stops, noise against the thousands counted.
 //
@@ -46,8 +50,9 @@ struct RawLimit {
 };
 
 // Runs `threads` threads of `sessions_per_thread` sessions each for about `seconds`,
-// session i decoding streams[i % size] as above. Throws MediaError on any driver error (naming the call).
+// session i decoding streams[i % size] as above, each with at most `in_flight` pictures
+// not waited for (0: no limit). Throws MediaError on any driver error (naming the call).
 RawLimit measure_raw_nvdec(const DeviceContext& device, const std::vector<RawStream>& streams, int threads,
-                           int sessions_per_thread, double seconds, bool per_gop);
+                           int sessions_per_thread, double seconds, bool per_gop, int in_flight);
 
 }  // namespace odvd::cuda

@@ -51,8 +51,11 @@ EngineOptions resolved(EngineOptions o) {
 }  // namespace
 
 WorkStats stats_between(const SessionStats& before, const SessionStats& after) {
-  return WorkStats{after.packets_sent - before.packets_sent, after.gop_starts - before.gop_starts,
-                   after.continuations - before.continuations};
+  WorkStats d;
+  d.packets_sent = after.packets_sent - before.packets_sent;
+  d.gop_starts = after.gop_starts - before.gop_starts;
+  d.continuations = after.continuations - before.continuations;
+  return d;
 }
 
 DecodeEngine::DecodeEngine(const EngineOptions& options)
@@ -197,6 +200,9 @@ void DecodeEngine::add_stats(const WorkStats& d) {
   totals_.packets_sent += d.packets_sent;
   totals_.gop_starts += d.gop_starts;
   totals_.continuations += d.continuations;
+  totals_.ahead_gops += d.ahead_gops;
+  totals_.ahead_frames += d.ahead_frames;
+  totals_.ahead_failed += d.ahead_failed;
 }
 
 WorkStats DecodeEngine::stats() const {

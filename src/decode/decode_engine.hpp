@@ -56,6 +56,9 @@ struct WorkStats {
   int64_t packets_sent = 0;
   int64_t gop_starts = 0;
   int64_t continuations = 0;
+  int64_t ahead_gops = 0;    // GOPs decoded ahead that came back whole (Note [Decode ahead])
+  int64_t ahead_frames = 0;  // frames handed out from them
+  int64_t ahead_failed = 0;  // GOPs whose decode ahead failed (their frames decoded by streaming)
 };
 
 class DecodeEngine {

@@ -172,7 +172,10 @@ struct GopDecoder::Impl {
       std::unique_ptr<DecoderBackend> backend = record_backends.take(key);
       if (!backend) backend = engine.make_record_backend(record, label);
       GopRun run = run_for_record(record, what, {ids[i]});
-      engine.add_stats(WorkStats{static_cast<int64_t>(run.packets.size()), 1, 0});
+      WorkStats work;
+      work.packets_sent = static_cast<int64_t>(run.packets.size());
+      work.gop_starts = 1;
+      engine.add_stats(work);
       decode_gop_run(*backend, run, frames[i]);
       record_backends.give_back(key, std::move(backend));  // only after success
     });

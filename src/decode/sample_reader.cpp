@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "decode/decode_engine.hpp"
+#include "decode/forward_reader.hpp"
 #include "decode/planner.hpp"
 #include "odvd/error.hpp"
 #include "util/lru_cache.hpp"
@@ -16,6 +17,15 @@ void SampleReaderOptions::validate() const {
   if (num_of_file < 1) {
     throw ArgumentError("num_of_file must be at least 1 (got " + std::to_string(num_of_file) + ")");
   }
+  if (decode_ahead_mib < -1 || decode_ahead_mib > kMaxDecodeAheadMib) {
+    throw ArgumentError("decode_ahead_mib must be -1 (the default), 0 (off) or a budget up to " +
+                        std::to_string(kMaxDecodeAheadMib) + " MiB (got " + std::to_string(decode_ahead_mib) + ")");
+  }
+}
+
+size_t SampleReaderOptions::ahead_bytes() const {
+  const int mib = decode_ahead_mib >= 0 ? decode_ahead_mib : device >= 0 ? kDefaultDecodeAheadMib : 0;
+  return static_cast<size_t>(mib) << 20;
 }
 
 namespace {
@@ -50,7 +60,7 @@ struct SampleReader::Impl {
   explicit Impl(const SampleReaderOptions& o) : engine(engine_options(o)), options(o) {
     for (int i = 0; i < o.num_of_file; ++i) {
       slots.push_back(
-          std::make_unique<LruCache<std::string, FileSession>>(static_cast<size_t>(o.num_of_set), SIZE_MAX));
+          std::make_unique<LruCache<std::string, ForwardReader>>(static_cast<size_t>(o.num_of_set), SIZE_MAX));
     }
   }
 
@@ -70,18 +80,19 @@ struct SampleReader::Impl {
   // Slot v reads frames lists[v] of paths[v], in order, into frames[v].
   void read(size_t v, const std::string& path, const std::shared_ptr<const VideoIndex>& index,
             const std::vector<int>& ids, FrameMap& out) {
-    std::shared_ptr<FileSession> session = engine.session_in(*slots[v], index, /*always_stream=*/true);
-    const SessionStats before = session->stats();
+    std::shared_ptr<ForwardReader> file = slots[v]->get(path);
+    if (!file || file->index_ptr() != index) {  // new, or rescanned (changed) on disk
+      file = std::make_shared<ForwardReader>(engine, index, options.ahead_bytes());
+      slots[v]->put(path, file, 1);
+    }
     try {
       for (int id : ids) {
-        if (out.count(id) == 0) session->decode_gop(index->frames.gop_of_frame(id), {id}, out);
+        if (out.count(id) == 0) file->read(id, out);
       }
     } catch (...) {
-      engine.add_stats(stats_between(before, session->stats()));
       slots[v]->erase(path);  // never reuse state that saw an error
       throw;
     }
-    engine.add_stats(stats_between(before, session->stats()));
   }
 
   // Decodes every list; returns each requested frame, list by list, in order.
@@ -128,7 +139,7 @@ struct SampleReader::Impl {
   DecodeEngine engine;  // first: outlives the sessions in the slots
   SampleReaderOptions options;
   std::mutex call_mutex;  // serialises the work of calls (synchronous or in the background)
-  std::vector<std::unique_ptr<LruCache<std::string, FileSession>>> slots;
+  std::vector<std::unique_ptr<LruCache<std::string, ForwardReader>>> slots;
   std::mutex async_mutex;
   std::future<std::vector<RgbImage>> pending;  // GUARDED_BY(async_mutex)
   AsyncArgs pending_args;                      // GUARDED_BY(async_mutex)
@@ -242,7 +253,7 @@ std::vector<std::string> SampleReader::take_warnings() {
 
 SampleReader::Stats SampleReader::stats() const {
   const WorkStats s = impl_->engine.stats();
-  return Stats{s.packets_sent, s.gop_starts, s.continuations};
+  return Stats{s.packets_sent, s.gop_starts, s.continuations, s.ahead_gops, s.ahead_frames, s.ahead_failed};
 }
 
 }  // namespace odvd

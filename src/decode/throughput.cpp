@@ -90,7 +90,7 @@ ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths
 }
 
 ThroughputResult measure_raw_decode_throughput(const std::vector<std::string>& paths, int device, int streams,
-                                               double seconds, bool per_gop, int sessions_per_thread) {
+                                               double seconds, bool per_gop, int sessions_per_thread, int in_flight) {
 #if ODVD_WITH_NVDEC
   if (paths.empty() || device < 0 || streams < 1 || !(seconds > 0)) {
     throw ArgumentError("measure_raw_decode_throughput: needs files, a GPU, streams >= 1 and seconds > 0");
@@ -110,8 +110,8 @@ ThroughputResult measure_raw_decode_throughput(const std::vector<std::string>& p
     s.packets = std::move(file.packets);
     inputs.push_back(std::move(s));
   }
-  const cuda::RawLimit raw =
-      cuda::measure_raw_nvdec(cuda::device_context(device), inputs, streams, sessions_per_thread, seconds, per_gop);
+  const cuda::RawLimit raw = cuda::measure_raw_nvdec(cuda::device_context(device), inputs, streams, sessions_per_thread,
+                                                     seconds, per_gop, in_flight);
   ThroughputResult r;
   r.streams = streams * sessions_per_thread;
   r.pictures = raw.pictures;
@@ -119,7 +119,7 @@ ThroughputResult measure_raw_decode_throughput(const std::vector<std::string>& p
   r.pictures_per_s = static_cast<double>(r.pictures) / r.seconds;
   return r;
 #else
-  (void)paths, (void)device, (void)streams, (void)seconds, (void)per_gop, (void)sessions_per_thread;
+  (void)paths, (void)device, (void)streams, (void)seconds, (void)per_gop, (void)sessions_per_thread, (void)in_flight;
   throw ArgumentError("measure_raw_decode_throughput: this build has no NVDEC back end");
 #endif
 }

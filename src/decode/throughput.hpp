@@ -28,8 +28,10 @@ ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths
 // threads, each a parser and an NVDEC session that only submits pictures. NVDEC only
 // (`device` >= 0); ArgumentError otherwise or in a build without NVDEC. `per_gop`: each
 // GOP decoded as a stream of its own, as random access decodes; `streams` threads drive
-// `sessions_per_thread` sessions each (ThroughputResult::streams counts sessions).
+// `sessions_per_thread` sessions each (ThroughputResult::streams counts sessions); each
+// session waits for its pictures `in_flight` behind (0: never).
 ThroughputResult measure_raw_decode_throughput(const std::vector<std::string>& paths, int device, int streams,
-                                               double seconds, bool per_gop, int sessions_per_thread);
+                                               double seconds, bool per_gop, int sessions_per_thread,
+                                               int in_flight = 0);
 
 }  // namespace odvd

@@ -76,7 +76,7 @@ void bind_gop_decoder(py::module_& m) {
 class PySampleReader {
  public:
   PySampleReader(int num_of_set, int num_of_file, int gpu, bool suppress_warning, int worker_threads,
-                 int decoder_threads) {
+                 int decoder_threads, int decode_ahead_mib) {
     SampleReaderOptions options;
     options.num_of_set = num_of_set;
     options.num_of_file = num_of_file;
@@ -84,6 +84,7 @@ class PySampleReader {
     options.suppress_no_color_range_warning = suppress_warning;
     options.worker_threads = worker_threads;
     options.decoder_threads = decoder_threads;
+    options.decode_ahead_mib = decode_ahead_mib;
     reader_ = std::make_unique<SampleReader>(options);
   }
 
@@ -114,9 +115,9 @@ void bind_sample_reader(py::module_& m) {
   using Ids = std::vector<int>;
   using Lists = std::vector<std::vector<int>>;
   py::class_<PySampleReader>(m, "PyNvSampleReader", "Stream access: reading files forward, frame after frame")
-      .def(py::init<int, int, int, bool, int, int>(), py::arg("num_of_set"), py::arg("num_of_file"),
+      .def(py::init<int, int, int, bool, int, int, int>(), py::arg("num_of_set"), py::arg("num_of_file"),
            py::arg("iGpu") = 0, py::arg("suppressNoColorRangeWarning") = false, py::kw_only(),
-           py::arg("worker_threads") = 0, py::arg("decoder_threads") = 0)
+           py::arg("worker_threads") = 0, py::arg("decoder_threads") = 0, py::arg("decode_ahead_mib") = -1)
       .def(
           "Decode",
           [](PySampleReader& self, const py::sequence& paths, const Ids& ids) {
@@ -182,6 +183,9 @@ void bind_sample_reader(py::module_& m) {
             d["packets_sent"] = s.packets_sent;
             d["gop_starts"] = s.gop_starts;
             d["continuations"] = s.continuations;
+            d["ahead_gops"] = s.ahead_gops;
+            d["ahead_frames"] = s.ahead_frames;
+            d["ahead_failed"] = s.ahead_failed;
             return d;
           },
           "Work counters since construction (diagnostics)");
@@ -224,12 +228,12 @@ void bind_decoders(py::module_& m) {
   m.def(
       "_decode_throughput",
       [](const py::sequence& paths, int gpu, int streams, double seconds, bool raw, bool per_gop,
-         int sessions_per_thread) {
+         int sessions_per_thread, int in_flight) {
         const std::vector<std::string> files = to_paths(paths);
         ThroughputResult r;
         {
           py::gil_scoped_release release;
-          r = raw ? measure_raw_decode_throughput(files, gpu, streams, seconds, per_gop, sessions_per_thread)
+          r = raw ? measure_raw_decode_throughput(files, gpu, streams, seconds, per_gop, sessions_per_thread, in_flight)
                   : measure_decode_throughput(files, gpu, streams, seconds);
         }
         py::dict d;
@@ -240,10 +244,10 @@ void bind_decoders(py::module_& m) {
         return d;
       },
       py::arg("filepaths"), py::arg("iGpu"), py::arg("streams"), py::arg("seconds") = 3.0, py::arg("raw") = false,
-      py::arg("per_gop") = false, py::arg("sessions_per_thread") = 1,
+      py::arg("per_gop") = false, py::arg("sessions_per_thread") = 1, py::arg("in_flight") = 0,
       "The decoder's limit: pictures/s with `streams` sessions decoding every packet, nothing output; "
       "raw=True: bare cuvid, NVDEC only; per_gop=True: each GOP a stream of its own; raw threads (`streams`) drive "
-      "sessions_per_thread sessions each "
+      "sessions_per_thread sessions each, waiting for each picture in_flight behind (0: never) "
       "(benchmarks)");
   m.def(
       "_profile",

@@ -55,8 +55,11 @@ def test_raw_limit_counts_pictures_on_nvdec_only(backend, igpu, manifest):
         with pytest.raises(ValueError, match="needs files, a GPU"):
             nvc._odvd._decode_throughput([path], -1, 1, 0.2, raw=True)
         return
-    for per_gop in (False, True):
-        r = nvc._odvd._decode_throughput([path], igpu, 2, 0.3, raw=True, per_gop=per_gop, sessions_per_thread=2)
+    for per_gop, in_flight in ((False, 0), (True, 0), (False, 2), (True, 1)):
+        r = nvc._odvd._decode_throughput([path], igpu, 2, 0.3, raw=True, per_gop=per_gop, sessions_per_thread=2,
+                                         in_flight=in_flight)
         assert r["streams"] == 4 and r["pictures"] >= 4 * 10, r
     with pytest.raises(ValueError):
         nvc._odvd._decode_throughput([path], igpu, 1, 0.2, raw=True, sessions_per_thread=0)
+    with pytest.raises(ValueError, match="in_flight"):
+        nvc._odvd._decode_throughput([path], igpu, 1, 0.2, raw=True, in_flight=-1)

@@ -153,6 +153,42 @@ def test_corrupt_file_refuses_exactly_the_damaged_frames(decoder, manifest):
     check_corrupt_file(decoder, manifest)
 
 
+def test_decode_ahead_meets_damage_exactly_as_streaming_does(igpu, manifest, tmp_path):
+    """Note [Decode ahead]: a GOP whose decode ahead fails is decoded by the streaming
+    session instead, so a reader with decode-ahead returns exactly the frames, and raises
+    exactly the errors, of one without. The damage: h264_gop30.mp4 with garbage in the
+    middle of its mdat (GOP 1, frames 30..59), made here by the generator's own recipe."""
+    import generate
+
+    clean = video_path(manifest, "h264_gop30.mp4")
+    damaged = tmp_path / "h264_gop30_damaged_gop1.mp4"
+    damaged.write_bytes(generate.corrupt_mdat(open(clean, "rb").read()))
+
+    def read_all(ahead):
+        reader = nvc.PyNvSampleReader(1, 1, igpu, True, decode_ahead_mib=ahead)
+        outcomes = []
+        for fid in range(90):
+            try:
+                frame = reader.Decode([str(damaged)], [fid])[0]
+            except RuntimeError as e:
+                assert "h264_gop30_damaged_gop1.mp4" in str(e), e
+                outcomes.append("refused")
+            else:
+                try:
+                    outcomes.append(frame_watermark(frame))
+                except ValueError:  # the watermark's check bits fail: a damaged picture
+                    outcomes.append("damaged picture returned")
+        return outcomes, reader._stats()
+
+    plain, _ = read_all(0)
+    ahead, stats = read_all(64)
+    assert ahead == plain
+    # GOP 1's first frames come before the damage: the failed decode ahead costs them nothing.
+    assert plain[:31] == list(range(31)) and "refused" in plain[31:60] and plain[60:] == list(range(60, 90))
+    assert all(o in ("refused", i) for i, o in enumerate(plain)), plain  # never a wrong frame
+    assert stats["ahead_failed"] >= 1, stats  # GOP 1 went ahead and failed
+
+
 @pytest.mark.parametrize("threads", [1, 16])
 def test_corrupt_file_with_frame_threads(threads, manifest):
     """libavcodec's frame threads lose the damage flags of pictures output with delay

@@ -21,33 +21,45 @@ ALL_VIDEOS = [c.file for c in generate.CASES]
 SEQ = ["h264_gop30.mp4", "hevc_bframes.ts", "h264_bframes_gop24.mp4"]  # all NVDEC-decodable
 
 
-def reader_for(igpu, num_of_set=1, num_of_file=3):
-    return nvc.PyNvSampleReader(num_of_set, num_of_file, igpu, True)
+def reader_for(igpu, num_of_set=1, num_of_file=3, ahead=None):
+    """`ahead`: decode_ahead_mib (None: the default, on for NVDEC and off for the CPU)."""
+    extra = {} if ahead is None else {"decode_ahead_mib": ahead}
+    return nvc.PyNvSampleReader(num_of_set, num_of_file, igpu, True, **extra)
 
 
 def rgb(frames) -> list[np.ndarray]:
     return [to_numpy(f).copy() for f in frames]
 
 
+@pytest.mark.parametrize("ahead", [0, 64], ids=["streaming", "decode_ahead"])
 @pytest.mark.parametrize("name", ALL_VIDEOS)
-def test_sequential_reading_is_bit_exact(backend, igpu, manifest, name):
+def test_sequential_reading_is_bit_exact(backend, igpu, manifest, name, ahead):
     entry = manifest["videos"][name]
     if backend == "nvdec" and not nvdec_supports(entry):
         pytest.skip("NVDEC on this GPU does not decode this video")
     path = video_path(manifest, name)
     md5 = read_framemd5(generate.DEFAULT_OUT / entry["framemd5"])
-    reader = reader_for(igpu, num_of_file=1)
+    reader = reader_for(igpu, num_of_file=1, ahead=ahead)
     for fid in range(entry["frame_count"]):
         frame = reader.Decode([path], [fid])[0]
         assert hashlib.md5(planar_yuv_bytes(frame)).hexdigest() == md5[fid], f"{name} frame {fid}"
     stats = reader._stats()
-    assert stats["gop_starts"] == 1 and stats["continuations"] == entry["frame_count"] - 1, stats
+    if not ahead:  # one stream through the whole file
+        assert stats["gop_starts"] == 1 and stats["continuations"] == entry["frame_count"] - 1, stats
+        assert stats["ahead_gops"] == stats["ahead_frames"] == stats["ahead_failed"] == 0, stats
+        return
+    # Note [Decode ahead]: the streaming session and the second one take every other GOP
+    # (GOP 0 streams; a one-frame GOP 0 lets GOP 1 stream too).
+    gops = len(nvc._odvd.GetIndexInfo(path)["key_frame_ids"])
+    assert stats["ahead_failed"] == 0, stats
+    assert stats["ahead_gops"] >= (gops - 1) // 2, stats
+    assert stats["ahead_frames"] >= stats["ahead_gops"], stats
 
 
 def test_slots_keep_their_files_and_restart_when_going_back(backend, igpu, manifest):
     paths = [video_path(manifest, n) for n in SEQ]
     md5 = {p: read_framemd5(generate.DEFAULT_OUT / manifest["videos"][n]["framemd5"]) for p, n in zip(paths, SEQ)}
-    reader = reader_for(igpu, num_of_set=2, num_of_file=2)
+    reader = reader_for(igpu, num_of_set=2, num_of_file=2, ahead=0)  # counts one session per file
 
     def check(files, ids):
         for f, i, frame in zip(files, ids, reader.Decode(files, ids)):
@@ -76,6 +88,47 @@ def test_slots_keep_their_files_and_restart_when_going_back(backend, igpu, manif
     for bad in ((0, 1), (1, 0)):
         with pytest.raises(ValueError):
             nvc.PyNvSampleReader(*bad, iGpu=-1)
+
+
+def test_decode_ahead_with_slots_jumps_and_budget(backend, igpu, manifest):
+    """Note [Decode ahead]: every file a slot reads forward gets its next GOP decoded
+    ahead; a reader that jumps backwards starts none; a GOP over the budget is not."""
+    paths = [video_path(manifest, n) for n in SEQ]
+    md5 = {p: read_framemd5(generate.DEFAULT_OUT / manifest["videos"][n]["framemd5"]) for p, n in zip(paths, SEQ)}
+    reader = reader_for(igpu, num_of_set=2, num_of_file=2, ahead=64)
+
+    def check(r, files, ids):
+        for f, i, frame in zip(files, ids, r.Decode(files, ids)):
+            assert hashlib.md5(planar_yuv_bytes(frame)).hexdigest() == md5[f][i], (f, i)
+
+    a, b, c = paths
+    for i in range(140):  # slot 0 alternates two files, each read forward; slot 1 reads one
+        check(reader, [a if i % 2 else b, c], [i // 2, min(i, 74)])
+    stats = reader._stats()
+    assert stats["ahead_gops"] >= 3 and stats["ahead_frames"] > 30 and stats["ahead_failed"] == 0, stats
+    for k in (70, 50, 31, 20, 3):  # backwards: never forward, so nothing goes ahead
+        check(reader, [a, c], [k, k])
+    after = reader._stats()
+    assert (after["ahead_gops"], after["ahead_frames"]) == (stats["ahead_gops"], stats["ahead_frames"]), after
+    # 642x362 frames, 25 per GOP: about 8.3 MiB a GOP; a 4 MiB budget decodes nothing ahead.
+    odd = video_path(manifest, "h264_odd_size.mov")
+    md5[odd] = read_framemd5(generate.DEFAULT_OUT / manifest["videos"]["h264_odd_size.mov"]["framemd5"])
+    for budget, used in ((4, False), (16, True)):
+        r = reader_for(igpu, num_of_file=1, ahead=budget)
+        for i in range(50):
+            check(r, [odd], [i])
+        assert (r._stats()["ahead_frames"] > 0) == used, (budget, r._stats())
+
+
+def test_decode_ahead_arguments(backend, igpu, manifest):
+    path = video_path(manifest, SEQ[0])
+    for bad in (-2, 1 << 17):
+        with pytest.raises(ValueError, match="decode_ahead_mib"):
+            nvc.PyNvSampleReader(1, 1, igpu, True, decode_ahead_mib=bad)
+    reader = nvc.CreateSampleReader(1, 1, igpu, True, decode_ahead_mib=8)
+    for i in range(40):
+        assert len(reader.Decode([path], [i])) == 1
+    assert reader._stats()["ahead_frames"] > 0
 
 
 def test_batch_equals_one_by_one(backend, igpu, manifest):

@@ -25,6 +25,8 @@
 #                                  (not a default step; carry .carry/pyav instead of .carry/wheels)
 #   torchcodec $OUT/torchcodec/   bench/suite.py, ours and torchcodec on CUDA (.carry/torchcodec,
 #                                  .carry/peer-ffmpeg) on .carry/videos (not a default step)
+#   probe   $OUT/probe_streams.*  bench/probe_streams.py on .carry/videos/hevc_gop30_b0 (not a default
+#                                  step): N free-running sequential streams against 6 in lockstep
 #   and     $OUT/summary.txt       one status per step
 # A failing step does not stop the later ones; the last line sums up every status and the exit
 # status is non-zero if any step failed. The whole run keeps under ~9 minutes: each step gets a
@@ -251,6 +253,15 @@ step_torchcodec() {
   return "${PIPESTATUS[0]}"
 }
 
+# How many sequential streams NVDEC sustains, free-running and in lockstep (bench/probe_streams.py;
+# ODVD_PROBE_ARGS adds arguments).
+step_probe() {
+  # shellcheck disable=SC2086
+  timeout "$1" python3 bench/probe_streams.py --videos "$ROOT/.carry/videos/hevc_gop30_b0" \
+    --json "$OUT/probe_streams.json" ${ODVD_PROBE_ARGS:-} 2>&1 | tee "$OUT/probe_streams.txt"
+  return "${PIPESTATUS[0]}"
+}
+
 run_step() {
   local name="$1" cap="$2" reserve="$3" started=$SECONDS rc
   if ! wants "$name"; then
@@ -273,6 +284,7 @@ run_step bench 200 0
 run_step sweep 520 0
 run_step pyav 200 0
 run_step torchcodec 200 0
+run_step probe 200 0
 echo "${SUMMARY[*]}" >"$OUT/summary.txt"
 echo "summary: ${SUMMARY[*]:-nothing selected} (total $SECONDS s)"
 exit "$FAILED"
