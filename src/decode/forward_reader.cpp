@@ -1,5 +1,6 @@
 #include "decode/forward_reader.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <numeric>
 #include <utility>
@@ -19,28 +20,37 @@ namespace odvd {
 //   NVDEC engines read at ~10.3k frames/s, while 12 independent streams reach ~12.5k at
 //   99% NVML (bench/probe_streams.py, bench/RESULTS.md §12). GOPs are independent decode
 //   units (the random-access path decodes any GOP from its key, bit-exactly), so a
-//   camera can keep two sessions busy: while its streaming session decodes GOP g frame
-//   by frame for the reader's calls, a second session decodes GOP g+1 whole, in the
-//   background, into frames held here. The reader's calls for GOP g+1 then take those
-//   frames without decoding; when it moves on to GOP g+2 the streaming session restarts
-//   at that GOP's key, and GOP g+3 goes ahead.
+//   camera read forward can keep more sessions busy: while the reader is in GOP g, the
+//   next kAheadGops GOPs decode whole, each on a session of its own, in the background,
+//   into frames held here. A read of a GOP decoded ahead waits for it (if need be) and
+//   takes its frame without decoding; the session that decoded it goes on with the
+//   next GOP not yet ahead. The streaming session decodes only what is not ahead: the
+//   first GOP read, and frames after a jump.
 //   * When: a read that moves forward (a later frame, in the same or the next GOP — the
-//     sequential pattern of Note [Continuing a GOP]) starts the next GOP ahead, unless it
-//     is already there. A reader that jumps about starts nothing, so random access costs
-//     nothing extra.
-//   * Memory: one GOP's decoded frames per open file (its frame count times a frame's
-//     bytes, estimated from the stream's size, bit depth and chroma format) plus the
-//     second session; a GOP larger than the budget (`ahead_bytes`, the reader's
-//     decode_ahead_mib) is not decoded ahead and the file reads as before. Frames are
-//     freed as they are handed out, and earlier ones with them (a forward reader will
-//     not ask for them again; if it does, the streaming session decodes them).
+//     sequential pattern of Note [Continuing a GOP]) starts the GOPs after its own; a
+//     reader that jumps about starts nothing, so random access costs nothing extra.
+//   * Not for short GOPs (fewer than kMinAheadFrames frames): a GOP decoded ahead costs
+//     a thread, a restart and a flush, which a one-frame GOP does not repay (all-intra
+//     video read 0.75x as fast with decode-ahead; GOP 12 1.11x: RESULTS §12).
+//   * Why two: with one GOP ahead a camera's second session idles from the moment its
+//     GOP is done until the reader has taken it; with two, one of them is always
+//     decoding while the reader takes frames (measured: RESULTS §12).
+//   * Memory: the frames held and being decoded ahead (each GOP's frame count times a
+//     frame's bytes, estimated from the stream's size, bit depth and chroma format) stay
+//     within `ahead_bytes` (the reader's decode_ahead_mib), counting the frames of the
+//     GOP being read that are not handed out yet; a GOP that does not fit waits for a
+//     later read (so a budget of two GOPs alternates: one ahead while the streaming
+//     session decodes the other), and one larger than the budget is never decoded
+//     ahead. Frames are freed as they are handed out, and earlier ones with them (a
+//     forward reader will not ask for them again; if it does, the streaming session
+//     decodes them).
 //   * Errors: the background decode's error is never the reader's. A GOP whose decode
 //     failed is dropped and the streaming session decodes the frame instead, giving
 //     exactly the frames or the error a reader without decode-ahead gives (a damaged
 //     packet late in the GOP does not fail a read of an earlier frame).
-//   * Work counters: the background session's packets count when its task is joined.
+//   * Work counters: a background session's packets count when its task is joined.
 ForwardReader::ForwardReader(DecodeEngine& engine, std::shared_ptr<const VideoIndex> index, size_t ahead_bytes)
-    : engine_(engine), index_(std::move(index)), ahead_bytes_(ahead_bytes) {
+    : engine_(engine), index_(std::move(index)), ahead_bytes_(ahead_bytes), ahead_(kAheadGops) {
   const StreamInfo& s = index_->stream;
   const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(s.av_pixel_format));
   // Luma plus two chroma planes subsampled as the stream's format says (4:2:0 when unknown).
@@ -50,7 +60,9 @@ ForwardReader::ForwardReader(DecodeEngine& engine, std::shared_ptr<const VideoIn
 }
 
 ForwardReader::~ForwardReader() {
-  if (ahead_task_.valid()) ahead_task_.wait();  // the task uses ahead_; never outlive it
+  for (Ahead& a : ahead_) {
+    if (a.task.valid()) a.task.wait();  // the task uses the session; never outlive it
+  }
 }
 
 void ForwardReader::read(int id, FrameMap& out) {
@@ -58,74 +70,115 @@ void ForwardReader::read(int id, FrameMap& out) {
   const int gop = frames.gop_of_frame(id);
   const bool forward = last_id_ >= 0 && id > last_id_ && gop <= frames.gop_of_frame(last_id_) + 1;
   last_id_ = id;
-  if (take_ahead(gop, id, out)) return;
-  if (!main_) main_ = engine_.make_session(index_, /*always_stream=*/true);
-  const SessionStats before = main_->stats();
-  try {
-    main_->decode_gop(gop, {id}, out);
-  } catch (...) {
+  if (!take_current(gop, id, out) && !(claim(gop) && take_current(gop, id, out))) {
+    if (gop != current_gop_) {  // the frames decoded ahead are behind the reader now
+      current_.clear();
+      current_gop_ = -1;
+    }
+    if (!main_) main_ = engine_.make_session(index_, /*always_stream=*/true);
+    const SessionStats before = main_->stats();
+    try {
+      main_->decode_gop(gop, {id}, out);
+    } catch (...) {
+      engine_.add_stats(stats_between(before, main_->stats()));
+      throw;
+    }
     engine_.add_stats(stats_between(before, main_->stats()));
-    throw;
   }
-  engine_.add_stats(stats_between(before, main_->stats()));
-  if (forward) start_ahead(gop + 1);
+  if (forward) schedule(gop);
 }
 
-bool ForwardReader::take_ahead(int gop, int id, FrameMap& out) {
-  if (gop != ahead_gop_) return false;
-  join_ahead();
-  auto it = ahead_frames_.find(id);
-  if (it == ahead_frames_.end()) return false;  // failed, or handed out already
+bool ForwardReader::take_current(int gop, int id, FrameMap& out) {
+  if (gop != current_gop_) return false;
+  auto it = current_.find(id);
+  if (it == current_.end()) return false;  // its decode failed, or handed out already
   out[id] = std::move(it->second);
-  ahead_frames_.erase(ahead_frames_.begin(), std::next(it));
+  current_.erase(current_.begin(), std::next(it));
   WorkStats work;
   work.ahead_frames = 1;
   engine_.add_stats(work);
   return true;
 }
 
-void ForwardReader::start_ahead(int gop) {
-  const FrameIndex& frames = index_->frames;
-  if (ahead_bytes_ == 0 || gop >= frames.gop_count() || gop == ahead_gop_) return;
-  const GopInfo& info = frames.gop(gop);
-  if (static_cast<double>(info.frame_count) * static_cast<double>(frame_bytes_) > static_cast<double>(ahead_bytes_)) {
-    return;
+bool ForwardReader::claim(int gop) {
+  for (Ahead& a : ahead_) {
+    if (a.gop != gop) continue;
+    current_ = join(a);
+    current_gop_ = gop;
+    a.gop = -1;
+    return true;
   }
-  drop_ahead();
-  if (!ahead_) ahead_ = engine_.make_session(index_, /*always_stream=*/false);
+  return false;
+}
+
+// Starts the GOPs after `gop`, up to kAheadGops of them, that are not ahead yet, on
+// sessions that are free or hold a GOP the reader has passed.
+void ForwardReader::schedule(int gop) {
+  if (ahead_bytes_ == 0) return;
+  const int last = std::min(gop + kAheadGops, index_->frames.gop_count() - 1);
+  for (int next = gop + 1; next <= last; ++next) {
+    if (next == current_gop_ ||
+        std::any_of(ahead_.begin(), ahead_.end(), [&](const Ahead& a) { return a.gop == next; })) {
+      continue;
+    }
+    auto slot =
+        std::find_if(ahead_.begin(), ahead_.end(), [&](const Ahead& a) { return a.gop <= gop || a.gop > last; });
+    if (slot == ahead_.end()) return;
+    drop(*slot);
+    if (!start(*slot, next)) return;
+  }
+}
+
+bool ForwardReader::start(Ahead& slot, int gop) {
+  const GopInfo& info = index_->frames.gop(gop);
+  if (info.frame_count < kMinAheadFrames) return false;
+  const double bytes =
+      static_cast<double>(held_frames() + static_cast<size_t>(info.frame_count)) * static_cast<double>(frame_bytes_);
+  if (bytes > static_cast<double>(ahead_bytes_)) return false;
+  if (!slot.session) slot.session = engine_.make_session(index_, /*always_stream=*/false);
   std::vector<int> ids(static_cast<size_t>(info.frame_count));
   std::iota(ids.begin(), ids.end(), info.first_frame_id);
-  ahead_gop_ = gop;
+  slot.gop = gop;
   // The task owns what it uses: the session (shared) and the ids; `this` may be gone
   // only after the destructor has waited for it.
-  ahead_task_ = std::async(std::launch::async, [session = ahead_, gop, ids = std::move(ids)] {
+  slot.task = std::async(std::launch::async, [session = slot.session, gop, ids = std::move(ids)] {
     ODVD_PROFILE_SCOPE("reader.decode_ahead");
     FrameMap decoded;
     session->decode_gop(gop, ids, decoded);
     return decoded;
   });
+  return true;
 }
 
-void ForwardReader::join_ahead() {
-  if (!ahead_task_.valid()) return;
+ForwardReader::FrameMap ForwardReader::join(Ahead& slot) {
+  if (!slot.task.valid()) return {};
+  FrameMap frames;
   bool whole = true;
   try {
-    ahead_frames_ = ahead_task_.get();
+    frames = slot.task.get();
   } catch (...) {
-    ahead_frames_.clear();  // Note [Decode ahead]: the streaming session decodes instead
+    frames.clear();  // Note [Decode ahead]: the streaming session decodes instead
     whole = false;
   }
   // The task is over: its session's counters are stable now.
-  WorkStats work = stats_between(ahead_counted_, ahead_->stats());
+  WorkStats work = stats_between(slot.counted, slot.session->stats());
   (whole ? work.ahead_gops : work.ahead_failed) = 1;
   engine_.add_stats(work);
-  ahead_counted_ = ahead_->stats();
+  slot.counted = slot.session->stats();
+  return frames;
 }
 
-void ForwardReader::drop_ahead() {
-  join_ahead();
-  ahead_frames_.clear();
-  ahead_gop_ = -1;
+void ForwardReader::drop(Ahead& slot) {
+  join(slot);
+  slot.gop = -1;
+}
+
+size_t ForwardReader::held_frames() const {
+  size_t n = current_.size();
+  for (const Ahead& a : ahead_) {
+    if (a.gop >= 0) n += static_cast<size_t>(index_->frames.gop(a.gop).frame_count);
+  }
+  return n;
 }
 
 }  // namespace odvd
