@@ -6,6 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include <pthread.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 extern "C" {
 #include <libavutil/pixdesc.h>
 }
@@ -13,6 +19,46 @@ extern "C" {
 #include "util/profile.hpp"
 
 namespace odvd {
+namespace {
+
+// The decode-ahead tasks running in this process, and the fork() handlers that wait for
+// them (Note [Decode ahead], fork()).
+class TaskCount {
+ public:
+  static TaskCount& global() {
+    static TaskCount* count = new TaskCount;  // never destroyed: tasks may end after exit starts
+    return *count;
+  }
+
+  void begin() {
+    std::lock_guard<std::mutex> lock(mutex_);  // blocks while a fork() is under way
+    ++running_;
+  }
+
+  void end() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--running_ == 0) idle_.notify_all();
+  }
+
+ private:
+  TaskCount() { ::pthread_atfork(&TaskCount::before_fork, &TaskCount::after_fork, &TaskCount::after_fork); }
+
+  // Runs in the forking thread: waits until no task runs, and keeps the lock so that none
+  // starts before the fork is done; both sides release it after.
+  static void before_fork() {
+    TaskCount& c = global();
+    std::unique_lock<std::mutex> lock(c.mutex_);
+    c.idle_.wait(lock, [&] { return c.running_ == 0; });
+    lock.release();
+  }
+  static void after_fork() { global().mutex_.unlock(); }
+
+  std::mutex mutex_;
+  std::condition_variable idle_;
+  int running_ = 0;  // GUARDED_BY(mutex_)
+};
+
+}  // namespace
 
 // Note [Decode ahead]
 //   A stream's pictures depend on each other, so a session decodes one picture at a time
@@ -49,6 +95,10 @@ namespace odvd {
 //     exactly the frames or the error a reader without decode-ahead gives (a damaged
 //     packet late in the GOP does not fail a read of an earlier frame).
 //   * Work counters: a background session's packets count when its task is joined.
+//   * fork(): a child process (a data loader's worker) inherits the tasks but not their
+//     threads, and any lock a task held at that moment stays locked in the child
+//     forever. So fork() waits until no task runs (a pthread_atfork handler, TaskCount),
+//     and no task starts until it is done: the child finds every task finished.
 ForwardReader::ForwardReader(DecodeEngine& engine, std::shared_ptr<const VideoIndex> index, size_t ahead_bytes)
     : engine_(engine), index_(std::move(index)), ahead_bytes_(ahead_bytes), ahead_(kAheadGops) {
   const StreamInfo& s = index_->stream;
@@ -139,14 +189,32 @@ bool ForwardReader::start(Ahead& slot, int gop) {
   std::vector<int> ids(static_cast<size_t>(info.frame_count));
   std::iota(ids.begin(), ids.end(), info.first_frame_id);
   slot.gop = gop;
-  // The task owns what it uses: the session (shared) and the ids; `this` may be gone
-  // only after the destructor has waited for it.
-  slot.task = std::async(std::launch::async, [session = slot.session, gop, ids = std::move(ids)] {
-    ODVD_PROFILE_SCOPE("reader.decode_ahead");
-    FrameMap decoded;
-    session->decode_gop(gop, ids, decoded);
-    return decoded;
-  });
+  std::promise<FrameMap> result;
+  slot.task = result.get_future();
+  // The thread gets its own reference to the session and drops it before it hands over
+  // the result: once the future is ready, it touches nothing of this reader (so the
+  // destructor need only wait for the future), and once it has left TaskCount it holds
+  // no lock a fork() could catch.
+  TaskCount::global().begin();
+  try {
+    std::thread([session = slot.session, gop, ids = std::move(ids), result = std::move(result)]() mutable {
+      {
+        ODVD_PROFILE_SCOPE("reader.decode_ahead");
+        try {
+          FrameMap decoded;
+          session->decode_gop(gop, ids, decoded);
+          session.reset();
+          result.set_value(std::move(decoded));
+        } catch (...) {
+          session.reset();
+          result.set_exception(std::current_exception());
+        }
+      }
+      TaskCount::global().end();
+    }).detach();
+  } catch (...) {  // no thread: the promise is gone, so the future reports a broken promise
+    TaskCount::global().end();
+  }
   return true;
 }
 

@@ -123,6 +123,42 @@ def test_decode_ahead_with_slots_jumps_and_budget(backend, igpu, manifest):
         assert (r._stats()["ahead_frames"] > 0) == used, (budget, r._stats())
 
 
+def _demux_in_child(decoder, path, queue):
+    try:
+        bundle, firsts, lens = decoder.GetGOP([path], [30])
+        queue.put(("ok", (len(bundle.tobytes()) > 0, firsts, lens)))
+    except BaseException as e:  # noqa: BLE001 - report everything to the parent
+        queue.put(("error", repr(e)))
+
+
+def test_decode_ahead_and_fork(manifest):
+    """Note [Decode ahead], fork(): a data loader's worker forked while GOPs decode ahead
+    inherits no running task (fork() waits for them), so its demux-only work goes through,
+    and the parent's reader reads on, bit-exact. CPU back end (NVDEC is not used in forked
+    children; a decoder used there is its own issue)."""
+    import multiprocessing as mp
+
+    path = video_path(manifest, "h264_odd_size.mov")
+    md5 = read_framemd5(generate.DEFAULT_OUT / manifest["videos"]["h264_odd_size.mov"]["framemd5"])
+    demuxer = nvc.PyNvGopDecoder(1, -1, True)
+    ctx = mp.get_context("fork")
+    for _ in range(3):
+        reader = reader_for(-1, num_of_file=1, ahead=64)
+        reader.Decode([path], [0])
+        reader.Decode([path], [1])  # forward: GOP 1 starts decoding ahead, on a thread of this process
+        queue = ctx.Queue()
+        child = ctx.Process(target=_demux_in_child, args=(demuxer, path, queue))
+        child.start()
+        try:
+            status, result = queue.get(timeout=60)
+        finally:
+            child.join(timeout=30)
+        assert (status, result) == ("ok", (True, [25], [25])) and child.exitcode == 0, result
+        got = [hashlib.md5(planar_yuv_bytes(reader.Decode([path], [i])[0])).hexdigest() for i in range(2, 50)]
+        assert got == md5[2:50]
+        assert reader._stats()["ahead_frames"] == 25  # GOP 1 came from the decode ahead
+
+
 def test_decode_ahead_arguments(backend, igpu, manifest):
     path = video_path(manifest, SEQ[0])
     for bad in (-2, 1 << 17):
