@@ -19,6 +19,9 @@ if they do not, the cameras' count bounds it. Each run reads one pass untimed fi
 counts frames returned for --seconds; NVML decoder utilisation is sampled meanwhile.
 
     python3 bench/probe_streams.py --videos .carry/videos/hevc_gop30_b0 --streams 6,7,8,9,12 [--json F]
+
+A folder with fewer camera files than --cameras is read with its files repeated (each entry
+still has its own reader slot and sessions).
 """
 
 from __future__ import annotations
@@ -104,12 +107,14 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=4.0)
     p.add_argument("--repeat", type=int, default=2, help="runs of the whole list, alternating")
     p.add_argument("--gpu", type=int, default=0)
+    p.add_argument("--ahead-mib", default="0,-1", help="decode_ahead_mib values for the lockstep runs")
     p.add_argument("--json")
     args = p.parse_args(argv)
     paths = find_videos(Path(args.videos), args.cameras)
+    paths = [paths[i % len(paths)] for i in range(args.cameras)]  # a sweep folder holds cam0 only
     rows = []
     for r in range(args.repeat):
-        for ahead in (0, -1):
+        for ahead in (int(x) for x in args.ahead_mib.split(",")):
             rows.append(lockstep(paths, args.gpu, args.seconds, ahead) | {"repeat": r})
             print(rows[-1]["run"], f"{rows[-1]['frames_per_s']:.0f} frames/s, NVML {rows[-1]['nvml_mean']}",
                   flush=True)
