@@ -50,7 +50,7 @@ bool FileSession::worth_keeping_open(int frames, int gops) {
 // are in the current GOP, or the stream has already reached their GOP's key. Anything
 // else (an earlier frame, a picture already put out, an error) restarts at the key;
 // a call that is not sequential ends streaming.
-void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out) {
+void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out, bool flush) {
   const bool forward = gop == last_gop_ ? frame_ids.front() > last_frame_ : gop == last_gop_ + 1;
   const bool adjacent = frame_ids.front() == last_frame_ + 1;
   streaming_ = always_stream_ || (forward && (streaming_ || gop == last_gop_ || adjacent));
@@ -74,7 +74,7 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
     int end = next_packet_;
     for (int id : frame_ids) end = std::max(end, frames.packet_of_frame(id) + 1);
     send_range(end, frame_ids, /*optional=*/false);
-    if (streaming_ || keep_open_) {  // Note [Open random access]
+    if ((streaming_ || keep_open_) && !flush) {  // Note [Open random access]
       send_until_complete(gop, frame_ids);
     } else {
       ODVD_PROFILE_SCOPE("session.finish");

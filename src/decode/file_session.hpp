@@ -43,7 +43,10 @@ class FileSession {
   // Decodes GOP `gop` far enough to produce every frame in `frame_ids` (all in that
   // GOP, ascending) and stores them in `out` by frame id. Throws MediaError naming the
   // file and frames on failure (the backend is reset, so the session stays usable).
-  void decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out);
+  // `flush`: end the stream once the packets of these frames are sent (the decoder gives
+  // out what it holds) instead of streaming on until they come out, which sends later
+  // packets: for the last GOP of a run decoded ahead (Note [Decode ahead]).
+  void decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out, bool flush = false);
 
  private:
   static bool worth_keeping_open(int frames, int gops);

@@ -1,6 +1,6 @@
 // ForwardReader: one file as a sample-reader slot reads it — forward, frame after frame —
-// on a streaming FileSession, with the next GOPs decoded ahead, whole, on two more
-// sessions in the background (Note [Decode ahead] in forward_reader.cpp).
+// on a streaming FileSession, with the next runs of GOPs decoded ahead, whole, on two
+// more sessions in the background (Note [Decode ahead] in forward_reader.cpp).
 //
 // Thread-safety: none; one call at a time (the slot's), while the decode-ahead task runs
 // on a thread of its own. The destructor waits for that task.
@@ -23,10 +23,11 @@ class ForwardReader {
  public:
   using FrameMap = std::map<int, VideoFrame>;
 
-  // GOPs decoded ahead at once, at most (each on a session of its own).
-  static constexpr int kAheadGops = 2;
-  // Shorter GOPs are not decoded ahead (Note [Decode ahead]).
-  static constexpr int kMinAheadFrames = 8;
+  // Runs of GOPs decoded ahead at once, at most (each on a session of its own), and the
+  // frames a run holds at least (its GOPs together; the file's last run may hold fewer):
+  // Note [Decode ahead].
+  static constexpr int kAheadRuns = 2;
+  static constexpr int kRunFrames = 16;
 
   // `ahead_bytes`: the most the frames decoded ahead (held and being decoded) may take;
   // 0 = no decode-ahead. Creates no session yet.
@@ -44,18 +45,24 @@ class ForwardReader {
   void read(int id, FrameMap& out);
 
  private:
-  // A second session and the GOP it decodes (or has decoded) ahead.
+  // Consecutive GOPs decoded ahead as one stream.
+  struct Run {
+    int first_gop = 0;
+    int last_gop = 0;
+    int frame_count = 0;
+  };
+  // A session of its own and the run it decodes (or has decoded) ahead.
   struct Ahead {
     std::shared_ptr<FileSession> session;  // made on first use
     SessionStats counted;                  // its counters already added to the engine
-    int gop = -1;                          // -1: free
+    int run = -1;                          // -1: free
     std::future<FrameMap> task;            // valid from start until claimed or dropped
   };
 
-  bool take_current(int gop, int id, FrameMap& out);
-  bool claim(int gop);  // moves the frames of `gop` decoded ahead into current_
-  void schedule(int gop);
-  bool start(Ahead& slot, int gop);
+  bool take_current(int run, int id, FrameMap& out);
+  bool claim(int run);  // moves the frames of `run` decoded ahead into current_
+  void schedule(int run);
+  bool start(Ahead& slot, int run);
   FrameMap join(Ahead& slot);  // waits for the task, counts its work; empty if it failed
   void drop(Ahead& slot);
   size_t held_frames() const;
@@ -65,10 +72,12 @@ class ForwardReader {
   const size_t ahead_bytes_;
   size_t frame_bytes_ = 0;             // one decoded frame, as the back end stores it (an upper bound)
   std::shared_ptr<FileSession> main_;  // streams; made by the first read that needs it
-  std::vector<Ahead> ahead_;           // kAheadGops sessions
-  int current_gop_ = -1;               // the GOP decoded ahead that reads take frames from now
-  FrameMap current_;                   // its frames not yet handed out
-  int last_id_ = -1;                   // the previous read's frame
+  std::vector<Run> runs_;              // the file's GOPs, grouped
+  std::vector<int> run_of_gop_;
+  std::vector<Ahead> ahead_;  // kAheadRuns sessions
+  int current_run_ = -1;      // the run decoded ahead that reads take frames from now
+  FrameMap current_;          // its frames not yet handed out
+  int last_id_ = -1;          // the previous read's frame
 };
 
 }  // namespace odvd
