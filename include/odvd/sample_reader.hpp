@@ -36,9 +36,10 @@ struct SampleReaderOptions {
   int worker_threads = 0;   // 0 = one per hardware thread
   int decoder_threads = 0;  // libavcodec threads per file; 0 = split the machine
   // Decode-ahead (Note [Decode ahead], src/decode/forward_reader.cpp): a file read
-  // forward gets its next GOP decoded on a second session in the background when that
-  // GOP's frames fit this many MiB. 0 = off; -1 = the default: kDefaultDecodeAheadMib on
-  // NVDEC, off on the CPU back end (whose cores the streaming decode already uses).
+  // forward gets its next runs of GOPs decoded on sessions of their own in the
+  // background, their frames held within this many MiB per open file. 0 = off; -1 = the
+  // default: kDefaultDecodeAheadMib on NVDEC, off on the CPU back end (whose cores the
+  // streaming decode already uses).
   int decode_ahead_mib = -1;
   static constexpr int kDefaultDecodeAheadMib = 256;
   static constexpr int kMaxDecodeAheadMib = 1 << 16;
@@ -82,9 +83,9 @@ class SampleReader {
     int64_t packets_sent = 0;
     int64_t gop_starts = 0;
     int64_t continuations = 0;
-    int64_t ahead_gops = 0;    // GOPs decoded ahead that came back whole
+    int64_t ahead_gops = 0;    // GOPs decoded ahead (in runs) that came back whole
     int64_t ahead_frames = 0;  // frames handed out from them
-    int64_t ahead_failed = 0;  // GOPs whose decode ahead failed
+    int64_t ahead_failed = 0;  // GOPs in runs whose decode ahead failed
   };
   Stats stats() const;
 

@@ -1,20 +1,15 @@
 #include "decode/forward_reader.hpp"
 
-#include <algorithm>
-#include <exception>
-#include <numeric>
-#include <utility>
-#include <vector>
-
 #include <pthread.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <exception>
 #include <mutex>
+#include <numeric>
 #include <thread>
-
-extern "C" {
-#include <libavutil/pixdesc.h>
-}
+#include <utility>
+#include <vector>
 
 #include "util/profile.hpp"
 
@@ -104,12 +99,14 @@ class TaskCount {
 //     and no task starts until it is done: the child finds every task finished.
 ForwardReader::ForwardReader(DecodeEngine& engine, std::shared_ptr<const VideoIndex> index, size_t ahead_bytes)
     : engine_(engine), index_(std::move(index)), ahead_bytes_(ahead_bytes), ahead_(kAheadRuns) {
+  // A decoded frame as the back ends store it: NV12 / P016 for 4:2:0, planar 4:4:4
+  // otherwise (an upper bound for 4:2:2 and 4:0:0).
   const StreamInfo& s = index_->stream;
-  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(s.av_pixel_format));
-  // Luma plus two chroma planes subsampled as the stream's format says (4:2:0 when unknown).
-  const int sub = desc != nullptr ? desc->log2_chroma_w + desc->log2_chroma_h : 2;
-  const double samples = static_cast<double>(s.width) * s.height * (1.0 + 2.0 / (1 << sub));
-  frame_bytes_ = static_cast<size_t>(samples) * (s.bit_depth > 8 ? 2 : 1);
+  const bool wide = s.bit_depth > 8;
+  const PixelFormat format = chroma_format_of(s.av_pixel_format) == 1
+                                 ? (wide ? PixelFormat::kP016 : PixelFormat::kNv12)
+                                 : (wide ? PixelFormat::kYuv444P16 : PixelFormat::kYuv444);
+  frame_bytes_ = frame_layout(format, s.width, s.height, s.bit_depth).byte_size();
   // Runs: consecutive GOPs, each run closed once it holds kRunFrames frames.
   const FrameIndex& frames = index_->frames;
   for (int g = 0; g < frames.gop_count(); ++g) {
