@@ -293,12 +293,18 @@ VideoFrame NvdecBackend::copy_out(CUdeviceptr surface, unsigned pitch, int64_t p
     // Odd width: the padding sample of each luma row is zero, as on the CPU back end.
     check(d.cu->cuMemsetD8Async(dst, 0, frame.byte_size(), stream_.get()), "cuMemsetD8Async");
   }
-  const CUdeviceptr chroma = surface + static_cast<CUdeviceptr>(pitch) * decoder_->surface_height();
+  // Note [NVDEC geometry]: the surface holds the whole coded picture; take the display
+  // rectangle (left and top are even in 4:2:0 streams: one chroma sample per two luma).
+  const auto left = static_cast<CUdeviceptr>(decoder_->display_left()) * bps;
+  const auto top = static_cast<CUdeviceptr>(decoder_->display_top());
+  const CUdeviceptr luma = surface + top * pitch + left;
+  const CUdeviceptr chroma =
+      surface + static_cast<CUdeviceptr>(pitch) * decoder_->surface_chroma_row() + (top / 2) * pitch + left;
   for (int i = 0; i < 2; ++i) {
     const Plane& p = frame.planes[i];
     CUDA_MEMCPY2D copy{};
     copy.srcMemoryType = CU_MEMORYTYPE_DEVICE;
-    copy.srcDevice = i == 0 ? surface : chroma;
+    copy.srcDevice = i == 0 ? luma : chroma;
     copy.srcPitch = pitch;
     copy.dstMemoryType = CU_MEMORYTYPE_DEVICE;
     copy.dstDevice = dst + p.offset;

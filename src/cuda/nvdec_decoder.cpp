@@ -75,10 +75,6 @@ std::string supported_summary(const DeviceContext& device) {
   return out.empty() ? "nothing" : out + " (4:2:0)";
 }
 
-int even(int v) {
-  return (v + 1) & ~1;
-}
-
 }  // namespace
 
 cudaVideoCodec to_cuvid_codec(Codec codec, const std::string& label) {
@@ -127,10 +123,7 @@ NvdecDecoder::NvdecDecoder(const DeviceContext& device, const NvdecKey& key, con
   info.ulIntraDecodeOnly = 0;
   info.ulMaxWidth = static_cast<unsigned long>(max_width_);
   info.ulMaxHeight = static_cast<unsigned long>(max_height_);
-  info.display_area.left = static_cast<short>(display_left_);
-  info.display_area.top = static_cast<short>(display_top_);
-  info.display_area.right = static_cast<short>(display_right_);
-  info.display_area.bottom = static_cast<short>(display_bottom_);
+  // display_area stays zero: the whole coded picture, unscaled (Note [NVDEC geometry]).
   info.OutputFormat = key.bit_depth > 8 ? cudaVideoSurfaceFormat_P016 : cudaVideoSurfaceFormat_NV12;
   info.DeinterlaceMode = cudaVideoDeinterlaceMode_Weave;  // frames as coded, like libavcodec
   info.ulTargetWidth = static_cast<unsigned long>(target_width_);
@@ -161,8 +154,8 @@ void NvdecDecoder::set_geometry(const CUVIDEOFORMAT& f) {
   display_bottom_ = f.display_area.bottom;
   display_width_ = display_right_ - display_left_;
   display_height_ = display_bottom_ - display_top_;
-  target_width_ = even(display_width_);
-  target_height_ = even(display_height_);
+  target_width_ = coded_width_;  // Note [NVDEC geometry]
+  target_height_ = coded_height_;
 }
 
 bool NvdecDecoder::can_serve(const NvdecKey& key, const CUVIDEOFORMAT& f, int surfaces) const {
@@ -171,24 +164,18 @@ bool NvdecDecoder::can_serve(const NvdecKey& key, const CUVIDEOFORMAT& f, int su
 }
 
 bool NvdecDecoder::configure(const CUVIDEOFORMAT& f) {
-  if (static_cast<int>(f.coded_width) == coded_width_ && static_cast<int>(f.coded_height) == coded_height_ &&
-      f.display_area.left == display_left_ && f.display_area.top == display_top_ &&
-      f.display_area.right == display_right_ && f.display_area.bottom == display_bottom_) {
-    return true;
+  if (static_cast<int>(f.coded_width) != coded_width_ || static_cast<int>(f.coded_height) != coded_height_) {
+    CUVIDRECONFIGUREDECODERINFO info{};
+    info.ulWidth = f.coded_width;  // the target is the coded size too (Note [NVDEC geometry])
+    info.ulHeight = f.coded_height;
+    info.ulTargetWidth = f.coded_width;
+    info.ulTargetHeight = f.coded_height;
+    info.ulNumDecodeSurfaces = static_cast<unsigned>(surfaces_);
+    ContextScope scope(context_);
+    if (driver().cuvid->cuvidReconfigureDecoder(decoder_, &info) != CUDA_SUCCESS) return false;
   }
-  set_geometry(f);
-  CUVIDRECONFIGUREDECODERINFO info{};
-  info.ulWidth = static_cast<unsigned>(coded_width_);
-  info.ulHeight = static_cast<unsigned>(coded_height_);
-  info.ulTargetWidth = static_cast<unsigned>(target_width_);
-  info.ulTargetHeight = static_cast<unsigned>(target_height_);
-  info.ulNumDecodeSurfaces = static_cast<unsigned>(surfaces_);
-  info.display_area.left = static_cast<short>(display_left_);
-  info.display_area.top = static_cast<short>(display_top_);
-  info.display_area.right = static_cast<short>(display_right_);
-  info.display_area.bottom = static_cast<short>(display_bottom_);
-  ContextScope scope(context_);
-  return driver().cuvid->cuvidReconfigureDecoder(decoder_, &info) == CUDA_SUCCESS;
+  set_geometry(f);  // the display rectangle is taken at copy time
+  return true;
 }
 
 std::unique_ptr<NvdecDecoder> NvdecDecoderPool::take(const NvdecKey& key, const CUVIDEOFORMAT& format, int surfaces) {

@@ -7,6 +7,16 @@
 // (cuvidReconfigureDecoder) for smaller or differently cropped streams, so a pool of
 // them serves any mix of files. The pool keeps at most `max_idle` idle sessions.
 //
+// Note [NVDEC geometry]
+//   NVDEC can crop (display_area) and scale (ulTargetWidth/Height) while it maps a
+//   picture. We ask for neither: the output surface is the whole coded picture, and
+//   copy_out takes the display rectangle from it. Cropping in hardware with an even
+//   target size (NV12 likes even sizes) silently *scaled* every odd-sized picture
+//   (a 641x361 VP9 stream came out resampled from 641 to 642 columns: wrong pixels and no
+//   error). H.264 and HEVC 4:2:0 crop in units of two samples, so only codecs that code
+//   odd sizes directly (VP9, AV1) met it. In the surface the chroma plane starts at the
+//   target height rounded up to even (what NVIDIA's own samples do).
+//
 // Capabilities: check_support() asks cuvidGetDecoderCaps before anything is created and
 // raises a MediaError that says what this GPU can decode, instead of failing later.
 //
@@ -56,11 +66,13 @@ class NvdecDecoder {
 
   CUvideodecoder handle() const { return decoder_; }
   const NvdecKey& key() const { return key_; }
-  // The output surface: target size (display size rounded up to even) and the luma
-  // rows before the chroma plane.
+  // The display rectangle inside the output surface, and the luma rows before the
+  // surface's chroma plane (Note [NVDEC geometry]).
+  int display_left() const { return display_left_; }
+  int display_top() const { return display_top_; }
   int display_width() const { return display_width_; }
   int display_height() const { return display_height_; }
-  int surface_height() const { return target_height_; }
+  int surface_chroma_row() const { return (target_height_ + 1) & ~1; }
 
  private:
   void set_geometry(const CUVIDEOFORMAT& format);

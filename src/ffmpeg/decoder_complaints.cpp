@@ -2,6 +2,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <cstring>
 #include <unordered_set>
 #include <utility>
 
@@ -60,6 +61,26 @@ void log_callback(void* avcl, int level, const char* fmt, va_list args) {
     }
   }
   av_log_default_callback(avcl, level, fmt, args);
+}
+
+// Note [Harmless complaints]: messages libavcodec logs at AV_LOG_ERROR that never mean
+// a wrong picture, so they are not damage. Each entry says why; add one only with the
+// FFmpeg code that proves it.
+//   * "mmco: unref short failure" (h264_refs.c, ff_h264_execute_ref_pic_marking): a
+//     memory-management command asks to drop a short-term reference picture the
+//     decoder does not hold. The decoder skips the command and changes nothing, so its
+//     reference lists are the encoder's minus a picture that is absent anyway. Decoding
+//     from an H.264 recovery point (open GOP) always meets it: x264's B-pyramid drops
+//     reference B-frames of the previous GOP by MMCO, and ffmpeg's own seeking logs the
+//     same line while returning bit-exact frames. If the picture is absent because it
+//     was damaged or lost, that is reported where it happened (its own complaint, or
+//     the picture never coming out: Note [Damage propagates]).
+bool harmless(const char* message) {
+  static const char* const kHarmless[] = {"mmco: unref short failure"};
+  for (const char* h : kHarmless) {
+    if (std::strncmp(message, h, std::strlen(h)) == 0) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -132,6 +153,7 @@ std::vector<DecoderComplaints::Complaint> DecoderComplaints::take() {
 
 void DecoderComplaints::add(int32_t packet, const char* message) {
   // Runs inside FFmpeg's log callback (registry lock held): never throw.
+  if (harmless(message)) return;  // Note [Harmless complaints]
   try {
     std::lock_guard<std::mutex> lock(mutex_);
     if (sending_ && std::this_thread::get_id() == sending_thread_) packet = sending_previous_;

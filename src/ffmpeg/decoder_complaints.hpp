@@ -18,6 +18,8 @@
 //   * one process-wide log callback routes AV_LOG_ERROR messages of contexts that carry
 //     a live DecoderComplaints to it, and forwards every message to FFmpeg's default
 //     logger (so ODVD_FFMPEG_LOGLEVEL keeps working).
+// Some messages are not damage at all (Note [Harmless complaints] in the .cpp): they
+// are forwarded to the logger but never collected.
 // One exception to "the tag names the packet": with frame threads, handing packet N to
 // a worker runs the end of picture N-1's setup (H.264's reference marking, in
 // update_thread_context) on the sending thread, after N's tag was copied. Complaints

@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import watermark  # noqa: E402  (sibling module)
 
 # Bump whenever the generated files or the manifest layout change.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
 MANIFEST = "manifest.json"
@@ -152,24 +152,25 @@ def read_watermarks(path: Path, width: int, height: int,
 # --------------------------------------------------------------------------
 
 def x264(keyint: int, bframes: int = 0, open_gop: bool = False,
-         crf: int = 12) -> list[str]:
+         crf: int = 12, pyramid: str = "normal") -> list[str]:
     """libx264 with a fixed GOP: keyframe every ``keyint`` frames, exactly
-    ``bframes`` consecutive B-frames (b-adapt=0) with a normal pyramid."""
+    ``bframes`` consecutive B-frames (b-adapt=0) with a B-pyramid
+    (``pyramid``: normal, strict or none; none below 2 B-frames)."""
     params = [f"keyint={keyint}", f"min-keyint={keyint}", "scenecut=0",
               f"bframes={bframes}", "b-adapt=0",
-              f"b-pyramid={'normal' if bframes >= 2 else 'none'}",
+              f"b-pyramid={pyramid if bframes >= 2 else 'none'}",
               f"open-gop={int(open_gop)}"]
     return ["-c:v", "libx264", "-preset", "fast", "-crf", str(crf),
             "-x264-params", ":".join(params)]
 
 
 def x265(keyint: int, bframes: int = 0, open_gop: bool = False,
-         crf: int = 12) -> list[str]:
+         crf: int = 12, pyramid: bool = True) -> list[str]:
     """libx265 with a fixed GOP (like ``x264``). x265 defaults to open GOP,
     so closed GOP is requested explicitly."""
     params = [f"keyint={keyint}", f"min-keyint={keyint}", "scenecut=0",
               f"bframes={bframes}", "b-adapt=0",
-              f"b-pyramid={int(bframes >= 2)}",
+              f"b-pyramid={int(pyramid and bframes >= 2)}",
               f"open-gop={int(open_gop)}", "log-level=error"]
     return ["-c:v", "libx265", "-preset", "fast", "-crf", str(crf),
             "-x265-params", ":".join(params)]
@@ -183,12 +184,19 @@ def aom_av1(keyint: int, crf: int = 20) -> list[str]:
             "-g", str(keyint), "-keyint_min", str(keyint), "-threads", "1"]
 
 
-def vpx_vp9(keyint: int, crf: int = 20) -> list[str]:
+def vpx_vp9(keyint: int, crf: int = 20, realtime: bool = False,
+            tiles: int = 0) -> list[str]:
     """libvpx VP9 profile 0 (8-bit 4:2:0), constant quality, a key frame
-    every ``keyint`` frames."""
-    return ["-c:v", "libvpx-vp9", "-deadline", "good", "-cpu-used", "8",
+    every ``keyint`` frames. The default ("good" deadline, look-ahead) makes
+    libvpx emit hidden alt-ref frames in superframes; ``realtime`` does not
+    (no look-ahead: one shown picture per packet). ``tiles``: log2 of the
+    tile columns."""
+    deadline = ["-deadline", "realtime", "-lag-in-frames", "0"] if realtime \
+        else ["-deadline", "good"]
+    return ["-c:v", "libvpx-vp9", *deadline, "-cpu-used", "8",
             "-crf", str(crf), "-b:v", "0", "-g", str(keyint),
-            "-keyint_min", str(keyint), "-threads", "1"]
+            "-keyint_min", str(keyint), "-tile-columns", str(tiles),
+            "-threads", "1"]
 
 
 # Variable frame rate timestamps, in milliseconds: a 40 ms (25 fps) base
@@ -359,6 +367,58 @@ CASES: list[Case] = [
     Case("vp9_gop8", "webm", "vp9", vpx_vp9(8), 24, **NVDEC_SMALL,
          description="VP9 profile 0 (libvpx, 8-bit 4:2:0) in WebM, 160x144, "
                      "key frame every 8 frames", features=("vp9",)),
+    # Odd picture sizes (issue #15): VP9 codes any size, so its 4:2:0 frames
+    # can be odd in both directions (chroma planes round up). H.264 and HEVC
+    # 4:2:0 crop in units of two samples: their odd-looking sizes are even
+    # sizes that are not multiples of the block size (cropped). Several
+    # encoder settings: alt-ref superframes or none, tiles, three containers.
+    Case("vp9_odd_both", "webm", "vp9", vpx_vp9(24), 48,
+         width=641, height=361,
+         description="VP9 641x361 (both odd) in WebM, GOP 24, hidden "
+                     "alt-ref frames in superframes",
+         features=("vp9", "odd_size")),
+    Case("vp9_odd_width", "mkv", "vp9", vpx_vp9(16, realtime=True, tiles=1),
+         40, width=321, height=180,
+         description="VP9 321x180 (odd width) in Matroska, realtime: no "
+                     "alt-ref, 2 tile columns, GOP 16",
+         features=("vp9", "odd_size")),
+    Case("vp9_odd_height", "mp4", "vp9", vpx_vp9(30, crf=30), 40,
+         width=256, height=147,
+         description="VP9 256x147 (odd height) in MP4 (vp09), GOP 30, "
+                     "alt-ref frames", features=("vp9", "odd_size")),
+    Case("vp9_odd_small", "webm", "vp9", vpx_vp9(10, realtime=True), 30,
+         width=129, height=131,
+         description="VP9 129x131 (both odd, just above NVDEC's 128x128 "
+                     "minimum) in WebM, realtime, GOP 10",
+         features=("vp9", "odd_size")),
+    Case("hevc_cropped", "mkv", "hevc", x265(20, bframes=2), 40,
+         width=258, height=146,
+         description="HEVC 258x146 (not multiples of 8: conformance window "
+                     "crop on both sides), GOP 20, 2 B-frames",
+         features=("bframes", "odd_size")),
+    Case("h264_cropped", "mp4", "h264", x264(20), 40,
+         width=178, height=98,
+         description="H.264 178x98 (not multiples of 16: frame cropping), "
+                     "GOP 20, no B-frames", features=("odd_size",)),
+    # Open GOP as cameras and x264 defaults make it (issue #15): key frames
+    # at display 30, 60, ... are non-IDR I frames with a recovery point;
+    # B-pyramid reference B-frames are unreferenced by MMCO commands that
+    # name pictures of the previous GOP.
+    Case("h264_open_gop_pyramid", "mp4", "h264",
+         x264(30, 3, open_gop=True), 96,
+         description="H.264 open GOP 30, 3 B-frames, normal B-pyramid "
+                     "(MMCO unref of the previous GOP's pictures)",
+         features=("bframes", "open_gop"), verify=verify_h264_open_gop),
+    Case("h264_open_gop_strict", "mkv", "h264",
+         x264(20, 3, open_gop=True, pyramid="strict"), 64,
+         description="H.264 open GOP 20 in Matroska, 3 B-frames, strict "
+                     "B-pyramid",
+         features=("bframes", "open_gop"), verify=verify_h264_open_gop),
+    Case("hevc_open_gop_flat", "mp4", "hevc",
+         x265(20, 4, open_gop=True, pyramid=False), 64, **NVDEC_HEVC,
+         description="HEVC open GOP 20, 4 B-frames without B-pyramid, "
+                     "CRA with RASL pictures",
+         features=("bframes", "open_gop"), verify=verify_hevc_open_gop),
     Case("h264_10bit", "mp4", "h264",
          x264(12, bframes=2) + ["-profile:v", "high10"], 36,
          width=64, height=48, pix_fmt="yuv420p10le",
@@ -372,8 +432,12 @@ def lavfi_video(case: Case) -> str:
     """lavfi graph producing the watermarked frames of ``case``."""
     # trim makes the source finite (with an audio input, -frames:v alone
     # does not stop ffmpeg).
+    # lavfi's colour source rounds 4:2:0 sizes down to even: make odd sizes
+    # in 4:4:4 and let the conversion to 4:2:0 keep them.
+    odd = case.width % 2 or case.height % 2
     graph = (f"color=c=black:s={case.width}x{case.height}:r={case.fps},"
-             f"trim=end_frame={case.frames},format=yuv420p,"
+             f"trim=end_frame={case.frames},"
+             f"{'format=yuv444p,' if odd else ''}format=yuv420p,"
              f"{watermark.geq_filter()}")
     if case.extra_filters:
         graph += "," + case.extra_filters
