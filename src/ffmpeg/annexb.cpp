@@ -18,9 +18,18 @@ AnnexBConverter::AnnexBConverter(const AVCodecParameters* par, Codec codec, bool
     av::check(av_bsf_init(bsf_.get()), "initialising the Annex-B filter");
     const AVCodecParameters* out = bsf_->par_out;
     parameter_sets_.assign(out->extradata, out->extradata + out->extradata_size);
-  } else if (nal_codec && par->extradata_size > 0) {
+  } else if ((nal_codec || headers_in_band(codec)) && par->extradata_size > 0) {
     parameter_sets_.assign(par->extradata, par->extradata + par->extradata_size);
   }
+}
+
+// MPEG-1/2 sequence headers and MPEG-4 Part 2 VOS/VOL headers are start-code delimited
+// and may repeat in band, so the container's extradata can go in front of any GOP. Without
+// them a GOP other than the first cannot be decoded on its own (a GOP bundle, or a decoder
+// that never saw the first GOP: issue #15's MPEG-4 MP4 whose bundle decoded or not,
+// depending on what the reused decoder had parsed before).
+bool AnnexBConverter::headers_in_band(Codec codec) {
+  return codec == Codec::kMpeg1 || codec == Codec::kMpeg2 || codec == Codec::kMpeg4;
 }
 
 void AnnexBConverter::convert(AVPacket* pkt) {

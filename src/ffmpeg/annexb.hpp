@@ -1,6 +1,8 @@
 // AnnexBConverter: rewrites length-prefixed H.264/HEVC packets (MP4, MKV) as Annex-B
 // through FFmpeg's mp4toannexb bitstream filters, and knows the stream's parameter sets
-// in Annex-B form. Packets already in Annex-B (MPEG-TS) and other codecs pass through.
+// in Annex-B form (for MPEG-1/2/4 Part 2: the sequence / VOL headers of the extradata,
+// which are start-code delimited too). Packets already in Annex-B (MPEG-TS) and other
+// codecs pass through.
 //
 // Thread-safety: none (owns a stateful AVBSFContext).
 #pragma once
@@ -20,8 +22,11 @@ class AnnexBConverter {
   // Converts pkt in place. Throws MediaError when the filter rejects it.
   void convert(AVPacket* pkt);
 
-  // The stream's parameter sets (VPS/SPS/PPS) as Annex-B, empty when unknown.
+  // The stream's parameter sets (VPS/SPS/PPS; MPEG-1/2/4 sequence headers) as Annex-B,
+  // empty when unknown or not needed.
   const std::vector<uint8_t>& parameter_sets() const { return parameter_sets_; }
+  // Whether the codec's headers may be put in front of any GOP (MPEG-1/2/4 Part 2).
+  static bool headers_in_band(Codec codec);
 
   // Forgets state carried between packets (call after a seek).
   void reset();

@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import watermark  # noqa: E402  (sibling module)
 
 # Bump whenever the generated files or the manifest layout change.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
 MANIFEST = "manifest.json"
@@ -226,6 +226,7 @@ class Case:
     output_args: tuple = ()   # extra muxer / output options
     audio_first: bool = False  # AAC stream 0, video stream 1
     cut_seconds: Optional[float] = None  # stream-copy cut -> edit list
+    video_delay: Optional[float] = None  # AAC from 0 s, video from here (empty edit)
     features: tuple = ()      # tags for tests, e.g. ("open_gop",)
     verify: Optional[Callable[[Path, dict], None]] = None
 
@@ -271,6 +272,12 @@ def verify_edit_list(path: Path, entry: dict) -> None:
 def verify_vfr(path: Path, entry: dict) -> None:
     steps = set(np.diff(entry["frame_pts"]).tolist())
     _require(len(steps) > 3, f"{path.name}: timestamps are not irregular")
+
+
+def verify_video_delay(path: Path, entry: dict) -> None:
+    _require(entry["stream_index"] == 1, f"{path.name}: video not stream 1")
+    start = float(video_stream(path).get("start_time", 0))
+    _require(start > 0.5, f"{path.name}: video starts at {start} s")
 
 
 def verify_audio_first(path: Path, entry: dict) -> None:
@@ -419,6 +426,19 @@ CASES: list[Case] = [
          description="HEVC open GOP 20, 4 B-frames without B-pyramid, "
                      "CRA with RASL pictures",
          features=("bframes", "open_gop"), verify=verify_hevc_open_gop),
+    # Older codecs whose headers live in the container's extradata: every GOP
+    # bundle must carry them (issue #15).
+    Case("mpeg4_late_start", "mp4", "mpeg4",
+         ["-c:v", "mpeg4", "-g", "3", "-bf", "0", "-q:v", "3"], 40,
+         video_delay=0.6,
+         description="MPEG-4 Part 2 in MP4, mostly intra (GOP 3), AAC from "
+                     "0 s and video from 0.6 s (an empty edit), VOL header "
+                     "only in the extradata", features=("mpeg4", "audio"),
+         verify=verify_video_delay),
+    Case("mpeg2_gop12", "mkv", "mpeg2video",
+         ["-c:v", "mpeg2video", "-g", "12", "-bf", "2", "-q:v", "4"], 36,
+         description="MPEG-2 in Matroska, GOP 12 with 2 B-frames, sequence "
+                     "header in the extradata", features=("mpeg2", "bframes")),
     Case("h264_10bit", "mp4", "h264",
          x264(12, bframes=2) + ["-profile:v", "high10"], 36,
          width=64, height=48, pix_fmt="yuv420p10le",
@@ -462,6 +482,18 @@ def encode_command(case: Case, out: Path) -> list[str]:
 
 def encode(case: Case, out: Path) -> None:
     """Encode ``case`` to ``out`` (via a stream-copy cut if it has one)."""
+    if case.video_delay is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            source = Path(tmp) / case.file
+            run(encode_command(case, source))
+            seconds = case.frames / case.fps + case.video_delay
+            run([FFMPEG, *FF_COMMON, "-f", "lavfi", "-i",
+                 f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+                 "-itsoffset", str(case.video_delay), "-i", str(source),
+                 "-map", "0:a", "-map", "1:v", "-c:a", "aac", "-b:a", "64k",
+                 "-flags:a", "+bitexact", "-c:v", "copy", *MUX_BITEXACT,
+                 str(out)])
+        return
     if case.cut_seconds is None:
         run(encode_command(case, out))
         return
