@@ -85,7 +85,7 @@ def igpu(backend) -> int:
 
 def nvdec_supports(entry: dict, gpu: int = 0) -> bool:
     """Whether NVDEC on this GPU decodes a test video (NVIDIA's NVDEC support table:
-    every GPU since Pascal does H.264 8-bit, HEVC Main/Main 10 and VP9 profile 0;
+    every GPU since Pascal does H.264 8-bit, HEVC Main/Main 10, VP9 profile 0 and MPEG-2;
     AV1 needs GA10x/Ada (sm_86/87/89) or Blackwell; H.264 High 10 needs Blackwell).
     On Turing, GA100 and Hopper (H100/H200): no AV1, no H.264 10-bit."""
     codec, bit_depth = entry["codec"], entry["bit_depth"]
@@ -95,7 +95,7 @@ def nvdec_supports(entry: dict, gpu: int = 0) -> bool:
         return (major, minor) in {(8, 6), (8, 7), (8, 9)} or major >= 10
     if codec == "h264":
         return bit_depth == 8 or major >= 10
-    return codec in ("hevc", "vp9")
+    return codec in ("hevc", "vp9", "mpeg2video")
 
 
 def assert_nvdec_refuses(call, path: str) -> None:
