@@ -84,6 +84,10 @@ void Demuxer::seek_to_start() {
   av::check(ret, "cannot seek to the start of " + quoted(path_));
 }
 
+void Demuxer::seek_to_byte(int64_t pos) {
+  av::check(av_seek_frame(ctx_.get(), -1, pos, AVSEEK_FLAG_BYTE), "cannot seek in " + quoted(path_));
+}
+
 StreamInfo Demuxer::stream_info() const {
   const AVStream* st = stream();
   const AVCodecParameters* par = st->codecpar;

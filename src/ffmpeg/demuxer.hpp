@@ -36,6 +36,8 @@ class Demuxer {
   // Positions the demuxer at or before the packet with decode timestamp `dts`.
   void seek(int64_t dts);
   void seek_to_start();
+  // Positions the demuxer at byte `pos` (a packet's start, as read before).
+  void seek_to_byte(int64_t pos);
 
   // What the demuxer knows about the selected stream.
   StreamInfo stream_info() const;

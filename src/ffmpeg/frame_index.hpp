@@ -42,6 +42,9 @@ struct ScannedPacket {
   bool discard = false;    // demuxer says: decode, but do not present (edit lists)
   bool skippable = false;  // no other picture references it
   bool corrupt = false;    // the container could only partly read it
+  // The in-band parameter sets in force for this packet (VideoIndex::parameter_sets),
+  // -1 when none came in band before it (the container's extradata then applies).
+  int32_t parameter_sets = -1;
 };
 
 struct IndexedPacket : ScannedPacket {

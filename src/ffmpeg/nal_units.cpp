@@ -1,6 +1,7 @@
 #include "ffmpeg/nal_units.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <vector>
 
 namespace odvd {
@@ -11,6 +12,7 @@ constexpr int kH264Slice = 1;
 constexpr int kH264Idr = 5;
 constexpr int kH264Sei = 6;
 constexpr int kH264Sps = 7;
+constexpr int kH264Pps = 8;
 constexpr int kH264SeiRecoveryPoint = 6;
 
 // HEVC NAL unit types (ITU-T H.265 table 7-1).
@@ -20,6 +22,7 @@ constexpr int kHevcIrapMax = 23;
 constexpr int kHevcVclMax = 31;
 constexpr int kHevcVps = 32;
 constexpr int kHevcSps = 33;
+constexpr int kHevcPps = 34;
 constexpr int kHevcSubLayerNonRefMax = 14;
 
 // Calls fn(nal, size) for each NAL unit of the packet. Returns false when the packet's
@@ -131,7 +134,28 @@ void inspect_hevc_nal(const uint8_t* nal, size_t size, PacketTraits& traits, boo
   }
 }
 
+bool is_parameter_set(Codec codec, const uint8_t* nal) {
+  if (codec == Codec::kH264) {
+    const int type = nal[0] & 0x1F;
+    return type == kH264Sps || type == kH264Pps;
+  }
+  const int type = (nal[0] >> 1) & 0x3F;
+  return type == kHevcVps || type == kHevcSps || type == kHevcPps;
+}
+
 }  // namespace
+
+std::vector<uint8_t> parameter_set_units(Codec codec, NalLayout layout, const uint8_t* data, size_t size) {
+  std::vector<uint8_t> out;
+  if (codec != Codec::kH264 && codec != Codec::kHevc) return out;
+  for_each_nal(layout, data, size, [&](const uint8_t* nal, size_t len) {
+    if (!is_parameter_set(codec, nal)) return;
+    static constexpr uint8_t kStartCode[] = {0, 0, 0, 1};
+    out.insert(out.end(), std::begin(kStartCode), std::end(kStartCode));
+    out.insert(out.end(), nal, nal + len);
+  });
+  return out;
+}
 
 NalLayout detect_nal_layout(Codec codec, const uint8_t* extradata, size_t size) {
   NalLayout layout;

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "odvd/types.hpp"
 
@@ -37,5 +38,9 @@ struct PacketTraits {
 
 // Classifies one packet. Codecs other than H.264/HEVC return default traits.
 PacketTraits inspect_packet(Codec codec, NalLayout layout, const uint8_t* data, size_t size);
+
+// The packet's parameter-set NAL units (H.264 SPS/PPS, HEVC VPS/SPS/PPS) as Annex-B, in
+// packet order; empty when it has none (or for other codecs).
+std::vector<uint8_t> parameter_set_units(Codec codec, NalLayout layout, const uint8_t* data, size_t size);
 
 }  // namespace odvd

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 extern "C" {
@@ -12,6 +13,7 @@ extern "C" {
 }
 
 #include "ffmpeg/demuxer.hpp"
+#include "ffmpeg/picture_order.hpp"
 #include "odvd/error.hpp"
 
 namespace odvd {
@@ -40,6 +42,8 @@ class Classifier {
     }
     PacketTraits t = inspect_packet(codec_, layout_, pkt->data, static_cast<size_t>(pkt->size));
     if (t.malformed) t = PacketTraits{};  // never a key, never skipped
+    if (t.parameter_sets) note_parameter_sets(pkt);
+    out.parameter_sets = static_cast<int32_t>(parameter_sets_.size()) - 1;
     if (codec_ == Codec::kH264) {
       // An I picture with a recovery-point SEI is a random-access point only when the
       // container agrees (x264's open GOP); an IDR always is.
@@ -51,6 +55,9 @@ class Classifier {
       hevc_.push_back({t.non_reference, t.temporal_id});
     }
   }
+
+  // The distinct in-band parameter sets met, in order.
+  std::vector<std::vector<uint8_t>> take_parameter_sets() { return std::move(parameter_sets_); }
 
   // HEVC: a sub-layer non-reference picture is referenced by nobody only when no
   // higher temporal layer exists in the stream, which is known after the scan.
@@ -67,23 +74,45 @@ class Classifier {
     bool sub_layer_non_ref;
     int temporal_id;
   };
+  void note_parameter_sets(const AVPacket* pkt) {
+    std::vector<uint8_t> units = parameter_set_units(codec_, layout_, pkt->data, static_cast<size_t>(pkt->size));
+    if (!units.empty() && (parameter_sets_.empty() || parameter_sets_.back() != units)) {
+      parameter_sets_.push_back(std::move(units));
+    }
+  }
+
   Codec codec_;
   NalLayout layout_;
   int max_temporal_id_ = 0;
+  std::vector<std::vector<uint8_t>> parameter_sets_;
   std::vector<HevcTraits> hevc_;
 };
 
-std::vector<ScannedPacket> scan_packets(Demuxer& demuxer, Classifier& classifier) {
+// Reads every packet of the video stream. A stream whose first packet has no timestamp
+// at all (a raw elementary stream) gets timestamps from its picture order (Note [Untimed
+// streams]); `untimed` says so.
+std::vector<ScannedPacket> scan_packets(Demuxer& demuxer, Classifier& classifier, bool& untimed) {
   std::vector<ScannedPacket> packets;
+  std::unique_ptr<PictureOrder> order;
   av::PacketPtr pkt = av::make_packet();
   while (demuxer.read(pkt.get())) {
     av::PacketUnref unref(pkt.get());
     ScannedPacket p;
     p.dts = pkt->dts;
     p.pts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-    if (p.pts == AV_NOPTS_VALUE) {
+    if (packets.empty() && p.pts == AV_NOPTS_VALUE) {
+      const StreamInfo info = demuxer.stream_info();
+      order = std::make_unique<PictureOrder>(info.codec, info.av_codec_id, demuxer.path());
+    }
+    if (order) {
+      if (pkt->pos < 0) {
+        throw MediaError(quoted(demuxer.path()) + ": packet " + std::to_string(packets.size()) +
+                         " has neither a timestamp nor a byte position");
+      }
+      order->add(pkt.get());
+    } else if (p.pts == AV_NOPTS_VALUE) {
       throw MediaError(quoted(demuxer.path()) + ": packet " + std::to_string(packets.size()) +
-                       " of the video stream has no timestamp (streams without timestamps are not supported)");
+                       " of the video stream has no timestamp, although the packets before it have one");
     }
     p.pos = pkt->pos;
     p.size = pkt->size;
@@ -93,7 +122,20 @@ std::vector<ScannedPacket> scan_packets(Demuxer& demuxer, Classifier& classifier
     packets.push_back(p);
   }
   classifier.finish(packets);
+  untimed = order != nullptr;
+  if (untimed) order->assign(packets);
   return packets;
+}
+
+// Untimed streams count time in frames of the stream's frame rate (Note [Untimed streams]).
+void use_frame_time_base(StreamInfo& s, int64_t frames) {
+  int num = s.avg_frame_rate_num, den = s.avg_frame_rate_den;
+  if (num <= 0 || den <= 0) num = s.r_frame_rate_num, den = s.r_frame_rate_den;
+  if (num <= 0 || den <= 0) num = 25, den = 1;
+  s.time_base_num = den;
+  s.time_base_den = num;
+  s.start_time = 0;
+  s.duration = frames;
 }
 
 }  // namespace
@@ -128,7 +170,9 @@ std::shared_ptr<const VideoIndex> scan_video(const std::string& path, const File
   }
   // Packets read ahead while probing are still buffered: reading on starts at packet 0.
   Classifier classifier(index->stream.codec, index->nal_layout);
-  std::vector<ScannedPacket> packets = scan_packets(demuxer, classifier);
+  std::vector<ScannedPacket> packets = scan_packets(demuxer, classifier, index->untimed);
+  if (index->untimed) use_frame_time_base(index->stream, static_cast<int64_t>(packets.size()));
+  index->parameter_sets = classifier.take_parameter_sets();
   try {
     index->frames = FrameIndex::build(packets, /*skip_leading=*/index->stream.codec != Codec::kH264);
   } catch (const MediaError& e) {
@@ -148,7 +192,9 @@ std::shared_ptr<const VideoIndex> IndexCache::get(const std::string& path) {
   std::shared_ptr<const VideoIndex> cached = cache_.get(path);
   if (cached && cached->stamp == stamp) return cached;
   std::shared_ptr<const VideoIndex> fresh = scan_video(path, stamp);
-  cache_.put(path, fresh, fresh->frames.memory_bytes() + sizeof(VideoIndex));
+  size_t bytes = fresh->frames.memory_bytes() + sizeof(VideoIndex);
+  for (const auto& ps : fresh->parameter_sets) bytes += ps.size();
+  cache_.put(path, fresh, bytes);
   return fresh;
 }
 

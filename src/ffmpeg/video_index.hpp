@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "ffmpeg/av_handles.hpp"
 #include "ffmpeg/frame_index.hpp"
@@ -38,6 +39,13 @@ struct VideoIndex {
   av::CodecParametersPtr codecpar;  // the stream's parameters after probing
   NalLayout nal_layout;
   int64_t declared_frames = 0;  // what the container claims (never trusted; diagnostics only)
+  // The stream had no timestamps (a raw elementary stream): pts/dts in `frames` are
+  // synthesised and packets are found by byte position (Note [Untimed streams]).
+  bool untimed = false;
+  // Every distinct set of parameter sets met in band, in order (Annex-B): a stream whose
+  // SPS changes (a new picture size at an IDR) needs the right one in front of a key
+  // that does not repeat it (IndexedPacket::parameter_sets says which).
+  std::vector<std::vector<uint8_t>> parameter_sets;
   FrameIndex frames;
 
   // True when the container declares more frames than could be read (cut-off file).

@@ -17,8 +17,7 @@ int GopReader::read_next() {
     next_index_ = -1;
     throw MediaError(quoted(index_->path) + ": unexpected end of file while reading packets (file changed?)");
   }
-  const int64_t pts = pkt_->pts != AV_NOPTS_VALUE ? pkt_->pts : pkt_->dts;
-  const int d = index_->frames.packet_of_pts(pts);
+  const int d = packet_read();
   if (d < 0) {
     next_index_ = -1;
     throw MediaError(quoted(index_->path) + ": read a packet that is not in the file's index (file changed?)");
@@ -27,10 +26,25 @@ int GopReader::read_next() {
   return d;
 }
 
+// The decode index of the packet in pkt_, -1 when the index has none like it: by
+// timestamp, or by byte position in untimed streams (Note [Untimed streams]).
+int GopReader::packet_read() {
+  if (!index_->untimed) return index_->frames.packet_of_pts(pkt_->pts != AV_NOPTS_VALUE ? pkt_->pts : pkt_->dts);
+  if (by_pos_.empty()) {
+    for (int d = 0; d < index_->frames.packet_count(); ++d) by_pos_.emplace(index_->frames.packet(d).pos, d);
+  }
+  auto it = by_pos_.find(pkt_->pos);
+  return it == by_pos_.end() ? -1 : it->second;
+}
+
 void GopReader::position_at(int target) {
   if (next_index_ == target) return;
   const IndexedPacket& p = index_->frames.packet(target);
-  demuxer_.seek(p.dts != AV_NOPTS_VALUE ? p.dts : p.pts);
+  if (index_->untimed) {
+    demuxer_.seek_to_byte(p.pos);
+  } else {
+    demuxer_.seek(p.dts != AV_NOPTS_VALUE ? p.dts : p.pts);
+  }
   annexb_.reset();
   // Containers seek to a keyframe at or before the target; read up to it. A seek that
   // lands after the target (imprecise container indexes) falls back to the start.
@@ -88,10 +102,13 @@ std::vector<EncodedPacket> GopReader::read(const std::vector<int>& decode_indice
     av_packet_unref(pkt_.get());
     out.push_back(std::move(packet));
   }
-  // Make the GOP self-contained: parameter sets in front of its first packet.
+  // Make a GOP self-contained: the parameter sets in force in front of its key (a read
+  // that continues a stream needs none, and an old set there would be wrong after an
+  // in-band change).
   EncodedPacket& first = out.front();
-  const auto& ps = annexb_.parameter_sets();
-  if (!ps.empty() &&
+  const int32_t version = frames.packet(decode_indices.front()).parameter_sets;
+  const auto& ps = version >= 0 ? index_->parameter_sets[static_cast<size_t>(version)] : annexb_.parameter_sets();
+  if (first.key && !ps.empty() &&
       !inspect_packet(index_->stream.codec, NalLayout{}, first.data.data(), first.data.size()).parameter_sets) {
     first.data.insert(first.data.begin(), ps.begin(), ps.end());
   }

@@ -2,13 +2,14 @@
 // as self-contained Annex-B (parameter sets in front of the first packet).
 //
 // Owns an open Demuxer positioned by the file's VideoIndex: packets are identified by
-// their timestamps, never by the container's notion of position, and a read that
-// continues where the last one ended does not seek.
+// their timestamps (by byte position in untimed streams: Note [Untimed streams]), and a
+// read that continues where the last one ended does not seek.
 //
 // Thread-safety: none; one thread at a time.
 #pragma once
 
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "ffmpeg/annexb.hpp"
@@ -36,12 +37,14 @@ class GopReader {
   void position_at(int target);
   // Reads the next packet of the stream into pkt_ and returns its decode index.
   int read_next();
+  int packet_read();
 
   std::shared_ptr<const VideoIndex> index_;
   Demuxer demuxer_;
   AnnexBConverter annexb_;
   av::PacketPtr pkt_;
   int next_index_ = 0;  // decode index of the packet the demuxer returns next (-1: unknown)
+  std::unordered_map<int64_t, int> by_pos_;  // untimed streams: byte position -> decode index
 };
 
 }  // namespace odvd

@@ -122,6 +122,12 @@ def video_dir(manifest) -> Path:
     return generate.DEFAULT_OUT
 
 
+def frame_size(entry: dict, frame_id: int) -> tuple[int, int]:
+    """(width, height) of one frame of a test video (raw streams may change size)."""
+    sizes = entry.get("frame_sizes")
+    return tuple(sizes[frame_id]) if sizes else (entry["width"], entry["height"])
+
+
 def video_path(manifest: dict, name: str) -> str:
     return str(generate.DEFAULT_OUT / manifest["videos"][name]["file"])
 

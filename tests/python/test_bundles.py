@@ -55,6 +55,11 @@ def rgb_of(frames) -> list[np.ndarray]:
     return [to_numpy(f).copy() for f in frames]
 
 
+def same_images(a: list[np.ndarray], b: list[np.ndarray]) -> bool:
+    """Equal lists of images (sizes may differ from image to image)."""
+    return len(a) == len(b) and all(x.shape == y.shape and np.array_equal(x, y) for x, y in zip(a, b))
+
+
 @pytest.mark.parametrize("name", ALL_VIDEOS)
 def test_bundle_round_trips_give_the_pixels_of_direct_decoding(decoder, demuxer, backend, manifest, name, tmp_path):
     entry = manifest["videos"][name]
@@ -77,7 +82,7 @@ def test_bundle_round_trips_give_the_pixels_of_direct_decoding(decoder, demuxer,
         saved = tmp_path / f"sub/dir/{n}.gop"
         nvc.SavePacketsToFile(bundle, str(saved))
         loaded = decoder.LoadGops([str(saved)])
-        assert np.array_equal(rgb_of(decoder.DecodeFromGOPRGB(loaded, paths, ids)), direct)
+        assert same_images(rgb_of(decoder.DecodeFromGOPRGB(loaded, paths, ids)), direct)
         # List form, one file per entry, loaded back and decoded together.
         files = []
         for i, (one, first, length) in enumerate(demuxer.GetGOPList(paths, ids)):
@@ -85,12 +90,12 @@ def test_bundle_round_trips_give_the_pixels_of_direct_decoding(decoder, demuxer,
             files.append(str(tmp_path / f"list{n}_{i}.gop"))
             nvc.SavePacketsToFile(one, files[-1])
         as_list = decoder.LoadGopsToList(files)
-        assert np.array_equal(rgb_of(decoder.DecodeFromGOPListRGB(as_list, paths, ids)), direct)
+        assert same_images(rgb_of(decoder.DecodeFromGOPListRGB(as_list, paths, ids)), direct)
         merged = decoder.MergePacketDataToOne(as_list)
-        assert np.array_equal(rgb_of(decoder.DecodeFromGOPRGB(merged, paths, ids, as_bgr=True)),
-                              [d[..., ::-1] for d in direct])
+        assert same_images(rgb_of(decoder.DecodeFromGOPRGB(merged, paths, ids, as_bgr=True)),
+                           [d[..., ::-1].copy() for d in direct])
         # Packet-list form through ParseSerializedPacketBundle.
-        assert np.array_equal(rgb_of(decode_packet_lists(decoder, bundle, ids)), direct)
+        assert same_images(rgb_of(decode_packet_lists(decoder, bundle, ids)), direct)
 
 
 def decode_packet_lists(decoder, bundle, ids, as_bgr=False):
@@ -128,7 +133,7 @@ def test_same_gop_twice_and_empty_calls(decoder, demuxer, manifest):
     assert firsts == [0, 0, 0]
     frames = decoder.DecodeFromGOPRGB(bundle, [path] * 3, [5, 6, 5])
     direct = decoder.DecodeN12ToRGB([path] * 3, [5, 6, 5])
-    assert np.array_equal(rgb_of(frames), rgb_of(direct))
+    assert same_images(rgb_of(frames), rgb_of(direct))
     assert demuxer.GetGOPList([], []) == []
     empty, f, n = demuxer.GetGOP([], [])
     assert (f, n) == ([], [])
@@ -276,11 +281,11 @@ def test_accvlab_bundles_decode_the_same(decoder, demuxer, manifest, backend, re
         bundle, _, _ = demuxer.GetGOP([path, path], ids)
         legacy = legacy_bundle(decoder, bundle, relative_ids)
         direct = rgb_of(decoder.DecodeN12ToRGB([path, path], ids))
-        assert np.array_equal(rgb_of(decoder.DecodeFromGOPRGB(legacy, [path, path], ids)), direct)
+        assert same_images(rgb_of(decoder.DecodeFromGOPRGB(legacy, [path, path], ids)), direct)
         nvc.SavePacketsToFile(legacy, str(tmp_path / "legacy.bin"))
         converted = decoder.LoadGops([str(tmp_path / "legacy.bin")])
         assert converted[:8].tobytes() == b"ODVDGOPB"
-        assert np.array_equal(rgb_of(decoder.DecodeFromGOPRGB(converted, [path, path], ids)), direct)
+        assert same_images(rgb_of(decoder.DecodeFromGOPRGB(converted, [path, path], ids)), direct)
         damaged = legacy.copy()
         damaged[4:12] = 255  # first record offset far outside the buffer
         with pytest.raises(RuntimeError):

@@ -24,7 +24,7 @@ import pytest
 
 import on_demand_video_decoder as nvc
 from conftest import (assert_nvdec_refuses, cpu_decoder_missing, cuda_device_count, dlpack_device, frame_watermark,
-                      nvdec_supports, require_nvdec, to_numpy, video_path)
+                      frame_size, nvdec_supports, require_nvdec, to_numpy, video_path)
 import generate
 import watermark
 
@@ -129,7 +129,7 @@ def test_gpu_rgb_equals_cpu_rgb(gpu_dec, cpu_dec, manifest, name, as_bgr):
         gpu = gpu_dec.DecodeN12ToRGB([path] * len(batch), batch, as_bgr=as_bgr)
         cpu = cpu_dec.DecodeN12ToRGB([path] * len(batch), batch, as_bgr=as_bgr)
         for fid, g, c in zip(batch, gpu, cpu):
-            assert g.isBGR == as_bgr and g.shape == (entry["height"], entry["width"], 3)
+            assert g.isBGR == as_bgr and g.shape == frame_size(entry, fid)[::-1] + (3,)
             assert dlpack_device(g) == (2, GPU)
             assert_same_frame(g, c, f"{name} frame {fid} ({'BGR' if as_bgr else 'RGB'})")
         rgb = to_numpy(gpu[0])

@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import watermark  # noqa: E402  (sibling module)
 
 # Bump whenever the generated files or the manifest layout change.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
 MANIFEST = "manifest.json"
@@ -165,13 +165,13 @@ def x264(keyint: int, bframes: int = 0, open_gop: bool = False,
 
 
 def x265(keyint: int, bframes: int = 0, open_gop: bool = False,
-         crf: int = 12, pyramid: bool = True) -> list[str]:
+         crf: int = 12, pyramid: bool = True, extra: tuple = ()) -> list[str]:
     """libx265 with a fixed GOP (like ``x264``). x265 defaults to open GOP,
     so closed GOP is requested explicitly."""
     params = [f"keyint={keyint}", f"min-keyint={keyint}", "scenecut=0",
               f"bframes={bframes}", "b-adapt=0",
               f"b-pyramid={int(pyramid and bframes >= 2)}",
-              f"open-gop={int(open_gop)}", "log-level=error"]
+              f"open-gop={int(open_gop)}", "log-level=error", *extra]
     return ["-c:v", "libx265", "-preset", "fast", "-crf", str(crf),
             "-x265-params", ":".join(params)]
 
@@ -227,6 +227,10 @@ class Case:
     audio_first: bool = False  # AAC stream 0, video stream 1
     cut_seconds: Optional[float] = None  # stream-copy cut -> edit list
     video_delay: Optional[float] = None  # AAC from 0 s, video from here (empty edit)
+    # A raw elementary stream whose picture size changes: (width, height,
+    # frames) per part, each part its own encode starting with an IDR, the
+    # parts' bytes concatenated; width/height/frames describe the whole.
+    parts: tuple = ()
     features: tuple = ()      # tags for tests, e.g. ("open_gop",)
     verify: Optional[Callable[[Path, dict], None]] = None
 
@@ -439,6 +443,38 @@ CASES: list[Case] = [
          ["-c:v", "mpeg2video", "-g", "12", "-bf", "2", "-q:v", "4"], 36,
          description="MPEG-2 in Matroska, GOP 12 with 2 B-frames, sequence "
                      "header in the extradata", features=("mpeg2", "bframes")),
+    # Raw elementary streams (Annex-B, no container, no timestamps), as
+    # camera rigs and NVIDIA's samples write them (issue #15): frame id =
+    # display order, from the pictures' POC.
+    Case("raw_h264_pyramid", "h264", "h264", x264(12, bframes=3), 48,
+         description="raw H.264 (.h264), GOP 12, 3 B-frames with B-pyramid",
+         features=("raw", "bframes")),
+    Case("raw_h264_open_gop", "264", "h264", x264(16, 2, open_gop=True), 48,
+         description="raw H.264 (.264), open GOP 16 (recovery points), "
+                     "2 B-frames", features=("raw", "bframes", "open_gop")),
+    Case("raw_hevc_open_gop", "hevc", "hevc", x265(16, 3, open_gop=True), 48,
+         **NVDEC_HEVC,
+         description="raw HEVC (.hevc), open GOP 16 (CRA + RASL), "
+                     "3 B-frames, parameter sets only at the start",
+         features=("raw", "bframes", "open_gop")),
+    Case("raw_h265_repeat_headers", "h265", "hevc",
+         x265(10, extra=("repeat-headers=1",)), 30,
+         **NVDEC_HEVC,
+         description="raw HEVC (.h265), closed GOP 10, no B-frames, "
+                     "parameter sets before every key frame",
+         features=("raw",)),
+    # The picture size changes at an IDR (a new SPS): every frame comes back
+    # at its own size.
+    Case("raw_h264_size_change", "h264", "h264", x264(8, bframes=2), 40,
+         width=192, height=108, parts=((192, 108, 16), (256, 144, 24)),
+         description="raw H.264: 16 frames at 192x108, then 24 at 256x144 "
+                     "(new SPS at an IDR), GOP 8, 2 B-frames",
+         features=("raw", "bframes", "size_change")),
+    Case("raw_hevc_size_change", "hevc", "hevc", x265(12, bframes=2), 36,
+         width=320, height=180, parts=((320, 180, 12), (256, 144, 24)),
+         description="raw HEVC: 12 frames at 320x180, then 24 at 256x144 "
+                     "(new VPS/SPS at an IDR), GOP 12, 2 B-frames",
+         features=("raw", "bframes", "size_change")),
     Case("h264_10bit", "mp4", "h264",
          x264(12, bframes=2) + ["-profile:v", "high10"], 36,
          width=64, height=48, pix_fmt="yuv420p10le",
@@ -448,29 +484,32 @@ CASES: list[Case] = [
 ]
 
 
-def lavfi_video(case: Case) -> str:
-    """lavfi graph producing the watermarked frames of ``case``."""
+def lavfi_video(case: Case, first: int = 0) -> str:
+    """lavfi graph producing the watermarked frames of ``case`` (from frame
+    ``first`` on: the watermarks keep counting from the source's start)."""
     # trim makes the source finite (with an audio input, -frames:v alone
     # does not stop ffmpeg).
     # lavfi's colour source rounds 4:2:0 sizes down to even: make odd sizes
     # in 4:4:4 and let the conversion to 4:2:0 keep them.
     odd = case.width % 2 or case.height % 2
     graph = (f"color=c=black:s={case.width}x{case.height}:r={case.fps},"
-             f"trim=end_frame={case.frames},"
+             f"trim=end_frame={first + case.frames},"
              f"{'format=yuv444p,' if odd else ''}format=yuv420p,"
              f"{watermark.geq_filter()}")
+    if first:
+        graph += f",trim=start_frame={first},setpts=PTS-STARTPTS"
     if case.extra_filters:
         graph += "," + case.extra_filters
     return graph
 
 
-def encode_command(case: Case, out: Path) -> list[str]:
+def encode_command(case: Case, out: Path, first: int = 0) -> list[str]:
     cmd = [FFMPEG, *FF_COMMON]
     if case.audio_first:
         seconds = case.frames / case.fps
         cmd += ["-f", "lavfi", "-i",
                 f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
-    cmd += ["-f", "lavfi", "-i", lavfi_video(case)]
+    cmd += ["-f", "lavfi", "-i", lavfi_video(case, first)]
     if case.audio_first:
         cmd += ["-map", "0:a", "-map", "1:v", "-c:a", "aac", "-b:a", "64k",
                 "-flags:a", "+bitexact"]
@@ -480,8 +519,28 @@ def encode_command(case: Case, out: Path) -> list[str]:
     return cmd
 
 
+def part_cases(case: Case) -> list[tuple[Case, int]]:
+    """The single-size cases a ``parts`` case is made of, with the id of
+    each one's first frame."""
+    out, first = [], 0
+    for width, height, frames in case.parts:
+        out.append((dataclasses.replace(case, width=width, height=height,
+                                        frames=frames, parts=()), first))
+        first += frames
+    return out
+
+
 def encode(case: Case, out: Path) -> None:
     """Encode ``case`` to ``out`` (via a stream-copy cut if it has one)."""
+    if case.parts:
+        data = b""
+        with tempfile.TemporaryDirectory() as tmp:
+            for k, (part, first) in enumerate(part_cases(case)):
+                piece = Path(tmp) / f"{k}.{case.container}"
+                run(encode_command(part, piece, first))
+                data += piece.read_bytes()
+        out.write_bytes(data)
+        return
     if case.video_delay is not None:
         with tempfile.TemporaryDirectory() as tmp:
             source = Path(tmp) / case.file
@@ -512,14 +571,40 @@ def bit_depth_of(pix_fmt: str) -> int:
     return 8
 
 
+def write_parts_oracle(case: Case, path: Path, md5_path: Path) -> list[int]:
+    """framemd5 and watermarks of a ``parts`` case, part by part: ffmpeg's
+    CLI would scale every frame to the first part's size."""
+    lines, marks = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, (part, first) in enumerate(part_cases(case)):
+            piece = Path(tmp) / f"{k}.{case.container}"
+            run(encode_command(part, piece, first))
+            md5 = Path(tmp) / f"{k}.framemd5"
+            write_framemd5(piece, md5)
+            lines += [x for x in md5.read_text().splitlines()
+                      if x and not x.startswith("#")]
+            marks += read_watermarks(piece, part.width, part.height, 8)
+    md5_path.write_text("\n".join(lines) + "\n")
+    return marks
+
+
 def describe(case: Case, path: Path, framemd5: str) -> dict:
     """Manifest entry of a freshly encoded video."""
     stream = video_stream(path)
     frames = probe_frames(path)
     packets = probe_packets(path)
     bit_depth = bit_depth_of(stream["pix_fmt"])
-    marks = read_watermarks(path, stream["width"], stream["height"],
-                            bit_depth)
+    if case.parts:
+        marks = write_parts_oracle(case, path, path.parent / framemd5)
+    else:
+        marks = read_watermarks(path, stream["width"], stream["height"],
+                                bit_depth)
+    pts = [f.get("pts", f.get("best_effort_timestamp")) for f in frames]
+    if all(p is None for p in pts):
+        # A raw stream: frames are timed by their display index, one frame
+        # of the frame rate each (the library's Note [Untimed streams]).
+        pts = list(range(len(pts)))
+    sizes = [[w, h] for w, h, n in case.parts for _ in range(n)] or None
     return {
         "name": case.file,
         "file": case.file,
@@ -540,8 +625,8 @@ def describe(case: Case, path: Path, framemd5: str) -> dict:
         "watermarks": marks,
         "keyframe_ids": [i for i, f in enumerate(frames) if f["key_frame"]],
         "pict_types": "".join(f.get("pict_type", "?") for f in frames),
-        "frame_pts": [f.get("pts", f.get("best_effort_timestamp"))
-                      for f in frames],
+        "frame_pts": pts,
+        "frame_sizes": sizes,  # [width, height] per frame when it changes
         "framemd5": framemd5,
         "features": list(case.features),
     }
