@@ -43,7 +43,7 @@ class GopReader {
   Demuxer demuxer_;
   AnnexBConverter annexb_;
   av::PacketPtr pkt_;
-  int next_index_ = 0;  // decode index of the packet the demuxer returns next (-1: unknown)
+  int next_index_ = 0;                       // decode index of the packet the demuxer returns next (-1: unknown)
   std::unordered_map<int64_t, int> by_pos_;  // untimed streams: byte position -> decode index
 };
 
