@@ -82,7 +82,8 @@ struct VideoFrame {
 
 // The plane geometry of a frame of the given layout, without memory: planes packed
 // one after another in a single buffer of byte_size() bytes, all with one pitch (NV12 /
-// P016: 2 * ceil(width / 2) samples, so the whole picture is also one 2-D array).
+// P016 / NV16 / P216: 2 * ceil(width / 2) samples, so the whole picture is also one 2-D
+// array; the UV plane has ceil(height / 2) rows in 4:2:0 and height rows in 4:2:2).
 VideoFrame frame_layout(PixelFormat format, int width, int height, int bit_depth);
 
 // Allocates a host VideoFrame of frame_layout(); padding bytes (odd widths) are zero.

@@ -32,15 +32,23 @@ const char* codec_name(Codec codec);
 //   kP016    10/12-bit 4:2:0 in 16-bit words, samples in the *high* bits (value << (16-depth)).
 //   kYuv444  8-bit 4:4:4, three full planes.
 //   kYuv444P16 10/12-bit 4:4:4 in 16-bit words, high bits.
+//   kNv16    8-bit 4:2:2, Y plane + interleaved UV plane of full height (NVDEC's NV16).
+//   kP216    10/12-bit 4:2:2 in 16-bit words, high bits (NVDEC's P216).
 enum class PixelFormat : int32_t {
   kNv12 = 0,
   kP016 = 1,
   kYuv444 = 2,
   kYuv444P16 = 3,
+  kNv16 = 4,
+  kP216 = 5,
 };
 
 const char* pixel_format_name(PixelFormat format);
 bool is_16bit(PixelFormat format);
+// Y plane + one interleaved UV plane (NV12, P016, NV16, P216).
+bool is_semiplanar(PixelFormat format);
+// Chroma rows per luma row: 1 for 4:2:2 and 4:4:4, else 2 luma rows share one (4:2:0).
+int chroma_row_shift(PixelFormat format);
 
 enum class ColorRange : int32_t { kUnspecified = 0, kLimited = 1, kFull = 2 };
 

@@ -97,15 +97,16 @@ bool cpu_has_avx2() {
 }
 #endif
 
-// 4:2:0 semi-planar rows: one chroma pair serves two pixels of a row. `allow_simd` false
-// forces the scalar path (tests compare the two).
+// Semi-planar rows (4:2:0 and 4:2:2): one chroma pair serves two pixels of a row, and in
+// 4:2:0 two rows. `allow_simd` false forces the scalar path (tests compare the two).
 template <typename T>
 void convert_semiplanar(const VideoFrame& f, const YuvCoefficients& k, bool bgr, uint8_t* out, int y0, int y1,
                         bool allow_simd) {
   const int shift = sizeof(T) == 2 ? 16 - f.bit_depth : 0;
+  const int row_shift = chroma_row_shift(f.format);
   for (int y = y0; y < y1; ++y) {
     const T* luma = reinterpret_cast<const T*>(f.plane_data(0) + static_cast<size_t>(y) * f.planes[0].pitch);
-    const T* uv = reinterpret_cast<const T*>(f.plane_data(1) + static_cast<size_t>(y >> 1) * f.planes[1].pitch);
+    const T* uv = reinterpret_cast<const T*>(f.plane_data(1) + static_cast<size_t>(y >> row_shift) * f.planes[1].pitch);
     uint8_t* row = out + static_cast<size_t>(y) * 3 * f.width;
     int x = 0;
 #ifdef ODVD_NV12_AVX2
@@ -196,8 +197,10 @@ void convert_rows(const VideoFrame& frame, RgbImage& image, int row_begin, int r
   uint8_t* out = image.buffer->data();
   const bool bgr = image.bgr;
   switch (frame.format) {
-    case PixelFormat::kNv12: convert_semiplanar<uint8_t>(frame, k, bgr, out, row_begin, row_end, allow_simd); break;
-    case PixelFormat::kP016: convert_semiplanar<uint16_t>(frame, k, bgr, out, row_begin, row_end, allow_simd); break;
+    case PixelFormat::kNv12:
+    case PixelFormat::kNv16: convert_semiplanar<uint8_t>(frame, k, bgr, out, row_begin, row_end, allow_simd); break;
+    case PixelFormat::kP016:
+    case PixelFormat::kP216: convert_semiplanar<uint16_t>(frame, k, bgr, out, row_begin, row_end, allow_simd); break;
     case PixelFormat::kYuv444: convert_planar444<uint8_t>(frame, k, bgr, out, row_begin, row_end); break;
     case PixelFormat::kYuv444P16: convert_planar444<uint16_t>(frame, k, bgr, out, row_begin, row_end); break;
   }

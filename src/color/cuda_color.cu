@@ -164,6 +164,11 @@ FormatLayout layout_of(PixelFormat format) {
     case PixelFormat::kP016: return {2, 2, true};
     case PixelFormat::kYuv444: return {3, 1, false};
     case PixelFormat::kYuv444P16: return {3, 2, false};
+    case PixelFormat::kNv16:
+    case PixelFormat::kP216:
+      // NVDEC on the GPUs we support puts out 4:2:0 and 4:4:4 only; 4:2:2 frames come from the
+      // CPU back end and are converted there.
+      throw ArgumentError("enqueue_yuv_to_rgb: 4:2:2 frames are converted on the CPU");
   }
   throw ArgumentError("enqueue_yuv_to_rgb: unknown pixel format " + std::to_string(static_cast<int>(format)));
 }

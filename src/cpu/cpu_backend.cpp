@@ -16,7 +16,7 @@ namespace {
 struct LayoutChoice {
   PixelFormat format;
   int bit_depth;
-  bool semiplanar;  // 4:2:0 -> NV12/P016 (interleave U and V)
+  bool semiplanar;  // 4:2:0 / 4:2:2 -> NV12/P016 / NV16/P216 (interleave U and V)
 };
 
 bool choose_layout(AVPixelFormat fmt, LayoutChoice& out) {
@@ -29,8 +29,26 @@ bool choose_layout(AVPixelFormat fmt, LayoutChoice& out) {
     case AV_PIX_FMT_YUVJ444P: out = {PixelFormat::kYuv444, 8, false}; return true;
     case AV_PIX_FMT_YUV444P10LE: out = {PixelFormat::kYuv444P16, 10, false}; return true;
     case AV_PIX_FMT_YUV444P12LE: out = {PixelFormat::kYuv444P16, 12, false}; return true;
+    case AV_PIX_FMT_YUV422P:
+    case AV_PIX_FMT_YUVJ422P: out = {PixelFormat::kNv16, 8, true}; return true;
+    case AV_PIX_FMT_YUV422P10LE: out = {PixelFormat::kP216, 10, true}; return true;
+    case AV_PIX_FMT_YUV422P12LE: out = {PixelFormat::kP216, 12, true}; return true;
     default: return false;
   }
+}
+
+// The colour description the bitstream gives (the container's overrides it: GopStream).
+ColorInfo color_of(const AVFrame* f) {
+  ColorInfo c;
+  const auto fmt = static_cast<AVPixelFormat>(f->format);
+  if (f->color_range == AVCOL_RANGE_JPEG || fmt == AV_PIX_FMT_YUVJ420P || fmt == AV_PIX_FMT_YUVJ422P ||
+      fmt == AV_PIX_FMT_YUVJ444P) {
+    c.range = ColorRange::kFull;
+  } else if (f->color_range == AVCOL_RANGE_MPEG) {
+    c.range = ColorRange::kLimited;
+  }
+  c.matrix = static_cast<ColorMatrix>(static_cast<int>(f->colorspace));
+  return c;
 }
 
 // Copies `rows` rows of `count` samples; 16-bit samples are moved to the high bits.
@@ -223,14 +241,15 @@ VideoFrame CpuBackend::to_video_frame(const AVFrame* src) const {
   if (!choose_layout(fmt, layout)) {
     const char* name = av_get_pix_fmt_name(fmt);
     throw MediaError(where() + ": unsupported pixel format '" + (name ? name : "unknown") +
-                     "' (supported: 4:2:0 and 4:4:4 at 8, 10 and 12 bits)");
+                     "' (supported: 4:2:0, 4:2:2 and 4:4:4 at 8, 10 and 12 bits)");
   }
   VideoFrame out = allocate_host_frame(layout.format, src->width, src->height, layout.bit_depth);
   out.pts = src->pts != AV_NOPTS_VALUE ? src->pts : src->best_effort_timestamp;
+  out.color = color_of(src);
   copy_plane(src->data[0], src->linesize[0], out.plane_data(0), out.planes[0].pitch, src->width, src->height,
              layout.bit_depth);
   if (layout.semiplanar) {
-    interleave_chroma(src, out.plane_data(1), out.planes[1].pitch, (src->width + 1) / 2, (src->height + 1) / 2,
+    interleave_chroma(src, out.plane_data(1), out.planes[1].pitch, (src->width + 1) / 2, out.planes[1].height,
                       layout.bit_depth);
   } else {
     for (int i = 1; i < 3; ++i) {

@@ -200,6 +200,11 @@ int NvdecBackend::handle_sequence(const CUVIDEOFORMAT& format) {
     require_420(key.chroma, label_);
     key_ = key;
   }
+  // The bitstream's colour description (VUI); the container's overrides it (GopStream).
+  // Not signalled reads as limited range and matrix 2 (unspecified): both "unspecified".
+  const auto& signal = format.video_signal_description;
+  signal_color_.range = signal.video_full_range_flag ? ColorRange::kFull : ColorRange::kUnspecified;
+  signal_color_.matrix = static_cast<ColorMatrix>(static_cast<int>(signal.matrix_coefficients));
   const int surfaces = surfaces_for(format);
   if (decoder_ && decoder_->can_serve(key_, format, surfaces) && decoder_->configure(format)) return surfaces;
   if (decoder_) decoders_->give_back(std::move(decoder_));
@@ -286,6 +291,7 @@ VideoFrame NvdecBackend::copy_out(CUdeviceptr surface, unsigned pitch, int64_t p
   const PixelFormat format = key_.bit_depth > 8 ? PixelFormat::kP016 : PixelFormat::kNv12;
   VideoFrame frame = frame_layout(format, decoder_->display_width(), decoder_->display_height(), key_.bit_depth);
   frame.pts = pts;
+  frame.color = signal_color_;
   frame.buffer = memory_->allocate(frame.byte_size(), stream_.get());
   const auto dst = reinterpret_cast<CUdeviceptr>(frame.buffer->data());
   const int bps = is_16bit(format) ? 2 : 1;

@@ -88,6 +88,7 @@ class NvdecBackend final : public DecoderBackend {
   NvdecKey key_;
   CUvideoparser parser_ = nullptr;
   std::unique_ptr<NvdecDecoder> decoder_;
+  ColorInfo signal_color_;  // from the sequence header (handle_sequence)
   std::deque<VideoFrame> ready_;
   std::exception_ptr callback_error_;  // Note [Errors in parser callbacks]
   std::string last_error_;

@@ -87,7 +87,10 @@ void GopStream::collect() {
                                     : role->frame_id > keep_after_     ? spare_
                                                                        : nullptr;
     if (to == nullptr) continue;
-    frame.color = color_;
+    // The container's colour description wins; what the bitstream says fills the gaps
+    // (an MJPEG stream's full range, a packet list that carries no description).
+    if (color_.range != ColorRange::kUnspecified) frame.color.range = color_.range;
+    if (color_.matrix != ColorMatrix::kUnspecified) frame.color.matrix = color_.matrix;
     (*to)[role->frame_id] = std::move(frame);
   }
 }

@@ -34,7 +34,8 @@ struct PacketRole {
 class GopStream {
  public:
   // `what` labels the source in messages, already quoted (e.g. "'a.mp4'"); `color` is
-  // stamped on returned frames.
+  // stamped on returned frames where it is specified (the back end's reading of the
+  // bitstream stays where it is not).
   GopStream(DecoderBackend& backend, std::string what, ColorInfo color);
   ~GopStream();
   GopStream(const GopStream&) = delete;

@@ -24,6 +24,9 @@ AVCodecID av_codec_of(Codec codec) {
     case Codec::kVp8: return AV_CODEC_ID_VP8;
     case Codec::kMpeg2: return AV_CODEC_ID_MPEG2VIDEO;
     case Codec::kMpeg4: return AV_CODEC_ID_MPEG4;
+    case Codec::kMpeg1: return AV_CODEC_ID_MPEG1VIDEO;
+    case Codec::kVc1: return AV_CODEC_ID_VC1;
+    case Codec::kJpeg: return AV_CODEC_ID_MJPEG;
     default: return AV_CODEC_ID_NONE;
   }
 }

@@ -111,7 +111,7 @@ StreamInfo Demuxer::stream_info() const {
   info.color.range = par->color_range == AVCOL_RANGE_JPEG   ? ColorRange::kFull
                      : par->color_range == AVCOL_RANGE_MPEG ? ColorRange::kLimited
                                                             : ColorRange::kUnspecified;
-  if (par->format == AV_PIX_FMT_YUVJ420P || par->format == AV_PIX_FMT_YUVJ444P) {
+  if (par->format == AV_PIX_FMT_YUVJ420P || par->format == AV_PIX_FMT_YUVJ422P || par->format == AV_PIX_FMT_YUVJ444P) {
     info.color.range = ColorRange::kFull;
   }
   info.color.matrix = static_cast<ColorMatrix>(par->color_space);

@@ -100,7 +100,9 @@ void bind_frames(py::module_& m) {
       .value("NV12", PixelFormat::kNv12)
       .value("P016", PixelFormat::kP016)
       .value("YUV444", PixelFormat::kYuv444)
-      .value("YUV444_16Bit", PixelFormat::kYuv444P16);
+      .value("YUV444_16Bit", PixelFormat::kYuv444P16)
+      .value("NV16", PixelFormat::kNv16)
+      .value("P216", PixelFormat::kP216);
   py::enum_<ColorRange>(m, "ColorRange", "Signalled colour range of a stream")
       .value("UNSPECIFIED", ColorRange::kUnspecified)
       .value("MPEG", ColorRange::kLimited)

@@ -42,12 +42,13 @@ VideoFrame frame_layout(PixelFormat format, int width, int height, int bit_depth
   // One pitch for every plane, so the whole picture is also a single 2-D array
   // (NV12: (height + chroma rows) x pitch, as NVDEC frames are).
   auto set_plane = [&](int i, int w, int h, int pitch) { frame.planes[i] = Plane{0, w, h, pitch, bps}; };
-  if (format == PixelFormat::kNv12 || format == PixelFormat::kP016) {
+  if (is_semiplanar(format)) {
     const int chroma_w = (width + 1) / 2;
     const int pitch = 2 * chroma_w * bps;
+    const int shift = chroma_row_shift(format);
     frame.num_planes = 2;
     set_plane(0, width, height, pitch);
-    set_plane(1, 2 * chroma_w, (height + 1) / 2, pitch);
+    set_plane(1, 2 * chroma_w, (height + shift) >> shift, pitch);
   } else {
     frame.num_planes = 3;
     for (int i = 0; i < 3; ++i) set_plane(i, width, height, width * bps);

@@ -34,12 +34,23 @@ const char* pixel_format_name(PixelFormat format) {
     case PixelFormat::kP016: return "P016";
     case PixelFormat::kYuv444: return "YUV444";
     case PixelFormat::kYuv444P16: return "YUV444_16Bit";
+    case PixelFormat::kNv16: return "NV16";
+    case PixelFormat::kP216: return "P216";
   }
   return "unknown";
 }
 
 bool is_16bit(PixelFormat format) {
-  return format == PixelFormat::kP016 || format == PixelFormat::kYuv444P16;
+  return format == PixelFormat::kP016 || format == PixelFormat::kYuv444P16 || format == PixelFormat::kP216;
+}
+
+bool is_semiplanar(PixelFormat format) {
+  return format == PixelFormat::kNv12 || format == PixelFormat::kP016 || format == PixelFormat::kNv16 ||
+         format == PixelFormat::kP216;
+}
+
+int chroma_row_shift(PixelFormat format) {
+  return format == PixelFormat::kNv12 || format == PixelFormat::kP016 ? 1 : 0;
 }
 
 }  // namespace odvd

@@ -113,12 +113,12 @@ struct PlaneShape {
   int rows;
 };
 
-bool is_semiplanar(PixelFormat format) {
+bool is_420_semiplanar(PixelFormat format) {
   return format == PixelFormat::kNv12 || format == PixelFormat::kP016;
 }
 
 std::vector<PlaneShape> plane_shapes(PixelFormat format, int width, int height) {
-  if (is_semiplanar(format)) return {{width, height}, {2 * ((width + 1) / 2), (height + 1) / 2}};
+  if (is_420_semiplanar(format)) return {{width, height}, {2 * ((width + 1) / 2), (height + 1) / 2}};
   return {{width, height}, {width, height}, {width, height}};
 }
 

@@ -89,6 +89,8 @@ def nvdec_supports(entry: dict, gpu: int = 0) -> bool:
     AV1 needs GA10x/Ada (sm_86/87/89) or Blackwell; H.264 High 10 needs Blackwell).
     On Turing, GA100 and Hopper (H100/H200): no AV1, no H.264 10-bit."""
     codec, bit_depth = entry["codec"], entry["bit_depth"]
+    if "422" in entry["pix_fmt"]:
+        return False  # no 4:2:2 output on the NVDEC of the GPUs we run on (Turing to Hopper)
     torch = torch_or_none()
     major, minor = torch.cuda.get_device_capability(gpu) if torch is not None else (9, 0)
     if codec == "av1":
@@ -189,13 +191,15 @@ def to_numpy(obj) -> np.ndarray:
 
 
 def planar_yuv_bytes(frame) -> bytes:
-    """The frame as FFmpeg's planar yuv420p / yuv420p10le bytes (what framemd5 hashes)."""
+    """The frame as FFmpeg's planar yuv420p / yuv422p (/ 10-bit) bytes (what framemd5
+    hashes): NV12/P016/NV16/P216 de-interleaved."""
     a = to_numpy(frame)
     h, w = frame.height, frame.width
     if a.dtype == np.uint16:
         a = a >> (16 - frame.bit_depth)
     cw = (w + 1) // 2
-    y, uv = a[:h, :w], a[h:, : 2 * cw]
+    ch = h if frame.format in (nvc.PixelFormat.NV16, nvc.PixelFormat.P216) else (h + 1) // 2
+    y, uv = a[:h, :w], a[h:h + ch, : 2 * cw]
     planes = (y, uv[:, 0::2], uv[:, 1::2])
     dtype = "<u2" if a.dtype == np.uint16 else np.uint8
     return b"".join(np.ascontiguousarray(p).astype(dtype).tobytes() for p in planes)

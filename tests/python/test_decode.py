@@ -102,7 +102,10 @@ def test_timestamps_and_formats(decoder, backend, manifest, name):
     frames = decoder.Decode([path] * 3, ids)
     for fid, frame in zip(ids, frames):
         assert frame.timestamp == entry["frame_pts"][fid]
-        want = nvc.PixelFormat.P016 if entry["bit_depth"] > 8 else nvc.PixelFormat.NV12
+        if "422" in entry["pix_fmt"]:
+            want = nvc.PixelFormat.P216 if entry["bit_depth"] > 8 else nvc.PixelFormat.NV16
+        else:
+            want = nvc.PixelFormat.P016 if entry["bit_depth"] > 8 else nvc.PixelFormat.NV12
         assert frame.format == want
         assert frame.dtype == ("uint16" if entry["bit_depth"] > 8 else "uint8")
         assert frame.bit_depth == entry["bit_depth"]

@@ -66,10 +66,29 @@ def test_frame_count_matches_framemd5(manifest):
 
 
 def test_pix_fmt_and_bit_depth(manifest):
+    cases = {c.file: c for c in generate.CASES}
     for v in videos(manifest):
-        expected = "yuv420p10le" if v["bit_depth"] == 10 else "yuv420p"
-        assert v["pix_fmt"] == expected, v["name"]
+        assert v["pix_fmt"] == cases[v["name"]].pix_fmt, v["name"]
+        assert v["bit_depth"] == (10 if v["pix_fmt"].endswith("10le") else 8), v["name"]
     assert videos(manifest, "10bit")
+
+
+def test_the_classes_of_issue_15_are_what_they_claim(manifest):
+    """Odd VP9 sizes, raw streams (no timestamps: frames timed by display index), size
+    changes, 4:2:2 in three codecs, an MPEG-4 late start: each class with several files."""
+    odd = videos(manifest, "odd_size")
+    assert sum(v["codec"] == "vp9" and (v["width"] % 2 or v["height"] % 2) for v in odd) >= 4
+    assert {(v["width"] % 2, v["height"] % 2) for v in odd if v["codec"] == "vp9"} >= {(1, 1), (1, 0), (0, 1)}
+    raw = videos(manifest, "raw")
+    assert {v["container"] for v in raw} == {"h264", "264", "hevc", "h265"}
+    for v in raw:
+        assert v["frame_pts"] == list(range(v["frame_count"])), v["name"]
+        if generate.tools_available():
+            assert all("pts" not in p for p in generate.probe_packets(OUT_DIR / v["file"])), v["name"]
+    for v in videos(manifest, "size_change"):
+        assert len({tuple(s) for s in v["frame_sizes"]}) == 2, v["name"]
+    assert {v["codec"] for v in videos(manifest, "422")} == {"mjpeg", "h264", "hevc"}
+    assert {v["codec"] for v in videos(manifest, "open_gop")} == {"h264", "hevc"}
 
 
 @needs_tools

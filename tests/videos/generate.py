@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import watermark  # noqa: E402  (sibling module)
 
 # Bump whenever the generated files or the manifest layout change.
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
 MANIFEST = "manifest.json"
@@ -475,6 +475,24 @@ CASES: list[Case] = [
          description="raw HEVC: 12 frames at 320x180, then 24 at 256x144 "
                      "(new VPS/SPS at an IDR), GOP 12, 2 B-frames",
          features=("raw", "bframes", "size_change")),
+    # 4:2:2 (issue #15): webcams' MJPEG (full range), H.264 High 4:2:2 and
+    # HEVC Main 4:2:2 10.
+    Case("mjpeg_422", "avi", "mjpeg", ["-c:v", "mjpeg", "-q:v", "3"], 30,
+         pix_fmt="yuvj422p", extra_filters="format=yuv422p",
+         description="MJPEG yuvj422p (full range) in AVI, as webcams write "
+                     "it; every frame a key frame", features=("422",)),
+    Case("h264_422", "mp4", "h264", x264(12, bframes=2), 36,
+         pix_fmt="yuv422p", extra_filters="format=yuv422p",
+         description="H.264 High 4:2:2 (yuv422p) in MP4, GOP 12, "
+                     "2 B-frames", features=("422", "bframes")),
+    Case("h264_422_10bit", "mkv", "h264", x264(12, bframes=2), 36,
+         pix_fmt="yuv422p10le", extra_filters="format=yuv422p10le",
+         description="H.264 High 4:2:2 10-bit (yuv422p10le) in Matroska, "
+                     "GOP 12, 2 B-frames", features=("422", "10bit", "bframes")),
+    Case("hevc_422_10bit", "mp4", "hevc", x265(12, bframes=2), 36,
+         **NVDEC_HEVC, pix_fmt="yuv422p10le", extra_filters="format=yuv422p10le",
+         description="HEVC Main 4:2:2 10 (yuv422p10le) in MP4, GOP 12, "
+                     "2 B-frames", features=("422", "10bit", "bframes")),
     Case("h264_10bit", "mp4", "h264",
          x264(12, bframes=2) + ["-profile:v", "high10"], 36,
          width=64, height=48, pix_fmt="yuv420p10le",
