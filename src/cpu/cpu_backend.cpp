@@ -38,14 +38,14 @@ bool choose_layout(AVPixelFormat fmt, LayoutChoice& out) {
 }
 
 // The colour description the bitstream gives (the container's overrides it: GopStream).
+// Only full range is taken: NVDEC cannot tell "limited" from "not signalled", and both
+// back ends must describe a frame alike (either way limited range is what is assumed).
 ColorInfo color_of(const AVFrame* f) {
   ColorInfo c;
   const auto fmt = static_cast<AVPixelFormat>(f->format);
   if (f->color_range == AVCOL_RANGE_JPEG || fmt == AV_PIX_FMT_YUVJ420P || fmt == AV_PIX_FMT_YUVJ422P ||
       fmt == AV_PIX_FMT_YUVJ444P) {
     c.range = ColorRange::kFull;
-  } else if (f->color_range == AVCOL_RANGE_MPEG) {
-    c.range = ColorRange::kLimited;
   }
   c.matrix = static_cast<ColorMatrix>(static_cast<int>(f->colorspace));
   return c;

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import on_demand_video_decoder as nvc
-from conftest import nvdec_supports, planar_yuv_bytes, read_framemd5, to_numpy, video_path
+from conftest import nvdec_supports, planar_yuv_bytes, read_framemd5, skip_unless_bit_exact, to_numpy, video_path
 import generate
 
 ALL_VIDEOS = [c.file for c in generate.CASES]
@@ -32,6 +32,7 @@ def demuxer():
 
 
 def skip_unsupported(backend: str, entry: dict) -> None:
+    skip_unless_bit_exact(backend, entry)
     if backend == "nvdec" and not nvdec_supports(entry):
         pytest.skip(f"NVDEC on this GPU does not decode {entry['codec']} {entry['bit_depth']}-bit "
                     "(the refusal is tested in test_decode.py)")

@@ -18,8 +18,8 @@ import pytest
 
 import on_demand_video_decoder as nvc
 from conftest import (assert_nvdec_refuses, data_pointer, dlpack_device, fill_zero, frame_watermark,
-                      frame_size, needs_ffmpeg, nvdec_supports, planar_yuv_bytes, read_framemd5, to_numpy,
-                      video_path, zero_copy_view)
+                      frame_size, needs_ffmpeg, nvdec_supports, planar_yuv_bytes, read_framemd5,
+                      skip_unless_bit_exact, to_numpy, video_path, zero_copy_view)
 import generate
 import watermark
 
@@ -34,6 +34,7 @@ def decoder(igpu):
 def refused(backend: str, entry: dict, calls) -> bool:
     """On NVDEC, a video the GPU cannot decode: check every call in ``calls`` is refused
     clearly and return True (the caller stops there)."""
+    skip_unless_bit_exact(backend, entry)
     if backend != "nvdec" or nvdec_supports(entry):
         return False
     path = str(generate.DEFAULT_OUT / entry["file"])

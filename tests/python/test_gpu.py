@@ -23,8 +23,8 @@ import numpy as np
 import pytest
 
 import on_demand_video_decoder as nvc
-from conftest import (assert_nvdec_refuses, cpu_decoder_missing, cuda_device_count, dlpack_device, frame_watermark,
-                      frame_size, nvdec_supports, require_nvdec, to_numpy, video_path)
+from conftest import (NVDEC_NOT_BIT_EXACT, assert_nvdec_refuses, cpu_decoder_missing, cuda_device_count, dlpack_device,
+                      frame_size, frame_watermark, nvdec_supports, require_nvdec, to_numpy, video_path)
 import generate
 import watermark
 
@@ -112,12 +112,18 @@ def test_nvdec_yuv_equals_cpu_yuv(gpu_dec, cpu_dec, manifest, name):
     if not nvdec_supports(entry):
         assert_nvdec_refuses(lambda: gpu_dec.Decode([path], [0]), path)
         return
+    tolerance = NVDEC_NOT_BIT_EXACT.get(entry["codec"], 0)
     for batch in shuffled_batches(entry["frame_count"], 8, seed=len(name)):
         gpu = gpu_dec.Decode([path] * len(batch), batch)
         cpu = cpu_dec.Decode([path] * len(batch), batch)
         for fid, g, c in zip(batch, gpu, cpu):
             assert dlpack_device(g) == (2, GPU)
-            assert_same_frame(g, c, f"{name} frame {fid}")
+            if tolerance:  # the right frame, samples within the codec's rounding freedom
+                assert frame_watermark(g) == frame_watermark(c) == entry["watermarks"][fid], f"{name} frame {fid}"
+                diff = np.abs(to_numpy(g).astype(np.int32) - to_numpy(c).astype(np.int32))
+                assert diff.max() <= tolerance, f"{name} frame {fid}: NVDEC differs by {diff.max()}"
+            else:
+                assert_same_frame(g, c, f"{name} frame {fid}")
 
 
 @pytest.mark.parametrize("as_bgr", [False, True], ids=["rgb", "bgr"])

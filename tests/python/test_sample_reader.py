@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 import on_demand_video_decoder as nvc
-from conftest import nvdec_supports, planar_yuv_bytes, read_framemd5, to_numpy, torch_or_none, video_path
+from conftest import (nvdec_supports, planar_yuv_bytes, read_framemd5, skip_unless_bit_exact, to_numpy, torch_or_none,
+                      video_path)
 import generate
 
 ALL_VIDEOS = [c.file for c in generate.CASES]
@@ -37,6 +38,7 @@ def test_sequential_reading_is_bit_exact(backend, igpu, manifest, name, ahead):
     entry = manifest["videos"][name]
     if backend == "nvdec" and not nvdec_supports(entry):
         pytest.skip("NVDEC on this GPU does not decode this video")
+    skip_unless_bit_exact(backend, entry)
     path = video_path(manifest, name)
     md5 = read_framemd5(generate.DEFAULT_OUT / entry["framemd5"])
     reader = reader_for(igpu, num_of_file=1, ahead=ahead)
