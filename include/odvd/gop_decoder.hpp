@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "odvd/damage_policy.hpp"
 #include "odvd/frame.hpp"
 #include "odvd/types.hpp"
 
@@ -43,6 +44,8 @@ struct GopDecoderOptions {
   // Calls that may decode at the same time (from different threads), each on its own
   // warm sessions (Note [Parallel calls]); >= 1. More calls wait.
   int parallel_calls = 1;
+  // What a call does with entries that cannot be decoded (Note [Damage policy]).
+  OnError on_error = OnError::kRaise;
 
   // Throws ArgumentError describing the first invalid field.
   void validate() const;
@@ -75,6 +78,12 @@ class GopDecoder {
                                          const std::vector<int>& frame_ids);
   std::vector<RgbImage> decode_records_rgb(std::vector<GopRecord> records, const std::vector<std::string>& labels,
                                            const std::vector<int>& frame_ids, bool bgr);
+
+  // Entries the damage policy covers (Note [Damage policy]): under kRaise a MediaError names
+  // every failed entry; under kSkip / kNearest, an entry without a frame comes back as a
+  // frame (image) without a buffer. last_report(): one record per failed or substituted
+  // entry of the last decoding call (any thread's); empty after a clean call.
+  std::vector<EntryReport> last_report() const;
 
   // Work done since construction: packets sent to decoders, GOP decodes started at a
   // key, and calls served by continuing an open GOP (Note [Continuing a GOP]).

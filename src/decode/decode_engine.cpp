@@ -138,7 +138,9 @@ std::vector<VideoFrame> DecodeEngine::hand_out(const std::vector<const VideoFram
   out.reserve(picked.size());
   std::unordered_set<const VideoFrame*> handed_out;
   for (const VideoFrame* frame : picked) {
-    if (handed_out.insert(frame).second) {
+    if (frame == nullptr) {
+      out.emplace_back();  // an entry the damage policy left without a frame
+    } else if (handed_out.insert(frame).second) {
       out.push_back(*frame);
 #if ODVD_WITH_NVDEC
     } else if (gpu_) {
@@ -161,19 +163,22 @@ std::vector<RgbImage> DecodeEngine::convert_all(const std::vector<const VideoFra
     std::lock_guard<std::mutex> lock(gpu_mutex_);
     std::vector<RgbImage> out;
     out.reserve(picked.size());
-    for (const VideoFrame* frame : picked) out.push_back(gpu_->convert(*frame, bgr));
+    for (const VideoFrame* frame : picked) out.push_back(frame != nullptr ? gpu_->convert(*frame, bgr) : RgbImage{});
     gpu_->synchronize();
     return out;
   }
 #endif
   // Convert in bands of rows so that a call with few entries still uses every worker.
   std::vector<RgbImage> out(picked.size());
-  for (size_t i = 0; i < picked.size(); ++i) out[i] = allocate_rgb(*picked[i], bgr);
+  for (size_t i = 0; i < picked.size(); ++i) {
+    if (picked[i] != nullptr) out[i] = allocate_rgb(*picked[i], bgr);
+  }
   const size_t workers = pool_.size() + 1;
   const size_t bands = picked.empty() ? 1 : std::max<size_t>(1, (2 * workers + picked.size() - 1) / picked.size());
   pool_.run_all(picked.size() * bands, [&](size_t task) {
     const size_t i = task / bands;
     const size_t band = task % bands;
+    if (picked[i] == nullptr) return;
     const int rows = out[i].height;
     convert_rows(*picked[i], out[i], static_cast<int>(rows * band / bands),
                  static_cast<int>(rows * (band + 1) / bands));

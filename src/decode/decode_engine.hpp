@@ -88,7 +88,8 @@ class DecodeEngine {
                                                     const std::vector<uint8_t>& annexb_extradata);
 
   // Each entry's frame as a caller-owned YUV frame (repeats of one frame get copies),
-  // or converted to RGB/BGR; GPU work is complete when these return.
+  // or converted to RGB/BGR; GPU work is complete when these return. A null entry (no
+  // frame: Note [Damage policy]) gives a frame / image without a buffer.
   std::vector<VideoFrame> hand_out(const std::vector<const VideoFrame*>& picked);
   std::vector<RgbImage> convert_all(const std::vector<const VideoFrame*>& picked, bool bgr);
 

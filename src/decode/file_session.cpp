@@ -50,7 +50,8 @@ bool FileSession::worth_keeping_open(int frames, int gops) {
 // are in the current GOP, or the stream has already reached their GOP's key. Anything
 // else (an earlier frame, a picture already put out, an error) restarts at the key;
 // a call that is not sequential ends streaming.
-void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out, bool flush) {
+void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out, bool flush,
+                             Refusals* refused) {
   const bool forward = gop == last_gop_ ? frame_ids.front() > last_frame_ : gop == last_gop_ + 1;
   const bool adjacent = frame_ids.front() == last_frame_ + 1;
   streaming_ = always_stream_ || (forward && (streaming_ || gop == last_gop_ || adjacent));
@@ -81,7 +82,15 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
       stream_->finish();
     }
     if (stream_->flushed()) start_gop_ = -1;
-    stream_->check();
+    if (refused == nullptr) {
+      stream_->check();
+    } else if (Refusals r = stream_->refusals(); !r.empty()) {
+      refused->insert(refused->end(), r.begin(), r.end());
+      start_gop_ = -1;  // as after an error: the next call starts at a key
+      lookahead_.clear();
+      backend_->reset();
+      return;
+    }
     if (stream_->damaged()) lookahead_.clear();  // never hand out what damage may reach
   } catch (const MediaError&) {
     start_gop_ = -1;
@@ -155,12 +164,27 @@ bool FileSession::send_range(int end, const std::vector<int>& frame_ids, bool op
     return true;
   }
   std::vector<EncodedPacket> packets;
+  int unreadable = -1;  // the first packet that cannot be read, if any
+  std::string why;
   try {
     ODVD_PROFILE_SCOPE("session.read_packets");
     packets = reader_.read(to_send);
   } catch (const MediaError& e) {
     if (optional) return false;
-    throw MediaError(std::string(e.what()) + describe_frames(frame_ids));
+    // Read them one by one: the packets before the unreadable one are decoded, and
+    // damage starts at it (frames decoded before it are not refused for it).
+    why = e.what();
+    packets.clear();
+    for (int d : to_send) {
+      try {
+        packets.push_back(std::move(reader_.read({d}).front()));
+      } catch (const MediaError& one) {
+        unreadable = d;
+        why = one.what();
+        break;
+      }
+    }
+    if (unreadable < 0) unreadable = to_send.front();  // not reproducible one by one: the whole range
   }
   next_packet_ = end;
   ODVD_PROFILE_SCOPE("session.send_packets");
@@ -168,6 +192,7 @@ bool FileSession::send_range(int end, const std::vector<int>& frame_ids, bool op
     stream_->send(packets[i], role_of(to_send[i]));
     stats_.packets_sent++;
   }
+  if (unreadable >= 0) stream_->note_unreadable(unreadable, why);
   return true;
 }
 

@@ -46,7 +46,11 @@ class FileSession {
   // `flush`: end the stream once the packets of these frames are sent (the decoder gives
   // out what it holds) instead of streaming on until they come out, which sends later
   // packets: for the last GOP of a run decoded ahead (Note [Decode ahead]).
-  void decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out, bool flush = false);
+  // `refused`: record the frames refused for damage there instead of throwing (the frames
+  // decoded before the damage are in `out`); errors that are not about one frame (a
+  // packet that cannot be read) still throw.
+  void decode_gop(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out, bool flush = false,
+                  Refusals* refused = nullptr);
 
  private:
   static bool worth_keeping_open(int frames, int gops);

@@ -11,6 +11,7 @@
 #include "decode/decode_engine.hpp"
 #include "decode/file_session.hpp"
 #include "decode/gop_stream.hpp"
+#include "decode/nearest_frame.hpp"
 #include "decode/planner.hpp"
 #include "decode/record_decode.hpp"
 #include "gop/gop_extract.hpp"
@@ -96,32 +97,103 @@ struct GopDecoder::Impl {
 
   using FrameMap = std::map<int, VideoFrame>;
 
-  void decode_file(SessionSet& set, const FileWork& work, FrameMap& out) {
+  // What went wrong in one file of a call (Note [Damage policy]): failed frame ids with
+  // their reasons, and the frame each got in its place (kNearest).
+  struct FileOutcome {
+    std::map<int, std::string> failed;
+    std::map<int, int> substitute;
+  };
+
+  // Decodes a file's GOPs; damage fails the frames it reaches (in `outcome`), not the call.
+  void decode_file(SessionSet& set, const FileWork& work, FrameMap& out, FileOutcome& outcome) {
     std::shared_ptr<FileSession> session = engine.session_in(set.sessions, work.index);
-    const SessionStats before = session->stats();
+    SessionStats before = session->stats();
     try {
-      for (const GopWork& gop : work.gops) session->decode_gop(gop.gop, gop.frame_ids, out);
+      for (const GopWork& gop : work.gops) {
+        Refusals refused;
+        try {
+          session->decode_gop(gop.gop, gop.frame_ids, out, false, &refused);
+        } catch (const MediaError& e) {
+          engine.add_stats(stats_between(before, session->stats()));
+          set.sessions.erase(work.path);  // never reuse state that saw an error
+          session = engine.session_in(set.sessions, work.index);
+          before = session->stats();
+          for (int id : gop.frame_ids) {
+            if (out.count(id) == 0) refused.emplace_back(id, e.what());
+          }
+        }
+        for (auto& [id, why] : refused) outcome.failed.emplace(id, std::move(why));
+      }
+      if (options.on_error == OnError::kNearest && !outcome.failed.empty()) {
+        outcome.substitute = substitute_nearest(*session, outcome.failed, out);
+      }
     } catch (...) {
       engine.add_stats(stats_between(before, session->stats()));
-      set.sessions.erase(work.path);  // never reuse state that saw an error
+      set.sessions.erase(work.path);
       throw;
     }
     engine.add_stats(stats_between(before, session->stats()));
   }
 
-  // Plans the call and decodes every file; returns each entry's frame (in `frames`).
+  // Plans the call and decodes every file; returns each entry's frame (in `frames`; null
+  // for an entry the damage policy left without one) and the call's report.
   std::vector<const VideoFrame*> run(SessionSet& set, const std::vector<std::string>& paths,
                                      const std::vector<int>& ids, std::vector<FrameMap>& frames) {
     check_entry_lists(paths.size(), ids.size(), static_cast<size_t>(options.max_files));
     ODVD_PROFILE_SCOPE("call.plan_and_decode");
-    DecodePlan plan = make_plan(paths, ids, [](const std::string& p) { return IndexCache::global().get(p); });
-    engine.ensure_gpu();
+    DecodePlan plan = make_plan(
+        paths, ids, [](const std::string& p) { return IndexCache::global().get(p); }, /*tolerate=*/true);
+    if (!plan.files.empty()) engine.ensure_gpu();
     frames.assign(plan.files.size(), FrameMap{});
-    engine.pool().run_all(plan.files.size(), [&](size_t f) { decode_file(set, plan.files[f], frames[f]); });
+    std::vector<FileOutcome> outcomes(plan.files.size());
+    for (size_t i = 0; i < ids.size(); ++i) {  // frames cut off from their file
+      if (plan.entry_file[i] >= 0 && !plan.entry_error[i].empty()) {
+        outcomes[plan.entry_file[i]].failed.emplace(ids[i], plan.entry_error[i]);
+      }
+    }
+    engine.pool().run_all(plan.files.size(),
+                          [&](size_t f) { decode_file(set, plan.files[f], frames[f], outcomes[f]); });
     for (const FileWork& file : plan.files) engine.note_color_range(*file.index);
-    std::vector<const VideoFrame*> picked;
-    for (size_t i = 0; i < ids.size(); ++i) picked.push_back(&frames[plan.entry_file[i]].at(ids[i]));
+    std::vector<const VideoFrame*> picked(ids.size(), nullptr);
+    std::vector<EntryReport> report;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const int f = plan.entry_file[i];
+      std::string reason = plan.entry_error[i];
+      if (f >= 0 && reason.empty()) {
+        auto failed = outcomes[f].failed.find(ids[i]);
+        if (failed == outcomes[f].failed.end()) {
+          picked[i] = &frames[f].at(ids[i]);
+          continue;
+        }
+        reason = failed->second;
+      }
+      EntryReport r{static_cast<int>(i), paths[i], ids[i], -1, reason};
+      if (f >= 0) {
+        auto sub = outcomes[f].substitute.find(ids[i]);
+        if (sub != outcomes[f].substitute.end()) {
+          r.returned = sub->second;
+          picked[i] = &frames[f].at(sub->second);
+        }
+      }
+      report.push_back(std::move(r));
+    }
+    finish_call(report, ids.size());
     return picked;
+  }
+
+  // Keeps the call's report; under kRaise, a failed entry fails the call.
+  void finish_call(std::vector<EntryReport> report, size_t entries) {
+    if (options.on_error == OnError::kRaise && !report.empty()) {
+      const std::string message = describe_failures(report, entries);
+      set_report(std::move(report));
+      throw MediaError(message);
+    }
+    set_report(std::move(report));
+  }
+
+  void set_report(std::vector<EntryReport> report) {
+    std::lock_guard<std::mutex> lock(report_mutex);
+    last_report = std::move(report);
   }
 
   static std::shared_ptr<GopExtractor> extractor_for(SessionSet& set, const std::string& path,
@@ -157,29 +229,78 @@ struct GopDecoder::Impl {
 
   // Checks the entries of a decode from records, then decodes each record (one task
   // per record, on idle backends of the same stream where there are some).
-  std::vector<FrameMap> run_records(std::vector<GopRecord>& records, const std::vector<std::string>& labels,
-                                    const std::vector<int>& ids) {
+  // Returns each entry's frame (in `frames`; null when the damage policy left it
+  // without one), keeping the call's report as run() does.
+  std::vector<const VideoFrame*> run_records(std::vector<GopRecord>& records, const std::vector<std::string>& labels,
+                                             const std::vector<int>& ids, std::vector<FrameMap>& frames) {
     check_entry_lists(labels.size(), ids.size(), static_cast<size_t>(options.max_files));
     check_records(records, labels, ids);
     engine.ensure_gpu();
-    std::vector<FrameMap> frames(records.size());
+    frames.assign(records.size(), FrameMap{});
+    std::vector<std::string> failed(records.size());
+    std::vector<int> returned(records.size(), -1);
     engine.pool().run_all(records.size(), [&](size_t i) {
       GopRecord& record = records[i];
       complete_stream_description(record);
       const std::string label = labels[i].empty() ? record.source : labels[i];
       const std::string what = quoted(label) + " (bundle record " + std::to_string(i) + ")";
-      const std::string key = backend_key(record);
-      std::unique_ptr<DecoderBackend> backend = record_backends.take(key);
-      if (!backend) backend = engine.make_record_backend(record, label);
-      GopRun run = run_for_record(record, what, {ids[i]});
-      WorkStats work;
-      work.packets_sent = static_cast<int64_t>(run.packets.size());
-      work.gop_starts = 1;
-      engine.add_stats(work);
-      decode_gop_run(*backend, run, frames[i]);
-      record_backends.give_back(key, std::move(backend));  // only after success
+      failed[i] = decode_record(record, label, what, {ids[i]}, frames[i]);
+      if (failed[i].empty()) {
+        returned[i] = ids[i];
+      } else if (options.on_error == OnError::kNearest) {
+        returned[i] = nearest_in_record(record, label, what, ids[i], frames[i]);
+      }
     });
-    return frames;
+    std::vector<const VideoFrame*> picked(ids.size(), nullptr);
+    std::vector<EntryReport> report;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (returned[i] >= 0) picked[i] = &frames[i].at(returned[i]);
+      if (failed[i].empty()) continue;
+      report.push_back(EntryReport{static_cast<int>(i), labels[i].empty() ? records[i].source : labels[i], ids[i],
+                                   returned[i], failed[i]});
+    }
+    finish_call(std::move(report), ids.size());
+    return picked;
+  }
+
+  // Decodes `wanted` frames of a record into `out`; returns why the first refused one
+  // failed ("" when all came out). Backends go back to the pool only after a clean decode.
+  std::string decode_record(const GopRecord& record, const std::string& label, const std::string& what,
+                            const std::vector<int>& wanted, FrameMap& out) {
+    const std::string key = backend_key(record);
+    std::unique_ptr<DecoderBackend> backend = record_backends.take(key);
+    if (!backend) backend = engine.make_record_backend(record, label);
+    GopRun run = run_for_record(record, what, wanted);
+    WorkStats work;
+    work.packets_sent = static_cast<int64_t>(run.packets.size());
+    work.gop_starts = 1;
+    engine.add_stats(work);
+    Refusals refused;
+    try {
+      decode_gop_run(*backend, run, out, &refused);
+    } catch (const MediaError& e) {
+      return e.what();
+    }
+    if (!refused.empty()) return refused.front().second;
+    record_backends.give_back(key, std::move(backend));
+    return "";
+  }
+
+  // kNearest within a record: the clean frame of its GOP closest to `id`, or -1.
+  int nearest_in_record(const GopRecord& record, const std::string& label, const std::string& what, int id,
+                        FrameMap& out) {
+    std::vector<int> all;
+    for (const BundlePacket& p : record.packets) {
+      if (p.frame_id >= 0 && p.frame_id != id) all.push_back(p.frame_id);
+    }
+    FrameMap clean;
+    decode_record(record, label, what, all, clean);  // frames before the damage come out
+    int best = -1;
+    for (const auto& kv : clean) {
+      if (best < 0 || std::abs(kv.first - id) < std::abs(best - id)) best = kv.first;
+    }
+    if (best >= 0) out[best] = clean[best];
+    return best;
   }
 
   static void check_records(const std::vector<GopRecord>& records, const std::vector<std::string>& labels,
@@ -200,7 +321,9 @@ struct GopDecoder::Impl {
     }
   }
 
-  DecodeEngine engine;  // first: outlives the sessions and backends below
+  std::mutex report_mutex;
+  std::vector<EntryReport> last_report;  // GUARDED_BY(report_mutex): the last call's
+  DecodeEngine engine;                   // first of the decoding state: outlives the sessions and backends below
   GopDecoderOptions options;
   BackendPool record_backends;  // idle backends of decode_records (thread-safe)
   std::vector<std::unique_ptr<SessionSet>> sets;
@@ -234,26 +357,23 @@ std::vector<GopRecord> GopDecoder::get_gops(const std::vector<std::string>& path
   return impl_->get_gops(*set, paths, ids);
 }
 
-namespace {
-std::vector<const VideoFrame*> pick(const std::vector<std::map<int, VideoFrame>>& frames, const std::vector<int>& ids) {
-  std::vector<const VideoFrame*> picked;
-  for (size_t i = 0; i < ids.size(); ++i) picked.push_back(&frames[i].at(ids[i]));
-  return picked;
-}
-}  // namespace
-
 std::vector<VideoFrame> GopDecoder::decode_records(std::vector<GopRecord> records,
                                                    const std::vector<std::string>& labels,
                                                    const std::vector<int>& ids) {
-  std::vector<Impl::FrameMap> frames = impl_->run_records(records, labels, ids);
-  return impl_->engine.hand_out(pick(frames, ids));
+  std::vector<Impl::FrameMap> frames;
+  return impl_->engine.hand_out(impl_->run_records(records, labels, ids, frames));
 }
 
 std::vector<RgbImage> GopDecoder::decode_records_rgb(std::vector<GopRecord> records,
                                                      const std::vector<std::string>& labels,
                                                      const std::vector<int>& ids, bool bgr) {
-  std::vector<Impl::FrameMap> frames = impl_->run_records(records, labels, ids);
-  return impl_->engine.convert_all(pick(frames, ids), bgr);
+  std::vector<Impl::FrameMap> frames;
+  return impl_->engine.convert_all(impl_->run_records(records, labels, ids, frames), bgr);
+}
+
+std::vector<EntryReport> GopDecoder::last_report() const {
+  std::lock_guard<std::mutex> lock(impl_->report_mutex);
+  return impl_->last_report;
 }
 
 GopDecoder::Stats GopDecoder::stats() const {

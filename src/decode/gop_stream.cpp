@@ -29,6 +29,8 @@ GopStream::~GopStream() {
 
 void GopStream::start() {
   backend_.reset();
+  unreadable_from_ = DecoderBackend::kNoDamage;
+  unreadable_cause_.clear();
   roles_.clear();
   role_by_pts_.clear();
   output_pts_.clear();
@@ -78,6 +80,13 @@ void GopStream::finish() {
   }
 }
 
+void GopStream::note_unreadable(int32_t decode_index, const std::string& cause) {
+  if (decode_index < unreadable_from_) {
+    unreadable_from_ = decode_index;
+    unreadable_cause_ = cause;
+  }
+}
+
 void GopStream::collect() {
   VideoFrame frame;
   while (backend_.receive(frame)) {
@@ -115,7 +124,7 @@ bool GopStream::complete() const {
 int32_t GopStream::damaged_from() const {
   std::unordered_map<int32_t, const PacketRole*> by_index;
   for (const PacketRole& r : roles_) by_index.emplace(r.decode_index, &r);
-  int32_t from = backend_.damaged_from();
+  int32_t from = std::min(backend_.damaged_from(), unreadable_from_);
   for (int32_t d : backend_.damaged_packets()) {
     auto it = by_index.find(d);
     if (it != by_index.end() && !it->second->leading) from = std::min(from, d);
@@ -129,34 +138,49 @@ int32_t GopStream::damaged_from() const {
   return from;
 }
 
-void GopStream::check() {
+Refusals GopStream::refusals() {
+  Refusals refused;
+  std::unordered_set<int> seen;
   const int32_t from = damaged_from();
+  // An unreadable packet explains the damage it starts better than the decoder could.
+  const std::string cause =
+      from == unreadable_from_ && !unreadable_cause_.empty() ? unreadable_cause_ : backend_.last_error();
+  const std::string corrupt = " (the file is corrupt" + (cause.empty() ? "" : ": " + cause) + ")";
   if (from != DecoderBackend::kNoDamage) {
     for (const PacketRole& r : roles_) {
       if (r.decode_index < from || wanted_.count(r.frame_id) == 0) continue;
       out_->erase(r.frame_id);
-      const std::string cause = backend_.last_error();
-      throw MediaError(what_ + ": frame " + std::to_string(r.frame_id) +
-                       " cannot be decoded correctly: a picture it may depend on (packet " + std::to_string(from) +
-                       " in decode order) is damaged (the file is corrupt" + (cause.empty() ? "" : ": " + cause) + ")");
+      seen.insert(r.frame_id);
+      refused.emplace_back(r.frame_id, what_ + ": frame " + std::to_string(r.frame_id) +
+                                           " cannot be decoded correctly: a picture it may depend on (packet " +
+                                           std::to_string(from) + " in decode order) is damaged" + corrupt);
     }
   }
   for (int id : wanted_ids_) {
-    if (out_->count(id) != 0) continue;
-    const std::string cause = backend_.last_error();
-    throw MediaError(what_ + ": the decoder did not produce frame " + std::to_string(id) + " (the file is corrupt" +
-                     (cause.empty() ? "" : ": " + cause) + ")");
+    if (out_->count(id) != 0 || seen.count(id) != 0) continue;
+    refused.emplace_back(id, what_ + ": the decoder did not produce frame " + std::to_string(id) + corrupt);
   }
+  return refused;
 }
 
-void decode_gop_run(DecoderBackend& backend, const GopRun& run, std::map<int, VideoFrame>& out) {
+void GopStream::check() {
+  const auto refused = refusals();
+  if (!refused.empty()) throw MediaError(refused.front().second);
+}
+
+void decode_gop_run(DecoderBackend& backend, const GopRun& run, std::map<int, VideoFrame>& out, Refusals* refused) {
   GopStream stream(backend, run.what, run.color);
   try {
     stream.start();
     stream.want(run.frame_ids, &out);
     for (size_t i = 0; i < run.packets.size(); ++i) stream.send(run.packets[i], run.roles[i]);
     stream.finish();
-    stream.check();
+    if (refused == nullptr) {
+      stream.check();
+    } else {
+      Refusals r = stream.refusals();
+      refused->insert(refused->end(), r.begin(), r.end());
+    }
   } catch (const MediaError&) {
     backend.reset();
     throw;

@@ -16,12 +16,16 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "odvd/decoder_backend.hpp"
 #include "odvd/frame.hpp"
 
 namespace odvd {
+
+// Frames a decode refused, in decode order: (frame id, message naming the source).
+using Refusals = std::vector<std::pair<int, std::string>>;
 
 // What one packet sent to the decoder is, in decode order.
 struct PacketRole {
@@ -51,10 +55,17 @@ class GopStream {
   void send(const EncodedPacket& packet, const PacketRole& role);
   // End of stream: every remaining picture comes out; the stream must be start()ed again.
   void finish();
+  // Packet `decode_index` could not be read (`cause`): damage starts there, as if the
+  // decoder had found its picture damaged (Note [Damage propagates]).
+  void note_unreadable(int32_t decode_index, const std::string& cause);
 
-  // Throws MediaError naming the source when a wanted frame is damaged, may depend on a
-  // damaged picture, or did not come out (checked once the caller has sent what it
-  // needed). Removes refused frames from the output map.
+  // Checks every wanted frame once the caller has sent what it needed: a frame that is
+  // damaged, may depend on a damaged picture, or did not come out is refused. Removes the
+  // refused frames from the output map and returns why each was refused (frame id,
+  // message naming the source; in decode order), empty when none was. Frames decoded
+  // before the damage stay (Note [Damage policy] in odvd/damage_policy.hpp).
+  Refusals refusals();
+  // refusals(), throwing MediaError with the first refusal's message if there is one.
   void check();
 
   bool flushed() const { return flushed_; }
@@ -79,6 +90,8 @@ class GopStream {
   std::unordered_map<int64_t, size_t> role_by_pts_;  // pts -> index in roles_
   std::unordered_set<int64_t> output_pts_;           // every picture put out since start()
   int64_t latest_output_pts_ = INT64_MIN;
+  int32_t unreadable_from_ = DecoderBackend::kNoDamage;  // note_unreadable()
+  std::string unreadable_cause_;
   std::vector<int> wanted_ids_;
   std::unordered_set<int> wanted_;
   std::map<int, VideoFrame>* out_ = nullptr;
@@ -97,7 +110,10 @@ struct GopRun {
   ColorInfo color;
 };
 
-void decode_gop_run(DecoderBackend& backend, const GopRun& run, std::map<int, VideoFrame>& out);
+// Throws MediaError for the first refused frame, or, given `refused`, records every refusal
+// there and returns (the frames decoded before the damage are in `out`).
+void decode_gop_run(DecoderBackend& backend, const GopRun& run, std::map<int, VideoFrame>& out,
+                    Refusals* refused = nullptr);
 
 // " (while decoding frame(s) 3, 4, 5)" for messages.
 std::string describe_frames(const std::vector<int>& ids);

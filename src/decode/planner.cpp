@@ -32,26 +32,52 @@ void check_entry_lists(size_t num_paths, size_t num_ids, size_t max_entries, con
 }
 
 DecodePlan make_plan(const std::vector<std::string>& paths, const std::vector<int>& frame_ids,
-                     const IndexLookup& index_of) {
+                     const IndexLookup& index_of, bool tolerate_media_errors) {
   for (size_t i = 0; i < paths.size(); ++i) {
     if (paths[i].empty()) throw ArgumentError("entry " + std::to_string(i) + ": the file path is empty");
   }
   DecodePlan plan;
+  plan.entry_error.assign(paths.size(), std::string());
   std::unordered_map<std::string, int> file_of_path;
+  std::unordered_map<std::string, std::string> failed_path;   // path -> why it cannot be opened
   std::vector<std::map<int, std::vector<int>>> gops_of_file;  // gop -> ids
   plan.entry_file.reserve(paths.size());
   for (size_t i = 0; i < paths.size(); ++i) {
+    auto failed = failed_path.find(paths[i]);
+    if (failed != failed_path.end()) {
+      plan.entry_file.push_back(-1);
+      plan.entry_error[i] = failed->second;
+      continue;
+    }
     auto [it, inserted] = file_of_path.emplace(paths[i], static_cast<int>(plan.files.size()));
     if (inserted) {
-      plan.files.push_back(FileWork{paths[i], index_of(paths[i]), {}});
+      std::shared_ptr<const VideoIndex> index;
+      try {
+        index = index_of(paths[i]);
+      } catch (const MediaError& e) {
+        if (!tolerate_media_errors) throw;
+        file_of_path.erase(it);
+        failed_path.emplace(paths[i], e.what());
+        plan.entry_file.push_back(-1);
+        plan.entry_error[i] = e.what();
+        continue;
+      }
+      plan.files.push_back(FileWork{paths[i], std::move(index), {}});
       gops_of_file.emplace_back();
     }
     plan.entry_file.push_back(it->second);
   }
   // Validate every id before any work is planned.
   for (size_t i = 0; i < paths.size(); ++i) {
+    if (plan.entry_file[i] < 0) continue;
     const FileWork& file = plan.files[plan.entry_file[i]];
-    check_frame_id(*file.index, i, frame_ids[i]);
+    try {
+      check_frame_id(*file.index, i, frame_ids[i]);
+    } catch (const MediaError& e) {
+      if (!tolerate_media_errors) throw;
+      plan.entry_error[i] = e.what();  // the file stays: its nearest frame may be wanted
+      continue;
+    }
     gops_of_file[plan.entry_file[i]][file.index->frames.gop_of_frame(frame_ids[i])].push_back(frame_ids[i]);
   }
   for (size_t f = 0; f < plan.files.size(); ++f) {

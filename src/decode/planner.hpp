@@ -31,7 +31,10 @@ struct FileWork {
 
 struct DecodePlan {
   std::vector<FileWork> files;
-  std::vector<int> entry_file;  // entry i is served by files[entry_file[i]]
+  std::vector<int> entry_file;  // entry i is served by files[entry_file[i]]; -1: no file
+  // Why entry i cannot be decoded at all (its file cannot be opened or scanned: entry_file
+  // is -1; its frame was cut off), when the plan was made to tolerate that; else empty.
+  std::vector<std::string> entry_error;
 };
 
 using IndexLookup = std::function<std::shared_ptr<const VideoIndex>(const std::string& path)>;
@@ -44,7 +47,10 @@ void check_entry_lists(size_t num_paths, size_t num_ids, size_t max_entries, con
 // the valid range, or MediaError when the id exists in the container but was cut off.
 void check_frame_id(const VideoIndex& index, size_t entry, int id);
 
+// `tolerate_media_errors`: a file that cannot be opened or scanned, or a frame cut off,
+// fails its entries (DecodePlan::entry_error) instead of throwing MediaError (Note [Damage
+// policy]); argument errors always throw.
 DecodePlan make_plan(const std::vector<std::string>& paths, const std::vector<int>& frame_ids,
-                     const IndexLookup& index_of);
+                     const IndexLookup& index_of, bool tolerate_media_errors = false);
 
 }  // namespace odvd

@@ -148,8 +148,8 @@ std::vector<GopRecord> parse_all(const py::sequence& arrays) {
 }
 
 template <typename Frames>
-Frames decode_records(PyGopDecoder& self, std::vector<GopRecord> records, const py::sequence& paths,
-                      const std::vector<int>& ids, const bool* bgr) {
+py::list decode_records(PyGopDecoder& self, std::vector<GopRecord> records, const py::sequence& paths,
+                        const std::vector<int>& ids, const bool* bgr) {
   std::vector<std::string> labels = to_paths(paths);
   Frames frames;
   {
@@ -161,7 +161,7 @@ Frames decode_records(PyGopDecoder& self, std::vector<GopRecord> records, const 
     }
   }
   self.emit_warnings();
-  return frames;
+  return frames_to_list(std::move(frames));
 }
 
 // Reads bundle files; each is validated (and a legacy one converted to our format).
@@ -272,9 +272,9 @@ GopRecord record_from_packets(Codec codec, const py::sequence& arrays, const std
   return r;
 }
 
-std::vector<RgbImage> packet_list_rgb(PyGopDecoder& self, const py::sequence& datas,
-                                      const std::vector<std::vector<int>>& packet_idxs, const std::vector<int>& widths,
-                                      const std::vector<int>& heights, const std::vector<int>& ids, bool bgr) {
+py::list packet_list_rgb(PyGopDecoder& self, const py::sequence& datas,
+                         const std::vector<std::vector<int>>& packet_idxs, const std::vector<int>& widths,
+                         const std::vector<int>& heights, const std::vector<int>& ids, bool bgr) {
   const size_t n = ids.size();
   if (py::len(datas) != n || packet_idxs.size() != n || widths.size() != n || heights.size() != n) {
     throw ArgumentError("numpy_datas, packet_idxs, widths, heights and frame_ids must have one item per entry");

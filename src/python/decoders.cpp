@@ -58,14 +58,17 @@ void bind_gop_decoder(py::module_& m) {
   // worker_threads, decoder_threads and parallel_calls are our extensions (keyword-only):
   // threads decoding files in parallel and libavcodec threads per file (0 = automatic),
   // and calls that may decode at once from different threads (Note [Parallel calls]).
-  cls.def(py::init<int, int, bool, int, int, int>(), py::arg("maxfiles"), py::arg("iGpu") = 0,
+  cls.def(py::init<int, int, bool, int, int, int, const std::string&>(), py::arg("maxfiles"), py::arg("iGpu") = 0,
           py::arg("suppressNoColorRangeWarning") = false, py::kw_only(), py::arg("worker_threads") = 0,
-          py::arg("decoder_threads") = 0, py::arg("parallel_calls") = 1)
+          py::arg("decoder_threads") = 0, py::arg("parallel_calls") = 1, py::arg("on_error") = "raise")
       .def("Decode", &PyGopDecoder::decode, py::arg("filepaths"), py::arg("frame_ids"),
            py::arg("fastStreamInfos") = Infos{}, "Decode one frame per entry to YUV (DecodedFrameExt)")
       .def("DecodeN12ToRGB", &PyGopDecoder::decode_rgb, py::arg("filepaths"), py::arg("frame_ids"),
            py::arg("as_bgr") = false, py::arg("fastStreamInfos") = Infos{},
            "Decode one frame per entry to packed RGB/BGR (RGBFrame)")
+      .def("GetLastReport", &PyGopDecoder::last_report,
+           "One dict per entry of the last decoding call that failed or got another frame (on_error): "
+           "entry, file, requested, returned (None: no frame), reason; empty after a clean call")
       .def("release_decoder", &PyGopDecoder::release_decoder, "Drop warm decoder sessions")
       .def("release_device_memory", &PyGopDecoder::release_device_memory, "Free pooled device memory")
       .def("_stats", &PyGopDecoder::stats,

@@ -42,10 +42,40 @@ inline void check_stream_infos(const std::vector<StreamInfo>& infos, size_t entr
   }
 }
 
+// Frames (or RGB images) as a Python list; an entry the damage policy left without a
+// frame (no buffer) becomes None. Needs the GIL.
+template <typename T>
+py::list frames_to_list(std::vector<T>&& items) {
+  py::list out;
+  for (T& item : items) {
+    if (item.buffer) {
+      out.append(py::cast(std::move(item)));
+    } else {
+      out.append(py::none());
+    }
+  }
+  return out;
+}
+
+// The last call's report as a list of dicts (entry, file, requested, returned, reason).
+inline py::list report_to_list(const std::vector<EntryReport>& report) {
+  py::list out;
+  for (const EntryReport& r : report) {
+    py::dict d;
+    d["entry"] = r.entry;
+    d["file"] = r.path;
+    d["requested"] = r.requested;
+    d["returned"] = r.returned >= 0 ? py::object(py::int_(r.returned)) : py::object(py::none());
+    d["reason"] = r.reason;
+    out.append(d);
+  }
+  return out;
+}
+
 class PyGopDecoder {
  public:
   PyGopDecoder(int max_files, int gpu, bool suppress_warning, int worker_threads, int decoder_threads,
-               int parallel_calls) {
+               int parallel_calls, const std::string& on_error) {
     GopDecoderOptions options;
     options.max_files = max_files;
     options.device = gpu;
@@ -53,11 +83,11 @@ class PyGopDecoder {
     options.worker_threads = worker_threads;
     options.decoder_threads = decoder_threads;
     options.parallel_calls = parallel_calls;
+    options.on_error = parse_on_error(on_error);
     decoder_ = std::make_unique<GopDecoder>(options);
   }
 
-  std::vector<VideoFrame> decode(const py::sequence& paths, const std::vector<int>& ids,
-                                 const std::vector<StreamInfo>& infos) {
+  py::list decode(const py::sequence& paths, const std::vector<int>& ids, const std::vector<StreamInfo>& infos) {
     std::vector<std::string> files = to_paths(paths);
     check_stream_infos(infos, files.size());
     std::vector<VideoFrame> frames;
@@ -66,11 +96,11 @@ class PyGopDecoder {
       frames = decoder_->decode(files, ids);
     }
     emit_warnings();
-    return frames;
+    return frames_to_list(std::move(frames));
   }
 
-  std::vector<RgbImage> decode_rgb(const py::sequence& paths, const std::vector<int>& ids, bool bgr,
-                                   const std::vector<StreamInfo>& infos) {
+  py::list decode_rgb(const py::sequence& paths, const std::vector<int>& ids, bool bgr,
+                      const std::vector<StreamInfo>& infos) {
     std::vector<std::string> files = to_paths(paths);
     check_stream_infos(infos, files.size());
     std::vector<RgbImage> frames;
@@ -79,8 +109,10 @@ class PyGopDecoder {
       frames = decoder_->decode_rgb(files, ids, bgr);
     }
     emit_warnings();
-    return frames;
+    return frames_to_list(std::move(frames));
   }
+
+  py::list last_report() const { return report_to_list(decoder_->last_report()); }
 
   void release_decoder() {
     py::gil_scoped_release release;
