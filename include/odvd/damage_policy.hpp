@@ -28,11 +28,11 @@ OnError parse_on_error(const std::string& value, const char* argument = "on_erro
 const char* on_error_name(OnError policy);
 
 struct EntryReport {
-  int entry = 0;          // index of the entry in the call
-  std::string path;       // the file (or label) of the entry
-  int requested = 0;      // the frame id asked for
-  int returned = -1;      // the frame id returned in its place; -1 when none
-  std::string reason;     // why the requested frame could not be decoded
+  int entry = 0;       // index of the entry in the call
+  std::string path;    // the file (or label) of the entry
+  int requested = 0;   // the frame id asked for
+  int returned = -1;   // the frame id returned in its place; -1 when none
+  std::string reason;  // why the requested frame could not be decoded
 };
 
 // The message of a kRaise call's MediaError: every failed entry, reasons shared by

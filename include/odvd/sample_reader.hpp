@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "odvd/damage_policy.hpp"
 #include "odvd/frame.hpp"
 
 namespace odvd {
@@ -41,6 +42,8 @@ struct SampleReaderOptions {
   // default: kDefaultDecodeAheadMib on NVDEC, off on the CPU back end (whose cores the
   // streaming decode already uses).
   int decode_ahead_mib = -1;
+  // What a call does with entries that cannot be decoded (Note [Damage policy]).
+  OnError on_error = OnError::kRaise;
   static constexpr int kDefaultDecodeAheadMib = 256;
   static constexpr int kMaxDecodeAheadMib = 1 << 16;
 
@@ -79,6 +82,10 @@ class SampleReader {
   void release_device_memory();
 
   std::vector<std::string> take_warnings();
+  // The last call's damage report (Note [Damage policy]): one record per failed or
+  // substituted frame (entry = the file's position in the call); empty after a clean
+  // call. Under kSkip / kNearest a frame left without one comes back without a buffer.
+  std::vector<EntryReport> last_report() const;
   struct Stats {
     int64_t packets_sent = 0;
     int64_t gop_starts = 0;

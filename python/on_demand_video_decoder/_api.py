@@ -149,8 +149,8 @@ def CreateGopDecoder(maxfiles: int, iGpu: int = 0, suppressNoColorRangeWarning: 
 
 def CreateSampleReader(num_of_set: int, num_of_file: int, iGpu: int = 0,  # noqa: N802,N803
                        suppressNoColorRangeWarning: bool = False,  # noqa: N803
-                       **reader_options: int) -> PyNvSampleReader:
+                       **reader_options) -> PyNvSampleReader:
     """Create a :class:`PyNvSampleReader` (stream access: ``num_of_file`` slots, each keeping up
     to ``num_of_set`` files open and reading them forward; keyword-only ``worker_threads``,
-    ``decoder_threads``, ``decode_ahead_mib``)."""
+    ``decoder_threads``, ``decode_ahead_mib``, ``on_error``)."""
     return PyNvSampleReader(num_of_set, num_of_file, iGpu, suppressNoColorRangeWarning, **reader_options)

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "decode/backend_pool.hpp"
+#include "decode/call_report.hpp"
 #include "decode/decode_engine.hpp"
 #include "decode/file_session.hpp"
 #include "decode/gop_stream.hpp"
@@ -181,19 +182,8 @@ struct GopDecoder::Impl {
     return picked;
   }
 
-  // Keeps the call's report; under kRaise, a failed entry fails the call.
   void finish_call(std::vector<EntryReport> report, size_t entries) {
-    if (options.on_error == OnError::kRaise && !report.empty()) {
-      const std::string message = describe_failures(report, entries);
-      set_report(std::move(report));
-      throw MediaError(message);
-    }
-    set_report(std::move(report));
-  }
-
-  void set_report(std::vector<EntryReport> report) {
-    std::lock_guard<std::mutex> lock(report_mutex);
-    last_report = std::move(report);
+    reports.finish(options.on_error, std::move(report), entries);
   }
 
   static std::shared_ptr<GopExtractor> extractor_for(SessionSet& set, const std::string& path,
@@ -321,9 +311,8 @@ struct GopDecoder::Impl {
     }
   }
 
-  std::mutex report_mutex;
-  std::vector<EntryReport> last_report;  // GUARDED_BY(report_mutex): the last call's
-  DecodeEngine engine;                   // first of the decoding state: outlives the sessions and backends below
+  CallReport reports;
+  DecodeEngine engine;  // first of the decoding state: outlives the sessions and backends below
   GopDecoderOptions options;
   BackendPool record_backends;  // idle backends of decode_records (thread-safe)
   std::vector<std::unique_ptr<SessionSet>> sets;
@@ -372,8 +361,7 @@ std::vector<RgbImage> GopDecoder::decode_records_rgb(std::vector<GopRecord> reco
 }
 
 std::vector<EntryReport> GopDecoder::last_report() const {
-  std::lock_guard<std::mutex> lock(impl_->report_mutex);
-  return impl_->last_report;
+  return impl_->reports.last();
 }
 
 GopDecoder::Stats GopDecoder::stats() const {

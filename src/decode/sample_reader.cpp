@@ -4,8 +4,10 @@
 #include <map>
 #include <mutex>
 
+#include "decode/call_report.hpp"
 #include "decode/decode_engine.hpp"
 #include "decode/forward_reader.hpp"
+#include "decode/nearest_frame.hpp"
 #include "decode/planner.hpp"
 #include "odvd/error.hpp"
 #include "util/lru_cache.hpp"
@@ -64,51 +66,105 @@ struct SampleReader::Impl {
     }
   }
 
-  // Checks a call's entries before any work: one list of ids per file.
+  // Checks a call's entries before any work: one list of ids per file. Files that cannot
+  // be opened (null index) and frames cut off from their file fail in `failed` (Note
+  // [Damage policy]); argument errors throw.
   void check(const std::vector<std::string>& paths, const std::vector<std::vector<int>>& lists,
-             std::vector<std::shared_ptr<const VideoIndex>>& indexes) const {
+             std::vector<std::shared_ptr<const VideoIndex>>& indexes,
+             std::vector<std::map<int, std::string>>& failed) const {
     check_entry_lists(paths.size(), lists.size(), static_cast<size_t>(options.num_of_file), "num_of_file");
     for (size_t v = 0; v < paths.size(); ++v) {
       if (paths[v].empty()) throw ArgumentError("entry " + std::to_string(v) + ": the file path is empty");
     }
+    failed.assign(paths.size(), {});
     for (size_t v = 0; v < paths.size(); ++v) {
-      indexes.push_back(IndexCache::global().get(paths[v]));
-      for (int id : lists[v]) check_frame_id(*indexes.back(), v, id);
-    }
-  }
-
-  // Slot v reads frames lists[v] of paths[v], in order, into frames[v].
-  void read(size_t v, const std::string& path, const std::shared_ptr<const VideoIndex>& index,
-            const std::vector<int>& ids, FrameMap& out) {
-    std::shared_ptr<ForwardReader> file = slots[v]->get(path);
-    if (!file || file->index_ptr() != index) {  // new, or rescanned (changed) on disk
-      file = std::make_shared<ForwardReader>(engine, index, options.ahead_bytes());
-      slots[v]->put(path, file, 1);
-    }
-    try {
-      for (int id : ids) {
-        if (out.count(id) == 0) file->read(id, out);
+      try {
+        indexes.push_back(IndexCache::global().get(paths[v]));
+      } catch (const MediaError& e) {
+        indexes.emplace_back();
+        for (int id : lists[v]) failed[v].emplace(id, e.what());
+        continue;
       }
-    } catch (...) {
-      slots[v]->erase(path);  // never reuse state that saw an error
-      throw;
+      for (int id : lists[v]) {
+        try {
+          check_frame_id(*indexes.back(), v, id);
+        } catch (const MediaError& e) {
+          failed[v].emplace(id, e.what());
+        }
+      }
     }
   }
 
-  // Decodes every list; returns each requested frame, list by list, in order.
+  // Slot v reads frames lists[v] of paths[v], in order, into frames[v]; a frame that
+  // fails goes into `failed` and the slot reads on with a fresh reader.
+  void read(size_t v, const std::string& path, const std::shared_ptr<const VideoIndex>& index,
+            const std::vector<int>& ids, FrameMap& out, std::map<int, std::string>& failed) {
+    if (!index) return;
+    auto reader = [&] {
+      std::shared_ptr<ForwardReader> file = slots[v]->get(path);
+      if (!file || file->index_ptr() != index) {  // new, or rescanned (changed) on disk
+        file = std::make_shared<ForwardReader>(engine, index, options.ahead_bytes());
+        slots[v]->put(path, file, 1);
+      }
+      return file;
+    };
+    std::shared_ptr<ForwardReader> file = reader();
+    for (int id : ids) {
+      if (out.count(id) != 0 || failed.count(id) != 0) continue;
+      try {
+        file->read(id, out);
+      } catch (const MediaError& e) {
+        failed.emplace(id, e.what());
+        slots[v]->erase(path);  // never reuse state that saw an error
+        file = reader();
+      } catch (...) {
+        slots[v]->erase(path);
+        throw;
+      }
+    }
+    if (options.on_error == OnError::kNearest && !failed.empty()) substitutes_for(v, index, out, failed);
+  }
+
+  void substitutes_for(size_t v, const std::shared_ptr<const VideoIndex>& index, FrameMap& out,
+                       const std::map<int, std::string>& failed) {
+    std::shared_ptr<FileSession> session = engine.make_session(index);
+    substitute[v] = substitute_nearest(*session, failed, out);
+  }
+
+  // Decodes every list; returns each requested frame, list by list, in order (null for an
+  // entry the damage policy leaves without a frame).
   std::vector<std::vector<const VideoFrame*>> run(const std::vector<std::string>& paths,
                                                   const std::vector<std::vector<int>>& lists,
                                                   std::vector<FrameMap>& frames) {
     std::vector<std::shared_ptr<const VideoIndex>> indexes;
-    check(paths, lists, indexes);
+    std::vector<std::map<int, std::string>> failed;
+    check(paths, lists, indexes, failed);
+    substitute.assign(paths.size(), {});
     engine.ensure_gpu();
     frames.assign(paths.size(), FrameMap{});
-    engine.pool().run_all(paths.size(), [&](size_t v) { read(v, paths[v], indexes[v], lists[v], frames[v]); });
-    for (const auto& index : indexes) engine.note_color_range(*index);
-    std::vector<std::vector<const VideoFrame*>> picked(paths.size());
-    for (size_t v = 0; v < paths.size(); ++v) {
-      for (int id : lists[v]) picked[v].push_back(&frames[v].at(id));
+    engine.pool().run_all(paths.size(),
+                          [&](size_t v) { read(v, paths[v], indexes[v], lists[v], frames[v], failed[v]); });
+    for (const auto& index : indexes) {
+      if (index) engine.note_color_range(*index);
     }
+    std::vector<std::vector<const VideoFrame*>> picked(paths.size());
+    std::vector<EntryReport> report;
+    size_t entries = 0;
+    for (size_t v = 0; v < paths.size(); ++v) {
+      for (int id : lists[v]) {
+        ++entries;
+        auto bad = failed[v].find(id);
+        if (bad == failed[v].end()) {
+          picked[v].push_back(&frames[v].at(id));
+          continue;
+        }
+        auto sub = substitute[v].find(id);
+        const int returned = sub != substitute[v].end() ? sub->second : -1;
+        picked[v].push_back(returned >= 0 ? &frames[v].at(returned) : nullptr);
+        report.push_back(EntryReport{static_cast<int>(v), paths[v], id, returned, bad->second});
+      }
+    }
+    reports.finish(options.on_error, std::move(report), entries);
     return picked;
   }
 
@@ -136,7 +192,9 @@ struct SampleReader::Impl {
     if (pending.valid()) pending.wait();
   }
 
-  DecodeEngine engine;  // first: outlives the sessions in the slots
+  CallReport reports;
+  std::vector<std::map<int, int>> substitute;  // per file of the running call: requested -> returned
+  DecodeEngine engine;                         // first of the decoding state: outlives the sessions in the slots
   SampleReaderOptions options;
   std::mutex call_mutex;  // serialises the work of calls (synchronous or in the background)
   std::vector<std::unique_ptr<LruCache<std::string, ForwardReader>>> slots;
@@ -249,6 +307,10 @@ void SampleReader::release_device_memory() {
 std::vector<std::string> SampleReader::take_warnings() {
   std::lock_guard<std::mutex> lock(impl_->call_mutex);
   return impl_->engine.take_warnings();
+}
+
+std::vector<EntryReport> SampleReader::last_report() const {
+  return impl_->reports.last();
 }
 
 SampleReader::Stats SampleReader::stats() const {

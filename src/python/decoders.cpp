@@ -79,7 +79,7 @@ void bind_gop_decoder(py::module_& m) {
 class PySampleReader {
  public:
   PySampleReader(int num_of_set, int num_of_file, int gpu, bool suppress_warning, int worker_threads,
-                 int decoder_threads, int decode_ahead_mib) {
+                 int decoder_threads, int decode_ahead_mib, const std::string& on_error) {
     SampleReaderOptions options;
     options.num_of_set = num_of_set;
     options.num_of_file = num_of_file;
@@ -88,19 +88,21 @@ class PySampleReader {
     options.worker_threads = worker_threads;
     options.decoder_threads = decoder_threads;
     options.decode_ahead_mib = decode_ahead_mib;
+    options.on_error = parse_on_error(on_error);
     reader_ = std::make_unique<SampleReader>(options);
   }
 
-  // Runs `work` on the reader without the GIL, then reports warnings.
+  // Runs `work` on the reader without the GIL, then reports warnings; frames come back as
+  // a list (lists of lists for batches) with None where the damage policy left none.
   template <typename Work>
-  auto call(Work&& work) {
+  py::list call(Work&& work) {
     decltype(work(*reader_)) result;
     {
       py::gil_scoped_release release;
       result = work(*reader_);
     }
     warn_all(reader_->take_warnings());
-    return result;
+    return to_list(std::move(result));
   }
 
   void call_void(void (SampleReader::*method)()) {
@@ -111,6 +113,17 @@ class PySampleReader {
   SampleReader& reader() { return *reader_; }
 
  private:
+  template <typename T>
+  static py::list to_list(std::vector<T>&& items) {
+    return frames_to_list(std::move(items));
+  }
+  template <typename T>
+  static py::list to_list(std::vector<std::vector<T>>&& lists) {
+    py::list out;
+    for (auto& list : lists) out.append(frames_to_list(std::move(list)));
+    return out;
+  }
+
   std::unique_ptr<SampleReader> reader_;
 };
 
@@ -118,9 +131,10 @@ void bind_sample_reader(py::module_& m) {
   using Ids = std::vector<int>;
   using Lists = std::vector<std::vector<int>>;
   py::class_<PySampleReader>(m, "PyNvSampleReader", "Stream access: reading files forward, frame after frame")
-      .def(py::init<int, int, int, bool, int, int, int>(), py::arg("num_of_set"), py::arg("num_of_file"),
-           py::arg("iGpu") = 0, py::arg("suppressNoColorRangeWarning") = false, py::kw_only(),
-           py::arg("worker_threads") = 0, py::arg("decoder_threads") = 0, py::arg("decode_ahead_mib") = -1)
+      .def(py::init<int, int, int, bool, int, int, int, const std::string&>(), py::arg("num_of_set"),
+           py::arg("num_of_file"), py::arg("iGpu") = 0, py::arg("suppressNoColorRangeWarning") = false, py::kw_only(),
+           py::arg("worker_threads") = 0, py::arg("decoder_threads") = 0, py::arg("decode_ahead_mib") = -1,
+           py::arg("on_error") = "raise")
       .def(
           "Decode",
           [](PySampleReader& self, const py::sequence& paths, const Ids& ids) {
@@ -169,6 +183,10 @@ void bind_sample_reader(py::module_& m) {
           },
           py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
           "File v (slot v) reads the frames frame_ids[v] in order; one list of RGB/BGR frames per file")
+      .def(
+          "GetLastReport", [](PySampleReader& self) { return report_to_list(self.reader().last_report()); },
+          "One dict per frame of the last call that failed or got another frame (on_error): entry (the file's "
+          "position), file, requested, returned (None: no frame), reason; empty after a clean call")
       .def(
           "clearAllReaders", [](PySampleReader& self) { self.call_void(&SampleReader::clear_all_readers); },
           "Close every file of every slot")
