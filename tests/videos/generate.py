@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import watermark  # noqa: E402  (sibling module)
 
 # Bump whenever the generated files or the manifest layout change.
-GENERATOR_VERSION = 7
+GENERATOR_VERSION = 8
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
 MANIFEST = "manifest.json"
@@ -760,7 +760,35 @@ def generate_bad(out_dir: Path) -> dict:
         "the middle of mdat overwritten by random garbage; the container "
         "is intact, decoding hits bitstream errors"
         ).write_bytes(corrupt_mdat(fs))
+    nal = add("bad_nal_length.mp4",
+              "H.264 MP4 (faststart, 50 frames) whose packet "
+              f"{BAD_NAL_PACKET} starts with a NAL length field 5 bytes longer "
+              "than the packet: FFmpeg drops that packet, so it decodes one "
+              "frame fewer than there are packets")
+    nal.write_bytes(fs)
+    wrong_nal_length(nal, BAD_NAL_PACKET)
     return bad
+
+
+BAD_NAL_PACKET = 30  # in GOP 1 (frames 25..49) of BAD_BASE, a P picture
+
+
+def wrong_nal_length(path: Path, packet: int) -> None:
+    """Make the first NAL length field of packet ``packet`` (decode order) of an
+    MP4 with 4-byte NAL lengths run 5 bytes past the end of its packet."""
+    info = probe_packet_positions(path)[packet]
+    data = bytearray(path.read_bytes())
+    pos = info["pos"]
+    length = int.from_bytes(data[pos:pos + 4], "big")
+    _require(4 + length <= info["size"], f"{path.name}: packet {packet} is not one NAL unit at its start")
+    data[pos:pos + 4] = (info["size"] - 4 + 5).to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+
+
+def probe_packet_positions(path: Path) -> list[dict]:
+    packets = ffprobe_json(path, "-select_streams", "v:0", "-show_packets", "-show_entries",
+                           "packet=pos,size")["packets"]
+    return [{"pos": int(p["pos"]), "size": int(p["size"])} for p in packets]
 
 
 # --------------------------------------------------------------------------
