@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The README's second command (and CI's): build, then run every test suite —
 # C++ unit tests (GoogleTest, warnings as errors), the format check, and the Python
-# tests on the CPU back end. GPU tests skip, and say so, on machines without a GPU.
+# tests on the CPU back end, on the system's FFmpeg 5.1 and then on FFmpeg 7.1
+# (tools/test_ffmpeg7.sh; ODVD_SKIP_FFMPEG7=1 skips that). GPU tests skip, and say so,
+# on machines without a GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -26,4 +28,9 @@ echo "odvd: test videos"
 
 echo "odvd: Python tests"
 # Run from outside the source tree so the installed package is what gets imported.
-cd tests && exec "$PYTHON" -m pytest python -q -rs
+(cd tests && "$PYTHON" -m pytest python -q -rs)
+
+# The same suite against FFmpeg 7.1 (a static build from Debian 13's source; the system's is 5.1).
+if [[ "${ODVD_SKIP_FFMPEG7:-0}" != 1 ]]; then
+  bash tools/test_ffmpeg7.sh
+fi

@@ -109,7 +109,10 @@ CpuBackend::CpuBackend(const AVCodecParameters* par, const std::vector<uint8_t>&
     ctx_->extradata_size = static_cast<int>(annexb_extradata.size());
   }
   ctx_->thread_count = threads;
-  ctx_->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+  // Frame threads only where their complaints can be pinned to packets (Note [Decoder
+  // complaints]): with libavcodec >= 61 a complaint of a frame thread could belong to any
+  // packet in flight, and damage would be guessed too early, refusing good frames.
+  ctx_->thread_type = av::DecoderComplaints::pins_frame_threads() ? FF_THREAD_FRAME | FF_THREAD_SLICE : FF_THREAD_SLICE;
   // Not AV_EF_EXPLODE: pictures nobody asked for may legitimately fail (H.264 open-GOP
   // leading pictures decoded from their key). Damage is judged on wanted pictures
   // (see drain_decoder) and on frames that never come out (see FileSession).
@@ -158,7 +161,7 @@ void CpuBackend::send(const EncodedPacket& packet) {
   pkt_->pts = packet.pts;
   pkt_->dts = packet.dts;
   if (packet.key) pkt_->flags |= AV_PKT_FLAG_KEY;
-  av::DecoderComplaints::tag_packet(ctx_.get(), packet.decode_index);
+  av::DecoderComplaints::tag_packet(ctx_.get(), pkt_.get(), packet.decode_index);
   const bool frame_threads = (ctx_->active_thread_type & FF_THREAD_FRAME) != 0;
   for (;;) {
     int ret = 0;

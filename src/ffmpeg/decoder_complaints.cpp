@@ -75,8 +75,16 @@ void log_callback(void* avcl, int level, const char* fmt, va_list args) {
 //     same line while returning bit-exact frames. If the picture is absent because it
 //     was damaged or lost, that is reported where it happened (its own complaint, or
 //     the picture never coming out: Note [Damage propagates]).
+//   * "number of reference frames (A+B) exceeds max (C; probably corrupt input), discarding
+//     one" (h264_refs.c): the DPB holds more reference pictures than the SPS allows, so the
+//     oldest is dropped. Starting at a recovery point, FFmpeg fills the frame_num gap to the
+//     previous GOP with placeholder pictures, and those overflow it (x264's strict B-pyramid
+//     meets it on every open-GOP key); the picture being decoded is not changed by it. A
+//     reference dropped that a later picture needs makes that picture complain on its own
+//     ("Missing reference picture"), which is damage. libavcodec >= 61 cannot pin complaints
+//     to packets, so this one, met in leading pictures, would otherwise fail their GOP.
 bool harmless(const char* message) {
-  static const char* const kHarmless[] = {"mmco: unref short failure"};
+  static const char* const kHarmless[] = {"mmco: unref short failure", "number of reference frames ("};
   for (const char* h : kHarmless) {
     if (std::strncmp(message, h, std::strlen(h)) == 0) return true;
   }
@@ -108,9 +116,12 @@ DecoderComplaints::~DecoderComplaints() {
 
 void DecoderComplaints::attach(AVCodecContext* ctx) {
   ctx->opaque = this;
+#ifdef AV_CODEC_FLAG_COPY_OPAQUE
+  ctx->flags |= AV_CODEC_FLAG_COPY_OPAQUE;  // each frame gets its packet's opaque (packet_of)
+#endif
 }
 
-void DecoderComplaints::tag_packet(AVCodecContext* ctx, int32_t decode_index) {
+void DecoderComplaints::tag_packet(AVCodecContext* ctx, AVPacket* pkt, int32_t decode_index) {
 #if ODVD_HAVE_REORDERED_OPAQUE
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -118,12 +129,22 @@ void DecoderComplaints::tag_packet(AVCodecContext* ctx, int32_t decode_index) {
 #pragma GCC diagnostic pop
 #else
   (void)ctx;
-  (void)decode_index;
+#endif
+#ifdef AV_CODEC_FLAG_COPY_OPAQUE
+  pkt->opaque = reinterpret_cast<void*>(static_cast<intptr_t>(decode_index) + 1);
+#else
+  (void)pkt;
 #endif
 }
 
+bool DecoderComplaints::pins_frame_threads() {
+  return ODVD_HAVE_REORDERED_OPAQUE != 0;
+}
+
 int32_t DecoderComplaints::packet_of(const AVFrame* frame) {
-#if ODVD_HAVE_REORDERED_OPAQUE
+#ifdef AV_CODEC_FLAG_COPY_OPAQUE
+  return static_cast<int32_t>(reinterpret_cast<intptr_t>(frame->opaque)) - 1;
+#elif ODVD_HAVE_REORDERED_OPAQUE
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   return static_cast<int32_t>(frame->reordered_opaque) - 1;

@@ -28,8 +28,10 @@
 //
 // A program that later installs its own log callback into the same shared FFmpeg turns
 // this channel off (the flags and error codes remain); builds on the private static
-// FFmpeg are unaffected. With libavcodec >= 61 (no reordered_opaque) complaints carry
-// no packet, and callers fall back to the packets in flight.
+// FFmpeg are unaffected. Where libavcodec has AV_CODEC_FLAG_COPY_OPAQUE (>= 60) frames
+// name their packet through AVPacket.opaque instead; libavcodec >= 61 has no
+// reordered_opaque, so complaints carry no packet there and callers fall back to the
+// packets in flight (with frame threads off, exactly the packet being decoded).
 //
 // Thread-safety: complaints arrive on libavcodec's threads; every member is safe to
 // call concurrently. The object must outlive the contexts attached to it.
@@ -63,10 +65,14 @@ class DecoderComplaints {
   // copied from it then).
   void attach(AVCodecContext* ctx);
 
-  // Marks the packets sent to `ctx` from now on as `decode_index`.
-  static void tag_packet(AVCodecContext* ctx, int32_t decode_index);
+  // Marks `pkt`, about to be sent to `ctx`, as packet `decode_index`.
+  static void tag_packet(AVCodecContext* ctx, AVPacket* pkt, int32_t decode_index);
   // The decode index of the packet whose decoding allocated `frame`, -1 when unknown.
   static int32_t packet_of(const AVFrame* frame);
+  // Whether complaints made by libavcodec's frame threads can be pinned to their packet
+  // (libavcodec < 61, which has reordered_opaque). Where not, decoders should use slice
+  // threads only: a complaint is then made while its own packet is being sent.
+  static bool pins_frame_threads();
 
   // Complaints received since the last call, oldest first.
   std::vector<Complaint> take();

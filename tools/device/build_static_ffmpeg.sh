@@ -14,6 +14,7 @@
 # (PREFIX/.odvd-build-config); a different configuration is rebuilt from scratch.
 #
 # Usage: bash tools/device/build_static_ffmpeg.sh [PREFIX]
+#        ODVD_DEBIAN_SUITE=trixie bash tools/device/build_static_ffmpeg.sh PREFIX   (FFmpeg 7.1)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PREFIX="$(realpath -m "${1:-.carry/ffmpeg}")"
@@ -34,7 +35,7 @@ FFMPEG_CONFIG=(
 DAV1D_CONFIG=(--default-library=static -Db_staticpic=true --buildtype=release
   -Denable_tools=false -Denable_tests=false -Denable_examples=false)
 STAMP="$PREFIX/.odvd-build-config"
-CONFIG="ffmpeg: ${FFMPEG_CONFIG[*]} | dav1d: ${DAV1D_CONFIG[*]}"
+CONFIG="ffmpeg: ${FFMPEG_CONFIG[*]} | dav1d: ${DAV1D_CONFIG[*]}${ODVD_DEBIAN_SUITE:+ | suite: $ODVD_DEBIAN_SUITE}"
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$CONFIG" && -f "$PREFIX/lib/pkgconfig/libavcodec.pc" ]]; then
   echo "static FFmpeg already at $PREFIX"
