@@ -1,4 +1,11 @@
-"""Device diagnostic for issue #15 (not a test): packet-list vs direct RGB on NVDEC, MPEG-2 diffs."""
+"""Device diagnostic for issue #15 (not a test; run on the GPU machine after `run_gpu.sh build`):
+
+    PYTHONPATH=python python3 tools/device/diag/issue15.py VIDEO_NAME...
+
+For each named test video: packet-list RGB (DecodeFromPacketList*) against direct RGB on NVDEC and
+on the CPU back end, frame by frame, with the watermark each shows; then, when the MPEG-2 test
+video exists, how far NVDEC's MPEG-2 frames are from libavcodec's (NVDEC_NOT_BIT_EXACT).
+"""
 import sys, hashlib
 from pathlib import Path
 import numpy as np
