@@ -46,6 +46,9 @@ struct GopDecoderOptions {
   int parallel_calls = 1;
   // What a call does with entries that cannot be decoded (Note [Damage policy]).
   OnError on_error = OnError::kRaise;
+  // Which video stream of each file: -1 the one av_find_best_stream picks (the default),
+  // K >= 0 the K-th video stream (ffmpeg's 0:v:K). A file without it fails its entries.
+  int video_stream = -1;
 
   // Throws ArgumentError describing the first invalid field.
   void validate() const;
@@ -116,7 +119,10 @@ int cuda_device_count();
 int64_t cuda_context_creator_pid();
 
 // Stream description of a file, from the (cached) index scan.
-StreamInfo probe_stream(const std::string& path);
+StreamInfo probe_stream(const std::string& path, int video_stream = -1);
+
+// Every video stream of a file, in order (the K-th is video_stream=K).
+std::vector<StreamInfo> video_streams_of(const std::string& path);
 
 // What the index scan learned about a file (for tools and diagnostics).
 struct VideoSummary {
@@ -129,6 +135,6 @@ struct VideoSummary {
   std::vector<int> gop_lengths;
 };
 
-VideoSummary describe_video(const std::string& path);
+VideoSummary describe_video(const std::string& path, int video_stream = -1);
 
 }  // namespace odvd

@@ -44,6 +44,8 @@ struct SampleReaderOptions {
   int decode_ahead_mib = -1;
   // What a call does with entries that cannot be decoded (Note [Damage policy]).
   OnError on_error = OnError::kRaise;
+  // Which video stream of each file (GopDecoderOptions::video_stream).
+  int video_stream = -1;
   static constexpr int kDefaultDecodeAheadMib = 256;
   static constexpr int kMaxDecodeAheadMib = 1 << 16;
 

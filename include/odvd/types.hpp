@@ -44,6 +44,10 @@ enum class PixelFormat : int32_t {
 };
 
 const char* pixel_format_name(PixelFormat format);
+
+// Checks a video_stream option: -1 (the best stream) or 0..1023 (the K-th video stream);
+// ArgumentError otherwise.
+void check_video_stream(int video_stream);
 bool is_16bit(PixelFormat format);
 // Y plane + one interleaved UV plane (NV12, P016, NV16, P216).
 bool is_semiplanar(PixelFormat format);

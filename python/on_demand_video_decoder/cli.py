@@ -135,9 +135,10 @@ def _short_list(values: Sequence[int], limit: int = 12) -> str:
 
 # ----------------------------------------------------------------------------- info
 
-def stream_summary(path: str) -> Dict[str, Any]:
-    """Everything ``info`` reports about ``path``, as a JSON-ready dict."""
-    fsi = _odvd.GetFastInitInfo([path])[0]
+def stream_summary(path: str, video_stream: int = -1) -> Dict[str, Any]:
+    """Everything ``info`` reports about ``path`` (its ``video_stream``-th video stream, -1:
+    the best), as a JSON-ready dict; ``video_streams`` lists every video stream."""
+    fsi = _odvd.GetFastInitInfo([path], video_stream=video_stream)[0]
     tb = _rational(fsi.time_base_num, fsi.time_base_den)
     avg = _rational(fsi.avg_frame_rate_num, fsi.avg_frame_rate_den)
     real = _rational(fsi.r_frame_rate_num, fsi.r_frame_rate_den)
@@ -159,12 +160,17 @@ def stream_summary(path: str) -> Dict[str, Any]:
         "duration": fsi.duration,
         # The container's duration is informational only: frame ids come from the index.
         "duration_seconds": float(fsi.duration * tb) if (tb and fsi.duration > 0) else None,
+        "video_stream": video_stream,
+        "video_streams": [{"video_stream": k, "stream_index": s.stream_index, "codec": codec_name(s.codec_id),
+                           "width": s.width, "height": s.height, "pixel_format": pixel_format_name(s.format)}
+                          for k, s in enumerate(_odvd.GetVideoStreams(path))],
         "index": None,
     }
     get_index = _index_function()
     if get_index is not None:
         # Drop nested stream objects: their fields are already reported above.
-        index = {k: v for k, v in get_index(path).items() if not isinstance(v, _odvd.FastStreamInfo)}
+        index = {k: v for k, v in get_index(path, video_stream=video_stream).items()
+                 if not isinstance(v, _odvd.FastStreamInfo)}
         summary["index"] = _jsonable(index)
     return summary
 
@@ -177,9 +183,10 @@ def format_info(s: Dict[str, Any]) -> str:
         rate += f", r_frame_rate {s['r_frame_rate'][0]}/{s['r_frame_rate'][1]}"
     duration = (f"{s['duration_seconds']:.3f} s (container)" if s["duration_seconds"] is not None
                 else "unknown")
+    chosen = "best" if s["video_stream"] < 0 else f"0:v:{s['video_stream']}"
     lines = [
         f"file:          {s['file']}",
-        f"video stream:  #{s['stream_index']}",
+        f"video stream:  #{s['stream_index']} ({chosen}; --video-stream K picks the K-th)",
         f"codec:         {s['codec']} (AVCodecID {s['codec_id']})",
         f"size:          {s['width']}x{s['height']}",
         f"pixel format:  {s['pixel_format']} ({s['bit_depth']}-bit)",
@@ -188,6 +195,11 @@ def format_info(s: Dict[str, Any]) -> str:
         f"start time:    {s['start_time']}",
         f"duration:      {duration}",
     ]
+    if len(s["video_streams"]) > 1:
+        for v in s["video_streams"]:
+            mark = "*" if v["stream_index"] == s["stream_index"] else " "
+            lines.append(f"  {mark} 0:v:{v['video_stream']}  #{v['stream_index']} {v['codec']} "
+                         f"{v['width']}x{v['height']} {v['pixel_format']}")
     index = s["index"]
     if index is None:
         lines.append("frame index: not available in this build")
@@ -222,7 +234,7 @@ def _format_index(index: Dict[str, Any]) -> List[str]:
 
 def cmd_info(args: argparse.Namespace) -> int:
     """``odvd info``: stream parameters and, where the build has it, the frame index."""
-    summary = stream_summary(args.file)
+    summary = stream_summary(args.file, args.video_stream)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -249,7 +261,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
     if not ids:
         raise ValueError("--frames names no frame")
     batch = min(len(ids), MAX_BATCH)
-    decoder = _odvd.PyNvGopDecoder(batch, args.gpu, True)
+    decoder = _odvd.PyNvGopDecoder(batch, args.gpu, True, video_stream=args.video_stream)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     for start in range(0, len(ids), batch):
@@ -400,6 +412,8 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="stream parameters, frame count and GOP layout of a video")
     info.add_argument("file")
     info.add_argument("--json", action="store_true", help="print one JSON object")
+    info.add_argument("--video-stream", type=int, default=-1, metavar="K",
+                      help="the K-th video stream (ffmpeg's 0:v:K); default -1: the best one")
     info.set_defaults(handler=cmd_info)
 
     decode = sub.add_parser("decode", help="write chosen frames of a video as PNG or .npy files")
@@ -410,6 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
     decode.add_argument("--bgr", action="store_true",
                         help="decode to BGR (.npy keeps BGR; PNG is always stored as RGB)")
     decode.add_argument("--format", choices=("png", "npy"), default="png")
+    decode.add_argument("--video-stream", type=int, default=-1, metavar="K",
+                        help="the K-th video stream (ffmpeg's 0:v:K); default -1: the best one")
     decode.add_argument("--gpu", type=int, default=None,
                         help="CUDA device, -1 = CPU (default: GPU 0 when there is one, else the CPU)")
     decode.set_defaults(handler=cmd_decode)

@@ -31,6 +31,7 @@ void GopDecoderOptions::validate() const {
   if (max_files < 1) throw ArgumentError("maxfiles must be at least 1 (got " + std::to_string(max_files) + ")");
   if (worker_threads < 0) throw ArgumentError("worker_threads must be >= 0");
   if (decoder_threads < 0) throw ArgumentError("decoder_threads must be >= 0");
+  check_video_stream(video_stream);
   if (parallel_calls < 1 || parallel_calls > 64) {
     throw ArgumentError("parallel_calls must be between 1 and 64 (got " + std::to_string(parallel_calls) + ")");
   }
@@ -143,7 +144,8 @@ struct GopDecoder::Impl {
     check_entry_lists(paths.size(), ids.size(), static_cast<size_t>(options.max_files));
     ODVD_PROFILE_SCOPE("call.plan_and_decode");
     DecodePlan plan = make_plan(
-        paths, ids, [](const std::string& p) { return IndexCache::global().get(p); }, /*tolerate=*/true);
+        paths, ids, [this](const std::string& p) { return IndexCache::global().get(p, options.video_stream); },
+        /*tolerate=*/true);
     if (!plan.files.empty()) engine.ensure_gpu();
     frames.assign(plan.files.size(), FrameMap{});
     std::vector<FileOutcome> outcomes(plan.files.size());
@@ -197,7 +199,8 @@ struct GopDecoder::Impl {
 
   std::vector<GopRecord> get_gops(SessionSet& set, const std::vector<std::string>& paths, const std::vector<int>& ids) {
     check_entry_lists(paths.size(), ids.size(), static_cast<size_t>(options.max_files));
-    DecodePlan plan = make_plan(paths, ids, [](const std::string& p) { return IndexCache::global().get(p); });
+    DecodePlan plan = make_plan(
+        paths, ids, [this](const std::string& p) { return IndexCache::global().get(p, options.video_stream); });
     std::vector<GopRecord> records(ids.size());
     engine.pool().run_all(plan.files.size(), [&](size_t f) {
       const FileWork& work = plan.files[f];
@@ -407,12 +410,16 @@ int64_t cuda_context_creator_pid() {
 #endif
 }
 
-StreamInfo probe_stream(const std::string& path) {
-  return IndexCache::global().get(path)->stream;
+std::vector<StreamInfo> video_streams_of(const std::string& path) {
+  return list_video_streams(path);
 }
 
-VideoSummary describe_video(const std::string& path) {
-  std::shared_ptr<const VideoIndex> index = IndexCache::global().get(path);
+StreamInfo probe_stream(const std::string& path, int video_stream) {
+  return IndexCache::global().get(path, video_stream)->stream;
+}
+
+VideoSummary describe_video(const std::string& path, int video_stream) {
+  std::shared_ptr<const VideoIndex> index = IndexCache::global().get(path, video_stream);
   VideoSummary s;
   s.stream = index->stream;
   s.container = index->container;

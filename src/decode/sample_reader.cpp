@@ -19,6 +19,7 @@ void SampleReaderOptions::validate() const {
   if (num_of_file < 1) {
     throw ArgumentError("num_of_file must be at least 1 (got " + std::to_string(num_of_file) + ")");
   }
+  check_video_stream(video_stream);
   if (decode_ahead_mib < -1 || decode_ahead_mib > kMaxDecodeAheadMib) {
     throw ArgumentError("decode_ahead_mib must be -1 (the default), 0 (off) or a budget up to " +
                         std::to_string(kMaxDecodeAheadMib) + " MiB (got " + std::to_string(decode_ahead_mib) + ")");
@@ -79,7 +80,7 @@ struct SampleReader::Impl {
     failed.assign(paths.size(), {});
     for (size_t v = 0; v < paths.size(); ++v) {
       try {
-        indexes.push_back(IndexCache::global().get(paths[v]));
+        indexes.push_back(IndexCache::global().get(paths[v], options.video_stream));
       } catch (const MediaError& e) {
         indexes.emplace_back();
         for (int id : lists[v]) failed[v].emplace(id, e.what());

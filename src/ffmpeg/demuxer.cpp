@@ -33,7 +33,7 @@ Codec codec_from_av(int av_codec_id) {
   }
 }
 
-Demuxer::Demuxer(const std::string& path, bool probe_streams, int stream_index) : path_(path) {
+Demuxer::Demuxer(const std::string& path, bool probe_streams, int stream_index, int video_stream) : path_(path) {
   av::init_logging();
   AVFormatContext* raw = nullptr;
   int ret = avformat_open_input(&raw, path.c_str(), nullptr, nullptr);
@@ -44,9 +44,19 @@ Demuxer::Demuxer(const std::string& path, bool probe_streams, int stream_index) 
     if (ret < 0) {
       throw MediaError("cannot read stream information of " + quoted(path) + ": " + av::error_text(ret));
     }
-    ret = av_find_best_stream(ctx_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
-    if (ret < 0) throw MediaError(quoted(path) + " has no video stream (" + av::error_text(ret) + ")");
-    stream_index_ = ret;
+    const std::vector<int> videos = video_streams();
+    if (video_stream >= 0) {
+      if (video_stream >= static_cast<int>(videos.size())) {
+        throw MediaError(quoted(path) + " has " + std::to_string(videos.size()) + " video stream(s); video_stream=" +
+                         std::to_string(video_stream) + " names none (valid: -1 for the best, 0.." +
+                         std::to_string(static_cast<int>(videos.size()) - 1) + ")");
+      }
+      stream_index_ = videos[static_cast<size_t>(video_stream)];
+    } else {
+      ret = av_find_best_stream(ctx_.get(), AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+      if (ret < 0) throw MediaError(quoted(path) + " has no video stream (" + av::error_text(ret) + ")");
+      stream_index_ = ret;
+    }
   } else {
     if (stream_index < 0 || stream_index >= static_cast<int>(ctx_->nb_streams) ||
         ctx_->streams[stream_index]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) {
@@ -88,11 +98,23 @@ void Demuxer::seek_to_byte(int64_t pos) {
   av::check(av_seek_frame(ctx_.get(), -1, pos, AVSEEK_FLAG_BYTE), "cannot seek in " + quoted(path_));
 }
 
+std::vector<int> Demuxer::video_streams() const {
+  std::vector<int> out;
+  for (unsigned i = 0; i < ctx_->nb_streams; ++i) {
+    if (ctx_->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) out.push_back(static_cast<int>(i));
+  }
+  return out;
+}
+
 StreamInfo Demuxer::stream_info() const {
-  const AVStream* st = stream();
+  return stream_info(stream_index_);
+}
+
+StreamInfo Demuxer::stream_info(int index) const {
+  const AVStream* st = ctx_->streams[index];
   const AVCodecParameters* par = st->codecpar;
   StreamInfo info;
-  info.stream_index = stream_index_;
+  info.stream_index = index;
   info.codec = codec_from_av(par->codec_id);
   info.av_codec_id = par->codec_id;
   info.av_media_type = par->codec_type;

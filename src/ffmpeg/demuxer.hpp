@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ffmpeg/av_handles.hpp"
 #include "odvd/types.hpp"
@@ -18,9 +19,11 @@ namespace odvd {
 class Demuxer {
  public:
   // Opens `path`. With probe_streams, runs avformat_find_stream_info (needed once per
-  // file to learn pixel format and colour metadata) and picks the best video stream;
-  // otherwise uses `stream_index`, as recorded by an earlier probing open.
-  Demuxer(const std::string& path, bool probe_streams, int stream_index = -1);
+  // file to learn pixel format and colour metadata) and picks the video stream: the
+  // `video_stream`-th one (as ffmpeg's 0:v:K counts them), or with -1 the one
+  // av_find_best_stream picks; otherwise uses `stream_index`, as recorded by an earlier
+  // probing open.
+  Demuxer(const std::string& path, bool probe_streams, int stream_index = -1, int video_stream = -1);
 
   const std::string& path() const { return path_; }
   AVFormatContext* context() const { return ctx_.get(); }
@@ -39,8 +42,11 @@ class Demuxer {
   // Positions the demuxer at byte `pos` (a packet's start, as read before).
   void seek_to_byte(int64_t pos);
 
-  // What the demuxer knows about the selected stream.
+  // What the demuxer knows about the selected stream, or about stream `index`.
   StreamInfo stream_info() const;
+  StreamInfo stream_info(int index) const;
+  // Stream indices of the file's video streams, in order (K-th = ffmpeg's 0:v:K).
+  std::vector<int> video_streams() const;
 
  private:
   std::string path_;

@@ -154,10 +154,11 @@ FileStamp stat_video_file(const std::string& path) {
   return stamp;
 }
 
-std::shared_ptr<const VideoIndex> scan_video(const std::string& path, const FileStamp& stamp) {
-  Demuxer demuxer(path, /*probe_streams=*/true);
+std::shared_ptr<const VideoIndex> scan_video(const std::string& path, const FileStamp& stamp, int video_stream) {
+  Demuxer demuxer(path, /*probe_streams=*/true, -1, video_stream);
   auto index = std::make_shared<VideoIndex>();
   index->path = path;
+  index->video_stream = video_stream;
   index->stamp = stamp;
   index->container = demuxer.format_name();
   index->stream = demuxer.stream_info();
@@ -181,20 +182,30 @@ std::shared_ptr<const VideoIndex> scan_video(const std::string& path, const File
   return index;
 }
 
+std::vector<StreamInfo> list_video_streams(const std::string& path) {
+  stat_video_file(path);
+  Demuxer demuxer(path, /*probe_streams=*/true);
+  std::vector<StreamInfo> out;
+  for (int index : demuxer.video_streams()) out.push_back(demuxer.stream_info(index));
+  return out;
+}
+
 IndexCache& IndexCache::global() {
   // Bounded so that scanning millions of clips does not grow memory without limit.
   static IndexCache cache(/*max_entries=*/4096, /*max_bytes=*/size_t{512} << 20);
   return cache;
 }
 
-std::shared_ptr<const VideoIndex> IndexCache::get(const std::string& path) {
+std::shared_ptr<const VideoIndex> IndexCache::get(const std::string& path, int video_stream) {
   const FileStamp stamp = stat_video_file(path);
-  std::shared_ptr<const VideoIndex> cached = cache_.get(path);
+  // A NUL cannot be part of a path: the key of another stream never equals a path.
+  const std::string key = video_stream < 0 ? path : path + '\0' + std::to_string(video_stream);
+  std::shared_ptr<const VideoIndex> cached = cache_.get(key);
   if (cached && cached->stamp == stamp) return cached;
-  std::shared_ptr<const VideoIndex> fresh = scan_video(path, stamp);
+  std::shared_ptr<const VideoIndex> fresh = scan_video(path, stamp, video_stream);
   size_t bytes = fresh->frames.memory_bytes() + sizeof(VideoIndex);
   for (const auto& ps : fresh->parameter_sets) bytes += ps.size();
-  cache_.put(path, fresh, bytes);
+  cache_.put(key, fresh, bytes);
   return fresh;
 }
 

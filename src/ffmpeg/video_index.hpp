@@ -33,6 +33,7 @@ FileStamp stat_video_file(const std::string& path);
 
 struct VideoIndex {
   std::string path;
+  int video_stream = -1;  // as asked: the K-th video stream, or -1 for the best
   FileStamp stamp;
   std::string container;  // FFmpeg demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
   StreamInfo stream;
@@ -56,9 +57,13 @@ struct VideoIndex {
 // (4:2:0 when FFmpeg does not know the format).
 int chroma_format_of(int av_pixel_format);
 
-// Opens and scans `path` (one probing open, then every packet of the video stream).
-// Throws MediaError naming the file on any failure.
-std::shared_ptr<const VideoIndex> scan_video(const std::string& path, const FileStamp& stamp);
+// Opens and scans `path` (one probing open, then every packet of the video stream: the
+// `video_stream`-th, or the best with -1). Throws MediaError naming the file on any failure.
+std::shared_ptr<const VideoIndex> scan_video(const std::string& path, const FileStamp& stamp, int video_stream = -1);
+
+// Every video stream of `path`, in order (the K-th is video_stream=K), as the demuxer
+// describes it after probing.
+std::vector<StreamInfo> list_video_streams(const std::string& path);
 
 class IndexCache {
  public:
@@ -67,8 +72,9 @@ class IndexCache {
   // The process-wide cache used by every decoder object.
   static IndexCache& global();
 
-  // Returns the index of `path`, scanning it when missing or stale.
-  std::shared_ptr<const VideoIndex> get(const std::string& path);
+  // Returns the index of `path`'s video stream (the `video_stream`-th; -1: the best),
+  // scanning it when missing or stale.
+  std::shared_ptr<const VideoIndex> get(const std::string& path, int video_stream = -1);
 
   void clear() { cache_.clear(); }
 

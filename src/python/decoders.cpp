@@ -18,13 +18,20 @@
 namespace odvd::python {
 namespace {
 
-std::vector<StreamInfo> get_fast_init_info(const py::sequence& paths) {
+std::vector<StreamInfo> get_fast_init_info(const py::sequence& paths, int video_stream) {
   std::vector<std::string> files = to_paths(paths);
   if (files.empty()) throw ArgumentError("GetFastInitInfo: filepaths is empty");
+  check_video_stream(video_stream);
   std::vector<StreamInfo> out;
   py::gil_scoped_release release;
-  for (const std::string& f : files) out.push_back(probe_stream(f));
+  for (const std::string& f : files) out.push_back(probe_stream(f, video_stream));
   return out;
+}
+
+std::vector<StreamInfo> get_video_streams(const py::object& path) {
+  const std::string file = py::module_::import("os").attr("fspath")(path).cast<std::string>();
+  py::gil_scoped_release release;
+  return video_streams_of(file);
 }
 
 void bind_stream_info(py::module_& m) {
@@ -58,9 +65,10 @@ void bind_gop_decoder(py::module_& m) {
   // worker_threads, decoder_threads and parallel_calls are our extensions (keyword-only):
   // threads decoding files in parallel and libavcodec threads per file (0 = automatic),
   // and calls that may decode at once from different threads (Note [Parallel calls]).
-  cls.def(py::init<int, int, bool, int, int, int, const std::string&>(), py::arg("maxfiles"), py::arg("iGpu") = 0,
+  cls.def(py::init<int, int, bool, int, int, int, const std::string&, int>(), py::arg("maxfiles"), py::arg("iGpu") = 0,
           py::arg("suppressNoColorRangeWarning") = false, py::kw_only(), py::arg("worker_threads") = 0,
-          py::arg("decoder_threads") = 0, py::arg("parallel_calls") = 1, py::arg("on_error") = "raise")
+          py::arg("decoder_threads") = 0, py::arg("parallel_calls") = 1, py::arg("on_error") = "raise",
+          py::arg("video_stream") = -1)
       .def("Decode", &PyGopDecoder::decode, py::arg("filepaths"), py::arg("frame_ids"),
            py::arg("fastStreamInfos") = Infos{}, "Decode one frame per entry to YUV (DecodedFrameExt)")
       .def("DecodeN12ToRGB", &PyGopDecoder::decode_rgb, py::arg("filepaths"), py::arg("frame_ids"),
@@ -79,7 +87,7 @@ void bind_gop_decoder(py::module_& m) {
 class PySampleReader {
  public:
   PySampleReader(int num_of_set, int num_of_file, int gpu, bool suppress_warning, int worker_threads,
-                 int decoder_threads, int decode_ahead_mib, const std::string& on_error) {
+                 int decoder_threads, int decode_ahead_mib, const std::string& on_error, int video_stream) {
     SampleReaderOptions options;
     options.num_of_set = num_of_set;
     options.num_of_file = num_of_file;
@@ -89,6 +97,7 @@ class PySampleReader {
     options.decoder_threads = decoder_threads;
     options.decode_ahead_mib = decode_ahead_mib;
     options.on_error = parse_on_error(on_error);
+    options.video_stream = video_stream;
     reader_ = std::make_unique<SampleReader>(options);
   }
 
@@ -131,10 +140,10 @@ void bind_sample_reader(py::module_& m) {
   using Ids = std::vector<int>;
   using Lists = std::vector<std::vector<int>>;
   py::class_<PySampleReader>(m, "PyNvSampleReader", "Stream access: reading files forward, frame after frame")
-      .def(py::init<int, int, int, bool, int, int, int, const std::string&>(), py::arg("num_of_set"),
+      .def(py::init<int, int, int, bool, int, int, int, const std::string&, int>(), py::arg("num_of_set"),
            py::arg("num_of_file"), py::arg("iGpu") = 0, py::arg("suppressNoColorRangeWarning") = false, py::kw_only(),
            py::arg("worker_threads") = 0, py::arg("decoder_threads") = 0, py::arg("decode_ahead_mib") = -1,
-           py::arg("on_error") = "raise")
+           py::arg("on_error") = "raise", py::arg("video_stream") = -1)
       .def(
           "Decode",
           [](PySampleReader& self, const py::sequence& paths, const Ids& ids) {
@@ -212,12 +221,13 @@ void bind_sample_reader(py::module_& m) {
           "Work counters since construction (diagnostics)");
 }
 
-py::dict get_index_info(const py::object& path) {
+py::dict get_index_info(const py::object& path, int video_stream) {
   const std::string file = py::module_::import("os").attr("fspath")(path).cast<std::string>();
+  check_video_stream(video_stream);
   VideoSummary s;
   {
     py::gil_scoped_release release;
-    s = describe_video(file);
+    s = describe_video(file, video_stream);
   }
   py::dict d;
   d["path"] = file;
@@ -281,10 +291,12 @@ void bind_decoders(py::module_& m) {
       },
       py::arg("reset") = false,
       "Wall time per named scope: {name: (seconds, count)}; collected only when ODVD_PROFILE is set");
-  m.def("GetFastInitInfo", &get_fast_init_info, py::arg("filepaths"),
-        "Stream parameters of each file (from the cached index scan)");
-  m.def("GetIndexInfo", &get_index_info, py::arg("filepath"),
+  m.def("GetFastInitInfo", &get_fast_init_info, py::arg("filepaths"), py::kw_only(), py::arg("video_stream") = -1,
+        "Stream parameters of each file (from the cached index scan); video_stream as on the decoders");
+  m.def("GetIndexInfo", &get_index_info, py::arg("filepath"), py::kw_only(), py::arg("video_stream") = -1,
         "The frame index of a file: frame count (SPEC §1), GOP layout, container; a dict");
+  m.def("GetVideoStreams", &get_video_streams, py::arg("filepath"),
+        "Every video stream of a file, in order (the K-th is video_stream=K): a FastStreamInfo each");
   bind_bundle_functions(m);
 }
 

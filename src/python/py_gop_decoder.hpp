@@ -75,7 +75,7 @@ inline py::list report_to_list(const std::vector<EntryReport>& report) {
 class PyGopDecoder {
  public:
   PyGopDecoder(int max_files, int gpu, bool suppress_warning, int worker_threads, int decoder_threads,
-               int parallel_calls, const std::string& on_error) {
+               int parallel_calls, const std::string& on_error, int video_stream) {
     GopDecoderOptions options;
     options.max_files = max_files;
     options.device = gpu;
@@ -84,6 +84,7 @@ class PyGopDecoder {
     options.decoder_threads = decoder_threads;
     options.parallel_calls = parallel_calls;
     options.on_error = parse_on_error(on_error);
+    options.video_stream = video_stream;
     decoder_ = std::make_unique<GopDecoder>(options);
   }
 

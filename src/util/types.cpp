@@ -44,6 +44,15 @@ bool is_16bit(PixelFormat format) {
   return format == PixelFormat::kP016 || format == PixelFormat::kYuv444P16 || format == PixelFormat::kP216;
 }
 
+void check_video_stream(int video_stream) {
+  if (video_stream < -1 || video_stream > 1023) {
+    throw ArgumentError(
+        "video_stream must be -1 (the best video stream) or the index K of a video stream, 0..1023 "
+        "(got " +
+        std::to_string(video_stream) + ")");
+  }
+}
+
 bool is_semiplanar(PixelFormat format) {
   return format == PixelFormat::kNv12 || format == PixelFormat::kP016 || format == PixelFormat::kNv16 ||
          format == PixelFormat::kP216;

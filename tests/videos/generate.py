@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import watermark  # noqa: E402  (sibling module)
 
 # Bump whenever the generated files or the manifest layout change.
-GENERATOR_VERSION = 8
+GENERATOR_VERSION = 9
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
 MANIFEST = "manifest.json"
@@ -773,6 +773,46 @@ def generate_bad(out_dir: Path) -> dict:
 BAD_NAL_PACKET = 30  # in GOP 1 (frames 25..49) of BAD_BASE, a P picture
 
 
+# A file with two video streams, both marked default (issue #15): stream 0:v:0 is
+# 320x180 H.264 with GOP 10, 0:v:1 480x270 HEVC with GOP 12; both 36 watermarked frames.
+MULTI_STREAMS = (Case("multi_v0", "mkv", "h264", x264(10, bframes=2), 36, width=320, height=180),
+                 Case("multi_v1", "mkv", "hevc", x265(12, bframes=2), 36, width=480, height=270))
+MULTI_FILE = "multi_video.mkv"
+
+
+def generate_multistream(out_dir: Path) -> dict:
+    """The two-stream file and, per stream, its framemd5 and watermarks."""
+    path = out_dir / MULTI_FILE
+    cmd = [FFMPEG, *FF_COMMON]
+    for case in MULTI_STREAMS:
+        cmd += ["-f", "lavfi", "-i", lavfi_video(case)]
+    for k, case in enumerate(MULTI_STREAMS):
+        cmd += ["-map", f"{k}:v"]
+    for k, case in enumerate(MULTI_STREAMS):
+        for name, value in zip(case.encoder[0::2], case.encoder[1::2]):
+            cmd += [(name if name.endswith(":v") else name + ":v") + f":{k}", value]
+    cmd += ["-frames:v", str(MULTI_STREAMS[0].frames), "-pix_fmt", "yuv420p",
+            "-disposition:v:0", "default", "-disposition:v:1", "default", *MUX_BITEXACT, str(path)]
+    run(cmd)
+    streams = []
+    for k, case in enumerate(MULTI_STREAMS):
+        md5 = f"{MULTI_FILE}.v{k}.framemd5"
+        out = run([FFMPEG, "-v", "error", "-nostdin", "-i", str(path), "-map", f"0:v:{k}",
+                   "-fps_mode", "passthrough", "-f", "framemd5", "-"]).stdout
+        (out_dir / md5).write_bytes(out)
+        planes = decode_luma_stream(path, k, case.width, case.height)
+        streams.append({"framemd5": md5, "width": case.width, "height": case.height, "codec": case.codec,
+                        "frame_count": count_framemd5_frames(out_dir / md5),
+                        "watermarks": [watermark.read_watermark(p, 8) for p in planes]})
+    return {"file": MULTI_FILE, "streams": streams}
+
+
+def decode_luma_stream(path: Path, k: int, width: int, height: int) -> np.ndarray:
+    out = run([FFMPEG, "-v", "error", "-nostdin", "-i", str(path), "-map", f"0:v:{k}", "-fps_mode",
+               "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-"]).stdout
+    return np.frombuffer(out, dtype=np.uint8).reshape(-1, height, width)
+
+
 def wrong_nal_length(path: Path, packet: int) -> None:
     """Make the first NAL length field of packet ``packet`` (decode order) of an
     MP4 with 4-byte NAL lengths run 5 bytes past the end of its packet."""
@@ -816,6 +856,7 @@ def manifest_is_current(out_dir: Path) -> Optional[dict]:
     files = [v["file"] for v in manifest["videos"].values()]
     files += [v["framemd5"] for v in manifest["videos"].values()]
     files += [b["file"] for b in manifest["bad"].values()]
+    files += [manifest["multistream"]["file"]] + [s["framemd5"] for s in manifest["multistream"]["streams"]]
     if not all((out_dir / f).exists() for f in files):
         return None
     return manifest
@@ -838,13 +879,16 @@ def generate(out_dir: Path) -> dict:
     workers = max(1, min(len(CASES), os.cpu_count() or 1))
     with ThreadPoolExecutor(workers) as pool:
         bad_future = pool.submit(generate_bad, out_dir)
+        multi_future = pool.submit(generate_multistream, out_dir)
         entries = list(pool.map(lambda c: generate_case(c, out_dir), CASES))
         bad = bad_future.result()
+        multi = multi_future.result()
     manifest = {
         "generator_version": GENERATOR_VERSION,
         "watermark": "see tests/videos/watermark.py",
         "videos": {e["name"]: e for e in entries},
         "bad": bad,
+        "multistream": multi,
     }
     tmp = out_dir / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=1) + "\n")
