@@ -218,7 +218,7 @@ def test_info_formats_index_dict(tiny_video, capsys, monkeypatch):
     fake = {"frame_count": 70, "declared_frames": 72, "gop_first_frame_ids": [0, 30, 60],
             "gop_lengths": [30, 30, 10], "key_frame_ids": [0, 29, 60], "container": "mov,mp4",
             "color_range": 2, "color_matrix": 1}
-    monkeypatch.setattr(_odvd, "GetIndexInfo", lambda path: dict(fake), raising=False)
+    monkeypatch.setattr(_odvd, "GetIndexInfo", lambda path, video_stream=-1: dict(fake), raising=False)
     assert cli.main(["info", str(tiny_video)]) == 0
     out = capsys.readouterr().out
     assert "frames:        70 (the container declares 72)" in out
