@@ -147,9 +147,11 @@ std::vector<GopRecord> parse_all(const py::sequence& arrays) {
   return records;
 }
 
+// `pts_shift` is taken off the returned frames' timestamps (packet lists: see
+// record_from_packets).
 template <typename Frames>
 py::list decode_records(PyGopDecoder& self, std::vector<GopRecord> records, const py::sequence& paths,
-                        const std::vector<int>& ids, const bool* bgr) {
+                        const std::vector<int>& ids, const bool* bgr, int64_t pts_shift = 0) {
   std::vector<std::string> labels = to_paths(paths);
   Frames frames;
   {
@@ -161,6 +163,7 @@ py::list decode_records(PyGopDecoder& self, std::vector<GopRecord> records, cons
     }
   }
   self.emit_warnings();
+  for (auto& frame : frames) frame.pts -= pts_shift;
   return frames_to_list(std::move(frames));
 }
 
@@ -235,9 +238,13 @@ int packet_list_initialize(PyGopDecoder& self, const std::vector<int>& codec_ids
 
 // One record per entry from another demuxer's packets: packet k of entry i presents
 // frame packet_idxs[i][k] (-1: decoded only as a reference); the first packet is a key
-// with its parameter sets in band.
+// with its parameter sets in band. Timestamps are made up, all distinct and >= 0: a
+// reference-only packet k gets k, so it sorts before every frame (it counts as a leading
+// picture, as the next key of an open GOP or the key's own leading pictures may be), and
+// frame id gets id + `base` (> every k). NVDEC replaces negative timestamps (it showed
+// the next key's picture under the last frame's timestamp), hence no negative ones.
 GopRecord record_from_packets(Codec codec, const py::sequence& arrays, const std::vector<int>& frame_ids, int width,
-                              int height, size_t entry) {
+                              int height, size_t entry, int64_t base) {
   const std::string where = "entry " + std::to_string(entry);
   if (py::len(arrays) != frame_ids.size() || frame_ids.empty()) {
     throw ArgumentError(where + ": numpy_datas has " + std::to_string(py::len(arrays)) + " packet(s) but packet_idxs " +
@@ -259,8 +266,7 @@ GopRecord record_from_packets(Codec codec, const py::sequence& arrays, const std
     BundlePacket p;
     p.data.assign(view.data(), view.data() + view.size());
     p.frame_id = id;
-    // Unique timestamps that keep display order for frames; references sort first.
-    p.pts = id >= 0 ? id : std::numeric_limits<int32_t>::min() + static_cast<int64_t>(k);
+    p.pts = id >= 0 ? id + base : static_cast<int64_t>(k);
     p.dts = static_cast<int64_t>(k);
     p.key = k == 0;
     if (id >= 0) lo = std::min(lo, id), hi = std::max(hi, id);
@@ -283,14 +289,16 @@ py::list packet_list_rgb(PyGopDecoder& self, const py::sequence& datas,
     throw MediaError("DecodeFromPacketListInitialize was called for " + std::to_string(self.packet_list_codecs.size()) +
                      " entries, this call has " + std::to_string(n) + " (call it first with one codec id per entry)");
   }
+  int64_t base = 0;  // more than any entry's packet count (record_from_packets)
+  for (const auto& list : packet_idxs) base = std::max<int64_t>(base, static_cast<int64_t>(list.size()));
   std::vector<GopRecord> records;
   for (size_t i = 0; i < n; ++i) {
     records.push_back(
-        record_from_packets(self.packet_list_codecs[i], datas[i], packet_idxs[i], widths[i], heights[i], i));
+        record_from_packets(self.packet_list_codecs[i], datas[i], packet_idxs[i], widths[i], heights[i], i, base));
   }
   py::list labels;
   for (size_t i = 0; i < n; ++i) labels.append("packet list " + std::to_string(i));
-  return decode_records<std::vector<RgbImage>>(self, std::move(records), labels, ids, &bgr);
+  return decode_records<std::vector<RgbImage>>(self, std::move(records), labels, ids, &bgr, base);
 }
 
 }  // namespace
