@@ -238,11 +238,12 @@ int packet_list_initialize(PyGopDecoder& self, const std::vector<int>& codec_ids
 
 // One record per entry from another demuxer's packets: packet k of entry i presents
 // frame packet_idxs[i][k] (-1: decoded only as a reference); the first packet is a key
-// with its parameter sets in band. Timestamps are made up, all distinct and >= 0: a
-// reference-only packet k gets k, so it sorts before every frame (it counts as a leading
-// picture, as the next key of an open GOP or the key's own leading pictures may be), and
-// frame id gets id + `base` (> every k). NVDEC replaces negative timestamps (it showed
-// the next key's picture under the last frame's timestamp), hence no negative ones.
+// with its parameter sets in band. Timestamps are made up, distinct, >= 0 and in display
+// order, because NVDEC's parser hands timestamps out in ascending order to the pictures it
+// displays (a made-up order showed an open GOP's next key under its last frame's id):
+// frame id gets id + `base`; a reference-only packet before any frame but the key is one
+// of the key's leading pictures (displayed first: k); one after them is the next GOP's key
+// or a picture of it (displayed last: after every frame).
 GopRecord record_from_packets(Codec codec, const py::sequence& arrays, const std::vector<int>& frame_ids, int width,
                               int height, size_t entry, int64_t base) {
   const std::string where = "entry " + std::to_string(entry);
@@ -256,6 +257,10 @@ GopRecord record_from_packets(Codec codec, const py::sequence& arrays, const std
   r.width = width;
   r.height = height;
   int lo = std::numeric_limits<int>::max(), hi = -1;
+  for (int id : frame_ids) hi = std::max(hi, id);
+  const int64_t after = base + hi + 1;  // past every frame's timestamp
+  bool trailing = false;                // a frame other than the key has been seen
+  hi = -1;
   std::set<int> seen;
   for (size_t k = 0; k < frame_ids.size(); ++k) {
     const int id = frame_ids[k];
@@ -266,7 +271,8 @@ GopRecord record_from_packets(Codec codec, const py::sequence& arrays, const std
     BundlePacket p;
     p.data.assign(view.data(), view.data() + view.size());
     p.frame_id = id;
-    p.pts = id >= 0 ? id + base : static_cast<int64_t>(k);
+    p.pts = id >= 0 ? id + base : (trailing ? after : 0) + static_cast<int64_t>(k);
+    if (id >= 0 && k > 0) trailing = true;
     p.dts = static_cast<int64_t>(k);
     p.key = k == 0;
     if (id >= 0) lo = std::min(lo, id), hi = std::max(hi, id);
