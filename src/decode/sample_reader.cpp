@@ -99,7 +99,8 @@ struct SampleReader::Impl {
   // Slot v reads frames lists[v] of paths[v], in order, into frames[v]; a frame that
   // fails goes into `failed` and the slot reads on with a fresh reader.
   void read(size_t v, const std::string& path, const std::shared_ptr<const VideoIndex>& index,
-            const std::vector<int>& ids, FrameMap& out, std::map<int, std::string>& failed) {
+            const std::vector<int>& ids, FrameMap& out, std::map<int, std::string>& failed,
+            std::map<int, int>& substitute) {
     if (!index) return;
     auto reader = [&] {
       std::shared_ptr<ForwardReader> file = slots[v]->get(path);
@@ -123,13 +124,9 @@ struct SampleReader::Impl {
         throw;
       }
     }
-    if (options.on_error == OnError::kNearest && !failed.empty()) substitutes_for(v, index, out, failed);
-  }
-
-  void substitutes_for(size_t v, const std::shared_ptr<const VideoIndex>& index, FrameMap& out,
-                       const std::map<int, std::string>& failed) {
-    std::shared_ptr<FileSession> session = engine.make_session(index);
-    substitute[v] = substitute_nearest(*session, failed, out);
+    if (options.on_error == OnError::kNearest && !failed.empty()) {
+      substitute = substitute_nearest(*engine.make_session(index), failed, out);
+    }
   }
 
   // Decodes every list; returns each requested frame, list by list, in order (null for an
@@ -140,11 +137,11 @@ struct SampleReader::Impl {
     std::vector<std::shared_ptr<const VideoIndex>> indexes;
     std::vector<std::map<int, std::string>> failed;
     check(paths, lists, indexes, failed);
-    substitute.assign(paths.size(), {});
+    std::vector<std::map<int, int>> substitute(paths.size());  // per file: requested -> returned
     engine.ensure_gpu();
     frames.assign(paths.size(), FrameMap{});
-    engine.pool().run_all(paths.size(),
-                          [&](size_t v) { read(v, paths[v], indexes[v], lists[v], frames[v], failed[v]); });
+    engine.pool().run_all(
+        paths.size(), [&](size_t v) { read(v, paths[v], indexes[v], lists[v], frames[v], failed[v], substitute[v]); });
     for (const auto& index : indexes) {
       if (index) engine.note_color_range(*index);
     }
@@ -194,8 +191,7 @@ struct SampleReader::Impl {
   }
 
   CallReport reports;
-  std::vector<std::map<int, int>> substitute;  // per file of the running call: requested -> returned
-  DecodeEngine engine;                         // first of the decoding state: outlives the sessions in the slots
+  DecodeEngine engine;  // first of the decoding state: outlives the sessions in the slots
   SampleReaderOptions options;
   std::mutex call_mutex;  // serialises the work of calls (synchronous or in the background)
   std::vector<std::unique_ptr<LruCache<std::string, ForwardReader>>> slots;

@@ -256,11 +256,10 @@ GopRecord record_from_packets(Codec codec, const py::sequence& arrays, const std
   r.codec = codec;
   r.width = width;
   r.height = height;
-  int lo = std::numeric_limits<int>::max(), hi = -1;
-  for (int id : frame_ids) hi = std::max(hi, id);
-  const int64_t after = base + hi + 1;  // past every frame's timestamp
-  bool trailing = false;                // a frame other than the key has been seen
-  hi = -1;
+  const int hi = *std::max_element(frame_ids.begin(), frame_ids.end());  // not empty: checked above
+  const int64_t after = base + hi + 1;                                   // past every frame's timestamp
+  bool trailing = false;                                                 // a frame other than the key has been seen
+  int lo = hi;
   std::set<int> seen;
   for (size_t k = 0; k < frame_ids.size(); ++k) {
     const int id = frame_ids[k];
@@ -275,7 +274,7 @@ GopRecord record_from_packets(Codec codec, const py::sequence& arrays, const std
     if (id >= 0 && k > 0) trailing = true;
     p.dts = static_cast<int64_t>(k);
     p.key = k == 0;
-    if (id >= 0) lo = std::min(lo, id), hi = std::max(hi, id);
+    if (id >= 0) lo = std::min(lo, id);
     r.packets.push_back(std::move(p));
   }
   if (hi < 0) throw ArgumentError(where + ": packet_idxs names no frame");

@@ -548,17 +548,19 @@ def part_cases(case: Case) -> list[tuple[Case, int]]:
     return out
 
 
+def encode_parts(case: Case, out: Path, tmp: Path) -> list[Path]:
+    """Encode each part of a ``parts`` case into ``tmp`` and their bytes,
+    concatenated, to ``out``; returns the parts' files (their oracles)."""
+    pieces = []
+    for k, (part, first) in enumerate(part_cases(case)):
+        pieces.append(tmp / f"{k}.{case.container}")
+        run(encode_command(part, pieces[-1], first))
+    out.write_bytes(b"".join(p.read_bytes() for p in pieces))
+    return pieces
+
+
 def encode(case: Case, out: Path) -> None:
     """Encode ``case`` to ``out`` (via a stream-copy cut if it has one)."""
-    if case.parts:
-        data = b""
-        with tempfile.TemporaryDirectory() as tmp:
-            for k, (part, first) in enumerate(part_cases(case)):
-                piece = Path(tmp) / f"{k}.{case.container}"
-                run(encode_command(part, piece, first))
-                data += piece.read_bytes()
-        out.write_bytes(data)
-        return
     if case.video_delay is not None:
         with tempfile.TemporaryDirectory() as tmp:
             source = Path(tmp) / case.file
@@ -589,32 +591,29 @@ def bit_depth_of(pix_fmt: str) -> int:
     return 8
 
 
-def write_parts_oracle(case: Case, path: Path, md5_path: Path) -> list[int]:
-    """framemd5 and watermarks of a ``parts`` case, part by part: ffmpeg's
-    CLI would scale every frame to the first part's size."""
+def write_parts_oracle(case: Case, pieces: list[Path], md5_path: Path) -> list[int]:
+    """framemd5 and watermarks of a ``parts`` case from its parts' files
+    (ffmpeg's CLI would scale every frame to the first part's size)."""
     lines, marks = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        for k, (part, first) in enumerate(part_cases(case)):
-            piece = Path(tmp) / f"{k}.{case.container}"
-            run(encode_command(part, piece, first))
-            md5 = Path(tmp) / f"{k}.framemd5"
-            write_framemd5(piece, md5)
-            lines += [x for x in md5.read_text().splitlines()
-                      if x and not x.startswith("#")]
-            marks += read_watermarks(piece, part.width, part.height, 8)
+    for piece, (part, _) in zip(pieces, part_cases(case)):
+        md5 = piece.with_suffix(".framemd5")
+        write_framemd5(piece, md5)
+        lines += [x for x in md5.read_text().splitlines()
+                  if x and not x.startswith("#")]
+        marks += read_watermarks(piece, part.width, part.height, 8)
     md5_path.write_text("\n".join(lines) + "\n")
     return marks
 
 
-def describe(case: Case, path: Path, framemd5: str) -> dict:
-    """Manifest entry of a freshly encoded video."""
+def describe(case: Case, path: Path, framemd5: str,
+             marks: Optional[list[int]] = None) -> dict:
+    """Manifest entry of a freshly encoded video (``marks``: the watermarks
+    when already read, as for a ``parts`` case)."""
     stream = video_stream(path)
     frames = probe_frames(path)
     packets = probe_packets(path)
     bit_depth = bit_depth_of(stream["pix_fmt"])
-    if case.parts:
-        marks = write_parts_oracle(case, path, path.parent / framemd5)
-    else:
+    if marks is None:
         marks = read_watermarks(path, stream["width"], stream["height"],
                                 bit_depth)
     pts = [f.get("pts", f.get("best_effort_timestamp")) for f in frames]
@@ -678,10 +677,16 @@ def check_entry(case: Case, path: Path, entry: dict) -> None:
 
 def generate_case(case: Case, out_dir: Path) -> dict:
     path = out_dir / case.file
-    encode(case, path)
     framemd5 = f"{case.file}.framemd5"
-    write_framemd5(path, out_dir / framemd5)
-    entry = describe(case, path, framemd5)
+    marks = None
+    if case.parts:
+        with tempfile.TemporaryDirectory() as tmp:
+            pieces = encode_parts(case, path, Path(tmp))
+            marks = write_parts_oracle(case, pieces, out_dir / framemd5)
+    else:
+        encode(case, path)
+        write_framemd5(path, out_dir / framemd5)
+    entry = describe(case, path, framemd5, marks)
     check_entry(case, path, entry)
     return entry
 
