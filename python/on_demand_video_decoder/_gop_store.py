@@ -15,10 +15,15 @@ different folders do not collide. ``index.json``::
 
     {"format": "odvd-gop-index", "version": 1,
      "videos": {REALPATH: {"key": KEY, "size": BYTES, "mtime_ns": NS, "frame_count": N,
+                           "video_stream": K,
                            "gops": [[FIRST_FRAME_ID, GOP_LEN, "videos/KEY/FIRST.gop"], ...]}}}
 
-Extraction is resumable: a video whose ``video.json`` exists and whose size and mtime
-are unchanged is skipped; every file is written atomically (temporary file + rename), so
+``video_stream`` is the option the GOPs were extracted with (-1: each file's best video
+stream; K: the K-th, as ffmpeg's 0:v:K); each bundle record also names the stream it
+came from (``GetBundleInfo``). An index without it was extracted with -1.
+
+Extraction is resumable: a video whose ``video.json`` exists, whose size and mtime are
+unchanged and whose ``video_stream`` is the one asked for is skipped; every file is written atomically (temporary file + rename), so
 an interruption leaves no half-written file under a final name.
 """
 
@@ -71,8 +76,9 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(tmp, path)
 
 
-def _done_record(out: Path, real: str) -> Optional[dict]:
-    """The stored video.json of a video if it is complete and the file is unchanged."""
+def _done_record(out: Path, real: str, video_stream: int) -> Optional[dict]:
+    """The stored video.json of a video if it is complete, of the same video stream,
+    and the file is unchanged."""
     meta = out / "videos" / video_key(real) / "video.json"
     try:
         record = json.loads(meta.read_text(encoding="utf-8"))
@@ -81,15 +87,18 @@ def _done_record(out: Path, real: str) -> Optional[dict]:
         return None
     if (record.get("size"), record.get("mtime_ns")) != (st.st_size, st.st_mtime_ns):
         return None
+    if record.get("video_stream", -1) != video_stream:
+        return None
     if not all((out / g[2]).is_file() for g in record.get("gops", [])):
         return None
     return record
 
 
-def extract_video(decoder, real: str, out: Path, on_gop: Callable[[], None]) -> dict:
-    """Stores every GOP of one video and returns its index record."""
+def extract_video(decoder, real: str, out: Path, on_gop: Callable[[], None], video_stream: int = -1) -> dict:
+    """Stores every GOP of one video (the ``decoder``'s video stream, which must be
+    ``video_stream``) and returns its index record."""
     st = os.stat(real)
-    info = _odvd.GetIndexInfo(real)
+    info = _odvd.GetIndexInfo(real, video_stream=video_stream)
     key = video_key(real)
     firsts, lengths = info["gop_first_frame_ids"], info["gop_lengths"]
     gops = []
@@ -102,7 +111,7 @@ def extract_video(decoder, real: str, out: Path, on_gop: Callable[[], None]) -> 
             gops.append([first, got_len[0], rel])
             on_gop()
     record = {"key": key, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "frame_count": info["frame_count"],
-              "gops": gops}
+              "video_stream": video_stream, "gops": gops}
     if os.stat(real).st_mtime_ns != st.st_mtime_ns:
         raise RuntimeError(f"'{real}' changed while its GOPs were extracted")
     _write_json(out / "videos" / key / "video.json", record)
@@ -110,13 +119,16 @@ def extract_video(decoder, real: str, out: Path, on_gop: Callable[[], None]) -> 
 
 
 def extract_gops(inputs: Iterable[str], out_dir: str, workers: int = 0,
-                 progress: Optional[Callable[[int, int], None]] = None) -> Tuple[dict, Dict[str, str]]:
-    """Extracts every GOP of every video under ``inputs`` into ``out_dir``.
+                 progress: Optional[Callable[[int, int], None]] = None, *,
+                 video_stream: int = -1) -> Tuple[dict, Dict[str, str]]:
+    """Extracts every GOP of every video under ``inputs`` into ``out_dir``: of each
+    file's best video stream, or with ``video_stream=K`` of its K-th (ffmpeg's 0:v:K).
 
     Returns (index, failures): the index written to ``out_dir/index.json`` and, per video
     that could not be extracted, the error message. ``progress(done, total)`` is called
     with counts of videos. Safe to run again after an interruption (see the module doc).
     """
+    _odvd.PyNvGopDecoder(1, -1, True, video_stream=video_stream)  # checks the value (ValueError) before any work
     out = Path(out_dir)
     videos = [os.path.realpath(v) for v in find_videos(inputs)]
     workers = workers or min(8, os.cpu_count() or 1)
@@ -126,12 +138,12 @@ def extract_gops(inputs: Iterable[str], out_dir: str, workers: int = 0,
     done = 0
 
     def run(real: str) -> dict:
-        record = _done_record(out, real)
+        record = _done_record(out, real, video_stream)
         if record is not None:
             return record
-        if not hasattr(local, "decoder"):
-            local.decoder = _odvd.PyNvGopDecoder(GOPS_PER_CALL, -1, True)  # demux only: CPU object
-        return extract_video(local.decoder, real, out, lambda: None)
+        if not hasattr(local, "decoder"):  # demux only: a CPU object
+            local.decoder = _odvd.PyNvGopDecoder(GOPS_PER_CALL, -1, True, video_stream=video_stream)
+        return extract_video(local.decoder, real, out, lambda: None, video_stream)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = {pool.submit(run, v): v for v in videos}

@@ -391,7 +391,8 @@ def cmd_gops_extract(args: argparse.Namespace) -> int:
         bar.update()
 
     with bar:
-        index, failures = extract_gops(args.inputs, args.out, args.workers, progress)
+        index, failures = extract_gops(args.inputs, args.out, args.workers, progress,
+                                       video_stream=args.video_stream)
     videos = index["videos"]
     gops = sum(len(v["gops"]) for v in videos.values())
     frames = sum(v["frame_count"] for v in videos.values())
@@ -451,6 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="video files, or folders searched recursively for video files")
     extract.add_argument("--out", required=True, help="output folder (index.json and videos/)")
     extract.add_argument("--workers", type=int, default=0, help="parallel videos (default: up to 8)")
+    extract.add_argument("--video-stream", type=int, default=-1, metavar="K",
+                         help="the K-th video stream of each file (ffmpeg's 0:v:K); default -1: the best one")
     extract.add_argument("--progress", action="store_true",
                          help="draw the progress bar even when stderr is not a terminal")
     extract.set_defaults(handler=cmd_gops_extract)

@@ -296,8 +296,12 @@ struct GopDecoder::Impl {
     return best;
   }
 
-  static void check_records(const std::vector<GopRecord>& records, const std::vector<std::string>& labels,
-                            const std::vector<int>& ids) {
+  // Each record must hold its entry's frame and, on a decoder set to one video stream
+  // (video_stream=K), come from that stream: a record of another stream would answer
+  // with another stream's frame under the same id. Records of unknown origin (packet
+  // lists, older bundles) and decoders on the default stream take any record.
+  void check_records(const std::vector<GopRecord>& records, const std::vector<std::string>& labels,
+                     const std::vector<int>& ids) const {
     if (records.size() != ids.size()) {
       throw ArgumentError("the GOP data holds " + std::to_string(records.size()) + " record(s) but the call has " +
                           std::to_string(ids.size()) + " entries (one record per entry, as GetGOP returns them)");
@@ -306,6 +310,13 @@ struct GopDecoder::Impl {
       const GopRecord& r = records[i];
       const bool present =
           std::any_of(r.packets.begin(), r.packets.end(), [&](const BundlePacket& p) { return p.frame_id == ids[i]; });
+      const int wanted = options.video_stream;
+      if (wanted >= 0 && r.video_stream >= 0 && r.video_stream != wanted) {
+        throw ArgumentError("entry " + std::to_string(i) + " (" + quoted(labels[i]) + "): record " + std::to_string(i) +
+                            " holds video stream " + std::to_string(r.video_stream) + " of " + quoted(r.source) +
+                            ", but this decoder reads video stream " + std::to_string(wanted) +
+                            " (video_stream=" + std::to_string(wanted) + ")");
+      }
       if (ids[i] >= r.first_frame_id && ids[i] - r.first_frame_id < r.frame_count && present) continue;
       throw ArgumentError("entry " + std::to_string(i) + " (" + quoted(labels[i]) + "): frame id " +
                           std::to_string(ids[i]) + " is not in the GOP of record " + std::to_string(i) + " (frames " +

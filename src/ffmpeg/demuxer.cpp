@@ -1,5 +1,7 @@
 #include "ffmpeg/demuxer.hpp"
 
+#include <algorithm>
+
 extern "C" {
 #include <libavutil/pixdesc.h>
 }
@@ -104,6 +106,12 @@ std::vector<int> Demuxer::video_streams() const {
     if (ctx_->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) out.push_back(static_cast<int>(i));
   }
   return out;
+}
+
+int Demuxer::video_stream_number() const {
+  const std::vector<int> videos = video_streams();
+  // The selected stream is a video stream (the constructor checked), so it is listed.
+  return static_cast<int>(std::find(videos.begin(), videos.end(), stream_index_) - videos.begin());
 }
 
 StreamInfo Demuxer::stream_info() const {

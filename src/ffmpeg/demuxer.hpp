@@ -47,6 +47,8 @@ class Demuxer {
   StreamInfo stream_info(int index) const;
   // Stream indices of the file's video streams, in order (K-th = ffmpeg's 0:v:K).
   std::vector<int> video_streams() const;
+  // K of the selected stream among them (what video_stream=-1 resolved to, too).
+  int video_stream_number() const;
 
  private:
   std::string path_;

@@ -159,6 +159,7 @@ std::shared_ptr<const VideoIndex> scan_video(const std::string& path, const File
   auto index = std::make_shared<VideoIndex>();
   index->path = path;
   index->video_stream = video_stream;
+  index->video_stream_number = demuxer.video_stream_number();
   index->stamp = stamp;
   index->container = demuxer.format_name();
   index->stream = demuxer.stream_info();

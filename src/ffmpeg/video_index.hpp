@@ -33,7 +33,8 @@ FileStamp stat_video_file(const std::string& path);
 
 struct VideoIndex {
   std::string path;
-  int video_stream = -1;  // as asked: the K-th video stream, or -1 for the best
+  int video_stream = -1;        // as asked: the K-th video stream, or -1 for the best
+  int video_stream_number = 0;  // K of the stream read (what -1 resolved to)
   FileStamp stamp;
   std::string container;  // FFmpeg demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
   StreamInfo stream;

@@ -1,6 +1,7 @@
-// Constants of the GOP bundle byte format, version 1 (docs/formats/gop-bundle.md is the
+// Constants of the GOP bundle byte format, version 2 (docs/formats/gop-bundle.md is the
 // normative description; the sizes here must match its tables), and the record rules
-// that both the writer and the readers apply.
+// that both the writer and the readers apply. Version 1 is still read (Note [Bundle
+// versions] in gop_bundle.cpp).
 //
 // Internal to the bundle layer and its tests. Constants and pure functions: call from
 // any thread.
@@ -18,12 +19,13 @@ namespace odvd {
 namespace bundle_format {
 
 constexpr char kMagic[8] = {'O', 'D', 'V', 'D', 'G', 'O', 'P', 'B'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;               // what serialize_bundle() writes
+constexpr uint32_t kOldestVersion = 1;         // the oldest version parse_bundle() reads
 constexpr uint32_t kRecordMagic = 0x43455247;  // the bytes 'G' 'R' 'E' 'C', read little-endian
 
 constexpr size_t kHeaderBytes = 16;        // magic, version, record_count
 constexpr size_t kRecordHeaderBytes = 16;  // magic, body_size, crc32
-constexpr size_t kFixedBodyBytes = 64;     // the 16 four-byte fields before the packet table
+constexpr size_t kFixedBodyBytes = 68;     // the 17 four-byte fields before the packet table (64 in version 1)
 constexpr size_t kPacketEntryBytes = 28;   // pts, dts, size, frame_id, flags
 
 constexpr uint32_t kFlagKey = 1u << 0;
@@ -74,7 +76,7 @@ inline std::string record_label(size_t index, size_t count) {
 // choose the error type (ArgumentError when writing, MediaError when reading).
 std::string find_record_problem(const GopRecord& record, const BundleLimits& limits);
 
-// The body size of `record` in format version 1, computed without overflow (u64). The
+// The body size of `record` in the format version written (kVersion), computed without overflow (u64). The
 // record's sizes must each fit in a u32 (find_record_problem checks that).
 uint64_t record_body_bytes(const GopRecord& record);
 

@@ -1,4 +1,4 @@
-// The GOP bundle format, version 1: writer, reader, merge (docs/formats/gop-bundle.md is
+// The GOP bundle format, version 2 (and the reading of version 1): writer, reader, merge (docs/formats/gop-bundle.md is
 // normative; the function names below follow its sections). The record rules live in
 // gop_record.cpp, the accvlab reader in legacy_bundle.cpp.
 //
@@ -60,6 +60,7 @@ void write_fixed_part(ByteWriter& w, const GopRecord& r) {
   w.u32(static_cast<uint32_t>(r.packets.size()));
   w.u32(static_cast<uint32_t>(r.parameter_sets.size()));
   w.u32(static_cast<uint32_t>(r.source.size()));
+  w.i32(r.video_stream);
 }
 
 void write_packet_table(ByteWriter& w, const GopRecord& r) {
@@ -98,7 +99,11 @@ struct FixedPart {
   uint32_t source_size = 0;
 };
 
-FixedPart read_fixed_part(ByteReader& in) {
+// Note [Bundle versions]: version 2 added the record's video_stream (which of the
+// source's video streams the GOP came from) as the last field of the fixed part.
+// Version 1 bundles stay readable, since users keep extracted datasets on disk: their
+// records read as video_stream -1 (unknown), and anything written again is version 2.
+FixedPart read_fixed_part(ByteReader& in, uint32_t version) {
   FixedPart f;
   GopRecord& r = f.record;
   // Every value of the underlying int32_t is a valid value of these enums (fixed
@@ -119,6 +124,7 @@ FixedPart read_fixed_part(ByteReader& in) {
   f.packet_count = in.u32("packet_count");
   f.parameter_sets_size = in.u32("parameter_sets_size");
   f.source_size = in.u32("source_size");
+  if (version >= 2) r.video_stream = in.i32("video_stream");
   return f;
 }
 
@@ -161,8 +167,8 @@ void read_variable_part(ByteReader& in, const FixedPart& f, const std::vector<ui
   }
 }
 
-GopRecord read_body(ByteReader& body, const BundleLimits& limits) {
-  FixedPart f = read_fixed_part(body);
+GopRecord read_body(ByteReader& body, uint32_t version, const BundleLimits& limits) {
+  FixedPart f = read_fixed_part(body, version);
   if (f.packet_count > limits.max_packets_per_record) {
     body.fail(cat(f.packet_count, " packets exceed the limit of ", limits.max_packets_per_record));
   }
@@ -173,7 +179,7 @@ GopRecord read_body(ByteReader& body, const BundleLimits& limits) {
   return std::move(f.record);
 }
 
-GopRecord read_record(ByteReader& in, const BundleLimits& limits) {
+GopRecord read_record(ByteReader& in, uint32_t version, const BundleLimits& limits) {
   const uint32_t magic = in.u32("record magic");
   if (magic != kRecordMagic) in.fail(cat("record magic ", hex32(magic), " is not 'GREC': the bundle is damaged"));
   const uint64_t body_size = in.u64("body size");
@@ -189,7 +195,7 @@ GopRecord read_record(ByteReader& in, const BundleLimits& limits) {
         cat("checksum mismatch (stored ", hex32(stored), ", computed ", hex32(computed), "): the bundle is damaged"));
   }
   ByteReader body_reader(body, static_cast<size_t>(body_size), in.context(), origin);
-  return read_body(body_reader, limits);
+  return read_body(body_reader, version, limits);
 }
 
 std::vector<GopRecord> parse_ours(const uint8_t* data, size_t size, const std::string& what,
@@ -197,13 +203,15 @@ std::vector<GopRecord> parse_ours(const uint8_t* data, size_t size, const std::s
   ByteReader in(data, size, what);
   in.bytes(sizeof kMagic, "magic");
   const uint32_t version = in.u32("version");
-  if (version != kVersion) in.fail(cat("bundle format version ", version, "; this library reads version ", kVersion));
+  if (version < kOldestVersion || version > kVersion) {
+    in.fail(cat("bundle format version ", version, "; this library reads versions ", kOldestVersion, "..", kVersion));
+  }
   const uint32_t count = in.u32("record count");
   if (count > limits.max_records) in.fail(cat(count, " records exceed the limit of ", limits.max_records));
   std::vector<GopRecord> records;  // not reserved from count: nothing says the records are there
   for (uint32_t i = 0; i < count; ++i) {
     in.set_context(what + ": " + record_label(i, count));
-    records.push_back(read_record(in, limits));
+    records.push_back(read_record(in, version, limits));
   }
   in.set_context(what);
   if (!in.at_end()) in.fail(cat(in.remaining(), " trailing bytes after the last record, at offset ", in.offset()));

@@ -53,7 +53,11 @@ struct GopRecord {
   // The GOP: frames first_frame_id .. first_frame_id + frame_count - 1 of the source.
   int32_t first_frame_id = 0;
   int32_t frame_count = 0;
-  std::string source;                   // the source file's path (a label; may be empty)
+  std::string source;  // the source file's path (a label; may be empty)
+  // Which of the source file's video streams the GOP came from: K as in ffmpeg's 0:v:K
+  // (the stream `video_stream=-1` picked is recorded by its K too); -1 when unknown
+  // (packet lists, accvlab bundles, format version 1).
+  int32_t video_stream = -1;
   std::vector<uint8_t> parameter_sets;  // Annex-B VPS/SPS/PPS (decoder extradata); may be empty
   std::vector<BundlePacket> packets;    // decode order; the first one is a key
 
@@ -82,12 +86,12 @@ struct BundleLimits {
   int32_t max_dimension = 1 << 15;                // width and height
 };
 
-// Serialises records into one bundle (format version 1). Throws ArgumentError when a
+// Serialises records into one bundle (format version 2). Throws ArgumentError when a
 // record violates the invariants parse_bundle() checks (so nothing unparseable is ever
 // written).
 std::vector<uint8_t> serialize_bundle(const std::vector<GopRecord>& records);
 
-// Parses a bundle of ours or one written by accvlab. Throws MediaError describing the
+// Parses a bundle of ours (format version 1 or 2) or one written by accvlab. Throws MediaError describing the
 // first problem found; `what` names the bundle in messages (e.g. a file path).
 std::vector<GopRecord> parse_bundle(const uint8_t* data, size_t size, const std::string& what = "bundle",
                                     const BundleLimits& limits = BundleLimits{});

@@ -21,6 +21,7 @@ void describe_stream(const VideoIndex& index, GopRecord& r) {
   r.time_base_num = s.time_base_num;
   r.time_base_den = s.time_base_den;
   r.source = index.path;
+  r.video_stream = index.video_stream_number;
 }
 
 }  // namespace

@@ -106,6 +106,7 @@ std::string label_problem(const GopRecord& r) {
   if (r.source.size() > kU32Max) return cat("source label of ", r.source.size(), " bytes");
   const size_t bad = first_bad_utf8(r.source);
   if (bad != r.source.size()) return cat("source label is not UTF-8 without NUL (byte ", bad, ")");
+  if (r.video_stream < -1) return cat("video stream ", r.video_stream, " (a stream number K >= 0, or -1 unknown)");
   return "";
 }
 
@@ -213,7 +214,7 @@ bool operator==(const GopRecord& a, const GopRecord& b) {
          a.chroma_format == b.chroma_format && a.color.range == b.color.range && a.color.matrix == b.color.matrix &&
          a.time_base_num == b.time_base_num && a.time_base_den == b.time_base_den &&
          a.first_frame_id == b.first_frame_id && a.frame_count == b.frame_count && a.source == b.source &&
-         a.parameter_sets == b.parameter_sets && a.packets == b.packets;
+         a.video_stream == b.video_stream && a.parameter_sets == b.parameter_sets && a.packets == b.packets;
 }
 
 }  // namespace odvd

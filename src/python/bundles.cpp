@@ -222,6 +222,30 @@ py::tuple parse_serialized(const py::handle& array) {
                         packet_sizes, frame_ids);
 }
 
+// One dict per record: where it came from and what it holds (GetBundleInfo).
+py::list bundle_info(const py::handle& array) {
+  py::list out;
+  for (const GopRecord& r : parse(ByteView(array, "numpy_data"), "numpy_data")) {
+    int64_t payload = 0;
+    for (const BundlePacket& p : r.packets) payload += static_cast<int64_t>(p.data.size());
+    py::dict d;
+    d["source"] = r.source;
+    d["video_stream"] = r.video_stream;
+    d["codec"] = codec_name(r.codec);
+    d["codec_id"] = static_cast<int>(r.codec);
+    d["width"] = r.width;
+    d["height"] = r.height;
+    d["bit_depth"] = r.bit_depth;
+    d["chroma_format"] = r.chroma_format;
+    d["first_frame_id"] = r.first_frame_id;
+    d["gop_len"] = r.frame_count;
+    d["packets"] = r.packets.size();
+    d["payload_bytes"] = payload;
+    out.append(d);
+  }
+  return out;
+}
+
 int packet_list_initialize(PyGopDecoder& self, const std::vector<int>& codec_ids) {
   std::vector<Codec> codecs;
   for (size_t i = 0; i < codec_ids.size(); ++i) {
@@ -374,6 +398,9 @@ void bind_bundle_methods(py::class_<PyGopDecoder>& cls) {
 }
 
 void bind_bundle_functions(py::module_& m) {
+  m.def("GetBundleInfo", &bundle_info, py::arg("numpy_data"),
+        "One dict per record of a bundle: source, video_stream (K as in 0:v:K; -1 unknown), codec, codec_id, "
+        "width, height, bit_depth, chroma_format, first_frame_id, gop_len, packets, payload_bytes");
   m.def(
       "SavePacketsToFile",
       [](const py::handle& data, const py::object& path) {

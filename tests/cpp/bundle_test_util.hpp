@@ -93,13 +93,13 @@ inline GopRecord make_record(int32_t first, int32_t frames, int seed, bool leadi
 
 // Options for write_raw() to break the byte-level rules the record rules cannot express.
 struct RawOptions {
-  uint32_t version = 1;
+  uint32_t version = 2;          // 1 writes the older layout (no video_stream field)
   uint32_t extra_flags = 0;     // ORed into every packet's flags
   size_t extra_body_bytes = 0;  // zero bytes appended to each body (body_size includes them)
   bool wrong_checksum = false;  // stores the checksum + 1
 };
 
-// Our layout, version 1, written field by field from the format document.
+// Our layout, version 2 (or 1), written field by field from the format document.
 inline std::vector<uint8_t> write_raw(const std::vector<GopRecord>& records, const RawOptions& o = {}) {
   std::vector<uint8_t> out{'O', 'D', 'V', 'D', 'G', 'O', 'P', 'B'};
   put_u32(out, o.version);
@@ -114,6 +114,7 @@ inline std::vector<uint8_t> write_raw(const std::vector<GopRecord>& records, con
     put_u32(body, static_cast<uint32_t>(r.packets.size()));
     put_u32(body, static_cast<uint32_t>(r.parameter_sets.size()));
     put_u32(body, static_cast<uint32_t>(r.source.size()));
+    if (o.version >= 2) put_i32(body, r.video_stream);
     for (const BundlePacket& p : r.packets) {
       put_i64(body, p.pts);
       put_i64(body, p.dts);

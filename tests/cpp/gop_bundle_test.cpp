@@ -99,11 +99,12 @@ TEST(Crc32, SlicedStepsMatchTheBitwiseDefinition) {
 }
 
 TEST(GopBundle, LayoutMatchesTheFormatDocument) {
-  const GopRecord r = make_record(30, 4, 1, true);
+  GopRecord r = make_record(30, 4, 1, true);
+  r.video_stream = 3;
   const std::vector<uint8_t> b = serialize_bundle({r});
   EXPECT_EQ(b, write_raw({r}));  // an independent writer of the documented layout
   EXPECT_EQ(std::memcmp(b.data(), "ODVDGOPB", 8), 0);
-  EXPECT_EQ(load_le(&b[8], 4), 1u);   // version
+  EXPECT_EQ(load_le(&b[8], 4), 2u);   // version
   EXPECT_EQ(load_le(&b[12], 4), 1u);  // record count
   EXPECT_EQ(std::memcmp(&b[16], "GREC", 4), 0);
   const uint64_t body = load_le(&b[20], 8);
@@ -112,8 +113,29 @@ TEST(GopBundle, LayoutMatchesTheFormatDocument) {
   EXPECT_EQ(load_le(&b[32], 4), 4u);                          // codec h264
   EXPECT_EQ(load_le(&b[32 + 48], 4), 4u);                     // frame_count
   EXPECT_EQ(load_le(&b[32 + 52], 4), 5u);                     // packet_count (4 frames + 1 leading)
-  EXPECT_EQ(load_le(&b[32 + 64 + 28 + 20], 4), 0xFFFFFFFFu);  // packet 1: frame id -1
-  EXPECT_EQ(load_le(&b[32 + 64 + 28 + 24], 4), 2u);           // packet 1: skippable, not key
+  EXPECT_EQ(load_le(&b[32 + 64], 4), 3u);                     // video_stream
+  EXPECT_EQ(load_le(&b[32 + 68 + 28 + 20], 4), 0xFFFFFFFFu);  // packet 1: frame id -1
+  EXPECT_EQ(load_le(&b[32 + 68 + 28 + 24], 4), 2u);           // packet 1: skippable, not key
+}
+
+// Note [Bundle versions]: a version 1 bundle (no video_stream field) still reads, its
+// records from an unknown stream; written again, it becomes version 2 with the same records.
+TEST(GopBundle, ReadsVersionOne) {
+  std::vector<GopRecord> two{make_record(0, 3, 0), make_record(3, 5, 1, true)};
+  two[1].video_stream = 2;  // not written by version 1
+  RawOptions v1;
+  v1.version = 1;
+  const std::vector<uint8_t> old = write_raw(two, v1);
+  EXPECT_EQ(old.size() + 8, write_raw(two).size());  // 4 bytes less per record
+  const std::vector<GopRecord> got = parse(old);
+  ASSERT_EQ(got.size(), 2u);
+  two[1].video_stream = -1;
+  EXPECT_EQ(got, two);
+  const std::vector<uint8_t> again = serialize_bundle(got);
+  EXPECT_EQ(load_le(&again[8], 4), 2u);
+  EXPECT_EQ(parse(again), two);
+  const std::vector<uint8_t> old_copy = old;
+  EXPECT_EQ(validated_bundle(old_copy, "test.gop"), old);  // a valid bundle of ours is kept as it is
 }
 
 void expect_same_record(const GopRecord& a, const GopRecord& b) {
@@ -131,6 +153,7 @@ void expect_same_record(const GopRecord& a, const GopRecord& b) {
   EXPECT_EQ(a.first_frame_id, b.first_frame_id);
   EXPECT_EQ(a.frame_count, b.frame_count);
   EXPECT_EQ(a.source, b.source);
+  EXPECT_EQ(a.video_stream, b.video_stream);
   EXPECT_EQ(a.parameter_sets, b.parameter_sets);
   ASSERT_EQ(a.packets.size(), b.packets.size());
   for (size_t i = 0; i < a.packets.size(); ++i) {
@@ -257,6 +280,8 @@ std::vector<Rule> record_rules() {
       {"surrogate", [](GopRecord& r) { r.source = "\xED\xA0\x80"; }, "source label is not UTF-8 without NUL (byte 0)"},
       {"NUL in source", [](GopRecord& r) { r.source = std::string("a\0b", 3); },
        "source label is not UTF-8 without NUL (byte 1)"},
+      {"video stream below -1", [](GopRecord& r) { r.video_stream = -2; },
+       "video stream -2 (a stream number K >= 0, or -1 unknown)"},
       {"no packets", [](GopRecord& r) { r.packets.clear(); }, "0 packets outside 1..65536"},
       {"first not key", [&](GopRecord& r) { pk(r, 0).key = false; }, "packet 0 is not a key"},
       {"empty packet", [&](GopRecord& r) { pk(r, 2).data.clear(); }, "packet 2: empty"},
@@ -304,7 +329,8 @@ void expect_parse_error(const std::vector<uint8_t>& b, const std::string& fragme
 
 TEST(GopBundle, ReaderRejectsDamagedBytes) {
   const std::vector<GopRecord> two{make_record(0, 3, 0), make_record(3, 3, 1)};
-  expect_parse_error(write_raw(two, {2}), "test.gop: bundle format version 2; this library reads version 1");
+  expect_parse_error(write_raw(two, {3}), "test.gop: bundle format version 3; this library reads versions 1..2");
+  expect_parse_error(write_raw(two, {0}), "test.gop: bundle format version 0; this library reads versions 1..2");
   RawOptions flags;
   flags.extra_flags = 4;
   expect_parse_error(write_raw(two, flags), "record 0 of 2: packet 0: unknown flag bits 0x00000004");

@@ -25,8 +25,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string dir = argv[1];
-  const bool ok = write_file(dir + "/ours_two_records.gop",
-                             odvd::serialize_bundle({make_record(10, 4, 1, true), make_record(14, 3, 2)})) &&
+  std::vector<odvd::GopRecord> two{make_record(10, 4, 1, true), make_record(14, 3, 2)};
+  two[1].video_stream = 1;
+  RawOptions v1;
+  v1.version = 1;
+  const bool ok = write_file(dir + "/ours_two_records.gop", odvd::serialize_bundle(two)) &&
+                  write_file(dir + "/ours_v1_two_records.gop", write_raw(two, v1)) &&
                   write_file(dir + "/ours_empty.gop", odvd::serialize_bundle({})) &&
                   write_file(dir + "/legacy_two_records.bin",
                              write_legacy({make_legacy(10, 4, false, 1), make_legacy(14, 3, true, 2)}));

@@ -91,3 +91,81 @@ def test_cli_lists_every_video_stream_and_picks_one(multi, tmp_path):
                           "--video-stream", "1", "--gpu", "-1"], check=True, capture_output=True)
     import numpy as np
     assert np.load(next(tmp_path.glob("*.npy"))).shape == (270, 480, 3)
+
+
+def as_version_1(bundle) -> bytes:
+    """The same records in bundle format version 1 (docs/formats/gop-bundle.md: no video_stream
+    field, the last 4 bytes of the 68-byte fixed part), written as that version wrote them."""
+    import struct
+    import zlib
+    data = bytes(bundle)
+    assert data[:8] == b"ODVDGOPB" and struct.unpack_from("<I", data, 8)[0] == 2
+    out = bytearray(data[:8] + struct.pack("<I", 1) + data[12:16])
+    at = 16
+    while at < len(data):
+        size = struct.unpack_from("<Q", data, at + 4)[0]
+        body = data[at + 16:at + 16 + size]
+        body = body[:64] + body[68:]
+        out += b"GREC" + struct.pack("<QI", len(body), zlib.crc32(body)) + body
+        at += 16 + size
+    return bytes(out)
+
+
+def test_bundles_name_the_video_stream_they_came_from(igpu, multi):
+    path, streams, md5 = multi
+    best = nvc.GetFastInitInfo([path])[0].stream_index  # one stream per type: index K is 0:v:K
+    ids = [2, 33]
+    for k, dec in [(0, nvc.PyNvGopDecoder(2, -1, True, video_stream=0)),
+                   (1, nvc.CreateGopDecoder(2, -1, True, video_stream=1)), (best, nvc.PyNvGopDecoder(2, -1, True))]:
+        bundle, _, _ = dec.GetGOP([path] * 2, ids)
+        info = nvc.GetBundleInfo(bundle)
+        assert [(r["source"], r["video_stream"]) for r in info] == [(path, k)] * 2
+        assert (info[0]["width"], info[0]["codec"]) == (streams[k]["width"], streams[k]["codec"])
+        for single, _, _ in dec.GetGOPList([path], [ids[0]]):
+            assert nvc.GetBundleInfo(single)[0]["video_stream"] == k
+
+
+def test_a_decoder_of_one_stream_refuses_records_of_another(backend, igpu, multi, tmp_path):
+    path, streams, md5 = multi
+    if backend == "nvdec" and not nvdec_supports({"codec": "hevc", "bit_depth": 8, "pix_fmt": "yuv420p"}):
+        pytest.skip("NVDEC on this GPU does not decode HEVC")
+    ids = [4, 20]
+    second, _, _ = nvc.PyNvGopDecoder(2, -1, True, video_stream=1).GetGOP([path] * 2, ids)
+    on_first = nvc.PyNvGopDecoder(2, igpu, True, video_stream=0)
+    with pytest.raises(ValueError, match=r"entry 0 \(.*multi_video.mkv'\): record 0 holds video stream 1 of "
+                                         r".*, but this decoder reads video stream 0 \(video_stream=0\)"):
+        on_first.DecodeFromGOP(second, [path] * 2, ids)
+    # The default decoder and one of the same stream take them: stream 1's frames.
+    check_frames(nvc.PyNvGopDecoder(2, igpu, True).DecodeFromGOP(second, [path] * 2, ids), ids, streams[1], md5[1])
+    check_frames(nvc.PyNvGopDecoder(2, igpu, True, video_stream=1).DecodeFromGOP(second, [path] * 2, ids), ids,
+                 streams[1], md5[1])
+    # Version 1 bundles (no stream recorded) still load and decode: their stream is unknown (-1).
+    old = tmp_path / "old.gop"
+    old.write_bytes(as_version_1(second))
+    (loaded,) = on_first.LoadGopsToList([str(old)])
+    assert bytes(loaded) == old.read_bytes()  # a valid bundle of ours is taken as it is
+    assert [r["video_stream"] for r in nvc.GetBundleInfo(loaded)] == [-1, -1]
+    check_frames(on_first.DecodeFromGOP(loaded, [path] * 2, ids), ids, streams[1], md5[1])
+    merged = on_first.LoadGops([str(old)])  # written again: version 2, the records unchanged
+    assert bytes(merged[8:12]) == b"\x02\x00\x00\x00"
+    assert nvc.GetBundleInfo(merged) == nvc.GetBundleInfo(loaded)
+
+
+def test_extracted_gops_keep_their_stream(multi, tmp_path):
+    path, streams, md5 = multi
+    out = tmp_path / "gops"
+    index, failures = nvc.extract_gops([path], str(out), video_stream=1)
+    assert not failures
+    (record,) = index["videos"].values()
+    assert (record["video_stream"], record["frame_count"]) == (1, streams[1]["frame_count"])
+    store = nvc.GopStore(str(out))
+    bundle = store.bundle_file(path, 9)
+    assert nvc.GetBundleInfo(nvc.PyNvGopDecoder(1, -1, True).LoadGops([bundle]))[0]["video_stream"] == 1
+    check_frames(store.decode([path, path], [9, 31]), [9, 31], streams[1], md5[1])
+    # Asked again for stream 0, the video is extracted again, not skipped as done.
+    index, _ = nvc.extract_gops([path], str(out), video_stream=0)
+    (record,) = index["videos"].values()
+    assert (record["video_stream"], record["frame_count"]) == (0, streams[0]["frame_count"])
+    check_frames(nvc.GopStore(str(out)).decode([path], [9]), [9], streams[0], md5[0])
+    with pytest.raises(ValueError, match="video_stream"):
+        nvc.extract_gops([path], str(out), video_stream=-3)
