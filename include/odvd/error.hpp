@@ -2,8 +2,8 @@
 //
 // - ArgumentError: the caller's mistake (bad lengths, ids out of range, bad options).
 //   Raised before any decoding work starts. Maps to Python ValueError.
-// - MediaError: a file, a bitstream or a device failed (cannot open, not a video,
-//   corrupt, decoder error). Maps to Python RuntimeError.
+// - MediaError: a file, a bitstream, a device or the system failed (cannot open, not a
+//   video, corrupt, decoder error, no thread could be started). Maps to Python RuntimeError.
 // - NotImplementedError: an API that a later milestone implements. Maps to Python
 //   NotImplementedError.
 //

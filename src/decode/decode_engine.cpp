@@ -7,6 +7,7 @@
 #include "cpu/cpu_backend.hpp"
 #include "decode/record_decode.hpp"
 #include "odvd/error.hpp"
+#include "odvd/option_limits.hpp"
 #include "util/profile.hpp"
 
 #if ODVD_WITH_NVDEC
@@ -25,8 +26,8 @@ int hardware_threads() {
 }
 
 EngineOptions resolved(EngineOptions o) {
-  if (o.worker_threads < 0) throw ArgumentError("worker_threads must be >= 0");
-  if (o.decoder_threads < 0) throw ArgumentError("decoder_threads must be >= 0");
+  check_option_range("worker_threads", o.worker_threads, 0, OptionLimits::kMaxWorkerThreads, " (0: automatic)");
+  check_option_range("decoder_threads", o.decoder_threads, 0, OptionLimits::kMaxDecoderThreads, " (0: automatic)");
   if (o.device < -1) {
     throw MediaError("iGpu=" + std::to_string(o.device) +
                      " is not a CUDA device ordinal (use -1 for the CPU back end)");
@@ -40,11 +41,15 @@ EngineOptions resolved(EngineOptions o) {
 #endif
   // NVDEC tasks mostly wait on the engines (each file's pictures decode one after the
   // other), so on a GPU every session may have its thread; CPU decoding wants the cores.
-  if (o.worker_threads == 0)
+  if (o.worker_threads == 0) {
     o.worker_threads = o.device >= 0 ? std::max(hardware_threads(), o.max_sessions) : hardware_threads();
+    o.worker_threads = std::min(o.worker_threads, OptionLimits::kMaxWorkerThreads);
+  }
   // Files decode in parallel (up to max_sessions at once); split the machine between them.
   if (o.decoder_threads == 0)
-    o.decoder_threads = std::max(1, hardware_threads() / std::min(std::max(1, o.max_sessions), o.worker_threads));
+    o.decoder_threads =
+        std::min(OptionLimits::kMaxDecoderThreads,
+                 std::max(1, hardware_threads() / std::min(std::max(1, o.max_sessions), o.worker_threads)));
   return o;
 }
 

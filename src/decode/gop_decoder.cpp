@@ -17,6 +17,7 @@
 #include "decode/record_decode.hpp"
 #include "gop/gop_extract.hpp"
 #include "odvd/error.hpp"
+#include "odvd/option_limits.hpp"
 #include "util/lru_cache.hpp"
 #include "util/profile.hpp"
 #include "util/thread_pool.hpp"
@@ -28,12 +29,16 @@
 namespace odvd {
 
 void GopDecoderOptions::validate() const {
-  if (max_files < 1) throw ArgumentError("maxfiles must be at least 1 (got " + std::to_string(max_files) + ")");
-  if (worker_threads < 0) throw ArgumentError("worker_threads must be >= 0");
-  if (decoder_threads < 0) throw ArgumentError("decoder_threads must be >= 0");
+  using L = OptionLimits;
+  check_option_range("maxfiles", max_files, 1, L::kMaxEntries);
+  check_option_range("worker_threads", worker_threads, 0, L::kMaxWorkerThreads, " (0: automatic)");
+  check_option_range("decoder_threads", decoder_threads, 0, L::kMaxDecoderThreads, " (0: automatic)");
   check_video_stream(video_stream);
-  if (parallel_calls < 1 || parallel_calls > 64) {
-    throw ArgumentError("parallel_calls must be between 1 and 64 (got " + std::to_string(parallel_calls) + ")");
+  check_option_range("parallel_calls", parallel_calls, 1, L::kMaxParallelCalls);
+  if (static_cast<long long>(max_files) * parallel_calls > L::kMaxSessions) {
+    throw ArgumentError("maxfiles * parallel_calls must be at most " + std::to_string(L::kMaxSessions) +
+                        " decode sessions (got " + std::to_string(max_files) + " * " + std::to_string(parallel_calls) +
+                        ")");
   }
 }
 

@@ -10,14 +10,20 @@
 #include "decode/nearest_frame.hpp"
 #include "decode/planner.hpp"
 #include "odvd/error.hpp"
+#include "odvd/option_limits.hpp"
 #include "util/lru_cache.hpp"
 
 namespace odvd {
 
 void SampleReaderOptions::validate() const {
-  if (num_of_set < 1) throw ArgumentError("num_of_set must be at least 1 (got " + std::to_string(num_of_set) + ")");
-  if (num_of_file < 1) {
-    throw ArgumentError("num_of_file must be at least 1 (got " + std::to_string(num_of_file) + ")");
+  using L = OptionLimits;
+  check_option_range("num_of_set", num_of_set, 1, L::kMaxFilesPerSlot);
+  check_option_range("num_of_file", num_of_file, 1, L::kMaxEntries);
+  check_option_range("worker_threads", worker_threads, 0, L::kMaxWorkerThreads, " (0: automatic)");
+  check_option_range("decoder_threads", decoder_threads, 0, L::kMaxDecoderThreads, " (0: automatic)");
+  if (static_cast<long long>(num_of_file) * num_of_set > L::kMaxSessions) {
+    throw ArgumentError("num_of_file * num_of_set must be at most " + std::to_string(L::kMaxSessions) +
+                        " open files (got " + std::to_string(num_of_file) + " * " + std::to_string(num_of_set) + ")");
   }
   check_video_stream(video_stream);
   if (decode_ahead_mib < -1 || decode_ahead_mib > kMaxDecodeAheadMib) {

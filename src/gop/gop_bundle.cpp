@@ -7,6 +7,7 @@
 // present (ByteReader::need) before anything is reserved from it; sizes are summed in
 // 64 bits with saturation. So hostile input can neither read out of bounds nor make us
 // allocate more than it is long.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -256,9 +257,26 @@ std::vector<uint8_t> serialize_bundle(const std::vector<GopRecord>& records) {
   return w.take();
 }
 
+void check_bundle_head(const uint8_t* head, size_t n, uint64_t size, const std::string& what) {
+  if (size == 0) throw MediaError(what + ": empty (0 bytes): not a bundle");
+  if (n >= sizeof kMagic && std::memcmp(head, kMagic, sizeof kMagic) == 0) return;
+  if (looks_like_damaged_magic(head, std::min(n, sizeof kMagic))) return;  // the parser names the damage
+  // An accvlab bundle: a record count >= 1, then the offset table, whose first entry is
+  // where the table ends (the first record follows it).
+  if (n >= 12) {
+    const uint64_t count = load_le(head, 4);
+    const uint64_t first = load_le(head + 4, 8);
+    if (count >= 1 && first == 4 + 8 * count && first <= size) return;
+  }
+  throw MediaError(cat(what, ": not a GOP bundle: ", size, " bytes beginning ",
+                       hex_bytes(head, std::min<size_t>(n, 12)),
+                       " (a bundle of ours begins with 'ODVDGOPB'; one of accvlab's with a record count >= 1 and "
+                       "the offset of its first record)"));
+}
+
 std::vector<GopRecord> parse_bundle(const uint8_t* data, size_t size, const std::string& what,
                                     const BundleLimits& limits) {
-  if (size == 0) throw MediaError(what + ": empty (0 bytes): not a bundle");
+  check_bundle_head(data, std::min<size_t>(size, 16), size, what);
   if (size >= sizeof kMagic && std::memcmp(data, kMagic, sizeof kMagic) == 0) {
     return parse_ours(data, size, what, limits);
   }

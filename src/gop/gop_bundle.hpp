@@ -96,6 +96,12 @@ std::vector<uint8_t> serialize_bundle(const std::vector<GopRecord>& records);
 std::vector<GopRecord> parse_bundle(const uint8_t* data, size_t size, const std::string& what = "bundle",
                                     const BundleLimits& limits = BundleLimits{});
 
+// Refuses, from its first bytes (`n` of them, up to 16) and its size, input that is no
+// bundle at all (neither ours, nor damaged ours, nor accvlab's): MediaError "<what>: not a
+// GOP bundle: ...". parse_bundle() starts with it; file readers call it before reading a
+// whole file.
+void check_bundle_head(const uint8_t* head, size_t n, uint64_t size, const std::string& what);
+
 // A bundle checked as parse_bundle() checks it, in our format: `raw` itself when it is one
 // of ours (no second copy), else the converted legacy bundle. Throws MediaError as
 // parse_bundle() does.

@@ -29,7 +29,9 @@ py::array_t<uint8_t> to_numpy(Bytes&& bytes) {
 class ByteView {
  public:
   ByteView(const py::handle& obj, const std::string& what) : buffer_(py::reinterpret_borrow<py::buffer>(obj)) {
-    if (!PyObject_CheckBuffer(obj.ptr())) throw ArgumentError(what + " must be a numpy uint8 array (or bytes)");
+    if (!PyObject_CheckBuffer(obj.ptr()) || PyUnicode_Check(obj.ptr())) {
+      throw py::type_error(what + " must be a numpy uint8 array (or bytes), got " + describe(obj));
+    }
     info_ = buffer_.request();
     const bool contiguous = info_.ndim <= 1 && (info_.ndim == 0 || info_.strides[0] == info_.itemsize);
     if (info_.itemsize != 1 || !contiguous) {
@@ -61,16 +63,16 @@ py::list lengths_of(const std::vector<GopRecord>& records) {
   return out;
 }
 
-std::vector<GopRecord> get_gops(PyGopDecoder& self, const py::sequence& paths, const std::vector<int>& ids,
-                                const std::vector<StreamInfo>& infos) {
-  std::vector<std::string> files = to_paths(paths);
-  check_stream_infos(infos, files.size());
+std::vector<GopRecord> get_gops(PyGopDecoder& self, const py::object& paths, const py::object& ids_arg,
+                                const py::object& infos) {
+  const std::vector<std::string> files = path_list(paths, "filepaths");
+  const std::vector<int> ids = frame_ids(ids_arg);
+  check_stream_infos(stream_infos(infos), files.size());
   py::gil_scoped_release release;
   return self.decoder().get_gops(files, ids);
 }
 
-py::tuple get_gop(PyGopDecoder& self, const py::sequence& paths, const std::vector<int>& ids,
-                  const std::vector<StreamInfo>& infos) {
+py::tuple get_gop(PyGopDecoder& self, const py::object& paths, const py::object& ids, const py::object& infos) {
   std::vector<GopRecord> records = get_gops(self, paths, ids, infos);
   Bytes bundle;
   {
@@ -80,8 +82,7 @@ py::tuple get_gop(PyGopDecoder& self, const py::sequence& paths, const std::vect
   return py::make_tuple(to_numpy(std::move(bundle)), first_ids_of(records), lengths_of(records));
 }
 
-py::list get_gop_list(PyGopDecoder& self, const py::sequence& paths, const std::vector<int>& ids,
-                      const std::vector<StreamInfo>& infos) {
+py::list get_gop_list(PyGopDecoder& self, const py::object& paths, const py::object& ids, const py::object& infos) {
   std::vector<GopRecord> records = get_gops(self, paths, ids, infos);
   py::list out;
   for (GopRecord& r : records) {
@@ -127,7 +128,8 @@ void for_each_at_once(size_t n, const Task& task) {
 // Records of every bundle in `arrays`, concatenated in order. The bundles are verified
 // (checksums included) at once, without the GIL: decoding from stored bundles does this on
 // every call, before any picture can be decoded (bench/RESULTS.md §11.4).
-std::vector<GopRecord> parse_all(const py::sequence& arrays) {
+std::vector<GopRecord> parse_all(const py::object& arrays_arg) {
+  const py::sequence arrays = sequence(arrays_arg, "numpy_datas", "a list of GOP bundles (numpy uint8 arrays)");
   const size_t n = py::len(arrays);
   std::vector<std::string> names;
   std::vector<ByteView> views;
@@ -150,9 +152,9 @@ std::vector<GopRecord> parse_all(const py::sequence& arrays) {
 // `pts_shift` is taken off the returned frames' timestamps (packet lists: see
 // record_from_packets).
 template <typename Frames>
-py::list decode_records(PyGopDecoder& self, std::vector<GopRecord> records, const py::sequence& paths,
+py::list decode_records(PyGopDecoder& self, std::vector<GopRecord> records, const py::object& paths,
                         const std::vector<int>& ids, const bool* bgr, int64_t pts_shift = 0) {
-  std::vector<std::string> labels = to_paths(paths);
+  std::vector<std::string> labels = path_list(paths, "filepaths");
   Frames frames;
   {
     py::gil_scoped_release release;
@@ -168,17 +170,21 @@ py::list decode_records(PyGopDecoder& self, std::vector<GopRecord> records, cons
 }
 
 // Reads bundle files; each is validated (and a legacy one converted to our format).
-std::vector<Bytes> load_files(const py::sequence& file_paths) {
-  std::vector<std::string> files = to_paths(file_paths);
+std::vector<Bytes> load_files(const py::object& file_paths) {
+  const std::vector<std::string> files = path_list(file_paths, "file_paths");
   if (files.empty()) throw ArgumentError("file_paths is empty");
   py::gil_scoped_release release;
   std::vector<Bytes> out(files.size());
-  for_each_at_once(files.size(),
-                   [&](size_t i) { out[i] = validated_bundle(read_whole_file(files[i]), quoted(files[i])); });
+  for_each_at_once(files.size(), [&](size_t i) {
+    const std::string what = quoted(files[i]);
+    auto head = [&](const uint8_t* h, size_t n, uint64_t size) { check_bundle_head(h, n, size, what); };
+    out[i] = validated_bundle(read_whole_file(files[i], uint64_t{1} << 34, head), what);
+  });
   return out;
 }
 
-py::array_t<uint8_t> merge_arrays(const py::sequence& arrays) {
+py::array_t<uint8_t> merge_arrays(const py::object& arrays_arg) {
+  const py::sequence arrays = sequence(arrays_arg, "packet_data_arrays", "a list of GOP bundles (numpy uint8 arrays)");
   if (py::len(arrays) == 0) throw ArgumentError("packet_data_arrays is empty");
   std::vector<ByteView> views;
   for (size_t i = 0; i < py::len(arrays); ++i)
@@ -246,7 +252,8 @@ py::list bundle_info(const py::handle& array) {
   return out;
 }
 
-int packet_list_initialize(PyGopDecoder& self, const std::vector<int>& codec_ids) {
+int packet_list_initialize(PyGopDecoder& self, const py::object& codec_ids_arg) {
+  const std::vector<int> codec_ids = int_list(codec_ids_arg, "codec_ids", -1, 1000, " (cudaVideoCodec numbers)");
   std::vector<Codec> codecs;
   for (size_t i = 0; i < codec_ids.size(); ++i) {
     const Codec c = static_cast<Codec>(codec_ids[i]);
@@ -268,9 +275,11 @@ int packet_list_initialize(PyGopDecoder& self, const std::vector<int>& codec_ids
 // frame id gets id + `base`; a reference-only packet before any frame but the key is one
 // of the key's leading pictures (displayed first: k); one after them is the next GOP's key
 // or a picture of it (displayed last: after every frame).
-GopRecord record_from_packets(Codec codec, const py::sequence& arrays, const std::vector<int>& frame_ids, int width,
+GopRecord record_from_packets(Codec codec, const py::handle& arrays_arg, const std::vector<int>& frame_ids, int width,
                               int height, size_t entry, int64_t base) {
   const std::string where = "entry " + std::to_string(entry);
+  const py::sequence arrays =
+      sequence(arrays_arg, "numpy_datas[" + std::to_string(entry) + "]", "a list of packets (numpy uint8 arrays)");
   if (py::len(arrays) != frame_ids.size() || frame_ids.empty()) {
     throw ArgumentError(where + ": numpy_datas has " + std::to_string(py::len(arrays)) + " packet(s) but packet_idxs " +
                         std::to_string(frame_ids.size()) + " (they must match and not be empty)");
@@ -307,9 +316,16 @@ GopRecord record_from_packets(Codec codec, const py::sequence& arrays, const std
   return r;
 }
 
-py::list packet_list_rgb(PyGopDecoder& self, const py::sequence& datas,
-                         const std::vector<std::vector<int>>& packet_idxs, const std::vector<int>& widths,
-                         const std::vector<int>& heights, const std::vector<int>& ids, bool bgr) {
+py::list packet_list_rgb(PyGopDecoder& self, const py::object& datas_arg, const py::object& packet_idxs_arg,
+                         const py::object& widths_arg, const py::object& heights_arg, const py::object& ids_arg,
+                         const py::object& as_bgr) {
+  const py::sequence datas = sequence(datas_arg, "numpy_datas", "a list (one per entry) of lists of packets");
+  const std::vector<std::vector<int>> packet_idxs =
+      int_lists(packet_idxs_arg, "packet_idxs", -1, std::numeric_limits<int32_t>::max(), " (-1: reference only)");
+  const std::vector<int> widths = int_list(widths_arg, "widths", 1, 1 << 15);
+  const std::vector<int> heights = int_list(heights_arg, "heights", 1, 1 << 15);
+  const std::vector<int> ids = frame_ids(ids_arg);
+  const bool bgr = flag(as_bgr, "as_bgr");
   const size_t n = ids.size();
   if (py::len(datas) != n || packet_idxs.size() != n || widths.size() != n || heights.size() != n) {
     throw ArgumentError("numpy_datas, packet_idxs, widths, heights and frame_ids must have one item per entry");
@@ -340,30 +356,34 @@ void bind_bundle_methods(py::class_<PyGopDecoder>& cls) {
            py::arg("fastStreamInfos") = Infos{}, "One (bundle, [first_frame_id], [gop_len]) tuple per entry")
       .def(
           "DecodeFromGOP",
-          [](PyGopDecoder& self, const py::handle& data, const py::sequence& paths, const std::vector<int>& ids) {
+          [](PyGopDecoder& self, const py::handle& data, const py::object& paths, const py::object& ids) {
             return decode_records<std::vector<VideoFrame>>(self, parse(ByteView(data, "numpy_data"), "numpy_data"),
-                                                           paths, ids, nullptr);
+                                                           paths, frame_ids(ids), nullptr);
           },
           py::arg("numpy_data"), py::arg("filepaths"), py::arg("frame_ids"),
           "Decode entry i's frame from record i of the bundle, to YUV")
       .def(
           "DecodeFromGOPRGB",
-          [](PyGopDecoder& self, const py::handle& data, const py::sequence& paths, const std::vector<int>& ids,
-             bool bgr) {
+          [](PyGopDecoder& self, const py::handle& data, const py::object& paths, const py::object& ids,
+             const py::object& as_bgr) {
+            const bool bgr = flag(as_bgr, "as_bgr");
             return decode_records<std::vector<RgbImage>>(self, parse(ByteView(data, "numpy_data"), "numpy_data"), paths,
-                                                         ids, &bgr);
+                                                         frame_ids(ids), &bgr);
           },
           py::arg("numpy_data"), py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
           "Decode entry i's frame from record i of the bundle, to RGB/BGR")
       .def(
           "DecodeFromGOPListRGB",
-          [](PyGopDecoder& self, const py::sequence& datas, const py::sequence& paths, const std::vector<int>& ids,
-             bool bgr) { return decode_records<std::vector<RgbImage>>(self, parse_all(datas), paths, ids, &bgr); },
+          [](PyGopDecoder& self, const py::object& datas, const py::object& paths, const py::object& ids,
+             const py::object& as_bgr) {
+            const bool bgr = flag(as_bgr, "as_bgr");
+            return decode_records<std::vector<RgbImage>>(self, parse_all(datas), paths, frame_ids(ids), &bgr);
+          },
           py::arg("numpy_datas"), py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
           "Decode entry i's frame from record i of the bundles' records taken in order, to RGB/BGR")
       .def(
           "LoadGops",
-          [](PyGopDecoder&, const py::sequence& files) {
+          [](PyGopDecoder&, const py::object& files) {
             std::vector<Bytes> loaded = load_files(files);
             std::vector<std::pair<const uint8_t*, size_t>> parts;
             for (const Bytes& b : loaded) parts.emplace_back(b.data(), b.size());
@@ -375,7 +395,7 @@ void bind_bundle_methods(py::class_<PyGopDecoder>& cls) {
             return to_numpy(std::move(merged));
           },
           py::arg("file_paths"), "Read bundle files into one bundle (their records in order)");
-  auto load_list = [](PyGopDecoder&, const py::sequence& files) {
+  auto load_list = [](PyGopDecoder&, const py::object& files) {
     py::list out;
     for (Bytes& b : load_files(files)) out.append(to_numpy(std::move(b)));
     return out;
@@ -383,7 +403,7 @@ void bind_bundle_methods(py::class_<PyGopDecoder>& cls) {
   cls.def("LoadGopsToList", load_list, py::arg("file_paths"), "Read bundle files, one array per file")
       .def("LoadGopList", load_list, py::arg("file_paths"), "Same as LoadGopsToList")
       .def(
-          "MergePacketDataToOne", [](PyGopDecoder&, const py::sequence& arrays) { return merge_arrays(arrays); },
+          "MergePacketDataToOne", [](PyGopDecoder&, const py::object& arrays) { return merge_arrays(arrays); },
           py::arg("packet_data_arrays"), "One bundle holding the records of every bundle, in order")
       .def(
           "ParseSerializedPacketBundle", [](PyGopDecoder&, const py::handle& data) { return parse_serialized(data); },
@@ -404,7 +424,7 @@ void bind_bundle_functions(py::module_& m) {
   m.def(
       "SavePacketsToFile",
       [](const py::handle& data, const py::object& path) {
-        const std::string dst = py::module_::import("os").attr("fspath")(path).cast<std::string>();
+        const std::string dst = one_path(path, "dst_filepath");
         ByteView view(data, "numpy_data");
         py::gil_scoped_release release;
         parse_bundle(view.data(), view.size(), "numpy_data");  // never write what cannot be read back

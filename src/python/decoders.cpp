@@ -11,6 +11,7 @@
 #include "decode/throughput.hpp"
 #include "odvd/error.hpp"
 #include "odvd/gop_decoder.hpp"
+#include "odvd/option_limits.hpp"
 #include "odvd/sample_reader.hpp"
 #include "python/py_gop_decoder.hpp"
 #include "util/profile.hpp"
@@ -18,9 +19,10 @@
 namespace odvd::python {
 namespace {
 
-std::vector<StreamInfo> get_fast_init_info(const py::sequence& paths, int video_stream) {
-  std::vector<std::string> files = to_paths(paths);
+std::vector<StreamInfo> get_fast_init_info(const py::object& paths, const py::object& video_stream_arg) {
+  const std::vector<std::string> files = path_list(paths, "filepaths");
   if (files.empty()) throw ArgumentError("GetFastInitInfo: filepaths is empty");
+  const int video_stream = int32(video_stream_arg, "video_stream");
   check_video_stream(video_stream);
   std::vector<StreamInfo> out;
   py::gil_scoped_release release;
@@ -29,7 +31,7 @@ std::vector<StreamInfo> get_fast_init_info(const py::sequence& paths, int video_
 }
 
 std::vector<StreamInfo> get_video_streams(const py::object& path) {
-  const std::string file = py::module_::import("os").attr("fspath")(path).cast<std::string>();
+  const std::string file = one_path(path, "filepath");
   py::gil_scoped_release release;
   return video_streams_of(file);
 }
@@ -65,10 +67,21 @@ void bind_gop_decoder(py::module_& m) {
   // worker_threads, decoder_threads and parallel_calls are our extensions (keyword-only):
   // threads decoding files in parallel and libavcodec threads per file (0 = automatic),
   // and calls that may decode at once from different threads (Note [Parallel calls]).
-  cls.def(py::init<int, int, bool, int, int, int, const std::string&, int>(), py::arg("maxfiles"), py::arg("iGpu") = 0,
-          py::arg("suppressNoColorRangeWarning") = false, py::kw_only(), py::arg("worker_threads") = 0,
-          py::arg("decoder_threads") = 0, py::arg("parallel_calls") = 1, py::arg("on_error") = "raise",
-          py::arg("video_stream") = -1)
+  using L = OptionLimits;
+  cls.def(py::init([](const py::object& maxfiles, const py::object& gpu, const py::object& suppress,
+                      const py::object& workers, const py::object& threads, const py::object& calls,
+                      const py::object& on_error, const py::object& video_stream) {
+            return std::make_unique<PyGopDecoder>(
+                integer(maxfiles, "maxfiles", 1, L::kMaxEntries), int32(gpu, "iGpu"),
+                flag(suppress, "suppressNoColorRangeWarning"),
+                integer(workers, "worker_threads", 0, L::kMaxWorkerThreads, " (0: automatic)"),
+                integer(threads, "decoder_threads", 0, L::kMaxDecoderThreads, " (0: automatic)"),
+                integer(calls, "parallel_calls", 1, L::kMaxParallelCalls), text(on_error, "on_error"),
+                int32(video_stream, "video_stream"));
+          }),
+          py::arg("maxfiles"), py::arg("iGpu") = 0, py::arg("suppressNoColorRangeWarning") = false, py::kw_only(),
+          py::arg("worker_threads") = 0, py::arg("decoder_threads") = 0, py::arg("parallel_calls") = 1,
+          py::arg("on_error") = "raise", py::arg("video_stream") = -1)
       .def("Decode", &PyGopDecoder::decode, py::arg("filepaths"), py::arg("frame_ids"),
            py::arg("fastStreamInfos") = Infos{}, "Decode one frame per entry to YUV (DecodedFrameExt)")
       .def("DecodeN12ToRGB", &PyGopDecoder::decode_rgb, py::arg("filepaths"), py::arg("frame_ids"),
@@ -137,32 +150,47 @@ class PySampleReader {
 };
 
 void bind_sample_reader(py::module_& m) {
-  using Ids = std::vector<int>;
   using Lists = std::vector<std::vector<int>>;
   py::class_<PySampleReader>(m, "PyNvSampleReader", "Stream access: reading files forward, frame after frame")
-      .def(py::init<int, int, int, bool, int, int, int, const std::string&, int>(), py::arg("num_of_set"),
-           py::arg("num_of_file"), py::arg("iGpu") = 0, py::arg("suppressNoColorRangeWarning") = false, py::kw_only(),
-           py::arg("worker_threads") = 0, py::arg("decoder_threads") = 0, py::arg("decode_ahead_mib") = -1,
-           py::arg("on_error") = "raise", py::arg("video_stream") = -1)
+      .def(py::init([](const py::object& sets, const py::object& files, const py::object& gpu,
+                       const py::object& suppress, const py::object& workers, const py::object& threads,
+                       const py::object& ahead, const py::object& on_error, const py::object& video_stream) {
+             using L = OptionLimits;
+             return std::make_unique<PySampleReader>(
+                 integer(sets, "num_of_set", 1, L::kMaxFilesPerSlot), integer(files, "num_of_file", 1, L::kMaxEntries),
+                 int32(gpu, "iGpu"), flag(suppress, "suppressNoColorRangeWarning"),
+                 integer(workers, "worker_threads", 0, L::kMaxWorkerThreads, " (0: automatic)"),
+                 integer(threads, "decoder_threads", 0, L::kMaxDecoderThreads, " (0: automatic)"),
+                 int32(ahead, "decode_ahead_mib"), text(on_error, "on_error"), int32(video_stream, "video_stream"));
+           }),
+           py::arg("num_of_set"), py::arg("num_of_file"), py::arg("iGpu") = 0,
+           py::arg("suppressNoColorRangeWarning") = false, py::kw_only(), py::arg("worker_threads") = 0,
+           py::arg("decoder_threads") = 0, py::arg("decode_ahead_mib") = -1, py::arg("on_error") = "raise",
+           py::arg("video_stream") = -1)
       .def(
           "Decode",
-          [](PySampleReader& self, const py::sequence& paths, const Ids& ids) {
-            const std::vector<std::string> files = to_paths(paths);
+          [](PySampleReader& self, const py::object& paths, const py::object& ids_arg) {
+            const std::vector<std::string> files = path_list(paths, "filepaths");
+            const std::vector<int> ids = frame_ids(ids_arg);
             return self.call([&](SampleReader& r) { return r.decode(files, ids); });
           },
           py::arg("filepaths"), py::arg("frame_ids"), "Entry i reads frame_ids[i] of filepaths[i] on slot i (YUV)")
       .def(
           "DecodeN12ToRGB",
-          [](PySampleReader& self, const py::sequence& paths, const Ids& ids, bool bgr) {
-            const std::vector<std::string> files = to_paths(paths);
+          [](PySampleReader& self, const py::object& paths, const py::object& ids_arg, const py::object& as_bgr) {
+            const std::vector<std::string> files = path_list(paths, "filepaths");
+            const std::vector<int> ids = frame_ids(ids_arg);
+            const bool bgr = flag(as_bgr, "as_bgr");
             return self.call([&](SampleReader& r) { return r.decode_rgb(files, ids, bgr); });
           },
           py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
           "Entry i reads frame_ids[i] of filepaths[i] on slot i (RGB/BGR)")
       .def(
           "DecodeN12ToRGBAsync",
-          [](PySampleReader& self, const py::sequence& paths, const Ids& ids, bool bgr) {
-            const std::vector<std::string> files = to_paths(paths);
+          [](PySampleReader& self, const py::object& paths, const py::object& ids_arg, const py::object& as_bgr) {
+            const std::vector<std::string> files = path_list(paths, "filepaths");
+            const std::vector<int> ids = frame_ids(ids_arg);
+            const bool bgr = flag(as_bgr, "as_bgr");
             py::gil_scoped_release release;
             self.reader().decode_rgb_async(files, ids, bgr);
           },
@@ -170,24 +198,29 @@ void bind_sample_reader(py::module_& m) {
           "Start DecodeN12ToRGB in the background (one request in flight; an unclaimed result is discarded)")
       .def(
           "DecodeN12ToRGBAsyncGetBuffer",
-          [](PySampleReader& self, const py::sequence& paths, const Ids& ids, bool bgr) {
-            const std::vector<std::string> files = to_paths(paths);
+          [](PySampleReader& self, const py::object& paths, const py::object& ids_arg, const py::object& as_bgr) {
+            const std::vector<std::string> files = path_list(paths, "filepaths");
+            const std::vector<int> ids = frame_ids(ids_arg);
+            const bool bgr = flag(as_bgr, "as_bgr");
             return self.call([&](SampleReader& r) { return r.async_result(files, ids, bgr); });
           },
           py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
           "Wait for the pending request (same arguments) and return its frames, or raise its error")
       .def(
           "DecodeBatch",
-          [](PySampleReader& self, const py::sequence& paths, const Lists& lists) {
-            const std::vector<std::string> files = to_paths(paths);
+          [](PySampleReader& self, const py::object& paths, const py::object& ids_arg) {
+            const std::vector<std::string> files = path_list(paths, "filepaths");
+            const Lists lists = frame_id_lists(ids_arg);
             return self.call([&](SampleReader& r) { return r.decode_batch(files, lists); });
           },
           py::arg("filepaths"), py::arg("frame_ids"),
           "File v (slot v) reads the frames frame_ids[v] in order; one list of YUV frames per file")
       .def(
           "DecodeBatchRGB",
-          [](PySampleReader& self, const py::sequence& paths, const Lists& lists, bool bgr) {
-            const std::vector<std::string> files = to_paths(paths);
+          [](PySampleReader& self, const py::object& paths, const py::object& ids_arg, const py::object& as_bgr) {
+            const std::vector<std::string> files = path_list(paths, "filepaths");
+            const Lists lists = frame_id_lists(ids_arg);
+            const bool bgr = flag(as_bgr, "as_bgr");
             return self.call([&](SampleReader& r) { return r.decode_batch_rgb(files, lists, bgr); });
           },
           py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
@@ -221,8 +254,9 @@ void bind_sample_reader(py::module_& m) {
           "Work counters since construction (diagnostics)");
 }
 
-py::dict get_index_info(const py::object& path, int video_stream) {
-  const std::string file = py::module_::import("os").attr("fspath")(path).cast<std::string>();
+py::dict get_index_info(const py::object& path, const py::object& video_stream_arg) {
+  const std::string file = one_path(path, "filepath");
+  const int video_stream = int32(video_stream_arg, "video_stream");
   check_video_stream(video_stream);
   VideoSummary s;
   {
@@ -258,9 +292,9 @@ void bind_decoders(py::module_& m) {
         "Process id in which this library created a CUDA context (0: never); for tests");
   m.def(
       "_decode_throughput",
-      [](const py::sequence& paths, int gpu, int streams, double seconds, bool raw, bool per_gop,
-         int sessions_per_thread, int in_flight) {
-        const std::vector<std::string> files = to_paths(paths);
+      [](const py::object& paths, int gpu, int streams, double seconds, bool raw, bool per_gop, int sessions_per_thread,
+         int in_flight) {
+        const std::vector<std::string> files = path_list(paths, "filepaths");
         ThroughputResult r;
         {
           py::gil_scoped_release release;

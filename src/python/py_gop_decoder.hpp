@@ -14,19 +14,11 @@
 
 #include "odvd/error.hpp"
 #include "odvd/gop_decoder.hpp"
+#include "python/arguments.hpp"
 
 namespace odvd::python {
 
 namespace py = pybind11;
-
-// Accepts str and os.PathLike items.
-inline std::vector<std::string> to_paths(const py::sequence& items) {
-  py::object fspath = py::module_::import("os").attr("fspath");
-  std::vector<std::string> out;
-  out.reserve(py::len(items));
-  for (py::handle item : items) out.push_back(fspath(item).cast<std::string>());
-  return out;
-}
 
 // Turns the library's warnings (e.g. unsignalled colour range) into Python UserWarnings.
 inline void warn_all(const std::vector<std::string>& messages) {
@@ -88,9 +80,10 @@ class PyGopDecoder {
     decoder_ = std::make_unique<GopDecoder>(options);
   }
 
-  py::list decode(const py::sequence& paths, const std::vector<int>& ids, const std::vector<StreamInfo>& infos) {
-    std::vector<std::string> files = to_paths(paths);
-    check_stream_infos(infos, files.size());
+  py::list decode(const py::object& paths, const py::object& frame_ids_arg, const py::object& infos_arg) {
+    const std::vector<std::string> files = path_list(paths, "filepaths");
+    const std::vector<int> ids = frame_ids(frame_ids_arg);
+    check_stream_infos(stream_infos(infos_arg), files.size());
     std::vector<VideoFrame> frames;
     {
       py::gil_scoped_release release;
@@ -100,10 +93,12 @@ class PyGopDecoder {
     return frames_to_list(std::move(frames));
   }
 
-  py::list decode_rgb(const py::sequence& paths, const std::vector<int>& ids, bool bgr,
-                      const std::vector<StreamInfo>& infos) {
-    std::vector<std::string> files = to_paths(paths);
-    check_stream_infos(infos, files.size());
+  py::list decode_rgb(const py::object& paths, const py::object& frame_ids_arg, const py::object& as_bgr,
+                      const py::object& infos_arg) {
+    const std::vector<std::string> files = path_list(paths, "filepaths");
+    const std::vector<int> ids = frame_ids(frame_ids_arg);
+    const bool bgr = flag(as_bgr, "as_bgr");
+    check_stream_infos(stream_infos(infos_arg), files.size());
     std::vector<RgbImage> frames;
     {
       py::gil_scoped_release release;

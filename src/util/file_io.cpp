@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <random>
@@ -62,19 +63,42 @@ std::string temporary_name(const std::string& path) {
   return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
 }
 
+// What kind of non-regular file `mode` is, for messages.
+const char* kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
 }  // namespace
 
-std::vector<uint8_t> read_whole_file(const std::string& path, uint64_t max_bytes) {
-  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+std::vector<uint8_t> read_whole_file(const std::string& path, uint64_t max_bytes, const HeadCheck& check_head) {
+  if (path.find('\0') != std::string::npos) throw ArgumentError(quoted(path) + ": a path cannot hold a NUL byte");
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever. It changes
+  // nothing for the regular files read below (their reads never block in that sense).
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) throw MediaError("cannot open " + quoted(path) + ": " + reason());
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) throw MediaError("cannot stat " + quoted(path) + ": " + reason());
-  if (!S_ISREG(st.st_mode)) throw MediaError(quoted(path) + " is not a regular file");
+  if (!S_ISREG(st.st_mode))
+    throw MediaError("cannot read " + quoted(path) + ": " + kind_of(st.st_mode) + ", not a regular file");
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
     throw MediaError(quoted(path) + " is too large (" + std::to_string(st.st_size) + " bytes)");
   }
   std::vector<uint8_t> out(static_cast<size_t>(st.st_size));
   size_t done = 0;
+  const size_t head = std::min<size_t>(16, out.size());
+  while (done < head) {
+    const ssize_t n = ::read(fd.get(), out.data() + done, head - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw MediaError("cannot read " + quoted(path) + ": " + reason());
+    if (n == 0) throw MediaError(quoted(path) + " shrank while being read");
+    done += static_cast<size_t>(n);
+  }
+  if (check_head) check_head(out.data(), head, out.size());
   while (done < out.size()) {
     const ssize_t n = ::read(fd.get(), out.data() + done, out.size() - done);
     if (n < 0 && errno == EINTR) continue;

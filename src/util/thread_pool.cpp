@@ -3,21 +3,40 @@
 #include <atomic>
 #include <exception>
 #include <memory>
+#include <string>
+#include <system_error>
+
+#include "odvd/error.hpp"
 
 namespace odvd {
 
 ThreadPool::ThreadPool(size_t num_threads) {
-  workers_.reserve(num_threads);
-  for (size_t i = 0; i < num_threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+  try {
+    workers_.reserve(num_threads);
+    for (size_t i = 0; i < num_threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+  } catch (const std::system_error& e) {
+    // The system refused a thread (limits, memory): the threads already started must be
+    // joined before this half-built object goes, or std::thread's destructor terminates
+    // the process. Then the caller gets an error it can handle.
+    const size_t started = workers_.size();
+    stop_and_join();
+    throw MediaError("cannot start " + std::to_string(num_threads) + " worker threads (started " +
+                     std::to_string(started) + "): " + e.what());
+  }
 }
 
 ThreadPool::~ThreadPool() {
+  stop_and_join();
+}
+
+void ThreadPool::stop_and_join() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
   for (auto& worker : workers_) worker.join();
+  workers_.clear();
 }
 
 void ThreadPool::worker_loop() {

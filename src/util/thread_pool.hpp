@@ -32,6 +32,7 @@ class ThreadPool {
 
  private:
   void worker_loop();
+  void stop_and_join();  // idempotent
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -1,7 +1,9 @@
-// Names for the enums of odvd/types.hpp and the internal-error hook of odvd/error.hpp.
+// Names for the enums of odvd/types.hpp, the option checks (odvd/option_limits.hpp) and the
+// internal-error hook of odvd/error.hpp.
 #include <string>
 
 #include "odvd/error.hpp"
+#include "odvd/option_limits.hpp"
 #include "odvd/types.hpp"
 
 namespace odvd {
@@ -42,6 +44,12 @@ const char* pixel_format_name(PixelFormat format) {
 
 bool is_16bit(PixelFormat format) {
   return format == PixelFormat::kP016 || format == PixelFormat::kYuv444P16 || format == PixelFormat::kP216;
+}
+
+void check_option_range(const char* name, long long value, long long lo, long long hi, const std::string& hint) {
+  if (value >= lo && value <= hi) return;
+  throw ArgumentError(std::string(name) + " must be " + std::to_string(lo) + ".." + std::to_string(hi) + " (got " +
+                      std::to_string(value) + ")" + hint);
 }
 
 void check_video_stream(int video_stream) {

@@ -109,10 +109,21 @@ TEST(LegacyBundle, DamagedLayoutsAreRejected) {
     return b;
   };
   const std::string rec = "old.bin: legacy (accvlab) bundle: record 0 of 1: ";
-  expect_parse_error({0, 0, 0, 0}, "old.bin: legacy (accvlab) bundle: holds no records");
-  expect_parse_error({1, 0, 0}, "truncated: record count needs 4 bytes at offset 0, only 3 remain");
-  expect_parse_error({9, 0, 0, 0, 1}, "truncated: record offset table needs 72 bytes at offset 4");
-  expect_parse_error(with(4, 13), rec + "starts at offset 13; the offset table ends at 12");
+  // Input that begins like neither layout is no bundle at all (check_bundle_head): zeros,
+  // a count of 0, a short header, a first offset that is not where the table ends.
+  const std::string none = "old.bin: not a GOP bundle: ";
+  expect_parse_error({0, 0, 0, 0}, none + "4 bytes beginning 00 00 00 00 (a bundle of ours begins with 'ODVDGOPB'");
+  expect_parse_error(std::vector<uint8_t>(10, 0), none + "10 bytes beginning 00 00 00 00 00 00 00 00 00 00 (");
+  expect_parse_error({1, 0, 0}, none + "3 bytes beginning 01 00 00");
+  expect_parse_error({9, 0, 0, 0, 1}, none + "5 bytes");
+  expect_parse_error(with(4, 13), none);
+  std::vector<uint8_t> zero_count = good;
+  patch_i32(zero_count, 0, 0);
+  expect_parse_error(zero_count, none);
+  // Past the head, the legacy reader's own rules name what is wrong.
+  std::vector<uint8_t> short_table = good;
+  short_table.resize(12);
+  expect_parse_error(short_table, rec + "truncated: colour range needs 4 bytes at offset 12, only 0 remain");
   expect_parse_error(with(kRec + kCodecAt, 7), rec + "codec 7 is not a cudaVideoCodec number");
   expect_parse_error(with(kRec + kCodecAt, -1), rec + "codec -1 is not");
   expect_parse_error(with(kRec + kFrameSizeAt, -1), rec + "frame size -1 is negative");

@@ -34,9 +34,9 @@ def test_ids_out_of_range_name_file_id_and_range(decoder, manifest):
 
 
 def test_thread_counts_must_not_be_negative():
-    with pytest.raises(ValueError, match="decoder_threads must be >= 0"):
+    with pytest.raises(ValueError, match=r"decoder_threads must be 0\.\.64 \(got -1\)"):
         nvc.PyNvGopDecoder(1, CPU, decoder_threads=-1)
-    with pytest.raises(ValueError, match="worker_threads must be >= 0"):
+    with pytest.raises(ValueError, match=r"worker_threads must be 0\.\.1024 \(got -2\)"):
         nvc.PyNvGopDecoder(1, CPU, worker_threads=-2)
     with pytest.raises(TypeError):
         nvc.PyNvGopDecoder(1, CPU, True, 0, 4)  # keyword-only
