@@ -141,6 +141,8 @@ void use_frame_time_base(StreamInfo& s, int64_t frames) {
 }  // namespace
 
 FileStamp stat_video_file(const std::string& path) {
+  // The system reads a path up to its first NUL: 'a.mp4\0junk' would open 'a.mp4'.
+  if (path.find('\0') != std::string::npos) throw ArgumentError(quoted(path) + ": a path cannot hold a NUL byte");
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     throw MediaError("cannot open " + quoted(path) + ": " + std::strerror(errno));

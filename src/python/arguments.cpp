@@ -76,8 +76,7 @@ std::vector<std::string> path_list(const py::handle& obj, const std::string& nam
   return out;
 }
 
-long long integer(const py::handle& obj, const std::string& name, long long lo, long long hi,
-                  const std::string& hint) {
+long long integer(const py::handle& obj, const std::string& name, long long lo, long long hi, const std::string& hint) {
   if (PyBool_Check(obj.ptr()) || !PyIndex_Check(obj.ptr())) type_error(name, "an integer", obj);
   py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(obj.ptr()));
   if (!index) throw py::error_already_set();

@@ -63,6 +63,17 @@ std::string temporary_name(const std::string& path) {
   return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(rd());
 }
 
+void read_exactly(int fd, uint8_t* out, size_t size, const std::string& path) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::read(fd, out + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw MediaError("cannot read " + quoted(path) + ": " + reason());
+    if (n == 0) throw MediaError(quoted(path) + " shrank while being read");
+    done += static_cast<size_t>(n);
+  }
+}
+
 // What kind of non-regular file `mode` is, for messages.
 const char* kind_of(mode_t mode) {
   if (S_ISDIR(mode)) return "a directory";
@@ -88,24 +99,14 @@ std::vector<uint8_t> read_whole_file(const std::string& path, uint64_t max_bytes
   if (static_cast<uint64_t>(st.st_size) > max_bytes) {
     throw MediaError(quoted(path) + " is too large (" + std::to_string(st.st_size) + " bytes)");
   }
-  std::vector<uint8_t> out(static_cast<size_t>(st.st_size));
-  size_t done = 0;
-  const size_t head = std::min<size_t>(16, out.size());
-  while (done < head) {
-    const ssize_t n = ::read(fd.get(), out.data() + done, head - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw MediaError("cannot read " + quoted(path) + ": " + reason());
-    if (n == 0) throw MediaError(quoted(path) + " shrank while being read");
-    done += static_cast<size_t>(n);
-  }
-  if (check_head) check_head(out.data(), head, out.size());
-  while (done < out.size()) {
-    const ssize_t n = ::read(fd.get(), out.data() + done, out.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw MediaError("cannot read " + quoted(path) + ": " + reason());
-    if (n == 0) throw MediaError(quoted(path) + " shrank while being read");
-    done += static_cast<size_t>(n);
-  }
+  const size_t size = static_cast<size_t>(st.st_size);
+  uint8_t first[16];
+  const size_t head = std::min<size_t>(sizeof first, size);
+  read_exactly(fd.get(), first, head, path);
+  if (check_head) check_head(first, head, size);  // before memory for the whole file is taken
+  std::vector<uint8_t> out(size);
+  std::memcpy(out.data(), first, head);
+  read_exactly(fd.get(), out.data() + head, size - head, path);
   return out;
 }
 
