@@ -24,6 +24,7 @@
 
 #include "odvd/damage_policy.hpp"
 #include "odvd/frame.hpp"
+#include "odvd/process_local.hpp"
 #include "odvd/types.hpp"
 
 namespace odvd {
@@ -107,7 +108,9 @@ class GopDecoder {
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  // Threads, open files and decoder sessions: remade in a forked child (Note [Fork]).
+  // Mutable: the const accessors may be the first call in a child.
+  mutable ProcessLocal<Impl> impl_;
 };
 
 // Number of CUDA devices NVDEC can use; 0 without a driver or in a build without CUDA.

@@ -25,6 +25,7 @@
 
 #include "odvd/damage_policy.hpp"
 #include "odvd/frame.hpp"
+#include "odvd/process_local.hpp"
 
 namespace odvd {
 
@@ -100,7 +101,9 @@ class SampleReader {
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
+  // Threads, open files and decoder sessions: remade in a forked child (Note [Fork]).
+  // Mutable: the const accessors may be the first call in a child.
+  mutable ProcessLocal<Impl> impl_;
 };
 
 }  // namespace odvd

@@ -31,6 +31,7 @@ void ffnv_log(void* ctx, const char* fmt, ...) {
 #include <vector>
 
 #include "odvd/error.hpp"
+#include "odvd/process_local.hpp"
 
 namespace odvd::cuda {
 namespace {
@@ -44,6 +45,8 @@ std::string trimmed(std::string s) {
 struct LoadedDriver {
   Driver driver;
   std::string error;
+  uint64_t generation = fork_generation();  // of the process that called cuInit
+  int64_t pid = static_cast<int64_t>(::getpid());
 
   LoadedDriver() {
     std::string log;
@@ -93,7 +96,28 @@ LoadedDriver& loaded() {
 const Driver& driver() {
   const LoadedDriver& d = loaded();
   if (!d.error.empty()) throw MediaError(d.error);
+  // Note [Fork]: CUDA's state does not survive a fork; a child must not touch the
+  // parent's driver, contexts or memory (at best an error, at worst a hang).
+  if (d.generation != fork_generation()) {
+    throw MediaError("CUDA cannot cross a fork: the GPU was set up in process " + std::to_string(d.pid) +
+                     " and this is a process forked from it (pid " + std::to_string(::getpid()) +
+                     "). Create GPU decoders in the worker process itself (e.g. in a DataLoader's worker_init_fn "
+                     "or on first use), or start workers with the 'spawn' method; in forked workers, iGpu=-1 "
+                     "decoders and demux-only calls (GetGOP, GetGOPList, GetFastInitInfo) work");
+  }
   return d.driver;
+}
+
+void require_driver_libraries() {
+  // RTLD_LAZY and never closed: the same libraries driver() loads later, found the same way.
+  for (const char* lib : {"libcuda.so.1", "libnvcuvid.so.1"}) {
+    if (::dlopen(lib, RTLD_LAZY | RTLD_LOCAL) == nullptr) {
+      const char* why = ::dlerror();
+      throw MediaError(std::string("the NVIDIA ") + (lib[3] == 'c' ? "CUDA driver" : "video decoder library") + " (" +
+                       lib + ") could not be loaded: " + (why ? why : "unknown reason") +
+                       "; is an NVIDIA GPU and driver present? (iGpu=-1 selects the CPU back end)");
+    }
+  }
 }
 
 int device_count() noexcept {

@@ -41,6 +41,12 @@ const Driver& driver();
 // Number of CUDA devices; 0 when there is no usable driver. Never throws.
 int device_count() noexcept;
 
+// Throws MediaError (the same message driver() would give) when the NVIDIA driver's
+// libraries cannot be loaded. Loads them without initialising CUDA (no cuInit), so it is
+// safe before a fork: decoder constructors call it to fail early on machines without a
+// driver, and leave the rest (device ordinal, contexts) to the first decoding call.
+void require_driver_libraries();
+
 // Throws MediaError "<what>: <CUDA error name> (<description>)" unless r is CUDA_SUCCESS.
 void check(CUresult r, const std::string& what);
 std::string error_text(CUresult r);

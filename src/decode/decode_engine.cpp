@@ -65,10 +65,12 @@ WorkStats stats_between(const SessionStats& before, const SessionStats& after) {
 
 DecodeEngine::DecodeEngine(const EngineOptions& options)
     : options_(resolved(options)), pool_(static_cast<size_t>(options_.worker_threads - 1)) {
+  // No CUDA here, not even cuInit: the driver is first touched by the first decoding call
+  // (ensure_gpu, which checks the ordinal), so a GPU decoder object made before a fork
+  // still works for demux-only calls in the child (Note [Fork]). Only a machine without
+  // the driver's libraries is refused at once.
 #if ODVD_WITH_NVDEC
-  // Only check the ordinal: the device's context is made by the first decoding call, so
-  // demux-only calls (GetGOP in data-loader workers) never create one.
-  if (options_.device >= 0) cuda::check_device(options_.device);
+  if (options_.device >= 0) cuda::require_driver_libraries();
 #endif
 }
 

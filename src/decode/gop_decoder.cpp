@@ -340,7 +340,8 @@ struct GopDecoder::Impl {
   std::vector<SessionSet*> free_sets;  // GUARDED_BY(sets_mutex)
 };
 
-GopDecoder::GopDecoder(const GopDecoderOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+GopDecoder::GopDecoder(const GopDecoderOptions& options)
+    : impl_([options] { return std::make_unique<Impl>(options); }) {}
 GopDecoder::~GopDecoder() = default;
 
 const GopDecoderOptions& GopDecoder::options() const {
@@ -348,20 +349,20 @@ const GopDecoderOptions& GopDecoder::options() const {
 }
 
 std::vector<VideoFrame> GopDecoder::decode(const std::vector<std::string>& paths, const std::vector<int>& ids) {
-  Impl::Lease set(*impl_);
+  Impl::Lease set(impl_.get());
   std::vector<Impl::FrameMap> frames;
   return impl_->engine.hand_out(impl_->run(*set, paths, ids, frames));
 }
 
 std::vector<RgbImage> GopDecoder::decode_rgb(const std::vector<std::string>& paths, const std::vector<int>& ids,
                                              bool bgr) {
-  Impl::Lease set(*impl_);
+  Impl::Lease set(impl_.get());
   std::vector<Impl::FrameMap> frames;
   return impl_->engine.convert_all(impl_->run(*set, paths, ids, frames), bgr);
 }
 
 std::vector<GopRecord> GopDecoder::get_gops(const std::vector<std::string>& paths, const std::vector<int>& ids) {
-  Impl::Lease set(*impl_);
+  Impl::Lease set(impl_.get());
   return impl_->get_gops(*set, paths, ids);
 }
 
@@ -396,7 +397,7 @@ void GopDecoder::release_decoder() {
   // Waits for every call in progress: each set is cleared while it is lent to us.
   std::vector<std::unique_ptr<Impl::Lease>> all;
   for (size_t i = 0; i < impl_->sets.size(); ++i) {
-    all.push_back(std::make_unique<Impl::Lease>(*impl_));
+    all.push_back(std::make_unique<Impl::Lease>(impl_.get()));
     (**all.back()).sessions.clear();
     (**all.back()).extractors.clear();
   }

@@ -206,10 +206,11 @@ struct SampleReader::Impl {
   AsyncArgs pending_args;                      // GUARDED_BY(async_mutex)
 };
 
-SampleReader::SampleReader(const SampleReaderOptions& options) : impl_(std::make_unique<Impl>(options)) {}
+SampleReader::SampleReader(const SampleReaderOptions& options)
+    : impl_([options] { return std::make_unique<Impl>(options); }) {}
 
 SampleReader::~SampleReader() {
-  impl_->wait_pending();
+  if (!impl_.inherited()) impl_->wait_pending();  // a parent's request has no thread here
 }
 
 std::vector<VideoFrame> SampleReader::decode(const std::vector<std::string>& paths, const std::vector<int>& ids) {
@@ -265,7 +266,7 @@ void SampleReader::decode_rgb_async(const std::vector<std::string>& paths, const
     impl_->pending = {};  // an unclaimed result (or error) is discarded, as documented
   }
   impl_->pending_args = AsyncArgs{paths, ids, bgr};
-  Impl* impl = impl_.get();
+  Impl* impl = &impl_.get();
   impl_->pending = std::async(std::launch::async, [impl, paths, ids, bgr] {
     std::lock_guard<std::mutex> call(impl->call_mutex);
     return impl->decode_rgb_locked(paths, ids, bgr);

@@ -15,6 +15,7 @@ extern "C" {
 #include "ffmpeg/demuxer.hpp"
 #include "ffmpeg/picture_order.hpp"
 #include "odvd/error.hpp"
+#include "odvd/process_local.hpp"
 
 namespace odvd {
 
@@ -195,8 +196,12 @@ std::vector<StreamInfo> list_video_streams(const std::string& path) {
 
 IndexCache& IndexCache::global() {
   // Bounded so that scanning millions of clips does not grow memory without limit.
-  static IndexCache cache(/*max_entries=*/4096, /*max_bytes=*/size_t{512} << 20);
-  return cache;
+  // One per process (Note [Fork]): a parent thread may hold the cache's lock at the
+  // instant of a fork, which would block the child forever. Never destroyed: indexes may
+  // be used while the interpreter exits.
+  static auto* cache = new ProcessLocal<IndexCache>(
+      [] { return std::make_unique<IndexCache>(/*max_entries=*/4096, /*max_bytes=*/size_t{512} << 20); });
+  return cache->get();
 }
 
 std::shared_ptr<const VideoIndex> IndexCache::get(const std::string& path, int video_stream) {

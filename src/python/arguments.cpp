@@ -5,6 +5,9 @@
 namespace odvd::python {
 namespace {
 
+// A path in an error is shown whole (up to PATH_MAX): the user must see which file it names.
+constexpr size_t kPathShown = 4096;
+
 constexpr long long kInt32Min = std::numeric_limits<int32_t>::min();
 constexpr long long kInt32Max = std::numeric_limits<int32_t>::max();
 
@@ -34,14 +37,14 @@ py::sequence sequence(const py::handle& obj, const std::string& name, const std:
   return as_sequence(obj, name, expected);
 }
 
-std::string describe(const py::handle& obj) {
+std::string describe(const py::handle& obj, size_t limit) {
   std::string repr;
   try {
     repr = py::repr(obj).cast<std::string>();
   } catch (const py::error_already_set&) {
     repr = "<unprintable>";
   }
-  if (repr.size() > 60) repr = repr.substr(0, 57) + "...";
+  if (repr.size() > limit) repr = repr.substr(0, limit - 3) + "...";
   return std::string(Py_TYPE(obj.ptr())->tp_name) + " " + repr;
 }
 
@@ -57,7 +60,8 @@ std::string one_path(const py::handle& obj, const std::string& name) {
   std::string path = py::module_::import("os").attr("fsencode")(value).cast<std::string>();
   const size_t nul = path.find('\0');
   if (nul != std::string::npos) {
-    throw py::value_error(name + " contains a NUL byte at position " + std::to_string(nul) + ": " + describe(obj) +
+    throw py::value_error(name + " contains a NUL byte at position " + std::to_string(nul) + ": " +
+                          describe(obj, kPathShown) +
                           " (no file name can hold one; the operating system would read the path only up to it)");
   }
   return path;

@@ -22,8 +22,8 @@ namespace odvd::python {
 
 namespace py = pybind11;
 
-// "float 1.5", "str 'clip.mp4'", "NoneType None": the kind and a short repr of `obj`.
-std::string describe(const py::handle& obj);
+// "float 1.5", "str 'clip.mp4'", "NoneType None": the kind and a repr of `obj` cut to `limit` characters.
+std::string describe(const py::handle& obj, size_t limit = 60);
 
 // A path: str, bytes or os.PathLike; NUL bytes refused. `name` is the argument's name
 // (or "filepaths[3]").

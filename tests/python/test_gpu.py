@@ -412,12 +412,21 @@ def test_decoding_while_torch_computes_on_the_same_device(torch, cpu_dec, manife
 
 # ----------------------------------------------------------------------------- devices
 
-def test_invalid_device_ordinal_raises_and_the_process_survives():
+def test_invalid_device_ordinal_raises_and_the_process_survives(manifest):
+    """The driver is first touched by the first decoding call (issue #16 §7: a GPU decoder made
+    before a fork still demuxes in the child), so a bad ordinal is reported there."""
+    clip = video_path(manifest, "h264_gop30.mp4")
     count = cuda_device_count()
     bad = count + 5
     for make in (lambda: nvc.PyNvGopDecoder(1, bad), lambda: nvc.CreateGopDecoder(1, iGpu=bad)):
+        try:
+            dec = make()
+        except RuntimeError as e:  # a machine without the driver's libraries is refused at once
+            assert count == 0 and "could not be loaded" in str(e), e
+            continue
+        assert dec.GetGOP([clip], [3])[1] == [0]  # demux only: no CUDA needed
         with pytest.raises(RuntimeError) as info:
-            make()
+            dec.Decode([clip], [3])
         if count > 0:  # (without a driver the message is about the driver)
             message = str(info.value)
             assert re.search(rf"\b{bad}\b", message) or "ordinal" in message, message
@@ -427,7 +436,7 @@ def test_invalid_device_ordinal_raises_and_the_process_survives():
         import on_demand_video_decoder as nvc
         for gpu in ({bad}, -2, {bad + 1000}):
             try:
-                nvc.PyNvGopDecoder(1, gpu)
+                nvc.PyNvGopDecoder(1, gpu).Decode([{clip!r}], [0])
             except RuntimeError:
                 pass
             else:
