@@ -95,6 +95,8 @@ class GopDecoder {
     int64_t packets_sent = 0;
     int64_t gop_starts = 0;
     int64_t continuations = 0;
+    int64_t device_live_bytes = 0;    // device memory frames hold now (pool, GPU only)
+    int64_t device_cached_bytes = 0;  // device memory the pool keeps for reuse
   };
   Stats stats() const;
 

@@ -58,7 +58,7 @@ class ProcessLocal {
   void adopt(uint64_t now) {
     std::lock_guard<std::mutex> lock(adopt_mutex_);
     if (generation_.load() == now) return;  // another thread of the child was first
-    value_ = make_().release();              // the parent's copy is left as it is, on purpose
+    value_ = make_().release();             // the parent's copy is left as it is, on purpose
     generation_.store(now, std::memory_order_release);
   }
 

@@ -93,9 +93,11 @@ class SampleReader {
     int64_t packets_sent = 0;
     int64_t gop_starts = 0;
     int64_t continuations = 0;
-    int64_t ahead_gops = 0;    // GOPs decoded ahead (in runs) that came back whole
-    int64_t ahead_frames = 0;  // frames handed out from them
-    int64_t ahead_failed = 0;  // GOPs in runs whose decode ahead failed
+    int64_t ahead_gops = 0;           // GOPs decoded ahead (in runs) that came back whole
+    int64_t ahead_frames = 0;         // frames handed out from them
+    int64_t ahead_failed = 0;         // GOPs in runs whose decode ahead failed
+    int64_t device_live_bytes = 0;    // device memory frames hold now (pool, GPU only)
+    int64_t device_cached_bytes = 0;  // device memory the pool keeps for reuse
   };
   Stats stats() const;
 

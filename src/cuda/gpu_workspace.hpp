@@ -37,6 +37,7 @@ class GpuWorkspace {
 
   void release_decoders() { decoders_->clear(); }
   void release_memory() { memory_->release_unused(); }
+  const DevicePool& memory() const { return *memory_; }
 
  private:
   const DeviceContext& device_;

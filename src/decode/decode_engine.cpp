@@ -229,6 +229,18 @@ void DecodeEngine::release_decoders() {
 #endif
 }
 
+DecodeEngine::MemoryUse DecodeEngine::memory_use() const {
+  MemoryUse use;
+#if ODVD_WITH_NVDEC
+  std::lock_guard<std::mutex> lock(gpu_mutex_);
+  if (gpu_) {
+    use.live_bytes = static_cast<int64_t>(gpu_->memory().live_bytes());
+    use.cached_bytes = static_cast<int64_t>(gpu_->memory().cached_bytes());
+  }
+#endif
+  return use;
+}
+
 void DecodeEngine::release_memory() {
 #if ODVD_WITH_NVDEC
   std::lock_guard<std::mutex> lock(gpu_mutex_);

@@ -103,6 +103,13 @@ class DecodeEngine {
   // Frees idle NVDEC decoders / unreferenced device memory (nothing on the CPU).
   void release_decoders();
   void release_memory();
+  // Device memory of the GPU workspace's pool: bytes frames hold, bytes kept for reuse
+  // (both 0 on the CPU back end or before the first GPU call).
+  struct MemoryUse {
+    int64_t live_bytes = 0;
+    int64_t cached_bytes = 0;
+  };
+  MemoryUse memory_use() const;
 
  private:
   std::unique_ptr<DecoderBackend> make_backend(const StreamInfo& s, const AVCodecParameters* par,
@@ -117,7 +124,7 @@ class DecodeEngine {
   std::unordered_set<std::string> warned_paths_;  // GUARDED_BY(warnings_mutex_)
   // Made once by ensure_gpu() under gpu_mutex_, never reset; the workspace's frame
   // operations (copy, convert, synchronize) run under gpu_mutex_ too.
-  std::mutex gpu_mutex_;
+  mutable std::mutex gpu_mutex_;
   std::unique_ptr<cuda::GpuWorkspace> gpu_;  // null on the CPU back end and until the first decode
 };
 

@@ -386,7 +386,8 @@ std::vector<EntryReport> GopDecoder::last_report() const {
 
 GopDecoder::Stats GopDecoder::stats() const {
   const WorkStats s = impl_->engine.stats();
-  return Stats{s.packets_sent, s.gop_starts, s.continuations};
+  const DecodeEngine::MemoryUse m = impl_->engine.memory_use();
+  return Stats{s.packets_sent, s.gop_starts, s.continuations, m.live_bytes, m.cached_bytes};
 }
 
 std::vector<std::string> GopDecoder::take_warnings() {

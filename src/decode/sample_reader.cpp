@@ -319,7 +319,9 @@ std::vector<EntryReport> SampleReader::last_report() const {
 
 SampleReader::Stats SampleReader::stats() const {
   const WorkStats s = impl_->engine.stats();
-  return Stats{s.packets_sent, s.gop_starts, s.continuations, s.ahead_gops, s.ahead_frames, s.ahead_failed};
+  const DecodeEngine::MemoryUse m = impl_->engine.memory_use();
+  return Stats{s.packets_sent, s.gop_starts,   s.continuations, s.ahead_gops,
+               s.ahead_frames, s.ahead_failed, m.live_bytes,    m.cached_bytes};
 }
 
 }  // namespace odvd

@@ -93,7 +93,8 @@ void bind_gop_decoder(py::module_& m) {
       .def("release_decoder", &PyGopDecoder::release_decoder, "Drop warm decoder sessions")
       .def("release_device_memory", &PyGopDecoder::release_device_memory, "Free pooled device memory")
       .def("_stats", &PyGopDecoder::stats,
-           "Work counters since construction: packets_sent, gop_starts, continuations (diagnostics)");
+           "Work counters since construction: packets_sent, gop_starts, continuations; device memory now: "
+           "device_live_bytes, device_cached_bytes (diagnostics)");
   bind_bundle_methods(cls);
 }
 
@@ -249,6 +250,8 @@ void bind_sample_reader(py::module_& m) {
             d["ahead_gops"] = s.ahead_gops;
             d["ahead_frames"] = s.ahead_frames;
             d["ahead_failed"] = s.ahead_failed;
+            d["device_live_bytes"] = s.device_live_bytes;
+            d["device_cached_bytes"] = s.device_cached_bytes;
             return d;
           },
           "Work counters since construction (diagnostics)");

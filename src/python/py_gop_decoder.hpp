@@ -128,6 +128,8 @@ class PyGopDecoder {
     d["packets_sent"] = s.packets_sent;
     d["gop_starts"] = s.gop_starts;
     d["continuations"] = s.continuations;
+    d["device_live_bytes"] = s.device_live_bytes;
+    d["device_cached_bytes"] = s.device_cached_bytes;
     return d;
   }
 

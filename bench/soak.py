@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""Memory soak (issue #16): does a long run of decoding calls hold its memory flat?
+
+Two phases, one after the other, each `--calls` calls:
+  random   PyNvGopDecoder.DecodeN12ToRGB: every call `--entries` random (file, frame) pairs
+           drawn from every video (so the files, codecs, sizes and bit depths switch all the
+           time and decoder sessions are reconfigured or replaced);
+  reader   PyNvSampleReader(num_of_set=1, num_of_file=--entries).DecodeN12ToRGB: short forward
+           runs (8 frames) of randomly chosen files, a new choice after each run (file switching
+           through the reader's slots).
+Every `--every` calls it samples host RSS (/proc/self/statm), device memory in use (NVML; the
+whole GPU, so run it alone on the card) and the decoder's own pool counters (_stats():
+device_live_bytes, device_cached_bytes). Growth is reported from the sample at the end of the
+warm-up (`--warmup` calls, every file seen and every session made by then) to the last sample;
+both the difference and the trend (least-squares slope times the calls spanned) are
+reported; the goal is flat: trends of RSS and NVML and the pool's counters at most 1 MiB. RSS is
+sampled after glibc's malloc_trim, so free heap the allocator keeps does not count.
+
+    python3 bench/soak.py --gpu 0 --videos tests/videos/generated --out OUT   # NVDEC
+    python3 bench/soak.py --gpu -1 --calls 2000 ...                           # CPU back end
+
+Videos: every file in the test generator's manifest that the back end decodes (on NVDEC: H.264
+8-bit, HEVC, VP9 in 4:2:0; on the CPU: all but the bad_* files). Frames are converted
+to RGB and dropped at once (each returned tensor is released before the next call), as a
+training loop does. Writes OUT/soak.json (every sample) and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import on_demand_video_decoder as nvc
+
+MIB = 1 << 20
+
+
+class _NvmlMemory(ctypes.Structure):
+    _fields_ = [("total", ctypes.c_ulonglong), ("free", ctypes.c_ulonglong), ("used", ctypes.c_ulonglong)]
+
+
+class DeviceMemory:
+    """Device memory in use on one GPU (NVML), or None on the CPU back end / without NVML."""
+
+    def __init__(self, gpu: int):
+        self.handle = None
+        if gpu < 0:
+            return
+        try:
+            self.nvml = ctypes.CDLL("libnvidia-ml.so.1")
+            if self.nvml.nvmlInit_v2() != 0:
+                return
+            handle = ctypes.c_void_p()
+            if self.nvml.nvmlDeviceGetHandleByIndex_v2(gpu, ctypes.byref(handle)) == 0:
+                self.handle = handle
+        except OSError:
+            pass
+
+    def used(self) -> int | None:
+        if self.handle is None:
+            return None
+        m = _NvmlMemory()
+        if self.nvml.nvmlDeviceGetMemoryInfo(self.handle, ctypes.byref(m)) != 0:
+            return None
+        return int(m.used)
+
+
+_LIBC = ctypes.CDLL(None)
+
+
+def rss_bytes() -> int:
+    # Free heap pages go back to the OS first (glibc malloc_trim): what is left is what the
+    # process holds, not what the allocator keeps in its arenas for the next call.
+    _LIBC.malloc_trim(0)
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def pick_videos(folder: Path, gpu: int) -> list[tuple[str, int]]:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    out = []
+    for name, e in sorted(manifest["videos"].items()):
+        if name.startswith("bad") or not e.get("frame_count") or "framemd5" not in e:
+            continue
+        if gpu >= 0:
+            # The NVDEC of the GPUs we run on (Turing to Hopper): no 4:2:2, no H.264 10-bit, no AV1.
+            if "422" in e["pix_fmt"] or e["codec"] not in ("h264", "hevc", "vp9"):
+                continue
+            if e["codec"] == "h264" and e["bit_depth"] != 8:
+                continue
+        if e.get("features") and "damaged" in e["features"]:
+            continue
+        out.append((str(folder / e["file"]), int(e["frame_count"])))
+    if not out:
+        raise SystemExit(f"no usable videos in {folder}")
+    return out
+
+
+class Sampler:
+    def __init__(self, phase: str, every: int, warmup: int, device: DeviceMemory, stats):
+        self.phase, self.every, self.warmup = phase, every, warmup
+        self.device, self.stats = device, stats
+        self.samples: list[dict] = []
+
+    def maybe(self, calls: int, elapsed: float) -> None:
+        if calls % self.every:
+            return
+        s = self.stats()
+        self.samples.append({"calls": calls, "seconds": round(elapsed, 2), "rss": rss_bytes(),
+                             "device_used": self.device.used(), "pool_live": s.get("device_live_bytes", 0),
+                             "pool_cached": s.get("device_cached_bytes", 0)})
+
+    def growth(self) -> dict:
+        base = next((s for s in self.samples if s["calls"] >= self.warmup), self.samples[0])
+        last = self.samples[-1]
+        out = {}
+        for key in ("rss", "device_used", "pool_live", "pool_cached"):
+            if base[key] is None or last[key] is None:
+                out[key] = None
+            else:
+                out[key] = last[key] - base[key]
+        out["from_calls"], out["to_calls"] = base["calls"], last["calls"]
+        # The trend: least-squares slope of each measure over the samples after warm-up, times
+        # the calls they span (a leak grows steadily; allocator noise averages out).
+        after = [s for s in self.samples if s["calls"] >= base["calls"]]
+        for key in ("rss", "device_used", "pool_live", "pool_cached"):
+            if len(after) < 3 or any(s[key] is None for s in after):
+                out[key + "_trend"] = None
+                continue
+            xs = [s["calls"] for s in after]
+            ys = [s[key] for s in after]
+            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+            slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+            out[key + "_trend"] = slope * (xs[-1] - xs[0])
+        # The largest excursion above the post-warm-up base: a leak that is freed at the end
+        # would still show here.
+        out["rss_peak_over_base"] = max(s["rss"] for s in self.samples if s["calls"] >= base["calls"]) - base["rss"]
+        return out
+
+
+def run_random(args, videos, device) -> Sampler:
+    rng = random.Random(args.seed)
+    dec = nvc.PyNvGopDecoder(args.entries, args.gpu, True)
+    sampler = Sampler("random", args.every, args.warmup, device, dec._stats)
+    start = time.perf_counter()
+    for call in range(1, args.calls + 1):
+        chosen = [rng.choice(videos) for _ in range(args.entries)]
+        frames = dec.DecodeN12ToRGB([p for p, _ in chosen], [rng.randrange(n) for _, n in chosen], False)
+        del frames
+        sampler.maybe(call, time.perf_counter() - start)
+    return sampler
+
+
+def run_reader(args, videos, device) -> Sampler:
+    rng = random.Random(args.seed + 1)
+    reader = nvc.PyNvSampleReader(1, args.entries, args.gpu, True)
+    sampler = Sampler("reader", args.every, args.warmup, device, reader._stats)
+    run = 8
+    start = time.perf_counter()
+    call = 0
+    while call < args.calls:
+        chosen = [rng.choice(videos) for _ in range(args.entries)]
+        firsts = [rng.randrange(max(1, n - run)) for _, n in chosen]
+        for k in range(run):
+            if call == args.calls:
+                break
+            ids = [min(f + k, n - 1) for f, (_, n) in zip(firsts, chosen)]
+            frames = reader.DecodeN12ToRGB([p for p, _ in chosen], ids, False)
+            del frames
+            call += 1
+            sampler.maybe(call, time.perf_counter() - start)
+    return sampler
+
+
+def nvml_mib(v) -> str:
+    return "-" if v is None else f"{v / MIB:.0f}"
+
+
+def fmt_mib(v) -> str:
+    return "n/a" if v is None else f"{v / MIB:+.2f}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--gpu", type=int, default=0, help="CUDA ordinal, -1 for the CPU back end")
+    ap.add_argument("--videos", type=Path, default=Path(__file__).resolve().parent.parent / "tests/videos/generated")
+    ap.add_argument("--calls", type=int, default=10_000, help="calls per phase")
+    ap.add_argument("--entries", type=int, default=4, help="files per call")
+    ap.add_argument("--every", type=int, default=500, help="sample every N calls")
+    ap.add_argument("--warmup", type=int, default=1000, help="calls before the growth baseline")
+    ap.add_argument("--seed", type=int, default=16)
+    ap.add_argument("--out", type=Path, default=None)
+    args = ap.parse_args()
+    if args.warmup >= args.calls:
+        ap.error("--warmup must be below --calls")
+
+    import warnings
+    warnings.simplefilter("ignore")  # unsignalled colour ranges, once per file: not the subject here
+    videos = pick_videos(args.videos, args.gpu)
+    device = DeviceMemory(args.gpu)
+    print(f"soak: {len(videos)} videos, {args.calls} calls per phase of {args.entries} entries, "
+          f"{'GPU ' + str(args.gpu) if args.gpu >= 0 else 'CPU'}", flush=True)
+    report = {"gpu": args.gpu, "calls": args.calls, "entries": args.entries, "every": args.every,
+              "warmup": args.warmup, "videos": [p for p, _ in videos], "phases": {}}
+    ok = True
+    for name, fn in (("random", run_random), ("reader", run_reader)):
+        sampler = fn(args, videos, device)
+        g = sampler.growth()
+        secs = sampler.samples[-1]["seconds"]
+        report["phases"][name] = {"samples": sampler.samples, "growth": g, "seconds": secs}
+        print(f"{name:7s} {args.calls} calls in {secs:.1f} s; growth from call {g['from_calls']} to "
+              f"{g['to_calls']} (MiB, last - first; trend): host RSS {fmt_mib(g['rss'])}; {fmt_mib(g['rss_trend'])} "
+              f"(peak {fmt_mib(g['rss_peak_over_base'])}), "
+              f"device (NVML) {fmt_mib(g['device_used'])}; {fmt_mib(g['device_used_trend'])}, "
+              f"pool live {fmt_mib(g['pool_live'])}, pool cached {fmt_mib(g['pool_cached'])}", flush=True)
+        print("        samples (calls: RSS MiB / NVML MiB / pool live+cached MiB): " + ", ".join(
+            f"{s['calls']}: {s['rss'] / MIB:.1f}/{nvml_mib(s['device_used'])}/"
+            f"{(s['pool_live'] + s['pool_cached']) / MIB:.1f}" for s in sampler.samples), flush=True)
+        # Flat: the trend of RSS and of NVML, and the pool's own counters, at most 1 MiB.
+        for key in ("rss_trend", "device_used_trend", "pool_live", "pool_cached"):
+            if g[key] is not None and g[key] > MIB:
+                ok = False
+    report["flat"] = ok
+    print("soak: " + ("flat (every trend at most 1 MiB)" if ok else "GROWTH above 1 MiB"), flush=True)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "soak.json").write_text(json.dumps(report, indent=1))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
