@@ -25,7 +25,11 @@ untimed warm-up calls first):
   sequential_no_ahead  the same on NVDEC with decode_ahead_mib=0: one streaming session per camera
   sequential_ahead     the same on the CPU back end with decode_ahead_mib=256 (its default is off)
   bundle        random, decoded from GOP bundles extracted beforehand (nvc.extract_gops,
-                GopStore.decode_rgb: bundle files read from disk, no demuxer)
+                GopStore.decode_rgb: bundle files read from disk, no demuxer; each file read and
+                verified once per call)
+  bundle_arrays the same calls through the public arrays path: LoadGopsToList on the calls'
+                bundle files, then DecodeFromGOPListRGB (the bytes pass through Python and are
+                verified on loading and again before decoding; GopStore's path before #16)
   peers         (bench/peers/) PyNvVideoCodec SimpleDecoder (random; one caller, and 4 callers in flight),
                 torchcodec VideoDecoder on CUDA (random; FFmpeg's NVDEC and its "beta" NVDEC
                 path), PyAV seek+decode on the CPU (random), when importable
@@ -337,19 +341,22 @@ def ours_sequential(clip: Clip, gpu: int, seconds: float, ahead: int | None = No
                    decoded=counted, seconds=seconds)
 
 
-def ours_bundle(clip: Clip, gpu: int, seconds: float, calls: int, store_dir: Path) -> dict:
+def ours_bundle(clip: Clip, gpu: int, seconds: float, calls: int, store_dir: Path, arrays: bool = False) -> dict:
     ids = clip.random_calls(calls)
     warm = clip.random_calls(5, salt=1)
     t = time.perf_counter()
-    _, failures = nvc.extract_gops(clip.paths, str(store_dir))
+    _, failures = nvc.extract_gops(clip.paths, str(store_dir))  # resumes: a second run finds them done
     extract_s = time.perf_counter() - t
     if failures:
         raise RuntimeError(f"GOP extraction failed: {failures}")
 
     def call(s, i):
-        return len(s.decode_rgb(clip.paths, i))
+        if not arrays:
+            return len(s.decode_rgb(clip.paths, i))
+        files = [s.bundle_file(p, f) for p, f in zip(clip.paths, i)]
+        return len(s.decoder.DecodeFromGOPListRGB(s.decoder.LoadGopsToList(files), clip.paths, i))
 
-    return measure("bundle", gpu, lambda: nvc.GopStore(str(store_dir), nvc.PyNvGopDecoder(len(clip.paths), gpu, True)),
+    return measure("bundle_arrays" if arrays else "bundle", gpu, lambda: nvc.GopStore(str(store_dir), nvc.PyNvGopDecoder(len(clip.paths), gpu, True)),
                    loop_calls(call, ids), warm=lambda s: [call(s, i) for i in warm] and None,
                    decoded=lambda s: counted(s.decoder), seconds=seconds, extra={"extract_s": extract_s})
 
@@ -525,6 +532,7 @@ def run_config(name: str, folder: Path, args, backends: list[str], scratch: Path
                     lambda: ours_sequential(clip, dev, s, ahead=256, label="sequential_ahead"))
         store = scratch / f"{name}_gops"
         attempt("bundle", backend, lambda: ours_bundle(clip, dev, s, args.calls, store))
+        attempt("bundle_arrays", backend, lambda: ours_bundle(clip, dev, s, args.calls, store, arrays=True))
         if backend == "nvdec" and not args.no_peers:
             attempt("peer_pynvvideocodec", backend, lambda: peer_pynvvideocodec(clip, dev, s, args.calls))
             attempt("peer_pynvvideocodec_x4", backend,
@@ -703,7 +711,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-peers", action="store_true")
     p.add_argument("--no-limit", action="store_true", help="skip the limit runs (and the fractions)")
     p.add_argument("--workloads", default="all",
-                   help="all, or a list of: random,random_x4,multi4,sequential,sequential_no_ahead,sequential_ahead,bundle,peer_pynvvideocodec,"
+                   help="all, or a list of: random,random_x4,multi4,sequential,sequential_no_ahead,sequential_ahead,bundle,bundle_arrays,peer_pynvvideocodec,"
                         "peer_pynvvideocodec_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta,peer_pyav")
     args = p.parse_args(argv)
 

@@ -199,23 +199,24 @@ class GopStore:
         g = bisect.bisect_right(self._firsts[name], frame_id) - 1
         return str(self.root / rec["gops"][g][2])
 
-    def _load(self, videos: Sequence[str], frame_ids: Sequence[int]) -> List:
+    def _files(self, videos: Sequence[str], frame_ids: Sequence[int]) -> List[str]:
         if len(videos) != len(frame_ids):
             raise ValueError(f"videos has {len(videos)} entries but frame_ids has {len(frame_ids)}")
-        files = [self.bundle_file(v, f) for v, f in zip(videos, frame_ids)]
-        unique = sorted(set(files))
-        arrays = dict(zip(unique, self.decoder.LoadGopsToList(unique))) if unique else {}
-        return [arrays[f] for f in files]
+        return [self.bundle_file(v, f) for v, f in zip(videos, frame_ids)]
 
+    # Both decode methods hand the bundle files to the decoder, which reads each distinct file
+    # once and verifies its checksums once (the bytes never reach Python, so they need no
+    # second check before decoding, as arrays from LoadGopsToList would).
     def decode_rgb(self, videos: Sequence[str], frame_ids: Sequence[int], as_bgr: bool = False) -> List:
         """One RGBFrame per (video, frame id), in order."""
-        bundles = self._load(videos, frame_ids)
-        return self.decoder.DecodeFromGOPListRGB(bundles, [os.fspath(v) for v in videos], list(frame_ids), as_bgr)
+        files = self._files(videos, frame_ids)
+        if not files:
+            return []
+        return self.decoder._DecodeBundleFilesRGB(files, [os.fspath(v) for v in videos], list(frame_ids), as_bgr)
 
     def decode(self, videos: Sequence[str], frame_ids: Sequence[int]) -> List:
         """One DecodedFrameExt (YUV) per (video, frame id), in order."""
-        bundles = self._load(videos, frame_ids)
-        merged = self.decoder.MergePacketDataToOne(bundles) if bundles else None
-        if merged is None:
+        files = self._files(videos, frame_ids)
+        if not files:
             return []
-        return self.decoder.DecodeFromGOP(merged, [os.fspath(v) for v in videos], list(frame_ids))
+        return self.decoder._DecodeBundleFiles(files, [os.fspath(v) for v in videos], list(frame_ids))

@@ -183,6 +183,33 @@ std::vector<Bytes> load_files(const py::object& file_paths) {
   return out;
 }
 
+// Records for entry i from the bundle file bundle_files[i], every record of that file in
+// order (what LoadGopsToList + DecodeFromGOPListRGB give). Each distinct file is read and
+// verified (checksums included) once, and its bytes never reach Python: nothing can change
+// them between the check and the decode, so unlike arrays handed in by the caller they are
+// not verified again. GopStore decodes through this; the public round trip verifies every
+// bundle twice and a file named by several entries once per entry.
+std::vector<GopRecord> records_of_files(const py::object& bundle_files_arg) {
+  const std::vector<std::string> entries = path_list(bundle_files_arg, "bundle_files");
+  std::vector<std::string> files = entries;
+  std::sort(files.begin(), files.end());
+  files.erase(std::unique(files.begin(), files.end()), files.end());
+  py::gil_scoped_release release;
+  std::vector<std::vector<GopRecord>> parsed(files.size());
+  for_each_at_once(files.size(), [&](size_t i) {
+    const std::string what = quoted(files[i]);
+    auto head = [&](const uint8_t* h, size_t n, uint64_t size) { check_bundle_head(h, n, size, what); };
+    const Bytes raw = read_whole_file(files[i], uint64_t{1} << 34, head);
+    parsed[i] = parse_bundle(raw.data(), raw.size(), what);
+  });
+  std::vector<GopRecord> records;
+  for (const std::string& entry : entries) {
+    const size_t i = static_cast<size_t>(std::lower_bound(files.begin(), files.end(), entry) - files.begin());
+    for (const GopRecord& r : parsed[i]) records.push_back(r);  // a copy: another entry may use it too
+  }
+  return records;
+}
+
 py::array_t<uint8_t> merge_arrays(const py::object& arrays_arg) {
   const py::sequence arrays = sequence(arrays_arg, "packet_data_arrays", "a list of GOP bundles (numpy uint8 arrays)");
   if (py::len(arrays) == 0) throw ArgumentError("packet_data_arrays is empty");
@@ -381,6 +408,23 @@ void bind_bundle_methods(py::class_<PyGopDecoder>& cls) {
           },
           py::arg("numpy_datas"), py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
           "Decode entry i's frame from record i of the bundles' records taken in order, to RGB/BGR")
+      .def(
+          "_DecodeBundleFilesRGB",
+          [](PyGopDecoder& self, const py::object& files, const py::object& paths, const py::object& ids,
+             const py::object& as_bgr) {
+            const bool bgr = flag(as_bgr, "as_bgr");
+            return decode_records<std::vector<RgbImage>>(self, records_of_files(files), paths, frame_ids(ids), &bgr);
+          },
+          py::arg("bundle_files"), py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
+          "Internal (GopStore): decode entry i's frame from the records of bundle file i, to RGB/BGR")
+      .def(
+          "_DecodeBundleFiles",
+          [](PyGopDecoder& self, const py::object& files, const py::object& paths, const py::object& ids) {
+            return decode_records<std::vector<VideoFrame>>(self, records_of_files(files), paths, frame_ids(ids),
+                                                           nullptr);
+          },
+          py::arg("bundle_files"), py::arg("filepaths"), py::arg("frame_ids"),
+          "Internal (GopStore): decode entry i's frame from the records of bundle file i, to YUV")
       .def(
           "LoadGops",
           [](PyGopDecoder&, const py::object& files) {

@@ -93,3 +93,34 @@ def test_bad_videos_are_reported_and_the_rest_extracted(dataset, manifest, tmp_p
     assert cli.main(["gops", "extract", str(tmp_path / "missing"), "--out", str(out)]) == 2
     with pytest.raises(RuntimeError, match="index.json"):
         nvc.GopStore(str(tmp_path / "empty"))
+
+
+def test_store_files_are_verified_when_decoding(dataset, tmp_path):
+    """GopStore reads each bundle file once per call and checks it before decoding: a file
+    damaged after extraction is refused with its name; entries sharing a file (and files of
+    several videos in one call) decode right."""
+    out = tmp_path / "gops"
+    assert cli.main(["gops", "extract", str(dataset), "--out", str(out)]) == 0
+    store = nvc.GopStore(str(out))
+    videos = sorted(store.videos)
+    a, b = videos[0], videos[1]
+    ids_a = [0, 1, 2, 0]  # one GOP file named by four entries
+    got = store.decode_rgb([a] * 4 + [b], ids_a + [5])
+    direct = nvc.PyNvGopDecoder(8, -1, True).DecodeN12ToRGB([a] * 4 + [b], ids_a + [5])
+    assert all(np.array_equal(to_numpy(x), to_numpy(y)) for x, y in zip(got, direct))
+    assert store.decode_rgb([], []) == [] and store.decode([], []) == []
+
+    target = store.bundle_file(a, 1)
+    raw = bytearray(open(target, "rb").read())
+    raw[len(raw) // 2] ^= 0x40  # a payload byte: only the checksum can tell
+    open(target, "wb").write(bytes(raw))
+    for method in (store.decode_rgb, store.decode):
+        with pytest.raises(RuntimeError, match="checksum") as err:
+            method([b, a], [5, 1])
+        assert os.path.basename(target) in str(err.value)
+    open(target, "wb").write(bytes(raw[:40]))  # truncated
+    with pytest.raises(RuntimeError) as err:
+        store.decode_rgb([a], [0])
+    assert os.path.basename(target) in str(err.value)
+    # An undamaged video of the same store still decodes.
+    assert len(store.decode_rgb([b], [5])) == 1
