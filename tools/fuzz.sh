@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# The bundle reader's hostile-input checks (DESIGN.md habit 6), in a separate clang build
-# (build/fuzz) with AddressSanitizer and UndefinedBehaviorSanitizer:
+# Hostile-input checks (DESIGN.md habit 6), in a separate clang build (build/fuzz) with
+# AddressSanitizer and UndefinedBehaviorSanitizer:
 #   1. the bundle unit tests, corruption sweeps included, under the sanitizers;
 #   2. the libFuzzer target bundle_fuzz for FUZZ_SECONDS (default 60) on a scratch copy
-#      of the seed corpus (tests/fuzz/corpus plus freshly generated seeds).
+#      of the seed corpus (tests/fuzz/corpus plus freshly generated seeds);
+#   3. the libFuzzer target video_fuzz (container -> index -> GOP -> CPU decode) for
+#      VIDEO_FUZZ_SECONDS (default 60), seeded with the generated test videos (run
+#      tests/videos/generate.py first; without them only tests/fuzz/video_corpus, the
+#      inputs earlier runs found, seeds it). Every file of tests/fuzz/video_corpus is also
+#      run once first, as a regression test.
 # Installs clang when missing (x86-64 Debian). A crash leaves its input in
-# build/fuzz/artifacts/; reproduce with: build/fuzz/tests/fuzz/bundle_fuzz FILE
+# build/fuzz/artifacts/; reproduce with: build/fuzz/tests/fuzz/bundle_fuzz FILE (or
+# video_fuzz FILE); keep what it found in tests/fuzz/corpus or tests/fuzz/video_corpus.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+VIDEO_FUZZ_SECONDS="${VIDEO_FUZZ_SECONDS:-60}"
 JOBS="$(nproc)"
 BUILD=build/fuzz
 
@@ -30,7 +37,7 @@ echo "odvd: fuzz build (clang, ASan + UBSan) in $BUILD"
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DODVD_BUILD_PYTHON=OFF -DODVD_BUILD_TESTS=ON -DODVD_BUILD_FUZZERS=ON -DODVD_ENABLE_CUDA=OFF \
   -DODVD_WERROR=ON >/dev/null
-ninja -C "$BUILD" -j "$JOBS" bundle_fuzz bundle_fuzz_seeds gop_bundle_test legacy_bundle_test
+ninja -C "$BUILD" -j "$JOBS" bundle_fuzz bundle_fuzz_seeds video_fuzz gop_bundle_test legacy_bundle_test
 
 echo "odvd: bundle unit tests under ASan + UBSan"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
@@ -45,3 +52,16 @@ cp tests/fuzz/corpus/* "$corpus/"
 "$BUILD/tests/fuzz/bundle_fuzz_seeds" "$corpus"
 "$BUILD/tests/fuzz/bundle_fuzz" "$corpus" -dict=tests/fuzz/bundle.dict -max_total_time="$FUZZ_SECONDS" \
   -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_funcs=0 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/"
+
+echo "odvd: video_fuzz: the inputs earlier runs found"
+"$BUILD/tests/fuzz/video_fuzz" tests/fuzz/video_corpus/* 2>&1 | tail -n 1
+echo "odvd: fuzzing video_fuzz for ${VIDEO_FUZZ_SECONDS} s"
+corpus="$BUILD/video_corpus"
+rm -rf "$corpus" && mkdir -p "$corpus"
+cp tests/fuzz/video_corpus/* "$corpus/"
+if [ -d tests/videos/generated ]; then
+  find tests/videos/generated -maxdepth 1 -type f ! -name '*.framemd5' ! -name '*.json' ! -name '*.txt' \
+    -size -64k -exec cp {} "$corpus/" \;
+fi
+"$BUILD/tests/fuzz/video_fuzz" "$corpus" -max_total_time="$VIDEO_FUZZ_SECONDS" -max_len=65536 -timeout=30 \
+  -rss_limit_mb=2048 -print_funcs=0 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/"

@@ -17,14 +17,14 @@ cmake -S . -B build/cpp-tests -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 ninja -C build/cpp-tests -j "$JOBS"
 ctest --test-dir build/cpp-tests --output-on-failure -j "$JOBS"
 
-echo "odvd: bundle sweeps under ASan/UBSan, and fuzzing"
-FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash tools/fuzz.sh
-
 echo "odvd: format check"
 bash tools/format.sh --check
 
 echo "odvd: test videos"
 "$PYTHON" tests/videos/generate.py
+
+echo "odvd: bundle sweeps under ASan/UBSan, and fuzzing (bundles, then videos seeded with the test videos)"
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash tools/fuzz.sh
 
 echo "odvd: Python tests"
 # Run from outside the source tree so the installed package is what gets imported.

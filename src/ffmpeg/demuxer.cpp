@@ -59,6 +59,15 @@ Demuxer::Demuxer(const std::string& path, bool probe_streams, int stream_index, 
       if (ret < 0) throw MediaError(quoted(path) + " has no video stream (" + av::error_text(ret) + ")");
       stream_index_ = ret;
     }
+    // A stream FFmpeg cannot name (a damaged or unknown codec tag) could be indexed but
+    // never decoded, nor recorded in a bundle: refused here, once, with what it says.
+    const AVCodecParameters* par = ctx_->streams[stream_index_]->codecpar;
+    if (par->codec_id == AV_CODEC_ID_NONE) {
+      char tag[AV_FOURCC_MAX_STRING_SIZE] = {};
+      av_fourcc_make_string(tag, par->codec_tag);
+      throw MediaError(quoted(path) + ": video stream " + std::to_string(stream_index_) +
+                       " is of a codec FFmpeg does not know (codec tag '" + tag + "')");
+    }
   } else {
     if (stream_index < 0 || stream_index >= static_cast<int>(ctx_->nb_streams) ||
         ctx_->streams[stream_index]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO) {

@@ -2,6 +2,7 @@
 
 #include <numeric>
 
+#include "gop/bundle_format.hpp"
 #include "odvd/error.hpp"
 
 namespace odvd {
@@ -49,6 +50,17 @@ GopRecord GopExtractor::extract(int gop) {
     out.skippable = meta.skippable;
     out.data = std::move(p.data);
     record.packets.push_back(std::move(out));
+  }
+  // A damaged file can index into a GOP its packets cannot present (found by the video
+  // fuzzer: a raw HEVC stream whose GOP claimed 23 frames from 16 packets). Such a record
+  // could be neither written to a bundle nor decoded: refused here as the file's fault,
+  // with the rule it breaks, rather than later as a bundle-writing error.
+  const std::string problem = find_record_problem(record, BundleLimits{});
+  if (!problem.empty()) {
+    throw MediaError(quoted(index_->path) + ": GOP " + std::to_string(gop) + " (frames " +
+                     std::to_string(info.first_frame_id) + ".." +
+                     std::to_string(info.first_frame_id + info.frame_count - 1) +
+                     ") is damaged: " + problem);
   }
   return record;
 }

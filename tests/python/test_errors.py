@@ -80,6 +80,7 @@ def test_argument_errors_come_before_media_errors(decoder, manifest):
     ("bad_directory.mp4", "it is a directory"),
     ("bad_audio_only.m4a", "has no video stream"),
     ("bad_truncated_moov_at_end.mp4", "Invalid data"),
+    ("bad_unknown_codec.mp4", r"video stream 0 is of a codec FFmpeg does not know \(codec tag 'zzzz'\)"),
 ])
 def test_unreadable_files(decoder, manifest, name, cause):
     path = bad_path(manifest, name)
@@ -88,6 +89,21 @@ def test_unreadable_files(decoder, manifest, name, cause):
     assert name in str(info.value)
     with pytest.raises(RuntimeError):
         nvc.GetFastInitInfo([path])
+
+
+def test_a_stream_of_unknown_codec_is_refused_by_every_entry_point(igpu, manifest):
+    """Found by the video fuzzer: FFmpeg indexes such a stream, and GetGOP used to fail
+    while writing the bundle, with a ValueError blaming the caller's arguments."""
+    path = bad_path(manifest, "bad_unknown_codec.mp4")
+    calls = [lambda: nvc._odvd.GetIndexInfo(path),
+             lambda: nvc.PyNvGopDecoder(2, igpu, True).GetGOP([path], [0]),
+             lambda: nvc.PyNvGopDecoder(2, igpu, True).GetGOPList([path], [0]),
+             lambda: nvc.PyNvGopDecoder(2, igpu, True).DecodeN12ToRGB([path], [0]),
+             lambda: nvc.PyNvSampleReader(1, 1, igpu, True).DecodeN12ToRGB([path], [0])]
+    for call in calls:
+        with pytest.raises(RuntimeError, match="of a codec FFmpeg does not know") as info:
+            call()
+        assert "bad_unknown_codec.mp4" in str(info.value)
 
 
 def test_missing_file(decoder, tmp_path):

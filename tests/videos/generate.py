@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import watermark  # noqa: E402  (sibling module)
 
 # Bump whenever the generated files or the manifest layout change.
-GENERATOR_VERSION = 9
+GENERATOR_VERSION = 10
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
 MANIFEST = "manifest.json"
@@ -772,6 +772,13 @@ def generate_bad(out_dir: Path) -> dict:
               "frame fewer than there are packets")
     nal.write_bytes(fs)
     wrong_nal_length(nal, BAD_NAL_PACKET)
+    # Found by the video fuzzer (tests/fuzz/video_fuzz.cpp): FFmpeg indexes such a stream
+    # (codec id none) but nothing can decode it or record it in a bundle.
+    tag = fs.index(b"avc1", fs.index(b"stsd"))  # the sample entry (moov comes first: faststart)
+    add("bad_unknown_codec.mp4",
+        "H.264 MP4 (faststart, 50 frames) whose sample entry says 'zzzz' instead of "
+        "'avc1': a video stream of a codec FFmpeg does not know"
+        ).write_bytes(fs[:tag] + b"zzzz" + fs[tag + 4:])
     return bad
 
 

@@ -1,0 +1,153 @@
+// libFuzzer target for the whole read path of a video file on the CPU back end:
+// container bytes -> file index (ffmpeg/video_index) -> GOP reading (gop/gop_reader) ->
+// libavcodec decode and colour conversion (decode/, cpu/, color/). Built only with clang
+// (ODVD_BUILD_FUZZERS=ON; tools/fuzz.sh runs it on a corpus seeded with the generated test
+// videos, tests/videos/generate.py).
+//
+// The library reads videos by path, so each input is written to a file of its own (a new
+// name every time: the index cache knows files by path, size and modification time, and a
+// rewrite within one clock tick could look unchanged) and removed afterwards.
+//
+// Oracle, for any input:
+//   - every call returns or throws odvd::MediaError / odvd::ArgumentError (the two error
+//     channels of DESIGN.md); any other exception, a sanitizer report, a crash or a hang
+//     (libFuzzer's -timeout) is a bug;
+//   - when the index describes the file, frames asked for by id come back one per entry
+//     with the geometry they claim (a buffer holding byte_size() bytes, positive sizes);
+//   - the same frames decoded from GOP records (get_gops, then decode_records: the bundle
+//     path) by a fresh decoder are bit-identical to a fresh decoder's direct decode
+//     whenever both succeed, damaged input included: both paths feed the same packets.
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "gop/gop_bundle.hpp"
+#include "odvd/error.hpp"
+#include "odvd/gop_decoder.hpp"
+
+namespace {
+
+[[noreturn]] void fail(const char* what, const std::string& detail = "") {
+  std::fprintf(stderr, "video_fuzz: %s %s\n", what, detail.c_str());
+  std::abort();
+}
+
+// A file holding the input, removed when it goes out of scope.
+class InputFile {
+ public:
+  InputFile(const uint8_t* data, size_t size) {
+    static unsigned long counter = 0;
+    const char* dir = std::getenv("TMPDIR");
+    path_ = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/odvd_video_fuzz_" +
+            std::to_string(getpid()) + "_" + std::to_string(counter++);
+    FILE* f = std::fopen(path_.c_str(), "wb");
+    if (f == nullptr) fail("cannot create", path_);
+    const bool ok = size == 0 || std::fwrite(data, 1, size, f) == size;
+    if (std::fclose(f) != 0 || !ok) fail("cannot write", path_);
+  }
+  ~InputFile() { std::remove(path_.c_str()); }
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs `step`; an odvd error is an answer, anything else escaping is a bug.
+template <typename Step>
+bool answers(const char* name, const Step& step) {
+  try {
+    step();
+    return true;
+  } catch (const odvd::MediaError&) {
+  } catch (const odvd::ArgumentError&) {
+  } catch (const std::exception& e) {
+    fail(name, std::string("threw something other than MediaError/ArgumentError: ") + e.what());
+  } catch (...) {
+    fail(name, "threw a non-standard exception");
+  }
+  return false;
+}
+
+void check_frames(const std::vector<odvd::VideoFrame>& frames, size_t wanted, const char* path) {
+  if (frames.size() != wanted) fail(path, "returned a different number of frames than entries");
+  for (const odvd::VideoFrame& f : frames) {
+    if (!f.buffer) continue;  // an entry the damage policy left empty (not used here)
+    if (f.width <= 0 || f.height <= 0 || f.buffer->size() < f.byte_size()) {
+      fail(path, "returned a frame whose buffer does not hold its claimed geometry");
+    }
+  }
+}
+
+bool same_pixels(const odvd::VideoFrame& a, const odvd::VideoFrame& b) {
+  if (!a.buffer || !b.buffer) return !a.buffer && !b.buffer;
+  return a.width == b.width && a.height == b.height && a.format == b.format && a.byte_size() == b.byte_size() &&
+         std::memcmp(a.buffer->data(), b.buffer->data(), a.byte_size()) == 0;
+}
+
+odvd::GopDecoderOptions options() {
+  odvd::GopDecoderOptions o;
+  o.max_files = 4;
+  o.device = -1;
+  o.suppress_no_color_range_warning = true;
+  o.worker_threads = 1;  // one thread each, so a run is reproducible
+  o.decoder_threads = 1;
+  return o;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const InputFile input(data, size);
+  const std::string& path = input.path();
+
+  odvd::VideoSummary summary;
+  if (!answers("describe_video", [&] { summary = odvd::describe_video(path); })) return 0;
+  if (summary.frame_count <= 0) fail("describe_video", "described a file without frames");
+
+  // The first, a middle and the last frame: a key, a frame inside a GOP, the end.
+  const int last = static_cast<int>(summary.frame_count - 1);
+  const std::vector<int> ids = {0, last / 2, last};
+  const std::vector<std::string> paths(ids.size(), path);
+
+  // A decoder per path, fresh for each input: damage libavcodec does not notice yields
+  // garbage that can depend on what the same codec context decoded before (its state
+  // survives a flush), and the two paths must be compared from the same starting point.
+  odvd::GopDecoder direct_decoder(options());
+  odvd::GopDecoder record_decoder(options());
+  std::vector<odvd::VideoFrame> direct;
+  const bool decoded = answers("decode", [&] { direct = direct_decoder.decode(paths, ids); });
+  if (decoded) check_frames(direct, ids.size(), "decode");
+
+  std::vector<odvd::GopRecord> records;
+  if (!answers("get_gops", [&] { records = direct_decoder.get_gops(paths, ids); })) return 0;
+  if (records.size() != ids.size()) fail("get_gops", "returned a different number of records than entries");
+  // A record must survive the bundle format (the writer's rules) before it is decoded.
+  std::vector<odvd::GopRecord> reread;
+  if (!answers("serialize/parse", [&] {
+        const std::vector<uint8_t> bytes = odvd::serialize_bundle(records);
+        reread = odvd::parse_bundle(bytes.data(), bytes.size(), "record");
+      })) {
+    fail("serialize/parse", "a record read from a file does not round-trip through a bundle");
+  }
+  std::vector<odvd::VideoFrame> from_records;
+  if (!answers("decode_records", [&] { from_records = record_decoder.decode_records(std::move(reread), paths, ids); })) {
+    return 0;
+  }
+  check_frames(from_records, ids.size(), "decode_records");
+  if (decoded) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!same_pixels(direct[i], from_records[i])) {
+        fail("decode_records", "frame " + std::to_string(ids[i]) + " differs from the direct decode");
+      }
+    }
+  }
+  return 0;
+}
