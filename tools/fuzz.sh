@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Hostile-input checks (DESIGN.md habit 6), in a separate clang build (build/fuzz) with
 # AddressSanitizer and UndefinedBehaviorSanitizer:
-#   1. the bundle unit tests, corruption sweeps included, under the sanitizers;
+#   1. the bundle unit tests, corruption sweeps included, and the allocation-failure sweeps
+#      (tests/cpp/alloc_failure_test.cpp) under the sanitizers;
 #   2. the libFuzzer target bundle_fuzz for FUZZ_SECONDS (default 60) on a scratch copy
 #      of the seed corpus (tests/fuzz/corpus plus freshly generated seeds);
 #   3. the libFuzzer target video_fuzz (container -> index -> GOP -> CPU decode) for
@@ -37,13 +38,15 @@ echo "odvd: fuzz build (clang, ASan + UBSan) in $BUILD"
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DODVD_BUILD_PYTHON=OFF -DODVD_BUILD_TESTS=ON -DODVD_BUILD_FUZZERS=ON -DODVD_ENABLE_CUDA=OFF \
   -DODVD_WERROR=ON >/dev/null
-ninja -C "$BUILD" -j "$JOBS" bundle_fuzz bundle_fuzz_seeds video_fuzz gop_bundle_test legacy_bundle_test
+ninja -C "$BUILD" -j "$JOBS" bundle_fuzz bundle_fuzz_seeds video_fuzz gop_bundle_test legacy_bundle_test alloc_failure_test
 
 echo "odvd: bundle unit tests under ASan + UBSan"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 "$BUILD/tests/cpp/gop_bundle_test" --gtest_brief=1
 "$BUILD/tests/cpp/legacy_bundle_test" --gtest_brief=1
+echo "odvd: allocation-failure sweeps (bundle parser and writer, file index) under ASan + UBSan"
+"$BUILD/tests/cpp/alloc_failure_test" --gtest_brief=1
 
 echo "odvd: fuzzing bundle_fuzz for ${FUZZ_SECONDS} s"
 corpus="$BUILD/corpus"
