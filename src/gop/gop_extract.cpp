@@ -59,8 +59,7 @@ GopRecord GopExtractor::extract(int gop) {
   if (!problem.empty()) {
     throw MediaError(quoted(index_->path) + ": GOP " + std::to_string(gop) + " (frames " +
                      std::to_string(info.first_frame_id) + ".." +
-                     std::to_string(info.first_frame_id + info.frame_count - 1) +
-                     ") is damaged: " + problem);
+                     std::to_string(info.first_frame_id + info.frame_count - 1) + ") is damaged: " + problem);
   }
   return record;
 }
