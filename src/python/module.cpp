@@ -4,6 +4,11 @@
 //   NotImplementedError -> NotImplementedError, internal errors -> RuntimeError.
 #include <pybind11/pybind11.h>
 
+#include <iomanip>
+#include <locale>
+#include <sstream>
+#include <string>
+
 #include "odvd/error.hpp"
 
 namespace odvd::python {
@@ -28,6 +33,19 @@ PYBIND11_MODULE(_odvd, m) {
   });
   odvd::python::bind_frames(m);
   odvd::python::bind_decoders(m);
+  // Note [iostreams in the module]: std::ostringstream once crashed inside this module on
+  // the GPU machine, in libstdc++'s locale code (the library's messages avoid iostreams
+  // since). This formats through iostreams and the global and classic locales, so the
+  // tests (test_diagnostics.py) run it in every way the module is used: at import, on
+  // many threads at once, after torch, in a forked child, in the GPU build.
+  m.def("_iostream_selftest", [](int i, double d, const std::string& s) {
+    std::ostringstream out;
+    out << i << ' ' << d << ' ' << s;
+    std::ostringstream classic;
+    classic.imbue(std::locale::classic());
+    classic << std::fixed << std::setprecision(2) << d;
+    return out.str() + ' ' + classic.str() + ' ' + std::locale().name();
+  });
 #ifdef ODVD_VERSION
   m.attr("__version__") = ODVD_VERSION;
 #endif

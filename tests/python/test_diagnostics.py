@@ -63,3 +63,51 @@ def test_raw_limit_counts_pictures_on_nvdec_only(backend, igpu, manifest):
         nvc._odvd._decode_throughput([path], igpu, 1, 0.2, raw=True, sessions_per_thread=0)
     with pytest.raises(ValueError, match="in_flight"):
         nvc._odvd._decode_throughput([path], igpu, 1, 0.2, raw=True, in_flight=-1)
+
+
+# Note [iostreams in the module] (src/python/module.cpp): iostreams once crashed inside the
+# extension on the GPU machine. Each way the module is used runs them, in a child process,
+# so a crash fails the test instead of the run.
+IOSTREAM_SCRIPT = textwrap.dedent("""
+    import os, sys, threading
+    mode = sys.argv[1]
+    if mode == "torch-first":
+        try:
+            import torch  # noqa: F401  (its libraries loaded before ours)
+        except ImportError:
+            pass
+    import on_demand_video_decoder as nvc
+    want = "42 3.5 x 3.50 C"
+    got = nvc._odvd._iostream_selftest(42, 3.5, "x")
+    assert got == want, got
+    if mode == "threads":
+        errors = []
+        def run():
+            for _ in range(200):
+                if nvc._odvd._iostream_selftest(42, 3.5, "x") != want:
+                    errors.append(1)
+        threads = [threading.Thread(target=run) for _ in range(16)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        assert not errors
+    if mode == "fork":
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if nvc._odvd._iostream_selftest(7, 0.25, "c") == "7 0.25 c 0.25 C" else 3)
+        assert os.waitpid(pid, 0)[1] == 0
+    if mode == "locale":
+        import locale
+        try:
+            locale.setlocale(locale.LC_ALL, "C.UTF-8")
+        except locale.Error:
+            pass
+        assert nvc._odvd._iostream_selftest(42, 3.5, "x").startswith("42 3.5 x 3.50")
+    print("ok", got)
+""")
+
+
+@pytest.mark.parametrize("mode", ["plain", "threads", "torch-first", "fork", "locale"])
+def test_iostreams_work_inside_the_module(mode):
+    done = subprocess.run([sys.executable, "-c", IOSTREAM_SCRIPT, mode], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"exit {done.returncode}: {done.stderr[-2000:]}"
+    assert done.stdout.startswith("ok 42 3.5 x 3.50 C")
