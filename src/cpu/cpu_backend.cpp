@@ -93,39 +93,59 @@ void interleave_chroma(const AVFrame* src, uint8_t* dst, int dst_pitch, int coun
 
 CpuBackend::CpuBackend(const AVCodecParameters* par, const std::vector<uint8_t>& annexb_extradata, int threads,
                        std::string label)
-    : label_(std::move(label)), pkt_(av::make_packet()), frame_(av::make_frame()) {
-  const AVCodec* codec = avcodec_find_decoder(par->codec_id);
+    : label_(std::move(label)),
+      par_(av::copy_codec_parameters(par)),
+      extradata_(annexb_extradata),
+      threads_(threads),
+      pkt_(av::make_packet()),
+      frame_(av::make_frame()) {
+  open_context();
+}
+
+// Note [A fresh context per GOP]: reset() (every GOP decode that does not continue the
+// previous one) makes a new codec context instead of avcodec_flush_buffers(). A flush
+// keeps state that a damaged picture's concealment can read: the video fuzzer
+// (tests/fuzz/video_corpus/hevc_mkv_cut_cluster_divergent_garbage.mkv) found HEVC damage
+// that libavcodec does not notice decoding to different pixels the second time the same
+// GOP was decoded on one context. A fresh context makes every GOP decode independent of
+// what the decoder did before (the same bytes give the same frames, as a fresh ffmpeg
+// would), and costs well under a millisecond against tens of milliseconds of decoding.
+void CpuBackend::open_context() {
+  const AVCodec* codec = avcodec_find_decoder(par_->codec_id);
   if (codec == nullptr) {
-    throw MediaError(where() + ": no software decoder for codec '" + avcodec_get_name(par->codec_id) + "'");
+    throw MediaError(where() + ": no software decoder for codec '" + avcodec_get_name(par_->codec_id) + "'");
   }
-  ctx_.reset(avcodec_alloc_context3(codec));
-  if (!ctx_) throw std::bad_alloc();
-  av::check(avcodec_parameters_to_context(ctx_.get(), par), where() + ": configuring the decoder");
-  if (!annexb_extradata.empty()) {
-    av_freep(&ctx_->extradata);
-    ctx_->extradata = static_cast<uint8_t*>(av_mallocz(annexb_extradata.size() + AV_INPUT_BUFFER_PADDING_SIZE));
-    if (ctx_->extradata == nullptr) throw std::bad_alloc();
-    std::memcpy(ctx_->extradata, annexb_extradata.data(), annexb_extradata.size());
-    ctx_->extradata_size = static_cast<int>(annexb_extradata.size());
+  // The old context (idle) stays until the new one is open: if opening fails, the
+  // backend keeps a working decoder and the error reaches the call.
+  av::CodecContextPtr ctx(avcodec_alloc_context3(codec));
+  if (!ctx) throw std::bad_alloc();
+  av::check(avcodec_parameters_to_context(ctx.get(), par_.get()), where() + ": configuring the decoder");
+  if (!extradata_.empty()) {
+    av_freep(&ctx->extradata);
+    ctx->extradata = static_cast<uint8_t*>(av_mallocz(extradata_.size() + AV_INPUT_BUFFER_PADDING_SIZE));
+    if (ctx->extradata == nullptr) throw std::bad_alloc();
+    std::memcpy(ctx->extradata, extradata_.data(), extradata_.size());
+    ctx->extradata_size = static_cast<int>(extradata_.size());
   }
-  ctx_->thread_count = threads;
+  ctx->thread_count = threads_;
   // Frame threads only where their complaints can be pinned to packets (Note [Decoder
   // complaints]): with libavcodec >= 61 a complaint of a frame thread could belong to any
   // packet in flight, and damage would be guessed too early, refusing good frames.
-  ctx_->thread_type = av::DecoderComplaints::pins_frame_threads() ? FF_THREAD_FRAME | FF_THREAD_SLICE : FF_THREAD_SLICE;
+  ctx->thread_type = av::DecoderComplaints::pins_frame_threads() ? FF_THREAD_FRAME | FF_THREAD_SLICE : FF_THREAD_SLICE;
   // Not AV_EF_EXPLODE: pictures nobody asked for may legitimately fail (H.264 open-GOP
   // leading pictures decoded from their key). Damage is judged on wanted pictures
   // (see drain_decoder) and on frames that never come out (see FileSession).
-  ctx_->err_recognition = AV_EF_CRCCHECK;
+  ctx->err_recognition = AV_EF_CRCCHECK;
   // Output pictures libavcodec cannot prove "recovered": decoding from an H.264
   // recovery-point I frame (open GOP) yields correct trailing pictures that h264dec
   // would otherwise withhold. Correctness comes from the index — every reference of a
   // wanted picture is fed (Note [Frame identity and GOPs]) — and damage is still caught
   // by the per-picture error flags.
-  ctx_->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
-  ctx_->pkt_timebase = AVRational{1, 1};  // timestamps pass through untouched
-  complaints_.attach(ctx_.get());         // Note [Decoder complaints]
-  av::check(avcodec_open2(ctx_.get(), codec, nullptr), where() + ": opening the decoder");
+  ctx->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
+  ctx->pkt_timebase = AVRational{1, 1};  // timestamps pass through untouched
+  complaints_.attach(ctx.get());         // Note [Decoder complaints]
+  av::check(avcodec_open2(ctx.get(), codec, nullptr), where() + ": opening the decoder");
+  ctx_ = std::move(ctx);
 }
 
 int32_t CpuBackend::in_flight_start() const {
@@ -157,7 +177,7 @@ void CpuBackend::send(const EncodedPacket& packet) {
   ODVD_CHECK(!draining_);
   av_packet_unref(pkt_.get());
   av::check(av_new_packet(pkt_.get(), static_cast<int>(packet.data.size())), where() + ": allocating a packet");
-  std::memcpy(pkt_->data, packet.data.data(), packet.data.size());
+  if (!packet.data.empty()) std::memcpy(pkt_->data, packet.data.data(), packet.data.size());  // a damaged file
   pkt_->pts = packet.pts;
   pkt_->dts = packet.dts;
   if (packet.key) pkt_->flags |= AV_PKT_FLAG_KEY;
@@ -229,8 +249,8 @@ bool CpuBackend::receive(VideoFrame& frame) {
 }
 
 void CpuBackend::reset() {
-  avcodec_flush_buffers(ctx_.get());
-  complaints_.take();  // whatever the flush or the abandoned decode said
+  open_context();      // not a flush: Note [A fresh context per GOP]
+  complaints_.take();  // whatever the abandoned decode said
   ready_.clear();
   draining_ = false;
   last_error_.clear();

@@ -43,8 +43,13 @@ class CpuBackend final : public DecoderBackend {
   // Records a decoder error: pinned to `packet`, or (-1) to the packets in flight.
   void note_error(int32_t packet, const std::string& text);
   void absorb_complaints();
+  // Makes ctx_ afresh from par_, extradata_ and threads_ (Note [A fresh context per GOP]).
+  void open_context();
 
   std::string label_;
+  av::CodecParametersPtr par_;
+  std::vector<uint8_t> extradata_;  // Annex-B parameter sets replacing par_'s, or empty
+  int threads_ = 0;
   av::DecoderComplaints complaints_;  // outlives ctx_, whose threads report to it
   av::CodecContextPtr ctx_;
   av::PacketPtr pkt_;

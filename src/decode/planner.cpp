@@ -10,7 +10,13 @@ namespace odvd {
 
 void check_frame_id(const VideoIndex& index, size_t entry, int id) {
   const int count = index.frames.frame_count();
-  if (id >= 0 && id < count) return;
+  if (id >= 0 && id < count) {
+    if (!index.frames.ambiguous(id)) return;
+    const int64_t pts = index.frames.packet(index.frames.packet_of_frame(id)).pts;
+    throw MediaError("entry " + std::to_string(entry) + ": frame " + std::to_string(id) + " of '" + index.path +
+                     "' cannot be told apart: another packet has its timestamp (pts " + std::to_string(pts) +
+                     "; the file is damaged)");
+  }
   const std::string prefix =
       "entry " + std::to_string(entry) + ": frame id " + std::to_string(id) + " of '" + index.path + "' ";
   if (id >= count && index.truncated() && id < index.declared_frames) {

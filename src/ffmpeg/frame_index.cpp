@@ -67,7 +67,12 @@ FrameIndex FrameIndex::build(const std::vector<ScannedPacket>& scanned, bool ski
       GopInfo& gop = index.gops_[p.gop];
       gop.decode_end = std::max(gop.decode_end, static_cast<int32_t>(d) + 1);
     }
-    index.pts_to_packet_.emplace(p.pts, static_cast<int32_t>(d));
+    auto [first, fresh] = index.pts_to_packet_.emplace(p.pts, static_cast<int32_t>(d));
+    if (!fresh) {  // two packets, one timestamp: neither can be told apart in the output
+      if (p.frame_id >= 0) index.ambiguous_.insert(p.frame_id);
+      const int32_t other = packets[static_cast<size_t>(first->second)].frame_id;
+      if (other >= 0) index.ambiguous_.insert(other);
+    }
   }
   return index;
 }

@@ -27,6 +27,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -77,6 +78,10 @@ class FrameIndex {
   int gop_of_frame(int frame_id) const { return packets_[frame_to_packet_[frame_id]].gop; }
   // Decode index of the packet with this presentation timestamp, or -1.
   int packet_of_pts(int64_t pts) const;
+  // Another packet of the stream has this frame's timestamp (a damaged file): which
+  // picture the decoder puts out under it cannot be told, so the frame is never decoded
+  // (found by the video fuzzer: the same call returned different pixels for it).
+  bool ambiguous(int frame_id) const { return ambiguous_.count(frame_id) != 0; }
 
   // Decode indices of the packets to feed (in order) so that every frame in
   // `frame_ids` (all in GOP g) comes out of the decoder; see the Note above.
@@ -96,6 +101,7 @@ class FrameIndex {
   std::vector<int32_t> frame_to_packet_;
   std::vector<GopInfo> gops_;
   std::unordered_map<int64_t, int32_t> pts_to_packet_;
+  std::set<int32_t> ambiguous_;  // frame ids sharing their pts with another packet
   bool skip_leading_ = true;
 };
 

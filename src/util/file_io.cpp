@@ -105,7 +105,7 @@ std::vector<uint8_t> read_whole_file(const std::string& path, uint64_t max_bytes
   read_exactly(fd.get(), first, head, path);
   if (check_head) check_head(first, head, size);  // before memory for the whole file is taken
   std::vector<uint8_t> out(size);
-  std::memcpy(out.data(), first, head);
+  if (head > 0) std::memcpy(out.data(), first, head);
   read_exactly(fd.get(), out.data() + head, size - head, path);
   return out;
 }

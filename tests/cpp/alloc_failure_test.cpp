@@ -24,7 +24,7 @@
 
 namespace {
 
-std::atomic<long> g_countdown{-1};  // allocations left before one fails; -1: never fail
+std::atomic<long> g_countdown{-1};      // allocations left before one fails; -1: never fail
 std::atomic<long> g_failed{0};          // injected failures this attempt
 std::atomic<long> g_failed_nothrow{0};  // ... of them in a nothrow new (the caller copes: stable_sort)
 

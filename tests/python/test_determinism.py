@@ -17,6 +17,7 @@ import hashlib
 import os
 import random
 
+import numpy as np
 import pytest
 
 import on_demand_video_decoder as nvc
@@ -85,3 +86,43 @@ def test_same_calls_give_the_same_frames_every_time(backend, igpu, videos, threa
                 if got != expected[0]:
                     failures.append(f"rep {rep} {name} bundle {calls[0]}: {got[:1]}")
         assert not failures, f"{len(failures)} calls differed from framemd5, first: " + "; ".join(failures[:5])
+
+
+def test_damage_libavcodec_misses_decodes_the_same_every_time():
+    """Found by the video fuzzer (tests/fuzz/video_corpus): a Matroska HEVC file cut inside a
+    cluster decodes frame 1 from damaged data without any complaint. Decoding the same GOP
+    again on the same decoder gave other pixels (a flushed codec context keeps state the
+    concealment reads); the CPU back end now starts every GOP on a fresh context."""
+    path = os.path.join(os.path.dirname(__file__), "..", "fuzz", "video_corpus",
+                        "hevc_mkv_cut_cluster_divergent_garbage.mkv")
+
+    def frame_bytes(f):
+        return np.asarray(f).tobytes()
+
+    want = frame_bytes(nvc.PyNvGopDecoder(4, -1, True).Decode([path], [1])[0])
+    for threads in (1, 0):
+        dec = nvc.PyNvGopDecoder(4, -1, True, decoder_threads=threads)
+        for ids in ([1], [0, 1, 3], [1], [3, 1], [1]):
+            frames = dec.Decode([path] * len(ids), ids)
+            assert frame_bytes(frames[ids.index(1)]) == want, (threads, ids)
+
+
+def test_frames_sharing_a_timestamp_are_refused_not_guessed():
+    """Found by the video fuzzer: a damaged WebM whose packets repeat timestamps (0, 40, 0,
+    40, ...). Which picture comes out under a repeated pts cannot be told, and the same call
+    returned different pixels for frame 0; those frames are now refused as damage, and the
+    rest of the file decodes the same every time."""
+    path = os.path.join(os.path.dirname(__file__), "..", "fuzz", "video_corpus", "vp9_mkv_repeated_pts.mkv")
+    dec = nvc.PyNvGopDecoder(4, -1, True, on_error="skip")
+    count = nvc._odvd.GetIndexInfo(path)["frame_count"]
+    for _ in range(2):
+        frames = dec.Decode([path] * 4, [0, 1, 2, 3])
+        assert frames == [None] * 4
+        reasons = [r["reason"] for r in dec.GetLastReport()]
+        assert all("cannot be told apart: another packet has its timestamp" in r for r in reasons), reasons
+    later = list(range(4, count))
+    first = [np.asarray(f).tobytes() for f in nvc.PyNvGopDecoder(4, -1, True).Decode([path] * 4, later[:4])]
+    again = [np.asarray(f).tobytes() for f in dec.Decode([path] * 4, later[:4])]
+    assert first == again
+    with pytest.raises(RuntimeError, match="frame 0 .* cannot be told apart"):
+        nvc.PyNvSampleReader(1, 1, -1, True).Decode([path], [0])
