@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "odvd/content_digest.hpp"
 #include "odvd/damage_policy.hpp"
 #include "odvd/frame.hpp"
 #include "odvd/process_local.hpp"
@@ -50,6 +51,10 @@ struct GopDecoderOptions {
   // Which video stream of each file: -1 the one av_find_best_stream picks (the default),
   // K >= 0 the K-th video stream (ffmpeg's 0:v:K). A file without it fails its entries.
   int video_stream = -1;
+  // Content digests of the files (odvd/content_digest.hpp): when set, every file is checked
+  // against its recorded digest the first time it is opened (and after it changes), and a
+  // file without one or with another fails its entries. Null: no check (the default).
+  ContentDigests content_digests;
 
   // Throws ArgumentError describing the first invalid field.
   void validate() const;

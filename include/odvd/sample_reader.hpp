@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "odvd/content_digest.hpp"
 #include "odvd/damage_policy.hpp"
 #include "odvd/frame.hpp"
 #include "odvd/process_local.hpp"
@@ -47,6 +48,8 @@ struct SampleReaderOptions {
   OnError on_error = OnError::kRaise;
   // Which video stream of each file (GopDecoderOptions::video_stream).
   int video_stream = -1;
+  // Content digests checked when a file is opened (GopDecoderOptions::content_digests).
+  ContentDigests content_digests;
   static constexpr int kDefaultDecodeAheadMib = 256;
   static constexpr int kMaxDecodeAheadMib = 1 << 16;
 

@@ -32,6 +32,7 @@ from ._odvd import (  # noqa: F401  (re-exported API)
     RGBFrame,
     SavePacketsToFile,
     __version__,
+    content_digest,
     cuda_device_count,
 )
 from ._api import (  # noqa: F401
@@ -40,6 +41,7 @@ from ._api import (  # noqa: F401
     CreateGopDecoder,
     CreateSampleReader,
     DropCacheStatus,
+    content_digests,
     drop_videos_cache,
 )
 from ._gop_store import GopStore, extract_gops  # noqa: F401
@@ -65,6 +67,8 @@ __all__ = [
     "PyNvSampleReader",
     "RGBFrame",
     "SavePacketsToFile",
+    "content_digest",
+    "content_digests",
     "cuda_device_count",
     "drop_videos_cache",
     "extract_gops",

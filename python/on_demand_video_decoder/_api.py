@@ -5,9 +5,11 @@ from __future__ import annotations
 import enum
 import os
 import sys
-from typing import Any, Iterable, List
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Dict, Iterable, List
 
 from ._gop_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, GopCache, file_identity
+from . import _odvd
 from ._odvd import PyNvGopDecoder, PyNvSampleReader
 
 
@@ -154,3 +156,21 @@ def CreateSampleReader(num_of_set: int, num_of_file: int, iGpu: int = 0,  # noqa
     to ``num_of_set`` files open and reading them forward; keyword-only ``worker_threads``,
     ``decoder_threads``, ``decode_ahead_mib``, ``on_error``)."""
     return PyNvSampleReader(num_of_set, num_of_file, iGpu, suppressNoColorRangeWarning, **reader_options)
+
+
+def content_digests(filepaths, workers: int = 8) -> Dict[str, str]:
+    """``{path: content_digest(path)}`` for every file, ``workers`` files read at once.
+
+    Record it when a dataset is built (e.g. next to its index, as JSON) and give it back to
+    the decoders as ``content_digests=``: each file is then checked the first time a decoder
+    opens it (and again after it changes), and one whose bytes differ, or that has no
+    digest, fails its entries with a ``RuntimeError`` naming it. The check reads every file
+    once per decoder, so it costs a full read of the dataset per decoder object.
+    """
+    if isinstance(filepaths, (str, bytes, os.PathLike)):
+        raise TypeError("filepaths must be a list of paths, got a single path (wrap it in a list)")
+    paths = [os.fspath(p) for p in filepaths]
+    if not 1 <= workers <= 256:
+        raise ValueError(f"workers must be 1..256 (got {workers})")
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # content_digest releases the GIL
+        return dict(zip(paths, pool.map(_odvd.content_digest, paths)))

@@ -9,6 +9,7 @@
 
 #include "decode/backend_pool.hpp"
 #include "decode/call_report.hpp"
+#include "decode/content_check.hpp"
 #include "decode/decode_engine.hpp"
 #include "decode/file_session.hpp"
 #include "decode/gop_stream.hpp"
@@ -68,7 +69,10 @@ struct SessionSet {
 // lent first, so a single caller always meets its own warm sessions.
 struct GopDecoder::Impl {
   explicit Impl(const GopDecoderOptions& o)
-      : engine(engine_options(o)), options(o), record_backends(static_cast<size_t>(o.max_files * o.parallel_calls)) {
+      : engine(engine_options(o)),
+        options(o),
+        content_check(o.content_digests),
+        record_backends(static_cast<size_t>(o.max_files * o.parallel_calls)) {
     options.worker_threads = engine.options().worker_threads;
     options.decoder_threads = engine.options().decoder_threads;
     for (int i = 0; i < o.parallel_calls; ++i) {
@@ -142,6 +146,13 @@ struct GopDecoder::Impl {
     engine.add_stats(stats_between(before, session->stats()));
   }
 
+  // The index of a file the call names, its content checked when digests were given.
+  std::shared_ptr<const VideoIndex> index_of(const std::string& path) {
+    std::shared_ptr<const VideoIndex> index = IndexCache::global().get(path, options.video_stream);
+    content_check.verify(path, index->stamp);
+    return index;
+  }
+
   // Plans the call and decodes every file; returns each entry's frame (in `frames`; null
   // for an entry the damage policy left without one) and the call's report.
   std::vector<const VideoFrame*> run(SessionSet& set, const std::vector<std::string>& paths,
@@ -149,8 +160,7 @@ struct GopDecoder::Impl {
     check_entry_lists(paths.size(), ids.size(), static_cast<size_t>(options.max_files));
     ODVD_PROFILE_SCOPE("call.plan_and_decode");
     DecodePlan plan = make_plan(
-        paths, ids, [this](const std::string& p) { return IndexCache::global().get(p, options.video_stream); },
-        /*tolerate=*/true);
+        paths, ids, [this](const std::string& p) { return index_of(p); }, /*tolerate=*/true);
     if (!plan.files.empty()) engine.ensure_gpu();
     frames.assign(plan.files.size(), FrameMap{});
     std::vector<FileOutcome> outcomes(plan.files.size());
@@ -204,8 +214,7 @@ struct GopDecoder::Impl {
 
   std::vector<GopRecord> get_gops(SessionSet& set, const std::vector<std::string>& paths, const std::vector<int>& ids) {
     check_entry_lists(paths.size(), ids.size(), static_cast<size_t>(options.max_files));
-    DecodePlan plan = make_plan(
-        paths, ids, [this](const std::string& p) { return IndexCache::global().get(p, options.video_stream); });
+    DecodePlan plan = make_plan(paths, ids, [this](const std::string& p) { return index_of(p); });
     std::vector<GopRecord> records(ids.size());
     engine.pool().run_all(plan.files.size(), [&](size_t f) {
       const FileWork& work = plan.files[f];
@@ -333,6 +342,7 @@ struct GopDecoder::Impl {
   CallReport reports;
   DecodeEngine engine;  // first of the decoding state: outlives the sessions and backends below
   GopDecoderOptions options;
+  ContentCheck content_check;
   BackendPool record_backends;  // idle backends of decode_records (thread-safe)
   std::vector<std::unique_ptr<SessionSet>> sets;
   std::mutex sets_mutex;

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "decode/call_report.hpp"
+#include "decode/content_check.hpp"
 #include "decode/decode_engine.hpp"
 #include "decode/forward_reader.hpp"
 #include "decode/nearest_frame.hpp"
@@ -66,7 +67,8 @@ std::string describe(const AsyncArgs& a) {
 }  // namespace
 
 struct SampleReader::Impl {
-  explicit Impl(const SampleReaderOptions& o) : engine(engine_options(o)), options(o) {
+  explicit Impl(const SampleReaderOptions& o)
+      : engine(engine_options(o)), options(o), content_check(o.content_digests) {
     for (int i = 0; i < o.num_of_file; ++i) {
       slots.push_back(
           std::make_unique<LruCache<std::string, ForwardReader>>(static_cast<size_t>(o.num_of_set), SIZE_MAX));
@@ -86,7 +88,9 @@ struct SampleReader::Impl {
     failed.assign(paths.size(), {});
     for (size_t v = 0; v < paths.size(); ++v) {
       try {
-        indexes.push_back(IndexCache::global().get(paths[v], options.video_stream));
+        std::shared_ptr<const VideoIndex> index = IndexCache::global().get(paths[v], options.video_stream);
+        content_check.verify(paths[v], index->stamp);
+        indexes.push_back(std::move(index));
       } catch (const MediaError& e) {
         indexes.emplace_back();
         for (int id : lists[v]) failed[v].emplace(id, e.what());
@@ -199,6 +203,7 @@ struct SampleReader::Impl {
   CallReport reports;
   DecodeEngine engine;  // first of the decoding state: outlives the sessions in the slots
   SampleReaderOptions options;
+  ContentCheck content_check;
   std::mutex call_mutex;  // serialises the work of calls (synchronous or in the background)
   std::vector<std::unique_ptr<LruCache<std::string, ForwardReader>>> slots;
   std::mutex async_mutex;

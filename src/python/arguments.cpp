@@ -1,5 +1,8 @@
 #include "python/arguments.hpp"
 
+#include <memory>
+#include <unordered_map>
+
 #include <limits>
 
 namespace odvd::python {
@@ -124,6 +127,23 @@ std::vector<int> frame_ids(const py::handle& obj, const std::string& name) {
 
 std::vector<std::vector<int>> frame_id_lists(const py::handle& obj, const std::string& name) {
   return int_lists(obj, name, kInt32Min, kInt32Max, " (frame ids are 32-bit)");
+}
+
+ContentDigests content_digests(const py::handle& obj, const std::string& name) {
+  if (obj.is_none()) return nullptr;
+  if (!PyDict_Check(obj.ptr())) {
+    throw py::type_error(name + " must be None or a dict {path: digest} (digests from content_digest()), got " +
+                         describe(obj));
+  }
+  auto map = std::make_shared<std::unordered_map<std::string, std::string>>();
+  for (const auto& item : py::reinterpret_borrow<py::dict>(obj)) {
+    const std::string path = one_path(item.first, name + " key");
+    if (!PyUnicode_Check(item.second.ptr())) {
+      throw py::type_error(name + "['" + path + "'] must be a digest string, got " + describe(item.second));
+    }
+    (*map)[path] = item.second.cast<std::string>();
+  }
+  return map;
 }
 
 bool flag(const py::handle& obj, const std::string& name) {

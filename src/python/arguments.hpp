@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "odvd/content_digest.hpp"
 #include "odvd/types.hpp"
 
 namespace odvd::python {
@@ -56,6 +57,8 @@ std::vector<std::vector<int>> frame_id_lists(const py::handle& obj, const std::s
 bool flag(const py::handle& obj, const std::string& name);
 // A str.
 std::string text(const py::handle& obj, const std::string& name);
+// None (no check) or a dict {path: digest from content_digest()}: ContentDigests.
+ContentDigests content_digests(const py::handle& obj, const std::string& name = "content_digests");
 // A list of FastStreamInfo (or an empty one).
 std::vector<StreamInfo> stream_infos(const py::handle& obj, const std::string& name = "fastStreamInfos");
 

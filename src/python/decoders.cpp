@@ -70,18 +70,18 @@ void bind_gop_decoder(py::module_& m) {
   using L = OptionLimits;
   cls.def(py::init([](const py::object& maxfiles, const py::object& gpu, const py::object& suppress,
                       const py::object& workers, const py::object& threads, const py::object& calls,
-                      const py::object& on_error, const py::object& video_stream) {
+                      const py::object& on_error, const py::object& video_stream, const py::object& digests) {
             return std::make_unique<PyGopDecoder>(
                 integer(maxfiles, "maxfiles", 1, L::kMaxEntries), int32(gpu, "iGpu"),
                 flag(suppress, "suppressNoColorRangeWarning"),
                 integer(workers, "worker_threads", 0, L::kMaxWorkerThreads, " (0: automatic)"),
                 integer(threads, "decoder_threads", 0, L::kMaxDecoderThreads, " (0: automatic)"),
                 integer(calls, "parallel_calls", 1, L::kMaxParallelCalls), text(on_error, "on_error"),
-                int32(video_stream, "video_stream"));
+                int32(video_stream, "video_stream"), content_digests(digests));
           }),
           py::arg("maxfiles"), py::arg("iGpu") = 0, py::arg("suppressNoColorRangeWarning") = false, py::kw_only(),
           py::arg("worker_threads") = 0, py::arg("decoder_threads") = 0, py::arg("parallel_calls") = 1,
-          py::arg("on_error") = "raise", py::arg("video_stream") = -1)
+          py::arg("on_error") = "raise", py::arg("video_stream") = -1, py::arg("content_digests") = py::none())
       .def("Decode", &PyGopDecoder::decode, py::arg("filepaths"), py::arg("frame_ids"),
            py::arg("fastStreamInfos") = Infos{}, "Decode one frame per entry to YUV (DecodedFrameExt)")
       .def("DecodeN12ToRGB", &PyGopDecoder::decode_rgb, py::arg("filepaths"), py::arg("frame_ids"),
@@ -101,7 +101,8 @@ void bind_gop_decoder(py::module_& m) {
 class PySampleReader {
  public:
   PySampleReader(int num_of_set, int num_of_file, int gpu, bool suppress_warning, int worker_threads,
-                 int decoder_threads, int decode_ahead_mib, const std::string& on_error, int video_stream) {
+                 int decoder_threads, int decode_ahead_mib, const std::string& on_error, int video_stream,
+                 ContentDigests digests) {
     SampleReaderOptions options;
     options.num_of_set = num_of_set;
     options.num_of_file = num_of_file;
@@ -112,6 +113,7 @@ class PySampleReader {
     options.decode_ahead_mib = decode_ahead_mib;
     options.on_error = parse_on_error(on_error);
     options.video_stream = video_stream;
+    options.content_digests = std::move(digests);
     reader_ = std::make_unique<SampleReader>(options);
   }
 
@@ -155,19 +157,21 @@ void bind_sample_reader(py::module_& m) {
   py::class_<PySampleReader>(m, "PyNvSampleReader", "Stream access: reading files forward, frame after frame")
       .def(py::init([](const py::object& sets, const py::object& files, const py::object& gpu,
                        const py::object& suppress, const py::object& workers, const py::object& threads,
-                       const py::object& ahead, const py::object& on_error, const py::object& video_stream) {
+                       const py::object& ahead, const py::object& on_error, const py::object& video_stream,
+                       const py::object& digests) {
              using L = OptionLimits;
              return std::make_unique<PySampleReader>(
                  integer(sets, "num_of_set", 1, L::kMaxFilesPerSlot), integer(files, "num_of_file", 1, L::kMaxEntries),
                  int32(gpu, "iGpu"), flag(suppress, "suppressNoColorRangeWarning"),
                  integer(workers, "worker_threads", 0, L::kMaxWorkerThreads, " (0: automatic)"),
                  integer(threads, "decoder_threads", 0, L::kMaxDecoderThreads, " (0: automatic)"),
-                 int32(ahead, "decode_ahead_mib"), text(on_error, "on_error"), int32(video_stream, "video_stream"));
+                 int32(ahead, "decode_ahead_mib"), text(on_error, "on_error"), int32(video_stream, "video_stream"),
+                 content_digests(digests));
            }),
            py::arg("num_of_set"), py::arg("num_of_file"), py::arg("iGpu") = 0,
            py::arg("suppressNoColorRangeWarning") = false, py::kw_only(), py::arg("worker_threads") = 0,
            py::arg("decoder_threads") = 0, py::arg("decode_ahead_mib") = -1, py::arg("on_error") = "raise",
-           py::arg("video_stream") = -1)
+           py::arg("video_stream") = -1, py::arg("content_digests") = py::none())
       .def(
           "Decode",
           [](PySampleReader& self, const py::object& paths, const py::object& ids_arg) {
@@ -332,6 +336,15 @@ void bind_decoders(py::module_& m) {
         "Stream parameters of each file (from the cached index scan); video_stream as on the decoders");
   m.def("GetIndexInfo", &get_index_info, py::arg("filepath"), py::kw_only(), py::arg("video_stream") = -1,
         "The frame index of a file: frame count (SPEC §1), GOP layout, container; a dict");
+  m.def(
+      "content_digest",
+      [](const py::object& path) {
+        const std::string file = one_path(path, "filepath");
+        py::gil_scoped_release release;
+        return content_digest(file);
+      },
+      py::arg("filepath"),
+      "The content digest of a whole file ('<size>-<crc32 hex>'), for content_digests= on the decoders");
   m.def("GetVideoStreams", &get_video_streams, py::arg("filepath"),
         "Every video stream of a file, in order (the K-th is video_stream=K): a FastStreamInfo each");
   bind_bundle_functions(m);
