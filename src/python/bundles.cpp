@@ -169,17 +169,22 @@ py::list decode_records(PyGopDecoder& self, std::vector<GopRecord> records, cons
   return frames_to_list(std::move(frames));
 }
 
+// The bytes of a bundle file; junk is refused from its first bytes, before the whole
+// file is read (check_bundle_head).
+Bytes read_bundle_file(const std::string& path) {
+  const std::string what = quoted(path);
+  auto head = [&](const uint8_t* h, size_t n, uint64_t size) { check_bundle_head(h, n, size, what); };
+  return read_whole_file(path, uint64_t{1} << 34, head);
+}
+
 // Reads bundle files; each is validated (and a legacy one converted to our format).
 std::vector<Bytes> load_files(const py::object& file_paths) {
   const std::vector<std::string> files = path_list(file_paths, "file_paths");
   if (files.empty()) throw ArgumentError("file_paths is empty");
   py::gil_scoped_release release;
   std::vector<Bytes> out(files.size());
-  for_each_at_once(files.size(), [&](size_t i) {
-    const std::string what = quoted(files[i]);
-    auto head = [&](const uint8_t* h, size_t n, uint64_t size) { check_bundle_head(h, n, size, what); };
-    out[i] = validated_bundle(read_whole_file(files[i], uint64_t{1} << 34, head), what);
-  });
+  for_each_at_once(files.size(),
+                   [&](size_t i) { out[i] = validated_bundle(read_bundle_file(files[i]), quoted(files[i])); });
   return out;
 }
 
@@ -197,10 +202,8 @@ std::vector<GopRecord> records_of_files(const py::object& bundle_files_arg) {
   py::gil_scoped_release release;
   std::vector<std::vector<GopRecord>> parsed(files.size());
   for_each_at_once(files.size(), [&](size_t i) {
-    const std::string what = quoted(files[i]);
-    auto head = [&](const uint8_t* h, size_t n, uint64_t size) { check_bundle_head(h, n, size, what); };
-    const Bytes raw = read_whole_file(files[i], uint64_t{1} << 34, head);
-    parsed[i] = parse_bundle(raw.data(), raw.size(), what);
+    const Bytes raw = read_bundle_file(files[i]);
+    parsed[i] = parse_bundle(raw.data(), raw.size(), quoted(files[i]));
   });
   std::vector<GopRecord> records;
   for (const std::string& entry : entries) {
