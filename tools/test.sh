@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's second command (and CI's): build, then run every test suite —
-# C++ unit tests (GoogleTest, warnings as errors), the format check, and the Python
-# tests on the CPU back end, on the system's FFmpeg 5.1 and then on FFmpeg 7.1
+# C++ unit tests (GoogleTest, warnings as errors), the format check, the fuzzers, clang's
+# thread-safety analysis, and the Python tests on the CPU back end, on the system's
+# FFmpeg 5.1 and then on FFmpeg 7.1
 # (tools/test_ffmpeg7.sh; ODVD_SKIP_FFMPEG7=1 skips that). GPU tests skip, and say so,
 # on machines without a GPU.
 set -euo pipefail
@@ -25,6 +26,9 @@ echo "odvd: test videos"
 
 echo "odvd: bundle sweeps under ASan/UBSan, and fuzzing (bundles, then videos seeded with the test videos)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash tools/fuzz.sh
+
+echo "odvd: thread-safety analysis (clang, GUARDED_BY checked)"
+bash tools/thread_safety.sh
 
 echo "odvd: Python tests"
 # Run from outside the source tree so the installed package is what gets imported.

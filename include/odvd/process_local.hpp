@@ -21,8 +21,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <utility>
+
+#include "odvd/mutex.hpp"
 
 namespace odvd {
 
@@ -56,7 +57,7 @@ class ProcessLocal {
 
  private:
   void adopt(uint64_t now) {
-    std::lock_guard<std::mutex> lock(adopt_mutex_);
+    MutexLock lock(adopt_mutex_);
     if (generation_.load() == now) return;  // another thread of the child was first
     value_ = make_().release();             // the parent's copy is left as it is, on purpose
     generation_.store(now, std::memory_order_release);
@@ -65,7 +66,7 @@ class ProcessLocal {
   std::function<std::unique_ptr<T>()> make_;
   T* value_;
   std::atomic<uint64_t> generation_;
-  std::mutex adopt_mutex_;  // taken only in a child, when adopting
+  Mutex adopt_mutex_;  // taken only in a child, when adopting
 };
 
 }  // namespace odvd

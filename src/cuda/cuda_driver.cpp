@@ -31,6 +31,7 @@ void ffnv_log(void* ctx, const char* fmt, ...) {
 #include <vector>
 
 #include "odvd/error.hpp"
+#include "odvd/mutex.hpp"
 #include "odvd/process_local.hpp"
 
 namespace odvd::cuda {
@@ -159,12 +160,15 @@ int64_t context_creator_pid() noexcept {
 
 const DeviceContext& device_context(int ordinal) {
   const Driver& d = driver();
-  static std::mutex mutex;
-  static auto* contexts = new std::vector<std::unique_ptr<DeviceContext>>();  // leaked, see loaded()
-  std::lock_guard<std::mutex> lock(mutex);
+  struct Contexts {
+    Mutex mutex;
+    std::vector<std::unique_ptr<DeviceContext>> of_device ODVD_GUARDED_BY(mutex);
+  };
+  static auto* contexts = new Contexts();  // leaked, see loaded()
+  MutexLock lock(contexts->mutex);
   const int count = check_device(ordinal);
-  if (contexts->size() < static_cast<size_t>(count)) contexts->resize(count);
-  std::unique_ptr<DeviceContext>& slot = (*contexts)[ordinal];
+  if (contexts->of_device.size() < static_cast<size_t>(count)) contexts->of_device.resize(count);
+  std::unique_ptr<DeviceContext>& slot = contexts->of_device[ordinal];
   if (!slot) {
     auto ctx = std::make_unique<DeviceContext>();
     ctx->ordinal = ordinal;

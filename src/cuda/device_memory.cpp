@@ -21,11 +21,14 @@ size_t round_up(size_t n, size_t to) {
 
 std::shared_ptr<DevicePool> DevicePool::for_device(int ordinal) {
   const DeviceContext& device = device_context(ordinal);
-  static std::mutex mutex;
+  struct Pools {
+    Mutex mutex;
+    std::map<int, std::shared_ptr<DevicePool>> of_device ODVD_GUARDED_BY(mutex);
+  };
   // Leaked on purpose (see cuda_driver.cpp): buffers may be released during interpreter exit.
-  static auto* pools = new std::map<int, std::shared_ptr<DevicePool>>();
-  std::lock_guard<std::mutex> lock(mutex);
-  std::shared_ptr<DevicePool>& pool = (*pools)[ordinal];
+  static auto* pools = new Pools();
+  MutexLock lock(pools->mutex);
+  std::shared_ptr<DevicePool>& pool = pools->of_device[ordinal];
   if (!pool) pool = std::make_shared<DevicePool>(device);
   return pool;
 }
@@ -41,7 +44,7 @@ std::shared_ptr<Buffer> DevicePool::allocate(size_t size, CUstream writer) {
   const size_t wanted = round_up(std::max<size_t>(size, 1), kAlignment);
   Block block;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = free_.lower_bound(wanted);
     if (it != free_.end() && it->first <= wanted + wanted / 4) {
       block = it->second;
@@ -59,7 +62,7 @@ std::shared_ptr<Buffer> DevicePool::allocate(size_t size, CUstream writer) {
       r = d.cu->cuMemAlloc(&block.ptr, wanted);
     }
     if (r != CUDA_SUCCESS) {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(mutex_);
       live_bytes_ -= wanted;
       check(r, "allocating " + std::to_string(wanted) + " bytes on CUDA device " + std::to_string(device_.ordinal));
     }
@@ -69,7 +72,7 @@ std::shared_ptr<Buffer> DevicePool::allocate(size_t size, CUstream writer) {
     block.pending_reads = nullptr;
     if (r != CUDA_SUCCESS) {
       free_block(block);
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(mutex_);
       live_bytes_ -= block.size;
       check(r, "cuStreamWaitEvent");
     }
@@ -80,7 +83,7 @@ std::shared_ptr<Buffer> DevicePool::allocate(size_t size, CUstream writer) {
 void DevicePool::give_back(Block block) {
   std::vector<Block> evicted;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     live_bytes_ -= block.size;
     if (cached_bytes_ + block.size > kMaxCachedBytes) {
       evicted.push_back(block);
@@ -93,7 +96,7 @@ void DevicePool::give_back(Block block) {
 }
 
 void DevicePool::give_back_freed(size_t size) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   live_bytes_ -= size;
 }
 
@@ -112,7 +115,7 @@ void DevicePool::free_block(Block& block) {
 void DevicePool::release_unused() {
   std::multimap<size_t, Block> blocks;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     blocks.swap(free_);
     cached_bytes_ = 0;
   }
@@ -120,12 +123,12 @@ void DevicePool::release_unused() {
 }
 
 size_t DevicePool::cached_bytes() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return cached_bytes_;
 }
 
 size_t DevicePool::live_bytes() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return live_bytes_;
 }
 
@@ -134,7 +137,7 @@ DeviceBuffer::DeviceBuffer(std::shared_ptr<DevicePool> pool, CUdeviceptr ptr, si
 
 void DeviceBuffer::note_consumer_stream(void* consumer) {
   auto stream = static_cast<CUstream>(consumer);
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   // Several consumers: fall back to the legacy stream, which orders after all of them
   // when they are blocking streams (the common case: PyTorch's default stream).
   consumer_ = (has_consumer_ && consumer_ != stream) || stream == nullptr ? legacy_stream() : stream;

@@ -23,10 +23,10 @@
 #include <cstddef>
 #include <map>
 #include <memory>
-#include <mutex>
 
 #include "cuda/cuda_driver.hpp"
 #include "odvd/frame.hpp"
+#include "odvd/mutex.hpp"
 
 namespace odvd::cuda {
 
@@ -63,10 +63,10 @@ class DevicePool : public std::enable_shared_from_this<DevicePool> {
   void free_block(Block& block);
 
   const DeviceContext& device_;
-  mutable std::mutex mutex_;
-  std::multimap<size_t, Block> free_;  // by size
-  size_t cached_bytes_ = 0;
-  size_t live_bytes_ = 0;
+  mutable Mutex mutex_;
+  std::multimap<size_t, Block> free_ ODVD_GUARDED_BY(mutex_);  // by size
+  size_t cached_bytes_ ODVD_GUARDED_BY(mutex_) = 0;
+  size_t live_bytes_ ODVD_GUARDED_BY(mutex_) = 0;
 };
 
 // A block of a DevicePool, returned to it when the last reference goes away.
@@ -92,9 +92,9 @@ class DeviceBuffer final : public Buffer {
   CUdeviceptr ptr_;
   size_t size_;
   size_t capacity_;
-  std::mutex mutex_;
-  bool has_consumer_ = false;
-  CUstream consumer_ = nullptr;  // the last consumer stream noted
+  Mutex mutex_;
+  bool has_consumer_ ODVD_GUARDED_BY(mutex_) = false;
+  CUstream consumer_ ODVD_GUARDED_BY(mutex_) = nullptr;  // the last consumer stream noted
 };
 
 }  // namespace odvd::cuda

@@ -37,13 +37,16 @@ std::string describe(const NvdecKey& k) {
 
 // Caps answers, cached per (device, codec, chroma, depth): the driver call is not free.
 CUVIDDECODECAPS query_caps(const DeviceContext& device, const NvdecKey& key) {
-  static std::mutex mutex;
-  static auto* cache = new std::map<std::tuple<int, int, int, int>, CUVIDDECODECAPS>();  // leaked, see cuda_driver
+  struct Cache {
+    Mutex mutex;
+    std::map<std::tuple<int, int, int, int>, CUVIDDECODECAPS> caps ODVD_GUARDED_BY(mutex);
+  };
+  static auto* cache = new Cache();  // leaked, see cuda_driver
   const auto id =
       std::make_tuple(device.ordinal, static_cast<int>(key.codec), static_cast<int>(key.chroma), key.bit_depth);
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache->find(id);
-  if (it != cache->end()) return it->second;
+  MutexLock lock(cache->mutex);
+  auto it = cache->caps.find(id);
+  if (it != cache->caps.end()) return it->second;
   const Driver& d = driver();
   CUVIDDECODECAPS caps{};
   caps.eCodecType = key.codec;
@@ -56,7 +59,7 @@ CUVIDDECODECAPS query_caps(const DeviceContext& device, const NvdecKey& key) {
     ContextScope scope(device.context);
     check(d.cuvid->cuvidGetDecoderCaps(&caps), "cuvidGetDecoderCaps");
   }
-  cache->emplace(id, caps);
+  cache->caps.emplace(id, caps);
   return caps;
 }
 
@@ -181,7 +184,7 @@ bool NvdecDecoder::configure(const CUVIDEOFORMAT& f) {
 std::unique_ptr<NvdecDecoder> NvdecDecoderPool::take(const NvdecKey& key, const CUVIDEOFORMAT& format, int surfaces) {
   std::unique_ptr<NvdecDecoder> found;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
       if ((*it)->can_serve(key, format, surfaces)) {
         found = std::move(*it);
@@ -198,7 +201,7 @@ std::unique_ptr<NvdecDecoder> NvdecDecoderPool::take(const NvdecKey& key, const 
 void NvdecDecoderPool::give_back(std::unique_ptr<NvdecDecoder> decoder) {
   std::unique_ptr<NvdecDecoder> evicted;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     idle_.push_back(std::move(decoder));
     if (idle_.size() > max_idle_) {
       evicted = std::move(idle_.front());
@@ -209,7 +212,7 @@ void NvdecDecoderPool::give_back(std::unique_ptr<NvdecDecoder> decoder) {
 
 void NvdecDecoderPool::clear() {
   std::vector<std::unique_ptr<NvdecDecoder>> idle;
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   idle.swap(idle_);
 }
 

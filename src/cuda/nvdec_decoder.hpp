@@ -25,11 +25,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "cuda/cuda_driver.hpp"
+#include "odvd/mutex.hpp"
 #include "odvd/types.hpp"
 
 namespace odvd::cuda {
@@ -106,8 +106,8 @@ class NvdecDecoderPool {
  private:
   const DeviceContext& device_;
   size_t max_idle_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<NvdecDecoder>> idle_;  // most recently returned last
+  Mutex mutex_;
+  std::vector<std::unique_ptr<NvdecDecoder>> idle_ ODVD_GUARDED_BY(mutex_);  // most recently returned last
 };
 
 }  // namespace odvd::cuda

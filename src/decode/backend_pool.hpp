@@ -11,11 +11,11 @@
 
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 
 #include "odvd/decoder_backend.hpp"
+#include "odvd/mutex.hpp"
 
 namespace odvd {
 
@@ -25,7 +25,7 @@ class BackendPool {
 
   // An idle backend for `key`, or null.
   std::unique_ptr<DecoderBackend> take(const std::string& key) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     for (auto it = idle_.begin(); it != idle_.end(); ++it) {
       if (it->first != key) continue;
       std::unique_ptr<DecoderBackend> backend = std::move(it->second);
@@ -37,7 +37,7 @@ class BackendPool {
 
   void give_back(const std::string& key, std::unique_ptr<DecoderBackend> backend) {
     std::unique_ptr<DecoderBackend> dropped;  // destroyed outside the lock
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     idle_.emplace_back(key, std::move(backend));
     if (idle_.size() > max_idle_) {
       dropped = std::move(idle_.front().second);
@@ -47,14 +47,14 @@ class BackendPool {
 
   void clear() {
     std::deque<std::pair<std::string, std::unique_ptr<DecoderBackend>>> dropped;
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     dropped.swap(idle_);
   }
 
  private:
   const size_t max_idle_;
-  std::mutex mutex_;
-  std::deque<std::pair<std::string, std::unique_ptr<DecoderBackend>>> idle_;  // GUARDED_BY(mutex_)
+  Mutex mutex_;
+  std::deque<std::pair<std::string, std::unique_ptr<DecoderBackend>>> idle_ ODVD_GUARDED_BY(mutex_);
 };
 
 }  // namespace odvd

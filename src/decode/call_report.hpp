@@ -5,12 +5,12 @@
 // leaves its report.
 #pragma once
 
-#include <mutex>
 #include <utility>
 #include <vector>
 
 #include "odvd/damage_policy.hpp"
 #include "odvd/error.hpp"
+#include "odvd/mutex.hpp"
 
 namespace odvd {
 
@@ -22,20 +22,20 @@ class CallReport {
     const bool fail = policy == OnError::kRaise && !report.empty();
     const std::string message = fail ? describe_failures(report, entries) : std::string();
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(mutex_);
       last_ = std::move(report);
     }
     if (fail) throw MediaError(message);
   }
 
   std::vector<EntryReport> last() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     return last_;
   }
 
  private:
-  mutable std::mutex mutex_;
-  std::vector<EntryReport> last_;  // GUARDED_BY(mutex_)
+  mutable Mutex mutex_;
+  std::vector<EntryReport> last_ ODVD_GUARDED_BY(mutex_);
 };
 
 }  // namespace odvd

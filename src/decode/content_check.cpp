@@ -46,7 +46,7 @@ void ContentCheck::verify(const std::string& path, const FileStamp& stamp) const
   if (!enabled()) return;
   const Version version{path, stamp.size, stamp.mtime_ns};
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     if (verified_.count(version) != 0) return;
   }
   const auto recorded = digests_->find(path);
@@ -59,7 +59,7 @@ void ContentCheck::verify(const std::string& path, const FileStamp& stamp) const
     throw MediaError(quoted(path) + " is not the file that was recorded: its content digest is " + now +
                      ", the record says " + recorded->second + " (the file changed or is damaged)");
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   verified_.insert(version);
 }
 

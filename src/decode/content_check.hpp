@@ -6,13 +6,13 @@
 // so two threads meeting the same new file may both read it (the answer is the same).
 #pragma once
 
-#include <mutex>
 #include <set>
 #include <string>
 #include <tuple>
 
 #include "ffmpeg/video_index.hpp"
 #include "odvd/content_digest.hpp"
+#include "odvd/mutex.hpp"
 
 namespace odvd {
 
@@ -28,8 +28,8 @@ class ContentCheck {
  private:
   using Version = std::tuple<std::string, uint64_t, int64_t>;
   ContentDigests digests_;
-  mutable std::mutex mutex_;
-  mutable std::set<Version> verified_;  // guarded by mutex_; a cache of answers
+  mutable Mutex mutex_;
+  mutable std::set<Version> verified_ ODVD_GUARDED_BY(mutex_);  // a cache of answers
 };
 
 }  // namespace odvd

@@ -1,6 +1,7 @@
 #include "decode/decode_engine.hpp"
 
 #include <algorithm>
+#include <mutex>
 #include <thread>
 
 #include "color/color_convert.hpp"
@@ -78,7 +79,7 @@ DecodeEngine::~DecodeEngine() = default;
 
 void DecodeEngine::ensure_gpu() {
 #if ODVD_WITH_NVDEC
-  std::lock_guard<std::mutex> lock(gpu_mutex_);
+  MutexLock lock(gpu_mutex_);
   if (options_.device >= 0 && !gpu_) {
     gpu_ = std::make_unique<cuda::GpuWorkspace>(options_.device, static_cast<size_t>(options_.max_sessions));
   }
@@ -138,7 +139,7 @@ std::unique_ptr<DecoderBackend> DecodeEngine::make_record_backend(const GopRecor
 
 std::vector<VideoFrame> DecodeEngine::hand_out(const std::vector<const VideoFrame*>& picked) {
 #if ODVD_WITH_NVDEC
-  std::unique_lock<std::mutex> gpu_lock(gpu_mutex_, std::defer_lock);
+  std::unique_lock<Mutex> gpu_lock(gpu_mutex_, std::defer_lock);  // held only on the GPU
   if (gpu_) gpu_lock.lock();
 #endif
   std::vector<VideoFrame> out;
@@ -167,7 +168,7 @@ std::vector<RgbImage> DecodeEngine::convert_all(const std::vector<const VideoFra
   ODVD_PROFILE_SCOPE("call.convert_and_sync");
 #if ODVD_WITH_NVDEC
   if (gpu_) {
-    std::lock_guard<std::mutex> lock(gpu_mutex_);
+    MutexLock lock(gpu_mutex_);
     std::vector<RgbImage> out;
     out.reserve(picked.size());
     for (const VideoFrame* frame : picked) out.push_back(frame != nullptr ? gpu_->convert(*frame, bgr) : RgbImage{});
@@ -195,7 +196,7 @@ std::vector<RgbImage> DecodeEngine::convert_all(const std::vector<const VideoFra
 
 void DecodeEngine::note_color_range(const VideoIndex& index) {
   if (options_.suppress_no_color_range_warning || index.stream.color.range != ColorRange::kUnspecified) return;
-  std::lock_guard<std::mutex> lock(warnings_mutex_);
+  MutexLock lock(warnings_mutex_);
   if (!warned_paths_.insert(index.path).second) return;
   warnings_.push_back(quoted(index.path) +
                       " does not signal its colour range; limited (MPEG) range is assumed "
@@ -203,12 +204,12 @@ void DecodeEngine::note_color_range(const VideoIndex& index) {
 }
 
 std::vector<std::string> DecodeEngine::take_warnings() {
-  std::lock_guard<std::mutex> lock(warnings_mutex_);
+  MutexLock lock(warnings_mutex_);
   return std::exchange(warnings_, {});
 }
 
 void DecodeEngine::add_stats(const WorkStats& d) {
-  std::lock_guard<std::mutex> lock(stats_mutex_);
+  MutexLock lock(stats_mutex_);
   totals_.packets_sent += d.packets_sent;
   totals_.gop_starts += d.gop_starts;
   totals_.continuations += d.continuations;
@@ -218,13 +219,13 @@ void DecodeEngine::add_stats(const WorkStats& d) {
 }
 
 WorkStats DecodeEngine::stats() const {
-  std::lock_guard<std::mutex> lock(stats_mutex_);
+  MutexLock lock(stats_mutex_);
   return totals_;
 }
 
 void DecodeEngine::release_decoders() {
 #if ODVD_WITH_NVDEC
-  std::lock_guard<std::mutex> lock(gpu_mutex_);
+  MutexLock lock(gpu_mutex_);
   if (gpu_) gpu_->release_decoders();
 #endif
 }
@@ -232,7 +233,7 @@ void DecodeEngine::release_decoders() {
 DecodeEngine::MemoryUse DecodeEngine::memory_use() const {
   MemoryUse use;
 #if ODVD_WITH_NVDEC
-  std::lock_guard<std::mutex> lock(gpu_mutex_);
+  MutexLock lock(gpu_mutex_);
   if (gpu_) {
     use.live_bytes = static_cast<int64_t>(gpu_->memory().live_bytes());
     use.cached_bytes = static_cast<int64_t>(gpu_->memory().cached_bytes());
@@ -243,7 +244,7 @@ DecodeEngine::MemoryUse DecodeEngine::memory_use() const {
 
 void DecodeEngine::release_memory() {
 #if ODVD_WITH_NVDEC
-  std::lock_guard<std::mutex> lock(gpu_mutex_);
+  MutexLock lock(gpu_mutex_);
   if (gpu_) gpu_->release_memory();
 #endif
 }

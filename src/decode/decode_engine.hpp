@@ -11,7 +11,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -21,6 +20,7 @@
 #include "gop/gop_bundle.hpp"
 #include "odvd/decoder_backend.hpp"
 #include "odvd/frame.hpp"
+#include "odvd/mutex.hpp"
 #include "util/lru_cache.hpp"
 #include "util/thread_pool.hpp"
 
@@ -117,14 +117,16 @@ class DecodeEngine {
 
   EngineOptions options_;
   ThreadPool pool_;
-  mutable std::mutex stats_mutex_;
-  WorkStats totals_;  // GUARDED_BY(stats_mutex_)
-  std::mutex warnings_mutex_;
-  std::vector<std::string> warnings_;             // GUARDED_BY(warnings_mutex_)
-  std::unordered_set<std::string> warned_paths_;  // GUARDED_BY(warnings_mutex_)
-  // Made once by ensure_gpu() under gpu_mutex_, never reset; the workspace's frame
-  // operations (copy, convert, synchronize) run under gpu_mutex_ too.
-  mutable std::mutex gpu_mutex_;
+  mutable Mutex stats_mutex_;
+  WorkStats totals_ ODVD_GUARDED_BY(stats_mutex_);
+  Mutex warnings_mutex_;
+  std::vector<std::string> warnings_ ODVD_GUARDED_BY(warnings_mutex_);
+  std::unordered_set<std::string> warned_paths_ ODVD_GUARDED_BY(warnings_mutex_);
+  // Made once by ensure_gpu() under gpu_mutex_, before any work that reads it is dispatched,
+  // and never reset: worker threads read the pointer without the lock (so it is not
+  // annotated). The workspace's frame operations (copy, convert, synchronize) run under
+  // gpu_mutex_; making backends is the workspace's own business (it locks inside).
+  mutable Mutex gpu_mutex_;
   std::unique_ptr<cuda::GpuWorkspace> gpu_;  // null on the CPU back end and until the first decode
 };
 

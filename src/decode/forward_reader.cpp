@@ -3,14 +3,13 @@
 #include <pthread.h>
 
 #include <algorithm>
-#include <condition_variable>
 #include <exception>
-#include <mutex>
 #include <numeric>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "odvd/mutex.hpp"
 #include "util/profile.hpp"
 
 namespace odvd {
@@ -26,12 +25,12 @@ class TaskCount {
   }
 
   void begin() {
-    std::lock_guard<std::mutex> lock(mutex_);  // blocks while a fork() is under way
+    MutexLock lock(mutex_);  // blocks while a fork() is under way
     ++running_;
   }
 
   void end() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     if (--running_ == 0) idle_.notify_all();
   }
 
@@ -40,17 +39,17 @@ class TaskCount {
 
   // Runs in the forking thread: waits until no task runs, and keeps the lock so that none
   // starts before the fork is done; both sides release it after.
-  static void before_fork() {
+  // The lock escapes the function by design, which the analysis cannot express.
+  static void before_fork() ODVD_NO_THREAD_SAFETY_ANALYSIS {
     TaskCount& c = global();
-    std::unique_lock<std::mutex> lock(c.mutex_);
-    c.idle_.wait(lock, [&] { return c.running_ == 0; });
-    lock.release();
+    c.mutex_.lock();
+    while (c.running_ != 0) c.idle_.wait(c.mutex_);
   }
-  static void after_fork() { global().mutex_.unlock(); }
+  static void after_fork() ODVD_NO_THREAD_SAFETY_ANALYSIS { global().mutex_.unlock(); }
 
-  std::mutex mutex_;
-  std::condition_variable idle_;
-  int running_ = 0;  // GUARDED_BY(mutex_)
+  Mutex mutex_;
+  CondVar idle_;
+  int running_ ODVD_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace

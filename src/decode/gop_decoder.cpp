@@ -1,9 +1,7 @@
 #include "odvd/gop_decoder.hpp"
 
 #include <algorithm>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <unordered_set>
 
@@ -18,6 +16,7 @@
 #include "decode/record_decode.hpp"
 #include "gop/gop_extract.hpp"
 #include "odvd/error.hpp"
+#include "odvd/mutex.hpp"
 #include "odvd/option_limits.hpp"
 #include "util/lru_cache.hpp"
 #include "util/profile.hpp"
@@ -85,14 +84,14 @@ struct GopDecoder::Impl {
   class Lease {
    public:
     explicit Lease(Impl& impl) : impl_(impl) {
-      std::unique_lock<std::mutex> lock(impl_.sets_mutex);
-      impl_.set_free.wait(lock, [&] { return !impl_.free_sets.empty(); });
+      MutexLock lock(impl_.sets_mutex);
+      while (impl_.free_sets.empty()) impl_.set_free.wait(impl_.sets_mutex);
       set_ = impl_.free_sets.back();
       impl_.free_sets.pop_back();
     }
     ~Lease() {
       {
-        std::lock_guard<std::mutex> lock(impl_.sets_mutex);
+        MutexLock lock(impl_.sets_mutex);
         impl_.free_sets.push_back(set_);
       }
       impl_.set_free.notify_one();
@@ -345,9 +344,9 @@ struct GopDecoder::Impl {
   ContentCheck content_check;
   BackendPool record_backends;  // idle backends of decode_records (thread-safe)
   std::vector<std::unique_ptr<SessionSet>> sets;
-  std::mutex sets_mutex;
-  std::condition_variable set_free;
-  std::vector<SessionSet*> free_sets;  // GUARDED_BY(sets_mutex)
+  Mutex sets_mutex;
+  CondVar set_free;
+  std::vector<SessionSet*> free_sets ODVD_GUARDED_BY(sets_mutex);
 };
 
 GopDecoder::GopDecoder(const GopDecoderOptions& options)

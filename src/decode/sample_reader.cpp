@@ -2,7 +2,6 @@
 
 #include <future>
 #include <map>
-#include <mutex>
 
 #include "decode/call_report.hpp"
 #include "decode/content_check.hpp"
@@ -11,6 +10,7 @@
 #include "decode/nearest_frame.hpp"
 #include "decode/planner.hpp"
 #include "odvd/error.hpp"
+#include "odvd/mutex.hpp"
 #include "odvd/option_limits.hpp"
 #include "util/lru_cache.hpp"
 
@@ -143,7 +143,7 @@ struct SampleReader::Impl {
   // entry the damage policy leaves without a frame).
   std::vector<std::vector<const VideoFrame*>> run(const std::vector<std::string>& paths,
                                                   const std::vector<std::vector<int>>& lists,
-                                                  std::vector<FrameMap>& frames) {
+                                                  std::vector<FrameMap>& frames) ODVD_REQUIRES(call_mutex) {
     std::vector<std::shared_ptr<const VideoIndex>> indexes;
     std::vector<std::map<int, std::string>> failed;
     check(paths, lists, indexes, failed);
@@ -188,15 +188,15 @@ struct SampleReader::Impl {
     return out;
   }
 
-  std::vector<RgbImage> decode_rgb_locked(const std::vector<std::string>& paths, const std::vector<int>& ids,
-                                          bool bgr) {
+  std::vector<RgbImage> decode_rgb_locked(const std::vector<std::string>& paths, const std::vector<int>& ids, bool bgr)
+      ODVD_REQUIRES(call_mutex) {
     std::vector<FrameMap> frames;
     return engine.convert_all(flat(run(paths, one_each(ids), frames)), bgr);
   }
 
   // Waits for the pending asynchronous request, keeping its result for async_result().
   void wait_pending() {
-    std::lock_guard<std::mutex> lock(async_mutex);
+    MutexLock lock(async_mutex);
     if (pending.valid()) pending.wait();
   }
 
@@ -204,11 +204,15 @@ struct SampleReader::Impl {
   DecodeEngine engine;  // first of the decoding state: outlives the sessions in the slots
   SampleReaderOptions options;
   ContentCheck content_check;
-  std::mutex call_mutex;  // serialises the work of calls (synchronous or in the background)
+  // Serialises the work of calls (synchronous or in the background): run() requires it.
+  // The readers in `slots` are what it protects: one call's pool tasks use them, slot v by
+  // task v only (the analysis cannot follow into those tasks, so `slots` is not annotated;
+  // the vector itself never changes after construction).
+  Mutex call_mutex;
   std::vector<std::unique_ptr<LruCache<std::string, ForwardReader>>> slots;
-  std::mutex async_mutex;
-  std::future<std::vector<RgbImage>> pending;  // GUARDED_BY(async_mutex)
-  AsyncArgs pending_args;                      // GUARDED_BY(async_mutex)
+  Mutex async_mutex;
+  std::future<std::vector<RgbImage>> pending ODVD_GUARDED_BY(async_mutex);
+  AsyncArgs pending_args ODVD_GUARDED_BY(async_mutex);
 };
 
 SampleReader::SampleReader(const SampleReaderOptions& options)
@@ -220,7 +224,7 @@ SampleReader::~SampleReader() {
 
 std::vector<VideoFrame> SampleReader::decode(const std::vector<std::string>& paths, const std::vector<int>& ids) {
   impl_->wait_pending();
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  MutexLock lock(impl_->call_mutex);
   std::vector<FrameMap> frames;
   return impl_->engine.hand_out(Impl::flat(impl_->run(paths, Impl::one_each(ids), frames)));
 }
@@ -228,14 +232,14 @@ std::vector<VideoFrame> SampleReader::decode(const std::vector<std::string>& pat
 std::vector<RgbImage> SampleReader::decode_rgb(const std::vector<std::string>& paths, const std::vector<int>& ids,
                                                bool bgr) {
   impl_->wait_pending();
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  MutexLock lock(impl_->call_mutex);
   return impl_->decode_rgb_locked(paths, ids, bgr);
 }
 
 std::vector<std::vector<VideoFrame>> SampleReader::decode_batch(const std::vector<std::string>& paths,
                                                                 const std::vector<std::vector<int>>& lists) {
   impl_->wait_pending();
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  MutexLock lock(impl_->call_mutex);
   std::vector<FrameMap> frames;
   const auto picked = impl_->run(paths, lists, frames);
   std::vector<VideoFrame> all = impl_->engine.hand_out(Impl::flat(picked));
@@ -251,7 +255,7 @@ std::vector<std::vector<RgbImage>> SampleReader::decode_batch_rgb(const std::vec
                                                                   const std::vector<std::vector<int>>& lists,
                                                                   bool bgr) {
   impl_->wait_pending();
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  MutexLock lock(impl_->call_mutex);
   std::vector<FrameMap> frames;
   const auto picked = impl_->run(paths, lists, frames);
   std::vector<RgbImage> all = impl_->engine.convert_all(Impl::flat(picked), bgr);
@@ -265,7 +269,7 @@ std::vector<std::vector<RgbImage>> SampleReader::decode_batch_rgb(const std::vec
 
 void SampleReader::decode_rgb_async(const std::vector<std::string>& paths, const std::vector<int>& ids, bool bgr) {
   check_entry_lists(paths.size(), ids.size(), static_cast<size_t>(impl_->options.num_of_file), "num_of_file");
-  std::lock_guard<std::mutex> lock(impl_->async_mutex);
+  MutexLock lock(impl_->async_mutex);
   if (impl_->pending.valid()) {
     impl_->pending.wait();
     impl_->pending = {};  // an unclaimed result (or error) is discarded, as documented
@@ -273,14 +277,14 @@ void SampleReader::decode_rgb_async(const std::vector<std::string>& paths, const
   impl_->pending_args = AsyncArgs{paths, ids, bgr};
   Impl* impl = &impl_.get();
   impl_->pending = std::async(std::launch::async, [impl, paths, ids, bgr] {
-    std::lock_guard<std::mutex> call(impl->call_mutex);
+    MutexLock call(impl->call_mutex);
     return impl->decode_rgb_locked(paths, ids, bgr);
   });
 }
 
 std::vector<RgbImage> SampleReader::async_result(const std::vector<std::string>& paths, const std::vector<int>& ids,
                                                  bool bgr) {
-  std::lock_guard<std::mutex> lock(impl_->async_mutex);
+  MutexLock lock(impl_->async_mutex);
   if (!impl_->pending.valid()) {
     throw MediaError(
         "DecodeN12ToRGBAsyncGetBuffer: no asynchronous request is pending (call DecodeN12ToRGBAsync "
@@ -297,24 +301,24 @@ std::vector<RgbImage> SampleReader::async_result(const std::vector<std::string>&
 
 void SampleReader::clear_all_readers() {
   impl_->wait_pending();
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  MutexLock lock(impl_->call_mutex);
   for (auto& slot : impl_->slots) slot->clear();
 }
 
 void SampleReader::release_decoder() {
   clear_all_readers();
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  MutexLock lock(impl_->call_mutex);
   impl_->engine.release_decoders();
 }
 
 void SampleReader::release_device_memory() {
   impl_->wait_pending();
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  MutexLock lock(impl_->call_mutex);
   impl_->engine.release_memory();
 }
 
 std::vector<std::string> SampleReader::take_warnings() {
-  std::lock_guard<std::mutex> lock(impl_->call_mutex);
+  MutexLock lock(impl_->call_mutex);
   return impl_->engine.take_warnings();
 }
 

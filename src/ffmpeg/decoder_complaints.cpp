@@ -3,6 +3,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <unordered_set>
 #include <utility>
 
@@ -20,13 +21,13 @@ namespace {
 
 // Live DecoderComplaints objects: a context's `opaque` is only followed when it is one
 // of them (another library may use `opaque` for its own purposes).
-std::mutex& registry_mutex() {
-  static std::mutex m;
-  return m;
-}
-std::unordered_set<const void*>& registry() {
-  static std::unordered_set<const void*> live;
-  return live;
+struct Registry {
+  Mutex mutex;
+  std::unordered_set<const void*> live ODVD_GUARDED_BY(mutex);
+};
+Registry& registry() {
+  static Registry r;
+  return r;
 }
 
 // reordered_opaque holds decode index + 1, so that 0 (the default) means "untagged".
@@ -94,8 +95,9 @@ bool harmless(const char* message) {
 }  // namespace
 
 void route_complaint(void* opaque, int32_t packet, const char* message) {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  if (registry().count(opaque) == 0) return;
+  Registry& r = registry();
+  MutexLock lock(r.mutex);
+  if (r.live.count(opaque) == 0) return;
   static_cast<DecoderComplaints*>(opaque)->add(packet, message);
 }
 
@@ -105,13 +107,15 @@ DecoderComplaints::DecoderComplaints() {
     init_logging();
     av_log_set_callback(&log_callback);
   });
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  registry().insert(this);
+  Registry& r = registry();
+  MutexLock lock(r.mutex);
+  r.live.insert(this);
 }
 
 DecoderComplaints::~DecoderComplaints() {
-  std::lock_guard<std::mutex> lock(registry_mutex());
-  registry().erase(this);
+  Registry& r = registry();
+  MutexLock lock(r.mutex);
+  r.live.erase(this);
 }
 
 void DecoderComplaints::attach(AVCodecContext* ctx) {
@@ -156,19 +160,19 @@ int32_t DecoderComplaints::packet_of(const AVFrame* frame) {
 }
 
 DecoderComplaints::Sending::Sending(DecoderComplaints& complaints, int32_t previous_packet) : complaints_(complaints) {
-  std::lock_guard<std::mutex> lock(complaints_.mutex_);
+  MutexLock lock(complaints_.mutex_);
   complaints_.sending_ = true;
   complaints_.sending_thread_ = std::this_thread::get_id();
   complaints_.sending_previous_ = previous_packet;
 }
 
 DecoderComplaints::Sending::~Sending() {
-  std::lock_guard<std::mutex> lock(complaints_.mutex_);
+  MutexLock lock(complaints_.mutex_);
   complaints_.sending_ = false;
 }
 
 std::vector<DecoderComplaints::Complaint> DecoderComplaints::take() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(mutex_);
   return std::exchange(complaints_, {});
 }
 
@@ -176,7 +180,7 @@ void DecoderComplaints::add(int32_t packet, const char* message) {
   // Runs inside FFmpeg's log callback (registry lock held): never throw.
   if (harmless(message)) return;  // Note [Harmless complaints]
   try {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     if (sending_ && std::this_thread::get_id() == sending_thread_) packet = sending_previous_;
     // A damaged picture can make the decoder complain once per macroblock row; the
     // packets all count, the first few messages are enough to explain them.

@@ -38,7 +38,6 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,6 +45,8 @@
 extern "C" {
 #include <libavcodec/avcodec.h>
 }
+
+#include "odvd/mutex.hpp"
 
 namespace odvd::av {
 
@@ -94,11 +95,11 @@ class DecoderComplaints {
   friend void route_complaint(void* opaque, int32_t packet, const char* message);
   void add(int32_t packet, const char* message);
 
-  std::mutex mutex_;
-  std::vector<Complaint> complaints_;
-  bool sending_ = false;
-  std::thread::id sending_thread_;
-  int32_t sending_previous_ = -1;
+  Mutex mutex_;
+  std::vector<Complaint> complaints_ ODVD_GUARDED_BY(mutex_);
+  bool sending_ ODVD_GUARDED_BY(mutex_) = false;
+  std::thread::id sending_thread_ ODVD_GUARDED_BY(mutex_);
+  int32_t sending_previous_ ODVD_GUARDED_BY(mutex_) = -1;
 };
 
 }  // namespace odvd::av

@@ -10,9 +10,10 @@
 #include <cstddef>
 #include <list>
 #include <memory>
-#include <mutex>
 #include <unordered_map>
 #include <utility>
+
+#include "odvd/mutex.hpp"
 
 namespace odvd {
 
@@ -22,7 +23,7 @@ class LruCache {
   LruCache(size_t max_entries, size_t max_bytes) : max_entries_(max_entries), max_bytes_(max_bytes) {}
 
   std::shared_ptr<Value> get(const Key& key) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     auto it = map_.find(key);
     if (it == map_.end()) return nullptr;
     order_.splice(order_.begin(), order_, it->second);
@@ -30,7 +31,7 @@ class LruCache {
   }
 
   void put(const Key& key, std::shared_ptr<Value> value, size_t charge) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     erase_locked(key);
     order_.push_front(Entry{key, std::move(value), charge});
     map_.emplace(key, order_.begin());
@@ -39,24 +40,24 @@ class LruCache {
   }
 
   void erase(const Key& key) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     erase_locked(key);
   }
 
   void clear() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     map_.clear();
     order_.clear();
     bytes_ = 0;
   }
 
   size_t size() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     return map_.size();
   }
 
   size_t bytes() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     return bytes_;
   }
 
@@ -67,7 +68,7 @@ class LruCache {
     size_t charge;
   };
 
-  void erase_locked(const Key& key) {
+  void erase_locked(const Key& key) ODVD_REQUIRES(mutex_) {
     auto it = map_.find(key);
     if (it == map_.end()) return;
     bytes_ -= it->second->charge;
@@ -77,7 +78,7 @@ class LruCache {
 
   // Keeps at least the newest entry even when it alone exceeds the byte budget, so a
   // put is always followed by a hit on the same key.
-  void evict_locked() {
+  void evict_locked() ODVD_REQUIRES(mutex_) {
     while (order_.size() > 1 && (order_.size() > max_entries_ || bytes_ > max_bytes_)) {
       const Entry& victim = order_.back();
       bytes_ -= victim.charge;
@@ -88,10 +89,10 @@ class LruCache {
 
   const size_t max_entries_;
   const size_t max_bytes_;
-  mutable std::mutex mutex_;
-  std::list<Entry> order_;                                                  // GUARDED_BY(mutex_), most recent first
-  std::unordered_map<Key, typename std::list<Entry>::iterator, Hash> map_;  // GUARDED_BY(mutex_)
-  size_t bytes_ = 0;                                                        // GUARDED_BY(mutex_)
+  mutable Mutex mutex_;
+  std::list<Entry> order_ ODVD_GUARDED_BY(mutex_);  // most recent first
+  std::unordered_map<Key, typename std::list<Entry>::iterator, Hash> map_ ODVD_GUARDED_BY(mutex_);
+  size_t bytes_ ODVD_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace odvd

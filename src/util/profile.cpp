@@ -1,19 +1,20 @@
 #include "util/profile.hpp"
 
 #include <cstdlib>
-#include <mutex>
+
+#include "odvd/mutex.hpp"
 
 namespace odvd {
 namespace {
 
-std::mutex& profile_mutex() {
-  static std::mutex m;
-  return m;
-}
+struct Registry {
+  Mutex mutex;
+  std::map<std::string, ProfileEntry> entries ODVD_GUARDED_BY(mutex);
+};
 
-std::map<std::string, ProfileEntry>& entries() {
-  static auto* m = new std::map<std::string, ProfileEntry>();  // leaked: used until exit
-  return *m;
+Registry& registry() {
+  static auto* r = new Registry();  // leaked: used until exit, by threads that may outlive statics
+  return *r;
 }
 
 }  // namespace
@@ -24,16 +25,18 @@ bool profiling_enabled() {
 }
 
 void profile_add(const char* name, int64_t ns) {
-  std::lock_guard<std::mutex> lock(profile_mutex());
-  ProfileEntry& e = entries()[name];
+  Registry& r = registry();
+  MutexLock lock(r.mutex);
+  ProfileEntry& e = r.entries[name];
   e.total_ns += ns;
   e.count++;
 }
 
 std::map<std::string, ProfileEntry> profile_snapshot(bool reset) {
-  std::lock_guard<std::mutex> lock(profile_mutex());
-  std::map<std::string, ProfileEntry> out = entries();
-  if (reset) entries().clear();
+  Registry& r = registry();
+  MutexLock lock(r.mutex);
+  std::map<std::string, ProfileEntry> out = r.entries;
+  if (reset) r.entries.clear();
   return out;
 }
 

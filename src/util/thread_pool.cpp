@@ -31,7 +31,7 @@ ThreadPool::~ThreadPool() {
 
 void ThreadPool::stop_and_join() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     stopping_ = true;
   }
   wake_.notify_all();
@@ -43,8 +43,8 @@ void ThreadPool::worker_loop() {
   for (;;) {
     std::function<void()> job;
     {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mutex_);
+      while (!stopping_ && queue_.empty()) wake_.wait(mutex_);
       if (queue_.empty()) return;  // stopping and drained
       job = std::move(queue_.front());
       queue_.pop_front();
@@ -61,10 +61,10 @@ struct Batch {
   size_t n = 0;
   const std::function<void(size_t)>* task = nullptr;
   std::atomic<size_t> next{0};
-  std::mutex mutex;
-  std::condition_variable done_cv;
-  size_t done = 0;                 // GUARDED_BY(mutex)
-  std::exception_ptr first_error;  // GUARDED_BY(mutex)
+  Mutex mutex;
+  CondVar done_cv;
+  size_t done ODVD_GUARDED_BY(mutex) = 0;
+  std::exception_ptr first_error ODVD_GUARDED_BY(mutex);
 
   void run_some() {
     for (size_t i = next.fetch_add(1); i < n; i = next.fetch_add(1)) {
@@ -74,7 +74,7 @@ struct Batch {
       } catch (...) {
         error = std::current_exception();
       }
-      std::lock_guard<std::mutex> lock(mutex);
+      MutexLock lock(mutex);
       if (error && !first_error) first_error = error;
       if (++done == n) done_cv.notify_all();
     }
@@ -90,13 +90,13 @@ void ThreadPool::run_all(size_t n, const std::function<void(size_t)>& task) {
   batch->task = &task;
   size_t helpers = std::min(n - 1, workers_.size());
   if (helpers > 0) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(mutex_);
     for (size_t i = 0; i < helpers; ++i) queue_.emplace_back([batch] { batch->run_some(); });
   }
   wake_.notify_all();
   batch->run_some();
-  std::unique_lock<std::mutex> lock(batch->mutex);
-  batch->done_cv.wait(lock, [&] { return batch->done == n; });
+  MutexLock lock(batch->mutex);
+  while (batch->done != n) batch->done_cv.wait(batch->mutex);
   if (batch->first_error) std::rethrow_exception(batch->first_error);
 }
 

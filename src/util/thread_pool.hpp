@@ -8,13 +8,13 @@
 // Thread-safety: run_all may be called from several threads at once.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "odvd/mutex.hpp"
 
 namespace odvd {
 
@@ -34,10 +34,10 @@ class ThreadPool {
   void worker_loop();
   void stop_and_join();  // idempotent
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> queue_;  // GUARDED_BY(mutex_)
-  bool stopping_ = false;                    // GUARDED_BY(mutex_)
+  Mutex mutex_;
+  CondVar wake_;
+  std::deque<std::function<void()>> queue_ ODVD_GUARDED_BY(mutex_);
+  bool stopping_ ODVD_GUARDED_BY(mutex_) = false;
   std::vector<std::thread> workers_;
 };
 
