@@ -1,12 +1,11 @@
 // DecodeEngine: what every user-facing decoder (GopDecoder, SampleReader) is built on —
-// the back end choice (CPU or a CUDA device, whose workspace is made by the first
-// decoding call), backend and session factories, the worker pool, handing frames out
-// (copies for repeated entries, colour conversion), colour-range warnings and work
-// counters.
+// the worker pool, the Device that decodes and holds frames (odvd/device.hpp: the CPU or
+// a CUDA device's NVDEC, chosen by make_device()), session and backend factories over
+// it, colour-range warnings and work counters. Nothing here knows which device it is.
 //
 // Thread-safety: every method may be called from any thread (several calls of the
-// owning decoder may run at once: Note [Parallel calls]); GPU frame operations are
-// serialised internally.
+// owning decoder may run at once: Note [Parallel calls]); the device serialises what
+// must be.
 #pragma once
 
 #include <cstdint>
@@ -19,16 +18,13 @@
 #include "ffmpeg/video_index.hpp"
 #include "gop/gop_bundle.hpp"
 #include "odvd/decoder_backend.hpp"
+#include "odvd/device.hpp"
 #include "odvd/frame.hpp"
 #include "odvd/mutex.hpp"
 #include "util/lru_cache.hpp"
 #include "util/thread_pool.hpp"
 
 namespace odvd {
-
-namespace cuda {
-class GpuWorkspace;
-}
 
 struct EngineOptions {
   EngineOptions() = default;
@@ -64,7 +60,7 @@ struct WorkStats {
 class DecodeEngine {
  public:
   // Checks the options (ArgumentError) and the device ordinal (MediaError), creating no
-  // CUDA context.
+  // CUDA context (Note [Devices are made cold] in odvd/device.hpp).
   explicit DecodeEngine(const EngineOptions& options);
   ~DecodeEngine();
   DecodeEngine(const DecodeEngine&) = delete;
@@ -72,25 +68,24 @@ class DecodeEngine {
 
   const EngineOptions& options() const { return options_; }
   ThreadPool& pool() { return pool_; }
+  Device& device() { return *device_; }
 
-  // Creates the GPU workspace on first use; call before decoding work is dispatched.
-  void ensure_gpu();
+  // Readies the device (the GPU's context, memory and sessions); call before decoding
+  // work is dispatched.
+  void prepare_device() { device_->prepare(); }
 
   std::shared_ptr<FileSession> make_session(std::shared_ptr<const VideoIndex> index, bool always_stream = false);
   // The warm session of `index->path` in `sessions`, or a new one put there (a rescanned,
   // i.e. changed, file gets a new session).
   std::shared_ptr<FileSession> session_in(LruCache<std::string, FileSession>& sessions,
                                           const std::shared_ptr<const VideoIndex>& index, bool always_stream = false);
+  // A backend for a record's stream (`record` completed by complete_stream_description).
   std::unique_ptr<DecoderBackend> make_record_backend(const GopRecord& record, const std::string& label);
-  // A backend for a file's stream, taking Annex-B packets as GopReader produces them;
-  // `annexb_extradata` as FileSession passes it (the reader's parameter sets for avcC/hvcC).
-  std::unique_ptr<DecoderBackend> make_file_backend(const VideoIndex& index,
-                                                    const std::vector<uint8_t>& annexb_extradata);
 
   // Each entry's frame as a caller-owned YUV frame (repeats of one frame get copies),
-  // or converted to RGB/BGR; GPU work is complete when these return. A null entry (no
+  // or converted to RGB/BGR; device work is complete when these return. A null entry (no
   // frame: Note [Damage policy]) gives a frame / image without a buffer.
-  std::vector<VideoFrame> hand_out(const std::vector<const VideoFrame*>& picked);
+  std::vector<VideoFrame> hand_out(const std::vector<const VideoFrame*>& picked) { return device_->hand_out(picked); }
   std::vector<RgbImage> convert_all(const std::vector<const VideoFrame*>& picked, bool bgr);
 
   // Records a warning for a file that does not signal its colour range (once per path).
@@ -101,33 +96,20 @@ class DecodeEngine {
   WorkStats stats() const;
 
   // Frees idle NVDEC decoders / unreferenced device memory (nothing on the CPU).
-  void release_decoders();
-  void release_memory();
-  // Device memory of the GPU workspace's pool: bytes frames hold, bytes kept for reuse
-  // (both 0 on the CPU back end or before the first GPU call).
-  struct MemoryUse {
-    int64_t live_bytes = 0;
-    int64_t cached_bytes = 0;
-  };
-  MemoryUse memory_use() const;
+  void release_decoders() { device_->release_decoders(); }
+  void release_memory() { device_->release_memory(); }
+  using MemoryUse = Device::MemoryUse;
+  MemoryUse memory_use() const { return device_->memory_use(); }
 
  private:
-  std::unique_ptr<DecoderBackend> make_backend(const StreamInfo& s, const AVCodecParameters* par,
-                                               const std::vector<uint8_t>& extradata, const std::string& label);
-
   EngineOptions options_;
   ThreadPool pool_;
+  std::unique_ptr<Device> device_;  // after pool_, which the CPU device uses
   mutable Mutex stats_mutex_;
   WorkStats totals_ ODVD_GUARDED_BY(stats_mutex_);
   Mutex warnings_mutex_;
   std::vector<std::string> warnings_ ODVD_GUARDED_BY(warnings_mutex_);
   std::unordered_set<std::string> warned_paths_ ODVD_GUARDED_BY(warnings_mutex_);
-  // Made once by ensure_gpu() under gpu_mutex_, before any work that reads it is dispatched,
-  // and never reset: worker threads read the pointer without the lock (so it is not
-  // annotated). The workspace's frame operations (copy, convert, synchronize) run under
-  // gpu_mutex_; making backends is the workspace's own business (it locks inside).
-  mutable Mutex gpu_mutex_;
-  std::unique_ptr<cuda::GpuWorkspace> gpu_;  // null on the CPU back end and until the first decode
 };
 
 // Work a session did between two snapshots of its counters.

@@ -2,19 +2,18 @@
 
 #include <algorithm>
 
+#include "decode/stream_description.hpp"
 #include "odvd/error.hpp"
 #include "util/profile.hpp"
 
 namespace odvd {
 
-FileSession::FileSession(std::shared_ptr<const VideoIndex> index, const BackendFactory& make_backend,
-                         bool always_stream)
+FileSession::FileSession(std::shared_ptr<const VideoIndex> index, Device& device, bool always_stream)
     : index_(index), reader_(std::move(index)), always_stream_(always_stream) {
   // Packets reach the backend as Annex-B; give it matching extradata when the container
   // stored avcC/hvcC.
-  const std::vector<uint8_t> no_override;
   const bool convert = !index_->nal_layout.annex_b;
-  backend_ = make_backend(*index_, convert ? reader_.parameter_sets() : no_override);
+  backend_ = device.make_backend(describe_stream(index_, convert ? reader_.parameter_sets() : std::vector<uint8_t>()));
   stream_ = std::make_unique<GopStream>(*backend_, quoted(index_->path), index_->stream.color);
   keep_open_ = worth_keeping_open(index_->frames.frame_count(), index_->frames.gop_count());
 }

@@ -6,7 +6,6 @@
 // Thread-safety: none; a session is used by one task at a time.
 #pragma once
 
-#include <functional>
 #include <map>
 #include <memory>
 #include <unordered_set>
@@ -15,13 +14,9 @@
 #include "decode/gop_stream.hpp"
 #include "gop/gop_reader.hpp"
 #include "odvd/decoder_backend.hpp"
+#include "odvd/device.hpp"
 
 namespace odvd {
-
-// Makes the decoder backend for a file: the CPU or the NVDEC one. `annexb_extradata`
-// is non-empty when the container stores avcC/hvcC (packets then arrive as Annex-B).
-using BackendFactory = std::function<std::unique_ptr<DecoderBackend>(const VideoIndex& index,
-                                                                     const std::vector<uint8_t>& annexb_extradata)>;
 
 // Work counters of a session, for benchmarks and tests.
 struct SessionStats {
@@ -34,7 +29,8 @@ class FileSession {
  public:
   // `always_stream`: the caller reads forward (a sample reader); leave every GOP open
   // from the first call instead of waiting for a sequential pattern.
-  FileSession(std::shared_ptr<const VideoIndex> index, const BackendFactory& make_backend, bool always_stream = false);
+  // The session's backend is `device`'s (which must outlive the session).
+  FileSession(std::shared_ptr<const VideoIndex> index, Device& device, bool always_stream = false);
 
   const VideoIndex& index() const { return reader_.index(); }
   const std::shared_ptr<const VideoIndex>& index_ptr() const { return index_; }

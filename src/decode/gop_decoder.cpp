@@ -22,10 +22,6 @@
 #include "util/profile.hpp"
 #include "util/thread_pool.hpp"
 
-#if ODVD_WITH_NVDEC
-#include "cuda/gpu_workspace.hpp"
-#endif
-
 namespace odvd {
 
 void GopDecoderOptions::validate() const {
@@ -160,7 +156,7 @@ struct GopDecoder::Impl {
     ODVD_PROFILE_SCOPE("call.plan_and_decode");
     DecodePlan plan = make_plan(
         paths, ids, [this](const std::string& p) { return index_of(p); }, /*tolerate=*/true);
-    if (!plan.files.empty()) engine.ensure_gpu();
+    if (!plan.files.empty()) engine.prepare_device();
     frames.assign(plan.files.size(), FrameMap{});
     std::vector<FileOutcome> outcomes(plan.files.size());
     for (size_t i = 0; i < ids.size(); ++i) {  // frames cut off from their file
@@ -241,7 +237,7 @@ struct GopDecoder::Impl {
                                              const std::vector<int>& ids, std::vector<FrameMap>& frames) {
     check_entry_lists(labels.size(), ids.size(), static_cast<size_t>(options.max_files));
     check_records(records, labels, ids);
-    engine.ensure_gpu();
+    engine.prepare_device();
     frames.assign(records.size(), FrameMap{});
     std::vector<std::string> failed(records.size());
     std::vector<int> returned(records.size(), -1);
@@ -419,22 +415,6 @@ void GopDecoder::release_device_memory() {
   // The CPU back end allocates frames per call and keeps no pool. On a GPU, memory that
   // live frames or tensors still use stays (Note [Device memory pool]).
   impl_->engine.release_memory();
-}
-
-int cuda_device_count() {
-#if ODVD_WITH_NVDEC
-  return cuda::device_count();
-#else
-  return 0;
-#endif
-}
-
-int64_t cuda_context_creator_pid() {
-#if ODVD_WITH_NVDEC
-  return cuda::context_creator_pid();
-#else
-  return 0;
-#endif
 }
 
 std::vector<StreamInfo> video_streams_of(const std::string& path) {

@@ -1,5 +1,5 @@
-// Decoding from GOP records (gop_bundle.hpp) instead of files: the stream description a
-// backend needs, and the GopRun that decodes a record's requested frames.
+// Decoding from GOP records (gop_bundle.hpp) instead of files: which backends can be
+// shared between records, and the GopRun that decodes a record's requested frames.
 //
 // Thread-safety: pure functions on values; call from any thread.
 #pragma once
@@ -8,18 +8,10 @@
 #include <vector>
 
 #include "decode/gop_stream.hpp"
-#include "ffmpeg/av_handles.hpp"
 #include "gop/gop_bundle.hpp"
+#include "gop/record_stream.hpp"
 
 namespace odvd {
-
-// Fills what a record may lack (legacy bundles, packet lists): the FFmpeg codec id from
-// the codec, and pixel format, bit depth and chroma format from the sequence header in
-// the first packet. Fields already known are kept.
-void complete_stream_description(GopRecord& record);
-
-// Codec parameters for a CPU decoder of the record's stream.
-av::CodecParametersPtr codec_parameters_for(const GopRecord& record);
 
 // Everything that decides whether a decoder configured for one record can decode
 // another (records with equal keys share idle backends).

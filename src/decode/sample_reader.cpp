@@ -148,7 +148,7 @@ struct SampleReader::Impl {
     std::vector<std::map<int, std::string>> failed;
     check(paths, lists, indexes, failed);
     std::vector<std::map<int, int>> substitute(paths.size());  // per file: requested -> returned
-    engine.ensure_gpu();
+    engine.prepare_device();
     frames.assign(paths.size(), FrameMap{});
     engine.pool().run_all(
         paths.size(), [&](size_t v) { read(v, paths[v], indexes[v], lists[v], frames[v], failed[v], substitute[v]); });

@@ -5,12 +5,13 @@
 #include <numeric>
 
 #include "decode/decode_engine.hpp"
+#include "decode/stream_description.hpp"
 #include "gop/gop_reader.hpp"
 #include "odvd/error.hpp"
 
 #if ODVD_WITH_NVDEC
-#include "cuda/nvdec_raw_limit.hpp"
 #include "ffmpeg/video_index.hpp"
+#include "nvdec/nvdec_raw_limit.hpp"
 #endif
 
 namespace odvd {
@@ -48,7 +49,7 @@ ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths
   options.worker_threads = streams;
   options.decoder_threads = 1;  // one thread per session: the CPU limit is sessions x cores
   DecodeEngine engine(options);
-  engine.ensure_gpu();
+  engine.prepare_device();
   std::vector<std::shared_ptr<const VideoIndex>> indexes;
   std::vector<FilePackets> packets;
   for (const std::string& p : paths) {
@@ -58,7 +59,7 @@ ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths
   std::vector<std::unique_ptr<DecoderBackend>> backends;
   for (int s = 0; s < streams; ++s) {
     const size_t f = s % paths.size();
-    backends.push_back(engine.make_file_backend(*indexes[f], packets[f].extradata));
+    backends.push_back(engine.device().make_backend(describe_stream(indexes[f], packets[f].extradata)));
     backends.back()->set_output_filter([](int64_t) { return false; });  // decode only
   }
   std::atomic<int64_t> pictures{0};

@@ -24,7 +24,7 @@ struct ThroughputResult {
 ThroughputResult measure_decode_throughput(const std::vector<std::string>& paths, int device, int streams,
                                            double seconds);
 
-// The same files on bare cuvid (Note [The raw limit], cuda/nvdec_raw_limit.hpp): `streams`
+// The same files on bare cuvid (Note [The raw limit], nvdec/nvdec_raw_limit.hpp): `streams`
 // threads, each a parser and an NVDEC session that only submits pictures. NVDEC only
 // (`device` >= 0); ArgumentError otherwise or in a build without NVDEC. `per_gop`: each
 // GOP decoded as a stream of its own, as random access decodes; `streams` threads drive

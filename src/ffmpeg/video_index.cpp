@@ -167,7 +167,7 @@ std::shared_ptr<const VideoIndex> scan_video(const std::string& path, const File
   index->container = demuxer.format_name();
   index->stream = demuxer.stream_info();
   const AVCodecParameters* par = demuxer.stream()->codecpar;
-  index->codecpar = av::copy_codec_parameters(par);
+  index->codecpar = std::shared_ptr<const AVCodecParameters>(av::copy_codec_parameters(par));
   index->nal_layout = detect_nal_layout(index->stream.codec, par->extradata, static_cast<size_t>(par->extradata_size));
   index->declared_frames = demuxer.stream()->nb_frames;
   if (index->stream.width <= 0 || index->stream.height <= 0) {

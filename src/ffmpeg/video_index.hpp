@@ -13,11 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "ffmpeg/av_handles.hpp"
 #include "ffmpeg/frame_index.hpp"
 #include "ffmpeg/nal_units.hpp"
 #include "odvd/types.hpp"
 #include "util/lru_cache.hpp"
+
+struct AVCodecParameters;
 
 namespace odvd {
 
@@ -38,7 +39,7 @@ struct VideoIndex {
   FileStamp stamp;
   std::string container;  // FFmpeg demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
   StreamInfo stream;
-  av::CodecParametersPtr codecpar;  // the stream's parameters after probing
+  std::shared_ptr<const AVCodecParameters> codecpar;  // the stream's parameters after probing
   NalLayout nal_layout;
   int64_t declared_frames = 0;  // what the container claims (never trusted; diagnostics only)
   // The stream had no timestamps (a raw elementary stream): pts/dts in `frames` are

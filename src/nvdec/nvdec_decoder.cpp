@@ -1,4 +1,4 @@
-#include "cuda/nvdec_decoder.hpp"
+#include "nvdec/nvdec_decoder.hpp"
 
 #include <algorithm>
 #include <map>

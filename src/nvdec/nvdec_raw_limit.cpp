@@ -1,4 +1,4 @@
-#include "cuda/nvdec_raw_limit.hpp"
+#include "nvdec/nvdec_raw_limit.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -38,7 +38,7 @@
 
 #include "cuda/cuda_driver.hpp"
 #include "cuda/device_memory.hpp"
-#include "cuda/nvdec_decoder.hpp"
+#include "nvdec/nvdec_decoder.hpp"
 #include "odvd/decoder_backend.hpp"
 
 namespace odvd::cuda {

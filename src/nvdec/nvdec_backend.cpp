@@ -1,4 +1,4 @@
-#include "cuda/nvdec_backend.hpp"
+#include "nvdec/nvdec_backend.hpp"
 
 #include <algorithm>
 #include <chrono>

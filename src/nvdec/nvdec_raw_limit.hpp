@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "cuda/cuda_driver.hpp"
-#include "cuda/nvdec_decoder.hpp"
+#include "nvdec/nvdec_decoder.hpp"
 #include "odvd/packet.hpp"
 
 namespace odvd::cuda {

@@ -1,0 +1,46 @@
+#include "decode/make_device.hpp"
+
+#include <string>
+
+#include "cpu/cpu_device.hpp"
+#include "odvd/error.hpp"
+#include "odvd/gop_decoder.hpp"
+
+#if ODVD_WITH_NVDEC
+#include "nvdec/nvdec_device.hpp"
+#endif
+
+namespace odvd {
+
+std::unique_ptr<Device> make_device(int ordinal, int max_idle_sessions, int decoder_threads, ThreadPool& pool) {
+  if (ordinal < -1) {
+    throw MediaError("iGpu=" + std::to_string(ordinal) + " is not a CUDA device ordinal (use -1 for the CPU back end)");
+  }
+  if (ordinal == -1) return std::make_unique<CpuDevice>(decoder_threads, pool);
+#if ODVD_WITH_NVDEC
+  return std::make_unique<cuda::NvdecDevice>(ordinal, static_cast<size_t>(max_idle_sessions));
+#else
+  (void)max_idle_sessions;
+  throw MediaError("iGpu=" + std::to_string(ordinal) +
+                   ": this build of on_demand_video_decoder has no NVDEC back end (it was built without CUDA); "
+                   "use iGpu=-1 for the CPU back end");
+#endif
+}
+
+int cuda_device_count() {
+#if ODVD_WITH_NVDEC
+  return cuda::device_count();
+#else
+  return 0;
+#endif
+}
+
+int64_t cuda_context_creator_pid() {
+#if ODVD_WITH_NVDEC
+  return cuda::context_creator_pid();
+#else
+  return 0;
+#endif
+}
+
+}  // namespace odvd

@@ -1,0 +1,109 @@
+#include "nvdec/nvdec_device.hpp"
+
+#include "color/cuda_color.hpp"
+#include "nvdec/nvdec_backend.hpp"
+#include "odvd/error.hpp"
+
+namespace odvd::cuda {
+
+NvdecDevice::Workspace::Workspace(int ordinal, size_t max_idle_decoders)
+    : device(device_context(ordinal)),
+      memory(DevicePool::for_device(ordinal)),
+      decoders(std::make_shared<NvdecDecoderPool>(device, max_idle_decoders)),
+      stream(device) {}
+
+NvdecDevice::NvdecDevice(int ordinal, size_t max_idle_decoders)
+    : ordinal_(ordinal), max_idle_decoders_(max_idle_decoders) {
+  require_driver_libraries();  // no CUDA call: Note [Devices are made cold]
+}
+
+NvdecDevice::~NvdecDevice() = default;
+
+void NvdecDevice::prepare() {
+  MutexLock lock(mutex_);
+  if (!workspace_) workspace_ = std::make_unique<Workspace>(ordinal_, max_idle_decoders_);
+}
+
+NvdecDevice::Workspace& NvdecDevice::ready() const {
+  ODVD_CHECK(workspace_ != nullptr);  // prepare() runs before any decoding task
+  return *workspace_;
+}
+
+std::unique_ptr<DecoderBackend> NvdecDevice::make_backend(const StreamDescription& s) {
+  Workspace& w = ready();
+  NvdecStream stream;
+  stream.codec = s.codec;
+  stream.bit_depth = s.bit_depth;
+  stream.chroma_format = s.chroma_format;
+  stream.width = s.width;
+  stream.height = s.height;
+  return std::make_unique<NvdecBackend>(w.decoders, w.memory, stream, s.label);
+}
+
+VideoFrame NvdecDevice::copy(Workspace& w, const VideoFrame& frame) {
+  ODVD_CHECK(frame.buffer && frame.buffer->kind() == MemoryKind::kCuda);
+  VideoFrame out = frame;
+  const size_t size = frame.buffer->size();
+  out.buffer = w.memory->allocate(size, w.stream.get());
+  ContextScope scope(w.device.context);
+  check(driver().cu->cuMemcpyDtoDAsync(reinterpret_cast<CUdeviceptr>(out.buffer->data()),
+                                       reinterpret_cast<CUdeviceptr>(frame.buffer->data()), size, w.stream.get()),
+        "copying a frame on CUDA device " + std::to_string(ordinal_));
+  return out;
+}
+
+RgbImage NvdecDevice::convert(Workspace& w, const VideoFrame& frame, bool bgr) {
+  ODVD_CHECK(frame.buffer && frame.buffer->kind() == MemoryKind::kCuda);
+  RgbImage image;
+  image.width = frame.width;
+  image.height = frame.height;
+  image.bgr = bgr;
+  image.pts = frame.pts;
+  image.buffer = w.memory->allocate(static_cast<size_t>(image.stride()) * image.height, w.stream.get());
+  ContextScope scope(w.device.context);  // the CUDA runtime launches into the current (primary) context
+  const std::string error = enqueue_yuv_to_rgb(frame, image, w.stream.get());
+  if (!error.empty()) {
+    throw MediaError("colour conversion on CUDA device " + std::to_string(ordinal_) + " failed: " + error);
+  }
+  return image;
+}
+
+std::vector<VideoFrame> NvdecDevice::hand_out(const std::vector<const VideoFrame*>& picked) {
+  MutexLock lock(mutex_);
+  Workspace& w = ready();
+  std::vector<VideoFrame> out = hand_out_frames(picked, [&](const VideoFrame& f) { return copy(w, f); });
+  w.stream.synchronize("CUDA device " + std::to_string(ordinal_));
+  return out;
+}
+
+std::vector<RgbImage> NvdecDevice::convert_all(const std::vector<const VideoFrame*>& picked, bool bgr) {
+  MutexLock lock(mutex_);
+  Workspace& w = ready();
+  std::vector<RgbImage> out;
+  out.reserve(picked.size());
+  for (const VideoFrame* frame : picked) out.push_back(frame != nullptr ? convert(w, *frame, bgr) : RgbImage{});
+  w.stream.synchronize("CUDA device " + std::to_string(ordinal_));
+  return out;
+}
+
+void NvdecDevice::release_decoders() {
+  MutexLock lock(mutex_);
+  if (workspace_) workspace_->decoders->clear();
+}
+
+void NvdecDevice::release_memory() {
+  MutexLock lock(mutex_);
+  if (workspace_) workspace_->memory->release_unused();
+}
+
+Device::MemoryUse NvdecDevice::memory_use() const {
+  MutexLock lock(mutex_);
+  MemoryUse use;
+  if (workspace_) {
+    use.live_bytes = static_cast<int64_t>(workspace_->memory->live_bytes());
+    use.cached_bytes = static_cast<int64_t>(workspace_->memory->cached_bytes());
+  }
+  return use;
+}
+
+}  // namespace odvd::cuda
