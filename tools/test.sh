@@ -12,6 +12,10 @@ JOBS="$(nproc)"
 
 bash tools/build.sh
 
+# The C++ tests of the decode layer and the fuzzers read the generated test videos.
+echo "odvd: test videos"
+"$PYTHON" tests/videos/generate.py
+
 echo "odvd: C++ unit tests"
 cmake -S . -B build/cpp-tests -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DODVD_BUILD_TESTS=ON -DODVD_BUILD_PYTHON=OFF -DODVD_WERROR=ON >/dev/null
@@ -20,9 +24,6 @@ ctest --test-dir build/cpp-tests --output-on-failure -j "$JOBS"
 
 echo "odvd: format check"
 bash tools/format.sh --check
-
-echo "odvd: test videos"
-"$PYTHON" tests/videos/generate.py
 
 echo "odvd: bundle sweeps under ASan/UBSan, and fuzzing (bundles, then videos seeded with the test videos)"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash tools/fuzz.sh
