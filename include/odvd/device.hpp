@@ -48,6 +48,13 @@ struct StreamDescription {
   std::shared_ptr<const AVCodecParameters> file_parameters;
 };
 
+// What a GPU decoder does with a stream its device cannot decode (UnsupportedStream):
+// decode it on the CPU and upload its frames (decode/fallback_device.hpp), or fail.
+enum class Fallback { kCpu, kRaise };
+
+// "cpu" or "raise"; ArgumentError naming the `fallback` argument otherwise.
+Fallback parse_fallback(const std::string& value);
+
 class Device {
  public:
   // Device memory a device's pool holds: bytes live frames use, bytes kept for reuse

@@ -14,6 +14,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace odvd {
 
@@ -25,6 +26,20 @@ class ArgumentError : public std::invalid_argument {
 class MediaError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// A device cannot decode this stream at all (its codec, profile, bit depth, chroma format
+// or size is outside what the hardware does); another device may. With fallback="cpu" the
+// stream decodes on the CPU instead (decode/fallback_device.hpp); otherwise it reaches the
+// caller as the MediaError it is.
+class UnsupportedStream : public MediaError {
+ public:
+  // `what`: the whole message (file, reason, what to do); `reason`: why, on its own.
+  UnsupportedStream(const std::string& what, std::string reason) : MediaError(what), reason_(std::move(reason)) {}
+  const std::string& reason() const { return reason_; }
+
+ private:
+  std::string reason_;
 };
 
 class NotImplementedError : public std::logic_error {

@@ -74,6 +74,9 @@ struct VideoFrame {
   std::array<Plane, 3> planes{};
   int64_t pts = 0;  // presentation timestamp, stream time base
   ColorInfo color;  // as signalled by the demuxer (not yet defaulted)
+  // The engine that decoded the picture: "cpu" (libavcodec) or "nvdec". A frame decoded
+  // on the CPU for a GPU decoder (fallback) says "cpu" and lives in device memory.
+  const char* decoded_by = "cpu";
 
   const uint8_t* plane_data(int i) const { return buffer->data() + planes[i].offset; }
   uint8_t* plane_data(int i) { return buffer->data() + planes[i].offset; }
@@ -100,6 +103,7 @@ struct RgbImage {
   int height = 0;
   bool bgr = false;
   int64_t pts = 0;
+  const char* decoded_by = "cpu";  // as the frame it was converted from (VideoFrame)
 
   int stride() const { return 3 * width; }
 };

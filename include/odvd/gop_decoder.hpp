@@ -24,6 +24,7 @@
 
 #include "odvd/content_digest.hpp"
 #include "odvd/damage_policy.hpp"
+#include "odvd/device.hpp"
 #include "odvd/frame.hpp"
 #include "odvd/process_local.hpp"
 #include "odvd/types.hpp"
@@ -55,6 +56,8 @@ struct GopDecoderOptions {
   // against its recorded digest the first time it is opened (and after it changes), and a
   // file without one or with another fails its entries. Null: no check (the default).
   ContentDigests content_digests;
+  // On a GPU: what happens to streams NVDEC cannot decode (odvd/device.hpp). Ignored on the CPU.
+  Fallback fallback = Fallback::kCpu;
 
   // Throws ArgumentError describing the first invalid field.
   void validate() const;

@@ -25,6 +25,7 @@
 
 #include "odvd/content_digest.hpp"
 #include "odvd/damage_policy.hpp"
+#include "odvd/device.hpp"
 #include "odvd/frame.hpp"
 #include "odvd/process_local.hpp"
 
@@ -50,6 +51,8 @@ struct SampleReaderOptions {
   int video_stream = -1;
   // Content digests checked when a file is opened (GopDecoderOptions::content_digests).
   ContentDigests content_digests;
+  // On a GPU: what happens to streams NVDEC cannot decode (GopDecoderOptions::fallback).
+  Fallback fallback = Fallback::kCpu;
   static constexpr int kDefaultDecodeAheadMib = 256;
   static constexpr int kMaxDecodeAheadMib = 1 << 16;
 

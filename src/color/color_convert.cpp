@@ -182,6 +182,7 @@ RgbImage allocate_rgb(const VideoFrame& frame, bool bgr) {
   image.height = frame.height;
   image.bgr = bgr;
   image.pts = frame.pts;
+  image.decoded_by = frame.decoded_by;
   image.buffer = make_host_buffer(static_cast<size_t>(3) * frame.width * frame.height);
   return image;
 }

@@ -46,7 +46,9 @@ WorkStats stats_between(const SessionStats& before, const SessionStats& after) {
 DecodeEngine::DecodeEngine(const EngineOptions& options)
     : options_(resolved(options)),
       pool_(static_cast<size_t>(options_.worker_threads - 1)),
-      device_(make_device(options_.device, options_.max_sessions, options_.decoder_threads, pool_)) {}
+      device_(
+          make_device(options_.device, options_.max_sessions, options_.decoder_threads, options_.fallback, pool_,
+                      [this](const std::string& label, const std::string& reason) { note_fallback(label, reason); })) {}
 
 DecodeEngine::~DecodeEngine() = default;
 
@@ -80,6 +82,13 @@ void DecodeEngine::note_color_range(const VideoIndex& index) {
   warnings_.push_back(quoted(index.path) +
                       " does not signal its colour range; limited (MPEG) range is assumed "
                       "(pass suppressNoColorRangeWarning=True to silence this warning)");
+}
+
+void DecodeEngine::note_fallback(const std::string& label, const std::string& reason) {
+  MutexLock lock(warnings_mutex_);
+  if (!fallback_paths_.insert(label).second) return;
+  warnings_.push_back(quoted(label) + " decodes on the CPU (its frames are uploaded to CUDA device " +
+                      std::to_string(options_.device) + "): " + reason);
 }
 
 std::vector<std::string> DecodeEngine::take_warnings() {

@@ -46,6 +46,8 @@ struct EngineOptions {
   int worker_threads = 0;
   // libavcodec threads per file; 0 = hardware threads / min(max_sessions, workers).
   int decoder_threads = 0;
+  // On a GPU: streams NVDEC refuses decode on the CPU (kCpu) or fail (kRaise).
+  Fallback fallback = Fallback::kCpu;
 };
 
 struct WorkStats {
@@ -90,6 +92,8 @@ class DecodeEngine {
 
   // Records a warning for a file that does not signal its colour range (once per path).
   void note_color_range(const VideoIndex& index);
+  // Records a warning for a file that decodes on the CPU because the GPU refused it.
+  void note_fallback(const std::string& label, const std::string& reason);
   std::vector<std::string> take_warnings();
 
   void add_stats(const WorkStats& delta);
@@ -110,6 +114,7 @@ class DecodeEngine {
   Mutex warnings_mutex_;
   std::vector<std::string> warnings_ ODVD_GUARDED_BY(warnings_mutex_);
   std::unordered_set<std::string> warned_paths_ ODVD_GUARDED_BY(warnings_mutex_);
+  std::unordered_set<std::string> fallback_paths_ ODVD_GUARDED_BY(warnings_mutex_);
 };
 
 // Work a session did between two snapshots of its counters.

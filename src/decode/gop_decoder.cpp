@@ -42,8 +42,10 @@ namespace {
 
 EngineOptions engine_options(const GopDecoderOptions& o) {
   o.validate();
-  return EngineOptions(o.max_files * o.parallel_calls, o.device, o.suppress_no_color_range_warning, o.worker_threads,
-                       o.decoder_threads);
+  EngineOptions e(o.max_files * o.parallel_calls, o.device, o.suppress_no_color_range_warning, o.worker_threads,
+                  o.decoder_threads);
+  e.fallback = o.fallback;
+  return e;
 }
 
 // The per-file state one call works with: warm decode sessions and demuxers.

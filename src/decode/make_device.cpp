@@ -1,6 +1,7 @@
 #include "decode/make_device.hpp"
 
 #include <string>
+#include <utility>
 
 #include "cpu/cpu_device.hpp"
 #include "odvd/error.hpp"
@@ -12,15 +13,19 @@
 
 namespace odvd {
 
-std::unique_ptr<Device> make_device(int ordinal, int max_idle_sessions, int decoder_threads, ThreadPool& pool) {
+std::unique_ptr<Device> make_device(int ordinal, int max_idle_sessions, int decoder_threads, Fallback fallback,
+                                    ThreadPool& pool, FallbackDevice::FallbackNote on_fallback) {
   if (ordinal < -1) {
     throw MediaError("iGpu=" + std::to_string(ordinal) + " is not a CUDA device ordinal (use -1 for the CPU back end)");
   }
   if (ordinal == -1) return std::make_unique<CpuDevice>(decoder_threads, pool);
 #if ODVD_WITH_NVDEC
-  return std::make_unique<cuda::NvdecDevice>(ordinal, static_cast<size_t>(max_idle_sessions));
+  auto gpu = std::make_unique<cuda::NvdecDevice>(ordinal, static_cast<size_t>(max_idle_sessions));
+  if (fallback == Fallback::kRaise) return gpu;
+  return std::make_unique<FallbackDevice>(std::move(gpu), std::make_unique<CpuDevice>(decoder_threads, pool),
+                                          std::move(on_fallback));
 #else
-  (void)max_idle_sessions;
+  (void)max_idle_sessions, (void)fallback, (void)on_fallback;
   throw MediaError("iGpu=" + std::to_string(ordinal) +
                    ": this build of on_demand_video_decoder has no NVDEC back end (it was built without CUDA); "
                    "use iGpu=-1 for the CPU back end");

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "decode/fallback_device.hpp"
 #include "odvd/device.hpp"
 #include "util/thread_pool.hpp"
 
@@ -13,9 +14,11 @@ namespace odvd {
 
 // -1: the CPU (`decoder_threads` libavcodec threads per backend, colour conversion on
 // `pool`, which must outlive the device). >= 0: that CUDA device's NVDEC, keeping up to
-// `max_idle_sessions` idle decoder sessions. Throws MediaError when this build has no
-// NVDEC back end, or the driver's libraries cannot be loaded; makes no CUDA context
-// (Note [Devices are made cold]).
-std::unique_ptr<Device> make_device(int ordinal, int max_idle_sessions, int decoder_threads, ThreadPool& pool);
+// `max_idle_sessions` idle decoder sessions; with Fallback::kCpu, streams NVDEC refuses
+// decode on the CPU (FallbackDevice, which reports each file once to `on_fallback`).
+// Throws MediaError when this build has no NVDEC back end, or the driver's libraries
+// cannot be loaded; makes no CUDA context (Note [Devices are made cold]).
+std::unique_ptr<Device> make_device(int ordinal, int max_idle_sessions, int decoder_threads, Fallback fallback,
+                                    ThreadPool& pool, FallbackDevice::FallbackNote on_fallback);
 
 }  // namespace odvd

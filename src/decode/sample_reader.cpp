@@ -42,8 +42,10 @@ namespace {
 
 EngineOptions engine_options(const SampleReaderOptions& o) {
   o.validate();
-  return EngineOptions(o.num_of_file * o.num_of_set, o.device, o.suppress_no_color_range_warning, o.worker_threads,
-                       o.decoder_threads);
+  EngineOptions e(o.num_of_file * o.num_of_set, o.device, o.suppress_no_color_range_warning, o.worker_threads,
+                  o.decoder_threads);
+  e.fallback = o.fallback;
+  return e;
 }
 
 using FrameMap = std::map<int, VideoFrame>;

@@ -24,11 +24,11 @@ cudaVideoChromaFormat to_cuvid_chroma(int chroma_format) {
 // Our NVDEC output path (surface copy, colour kernels' input) is 4:2:0 only.
 void require_420(cudaVideoChromaFormat chroma, const std::string& label) {
   if (chroma == cudaVideoChromaFormat_420) return;
-  throw MediaError(quoted(label) + ": the NVDEC back end decodes 4:2:0 video only (this stream is " +
-                   (chroma == cudaVideoChromaFormat_444   ? "4:4:4"
-                    : chroma == cudaVideoChromaFormat_422 ? "4:2:2"
-                                                          : "4:0:0") +
-                   "); iGpu=-1 selects the CPU back end");
+  refuse(label, std::string("the NVDEC back end decodes 4:2:0 video only (this stream is ") +
+                    (chroma == cudaVideoChromaFormat_444   ? "4:4:4"
+                     : chroma == cudaVideoChromaFormat_422 ? "4:2:2"
+                                                           : "4:0:0") +
+                    ")");
 }
 
 // Note [Display delay]: how many pictures the parser submits to NVDEC before it hands a
@@ -292,6 +292,7 @@ VideoFrame NvdecBackend::copy_out(CUdeviceptr surface, unsigned pitch, int64_t p
   VideoFrame frame = frame_layout(format, decoder_->display_width(), decoder_->display_height(), key_.bit_depth);
   frame.pts = pts;
   frame.color = signal_color_;
+  frame.decoded_by = "nvdec";
   frame.buffer = memory_->allocate(frame.byte_size(), stream_.get());
   const auto dst = reinterpret_cast<CUdeviceptr>(frame.buffer->data());
   const int bps = is_16bit(format) ? 2 : 1;

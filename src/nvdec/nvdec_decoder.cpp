@@ -80,6 +80,13 @@ std::string supported_summary(const DeviceContext& device) {
 
 }  // namespace
 
+void refuse(const std::string& label, const std::string& reason) {
+  throw UnsupportedStream(quoted(label) + ": " + reason +
+                              "; fallback='cpu' (the default) decodes such streams on the CPU, iGpu=-1 decodes "
+                              "everything there",
+                          reason);
+}
+
 cudaVideoCodec to_cuvid_codec(Codec codec, const std::string& label) {
   switch (codec) {
     case Codec::kH264: return cudaVideoCodec_H264;
@@ -88,9 +95,7 @@ cudaVideoCodec to_cuvid_codec(Codec codec, const std::string& label) {
     case Codec::kAv1: return cudaVideoCodec_AV1;
     case Codec::kVp8: return cudaVideoCodec_VP8;
     case Codec::kMpeg2: return cudaVideoCodec_MPEG2;
-    default:
-      throw MediaError(quoted(label) + ": NVDEC cannot decode " + codec_name(codec) +
-                       " streams; iGpu=-1 selects the CPU back end");
+    default: refuse(label, "NVDEC cannot decode " + std::string(codec_name(codec)) + " streams");
   }
 }
 
@@ -98,15 +103,14 @@ void check_support(const DeviceContext& device, const NvdecKey& key, int width, 
   const CUVIDDECODECAPS caps = query_caps(device, key);
   const std::string gpu = "NVDEC on CUDA device " + std::to_string(device.ordinal) + " (" + device.name + ")";
   if (!caps.bIsSupported) {
-    throw MediaError(quoted(label) + ": " + gpu + " cannot decode " + describe(key) + " video; it decodes " +
-                     supported_summary(device) + ". iGpu=-1 selects the CPU back end");
+    refuse(label, gpu + " cannot decode " + describe(key) + " video; it decodes " + supported_summary(device));
   }
   if (width > static_cast<int>(caps.nMaxWidth) || height > static_cast<int>(caps.nMaxHeight) ||
       width < caps.nMinWidth || height < caps.nMinHeight) {
-    throw MediaError(quoted(label) + ": " + gpu + " decodes " + describe(key) + " video from " +
-                     std::to_string(caps.nMinWidth) + "x" + std::to_string(caps.nMinHeight) + " to " +
-                     std::to_string(caps.nMaxWidth) + "x" + std::to_string(caps.nMaxHeight) + ", not " +
-                     std::to_string(width) + "x" + std::to_string(height) + ". iGpu=-1 selects the CPU back end");
+    refuse(label, gpu + " decodes " + describe(key) + " video from " + std::to_string(caps.nMinWidth) + "x" +
+                      std::to_string(caps.nMinHeight) + " to " + std::to_string(caps.nMaxWidth) + "x" +
+                      std::to_string(caps.nMaxHeight) + ", not " + std::to_string(width) + "x" +
+                      std::to_string(height));
   }
 }
 

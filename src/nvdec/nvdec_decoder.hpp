@@ -44,7 +44,10 @@ struct NvdecKey {
   }
 };
 
-// The cuvid codec of one of ours; throws MediaError for codecs NVDEC has no name for.
+// Throws UnsupportedStream: `label`'s stream is one NVDEC cannot decode, for `reason`.
+[[noreturn]] void refuse(const std::string& label, const std::string& reason);
+
+// The cuvid codec of one of ours; throws UnsupportedStream for codecs NVDEC has no name for.
 cudaVideoCodec to_cuvid_codec(Codec codec, const std::string& label);
 
 // Throws MediaError naming `label` unless the GPU decodes `key` at `width` x `height`.

@@ -1,5 +1,8 @@
 #include "nvdec/nvdec_device.hpp"
 
+#include <unordered_map>
+
+#include "color/color_convert.hpp"
 #include "color/cuda_color.hpp"
 #include "nvdec/nvdec_backend.hpp"
 #include "odvd/error.hpp"
@@ -52,13 +55,32 @@ VideoFrame NvdecDevice::copy(Workspace& w, const VideoFrame& frame) {
   return out;
 }
 
+std::shared_ptr<Buffer> NvdecDevice::upload(Workspace& w, Buffer& host) {
+  std::shared_ptr<Buffer> out = w.memory->allocate(host.size(), w.stream.get());
+  ContextScope scope(w.device.context);
+  // From pageable memory: the call returns once the bytes are staged, so the host buffer
+  // may go as soon as it returns.
+  check(driver().cu->cuMemcpyHtoDAsync(reinterpret_cast<CUdeviceptr>(out->data()), host.data(), host.size(),
+                                       w.stream.get()),
+        "uploading a frame to CUDA device " + std::to_string(ordinal_));
+  return out;
+}
+
 RgbImage NvdecDevice::convert(Workspace& w, const VideoFrame& frame, bool bgr) {
+  if (frame.buffer && frame.buffer->kind() == MemoryKind::kHost) {
+    // Decoded on the CPU (fallback): converted there — the same arithmetic as the
+    // kernels, bit for bit, and every layout (4:2:2 included) — then uploaded.
+    RgbImage image = convert_to_rgb(frame, bgr);
+    image.buffer = upload(w, *image.buffer);
+    return image;
+  }
   ODVD_CHECK(frame.buffer && frame.buffer->kind() == MemoryKind::kCuda);
   RgbImage image;
   image.width = frame.width;
   image.height = frame.height;
   image.bgr = bgr;
   image.pts = frame.pts;
+  image.decoded_by = frame.decoded_by;
   image.buffer = w.memory->allocate(static_cast<size_t>(image.stride()) * image.height, w.stream.get());
   ContextScope scope(w.device.context);  // the CUDA runtime launches into the current (primary) context
   const std::string error = enqueue_yuv_to_rgb(frame, image, w.stream.get());
@@ -71,7 +93,20 @@ RgbImage NvdecDevice::convert(Workspace& w, const VideoFrame& frame, bool bgr) {
 std::vector<VideoFrame> NvdecDevice::hand_out(const std::vector<const VideoFrame*>& picked) {
   MutexLock lock(mutex_);
   Workspace& w = ready();
-  std::vector<VideoFrame> out = hand_out_frames(picked, [&](const VideoFrame& f) { return copy(w, f); });
+  // Frames decoded on the CPU (fallback) move to the device first, once each.
+  std::unordered_map<const VideoFrame*, VideoFrame> uploaded;
+  std::vector<const VideoFrame*> on_device = picked;
+  for (const VideoFrame*& frame : on_device) {
+    if (frame == nullptr || !frame->buffer || frame->buffer->kind() != MemoryKind::kHost) continue;
+    auto it = uploaded.find(frame);
+    if (it == uploaded.end()) {
+      VideoFrame moved = *frame;
+      moved.buffer = upload(w, *frame->buffer);
+      it = uploaded.emplace(frame, std::move(moved)).first;
+    }
+    frame = &it->second;
+  }
+  std::vector<VideoFrame> out = hand_out_frames(on_device, [&](const VideoFrame& f) { return copy(w, f); });
   w.stream.synchronize("CUDA device " + std::to_string(ordinal_));
   return out;
 }

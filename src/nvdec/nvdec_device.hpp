@@ -7,7 +7,9 @@
 // the session pool and the stream, once.
 //
 // Work is enqueued on the device's stream and completed before hand_out() /
-// convert_all() return, so every frame handed to the user is complete (SPEC §3).
+// convert_all() return, so every frame handed to the user is complete (SPEC §3). Frames
+// decoded on the CPU for this device (fallback: decode/fallback_device.hpp) are uploaded
+// there; their RGB is converted on the CPU, then uploaded.
 //
 // Thread-safety: every method may be called from any thread; hand_out(), convert_all()
 // and the release calls are serialised (one stream); make_backend() is not (sessions
@@ -55,6 +57,8 @@ class NvdecDevice final : public Device {
   // The workspace; prepare() must have run (ODVD_CHECK otherwise).
   Workspace& ready() const;
   VideoFrame copy(Workspace& w, const VideoFrame& frame);
+  // A device copy of host bytes (a frame decoded on the CPU); enqueued.
+  std::shared_ptr<Buffer> upload(Workspace& w, Buffer& host);
   RgbImage convert(Workspace& w, const VideoFrame& frame, bool bgr);
 
   const int ordinal_;

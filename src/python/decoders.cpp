@@ -70,18 +70,20 @@ void bind_gop_decoder(py::module_& m) {
   using L = OptionLimits;
   cls.def(py::init([](const py::object& maxfiles, const py::object& gpu, const py::object& suppress,
                       const py::object& workers, const py::object& threads, const py::object& calls,
-                      const py::object& on_error, const py::object& video_stream, const py::object& digests) {
+                      const py::object& on_error, const py::object& video_stream, const py::object& digests,
+                      const py::object& fallback) {
             return std::make_unique<PyGopDecoder>(
                 integer(maxfiles, "maxfiles", 1, L::kMaxEntries), int32(gpu, "iGpu"),
                 flag(suppress, "suppressNoColorRangeWarning"),
                 integer(workers, "worker_threads", 0, L::kMaxWorkerThreads, " (0: automatic)"),
                 integer(threads, "decoder_threads", 0, L::kMaxDecoderThreads, " (0: automatic)"),
                 integer(calls, "parallel_calls", 1, L::kMaxParallelCalls), text(on_error, "on_error"),
-                int32(video_stream, "video_stream"), content_digests(digests));
+                int32(video_stream, "video_stream"), content_digests(digests), text(fallback, "fallback"));
           }),
           py::arg("maxfiles"), py::arg("iGpu") = 0, py::arg("suppressNoColorRangeWarning") = false, py::kw_only(),
           py::arg("worker_threads") = 0, py::arg("decoder_threads") = 0, py::arg("parallel_calls") = 1,
-          py::arg("on_error") = "raise", py::arg("video_stream") = -1, py::arg("content_digests") = py::none())
+          py::arg("on_error") = "raise", py::arg("video_stream") = -1, py::arg("content_digests") = py::none(),
+          py::arg("fallback") = "cpu")
       .def("Decode", &PyGopDecoder::decode, py::arg("filepaths"), py::arg("frame_ids"),
            py::arg("fastStreamInfos") = Infos{}, "Decode one frame per entry to YUV (DecodedFrameExt)")
       .def("DecodeN12ToRGB", &PyGopDecoder::decode_rgb, py::arg("filepaths"), py::arg("frame_ids"),
@@ -102,7 +104,7 @@ class PySampleReader {
  public:
   PySampleReader(int num_of_set, int num_of_file, int gpu, bool suppress_warning, int worker_threads,
                  int decoder_threads, int decode_ahead_mib, const std::string& on_error, int video_stream,
-                 ContentDigests digests) {
+                 ContentDigests digests, const std::string& fallback) {
     SampleReaderOptions options;
     options.num_of_set = num_of_set;
     options.num_of_file = num_of_file;
@@ -114,6 +116,7 @@ class PySampleReader {
     options.on_error = parse_on_error(on_error);
     options.video_stream = video_stream;
     options.content_digests = std::move(digests);
+    options.fallback = parse_fallback(fallback);
     reader_ = std::make_unique<SampleReader>(options);
   }
 
@@ -158,7 +161,7 @@ void bind_sample_reader(py::module_& m) {
       .def(py::init([](const py::object& sets, const py::object& files, const py::object& gpu,
                        const py::object& suppress, const py::object& workers, const py::object& threads,
                        const py::object& ahead, const py::object& on_error, const py::object& video_stream,
-                       const py::object& digests) {
+                       const py::object& digests, const py::object& fallback) {
              using L = OptionLimits;
              return std::make_unique<PySampleReader>(
                  integer(sets, "num_of_set", 1, L::kMaxFilesPerSlot), integer(files, "num_of_file", 1, L::kMaxEntries),
@@ -166,12 +169,12 @@ void bind_sample_reader(py::module_& m) {
                  integer(workers, "worker_threads", 0, L::kMaxWorkerThreads, " (0: automatic)"),
                  integer(threads, "decoder_threads", 0, L::kMaxDecoderThreads, " (0: automatic)"),
                  int32(ahead, "decode_ahead_mib"), text(on_error, "on_error"), int32(video_stream, "video_stream"),
-                 content_digests(digests));
+                 content_digests(digests), text(fallback, "fallback"));
            }),
            py::arg("num_of_set"), py::arg("num_of_file"), py::arg("iGpu") = 0,
            py::arg("suppressNoColorRangeWarning") = false, py::kw_only(), py::arg("worker_threads") = 0,
            py::arg("decoder_threads") = 0, py::arg("decode_ahead_mib") = -1, py::arg("on_error") = "raise",
-           py::arg("video_stream") = -1, py::arg("content_digests") = py::none())
+           py::arg("video_stream") = -1, py::arg("content_digests") = py::none(), py::arg("fallback") = "cpu")
       .def(
           "Decode",
           [](PySampleReader& self, const py::object& paths, const py::object& ids_arg) {

@@ -144,6 +144,10 @@ void bind_frames(py::module_& m) {
       .def_property_readonly("bit_depth", [](const VideoFrame& f) { return f.bit_depth; })
       .def_property_readonly("color_range", [](const VideoFrame& f) { return f.color.range; })
       .def_property_readonly("timestamp", [](const VideoFrame& f) { return f.pts; })
+      .def_property_readonly(
+          "backend", [](const VideoFrame& f) { return std::string(f.decoded_by); },
+          "The engine that decoded the frame: 'nvdec' or 'cpu' (a GPU decoder's fallback="
+          "'cpu' decodes streams NVDEC refuses on the CPU, and uploads their frames)")
       .def("__repr__", [](const VideoFrame& f) {
         return "<DecodedFrameExt " + std::string(pixel_format_name(f.format)) + " " + std::to_string(f.width) + "x" +
                std::to_string(f.height) + " pts=" + std::to_string(f.pts) + ">";
@@ -161,6 +165,9 @@ void bind_frames(py::module_& m) {
       .def_property_readonly("dataptr",
                              [](const RgbImage& img) { return reinterpret_cast<uintptr_t>(img.buffer->data()); })
       .def_property_readonly("timestamp", [](const RgbImage& img) { return img.pts; })
+      .def_property_readonly(
+          "backend", [](const RgbImage& img) { return std::string(img.decoded_by); },
+          "The engine that decoded the frame this image was converted from: 'nvdec' or 'cpu'")
       .def("__repr__", [](const RgbImage& img) {
         return "<RGBFrame " + std::string(img.bgr ? "BGR " : "RGB ") + std::to_string(img.width) + "x" +
                std::to_string(img.height) + " pts=" + std::to_string(img.pts) + ">";

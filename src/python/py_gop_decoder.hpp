@@ -67,7 +67,8 @@ inline py::list report_to_list(const std::vector<EntryReport>& report) {
 class PyGopDecoder {
  public:
   PyGopDecoder(int max_files, int gpu, bool suppress_warning, int worker_threads, int decoder_threads,
-               int parallel_calls, const std::string& on_error, int video_stream, ContentDigests digests) {
+               int parallel_calls, const std::string& on_error, int video_stream, ContentDigests digests,
+               const std::string& fallback) {
     GopDecoderOptions options;
     options.max_files = max_files;
     options.device = gpu;
@@ -78,6 +79,7 @@ class PyGopDecoder {
     options.on_error = parse_on_error(on_error);
     options.video_stream = video_stream;
     options.content_digests = std::move(digests);
+    options.fallback = parse_fallback(fallback);
     decoder_ = std::make_unique<GopDecoder>(options);
   }
 

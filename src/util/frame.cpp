@@ -2,9 +2,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <unordered_set>
 
-#include "odvd/device.hpp"
 #include "odvd/error.hpp"
 #include "odvd/frame.hpp"
 
@@ -78,23 +76,6 @@ VideoFrame copy_frame(const VideoFrame& frame) {
   copy.buffer = make_host_buffer(frame.buffer->size());
   std::memcpy(copy.buffer->data(), frame.buffer->data(), frame.buffer->size());
   return copy;
-}
-
-std::vector<VideoFrame> hand_out_frames(const std::vector<const VideoFrame*>& picked,
-                                        const std::function<VideoFrame(const VideoFrame&)>& copy) {
-  std::vector<VideoFrame> out;
-  out.reserve(picked.size());
-  std::unordered_set<const VideoFrame*> handed_out;
-  for (const VideoFrame* frame : picked) {
-    if (frame == nullptr) {
-      out.emplace_back();  // an entry the damage policy left without a frame
-    } else if (handed_out.insert(frame).second) {
-      out.push_back(*frame);
-    } else {
-      out.push_back(copy(*frame));
-    }
-  }
-  return out;
 }
 
 }  // namespace odvd

@@ -34,8 +34,8 @@ std::shared_ptr<const VideoIndex> index_of(const std::string& name) {
   return IndexCache::global().get(path);
 }
 
-#define INDEX_OR_SKIP(var, name)                                                         \
-  std::shared_ptr<const VideoIndex> var = index_of(name);                                \
+#define INDEX_OR_SKIP(var, name)                          \
+  std::shared_ptr<const VideoIndex> var = index_of(name); \
   if (!var) GTEST_SKIP() << name << " missing: run tests/videos/generate.py first";
 
 int64_t pts_of(const VideoIndex& index, int frame_id) {

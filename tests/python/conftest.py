@@ -87,16 +87,23 @@ def nvdec_supports(entry: dict, gpu: int = 0) -> bool:
     """Whether NVDEC on this GPU decodes a test video (NVIDIA's NVDEC support table:
     every GPU since Pascal does H.264 8-bit, HEVC Main/Main 10, VP9 profile 0 and MPEG-2;
     AV1 needs GA10x/Ada (sm_86/87/89) or Blackwell; H.264 High 10 needs Blackwell).
-    On Turing, GA100 and Hopper (H100/H200): no AV1, no H.264 10-bit."""
+    On Turing, GA100 and Hopper (H100/H200): no AV1, no H.264 10-bit. Never: 4:2:2,
+    MPEG-4 Part 2, MJPEG, HEVC below 144x144."""
     codec, bit_depth = entry["codec"], entry["bit_depth"]
     if "422" in entry["pix_fmt"]:
         return False  # no 4:2:2 output on the NVDEC of the GPUs we run on (Turing to Hopper)
+    if "444" in entry["pix_fmt"]:
+        return False  # the library's NVDEC path puts out 4:2:0 only (and no NVDEC has H.264 4:4:4)
     torch = torch_or_none()
     major, minor = torch.cuda.get_device_capability(gpu) if torch is not None else (9, 0)
     if codec == "av1":
         return (major, minor) in {(8, 6), (8, 7), (8, 9)} or major >= 10
     if codec == "h264":
         return bit_depth == 8 or major >= 10
+    # Minimum sizes (cuvidGetDecoderCaps): 144x144 for HEVC, 128x128 for VP9 (and AV1).
+    smallest = {"hevc": 144, "vp9": 128}.get(codec, 0)
+    if min(entry["width"], entry["height"]) < smallest:
+        return False
     return codec in ("hevc", "vp9", "mpeg2video")
 
 
@@ -214,11 +221,13 @@ def planar_yuv_bytes(frame) -> bytes:
     h, w = frame.height, frame.width
     if a.dtype == np.uint16:
         a = a >> (16 - frame.bit_depth)
+    dtype = "<u2" if a.dtype == np.uint16 else np.uint8
+    if frame.format in (nvc.PixelFormat.YUV444, nvc.PixelFormat.YUV444_16Bit):  # three full planes
+        return b"".join(np.ascontiguousarray(a[i * h:(i + 1) * h, :w]).astype(dtype).tobytes() for i in range(3))
     cw = (w + 1) // 2
     ch = h if frame.format in (nvc.PixelFormat.NV16, nvc.PixelFormat.P216) else (h + 1) // 2
     y, uv = a[:h, :w], a[h:h + ch, : 2 * cw]
     planes = (y, uv[:, 0::2], uv[:, 1::2])
-    dtype = "<u2" if a.dtype == np.uint16 else np.uint8
     return b"".join(np.ascontiguousarray(p).astype(dtype).tobytes() for p in planes)
 
 

@@ -28,7 +28,9 @@ ALL_VIDEOS = [c.file for c in generate.CASES]
 
 @pytest.fixture(scope="module")
 def decoder(igpu):
-    return nvc.PyNvGopDecoder(maxfiles=8, iGpu=igpu, suppressNoColorRangeWarning=True)
+    # fallback="raise": streams NVDEC refuses must be refused here (test_fallback.py
+    # tests decoding them on the CPU instead).
+    return nvc.PyNvGopDecoder(maxfiles=8, iGpu=igpu, suppressNoColorRangeWarning=True, fallback="raise")
 
 
 def refused(backend: str, entry: dict, calls) -> bool:
@@ -105,6 +107,8 @@ def test_timestamps_and_formats(decoder, backend, manifest, name):
         assert frame.timestamp == entry["frame_pts"][fid]
         if "422" in entry["pix_fmt"]:
             want = nvc.PixelFormat.P216 if entry["bit_depth"] > 8 else nvc.PixelFormat.NV16
+        elif "444" in entry["pix_fmt"]:
+            want = nvc.PixelFormat.YUV444_16Bit if entry["bit_depth"] > 8 else nvc.PixelFormat.YUV444
         else:
             want = nvc.PixelFormat.P016 if entry["bit_depth"] > 8 else nvc.PixelFormat.NV12
         assert frame.format == want

@@ -31,7 +31,7 @@ import watermark
 CPU = -1
 GPU = 0
 ALL_VIDEOS = [c.file for c in generate.CASES]
-UNSUPPORTED_ON_HOPPER = ["av1_gop8.mp4", "h264_10bit.mp4"]
+UNSUPPORTED_ON_HOPPER = ["av1_gop8.mp4", "h264_10bit.mp4", "h264_444.mp4", "hevc_tiny.mp4"]
 RGB_VIDEOS = ["h264_gop30.mp4", "h264_odd_size.mov", "hevc_10bit.mkv", "hevc_bframes.mkv",
               "hevc_hev1_open_gop.mp4", "h264_edit_list.mp4", "vp9_gop8.webm"]
 MIB = 1 << 20
@@ -46,7 +46,8 @@ def torch():
 
 @pytest.fixture(scope="module")
 def gpu_dec(torch):
-    return nvc.PyNvGopDecoder(maxfiles=8, iGpu=GPU, suppressNoColorRangeWarning=True)
+    # fallback="raise": NVDEC alone (test_fallback.py tests the CPU fallback).
+    return nvc.PyNvGopDecoder(maxfiles=8, iGpu=GPU, suppressNoColorRangeWarning=True, fallback="raise")
 
 
 @pytest.fixture(scope="module")
@@ -491,7 +492,7 @@ def test_second_gpu(torch, cpu_dec, manifest):
 
 @pytest.mark.cpu_free
 @pytest.mark.parametrize("name", UNSUPPORTED_ON_HOPPER)
-def test_unsupported_codec_is_refused_never_decoded_on_cpu(gpu_dec, cpu_dec, manifest, name):
+def test_unsupported_codec_is_refused_with_fallback_raise(gpu_dec, cpu_dec, manifest, name):
     entry = manifest["videos"][name]
     path = video_path(manifest, name)
     good = video_path(manifest, "h264_gop30.mp4")
@@ -502,7 +503,8 @@ def test_unsupported_codec_is_refused_never_decoded_on_cpu(gpu_dec, cpu_dec, man
     for call in (lambda: gpu_dec.Decode([path], [1]),
                  lambda: gpu_dec.DecodeN12ToRGB([path], [entry["frame_count"] - 1]),
                  lambda: gpu_dec.DecodeN12ToRGB([good, path], [5, 5], as_bgr=True),
-                 lambda: nvc.CreateGopDecoder(2, iGpu=GPU, suppressNoColorRangeWarning=True).Decode([path], [0])):
+                 lambda: nvc.CreateGopDecoder(2, iGpu=GPU, suppressNoColorRangeWarning=True,
+                                              fallback="raise").Decode([path], [0])):
         assert_nvdec_refuses(call, path)
     # The decoder is still usable, and the CPU back end decodes the file.
     assert frame_watermark(gpu_dec.Decode([good], [12])[0]) == 12

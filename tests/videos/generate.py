@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import watermark  # noqa: E402  (sibling module)
 
 # Bump whenever the generated files or the manifest layout change.
-GENERATOR_VERSION = 10
+GENERATOR_VERSION = 12
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
 MANIFEST = "manifest.json"
@@ -499,6 +499,17 @@ CASES: list[Case] = [
          extra_filters="format=yuv420p10le",
          description="H.264 High 10 (yuv420p10le) in MP4, 64x48, GOP 12, "
                      "2 B-frames", features=("bframes", "10bit")),
+    Case("h264_444", "mp4", "h264",
+         x264(12, bframes=2) + ["-profile:v", "high444"], 36,
+         pix_fmt="yuv444p", extra_filters="format=yuv444p",
+         description="H.264 High 4:4:4 Predictive (yuv444p) in MP4, GOP 12, 2 B-frames "
+                     "(NVDEC has no H.264 4:4:4)", features=("444", "bframes")),
+    # Below NVDEC's 144x144 HEVC minimum: a GPU decoder refuses it (fallback="raise")
+    # or decodes it on the CPU (fallback="cpu").
+    Case("hevc_tiny", "mp4", "hevc", x265(12, bframes=2), 36,
+         width=96, height=64,
+         description="HEVC 96x64 in MP4 (below NVDEC's minimum size), GOP 12, "
+                     "2 B-frames", features=("bframes", "tiny")),
 ]
 
 
