@@ -1,6 +1,7 @@
 // The decode layer's stream logic against a fake Device (fake_device.hpp): FileSession
 // (which packets it sends for which frames, continuing a GOP, what a damaged or lost
-// picture refuses, recovering after an error, the StreamDescription it asks for) and
+// picture refuses, recovering after an error, the StreamDescription it asks for),
+// FallbackDevice (a GPU that refuses a stream: it decodes on the real CPU device) and
 // GopStream (the damage rules of Note [Damage propagates]). Real files and their
 // indexes (the generated test videos), a fake decoder: the rules are tested on their
 // own, the same on every back end.
@@ -10,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "cpu/cpu_device.hpp"
+#include "decode/fallback_device.hpp"
 #include "decode/file_session.hpp"
 #include "decode/gop_stream.hpp"
 #include "fake_device.hpp"
@@ -162,6 +165,61 @@ TEST(FileSession, ADeviceThatRefusesTheStreamFailsTheSession) {
   FakeDevice device;
   device.behaviour.refuse_streams = true;
   EXPECT_THROW(FileSession(index, device), MediaError);
+}
+
+// ---- FallbackDevice ----------------------------------------------------------------
+
+struct Fallen {
+  std::vector<std::pair<std::string, std::string>> notes;
+  ThreadPool pool{1};
+  FakeDevice* gpu = nullptr;
+  std::unique_ptr<FallbackDevice> device;
+  Fallen() {
+    auto fake = std::make_unique<FakeDevice>();
+    gpu = fake.get();
+    device = std::make_unique<FallbackDevice>(
+        std::move(fake), std::make_unique<CpuDevice>(1, pool),
+        [this](const std::string& label, const std::string& reason) { notes.emplace_back(label, reason); });
+  }
+};
+
+TEST(FallbackDevice, StreamsTheGpuRefusesDecodeOnTheCpu) {
+  INDEX_OR_SKIP(index, "h264_bframes_gop24.mp4");
+  Fallen f;
+  f.gpu->behaviour.unsupported = true;
+  FileSession session(index, *f.device);
+  std::map<int, VideoFrame> out;
+  session.decode_gop(2, {50, 53}, out);
+  for (int id : {50, 53}) {
+    EXPECT_EQ(out.at(id).pts, pts_of(*index, id));
+    EXPECT_STREQ(out.at(id).decoded_by, "cpu");  // libavcodec's picture, not the fake's
+    EXPECT_EQ(out.at(id).buffer->kind(), MemoryKind::kHost);
+    EXPECT_EQ(out.at(id).width, 192);
+  }
+  ASSERT_EQ(f.notes.size(), 1u);
+  EXPECT_EQ(f.notes[0].first, video("h264_bframes_gop24.mp4"));
+  EXPECT_EQ(f.notes[0].second, "the fake device cannot decode it");
+  // Frames leave through the GPU device (which uploads frames decoded elsewhere).
+  const std::vector<const VideoFrame*> picked = {&out.at(50), &out.at(50)};
+  EXPECT_EQ(f.device->hand_out(picked).size(), 2u);
+}
+
+TEST(FallbackDevice, StreamsTheGpuAcceptsStayOnIt) {
+  INDEX_OR_SKIP(index, "h264_gop30.mp4");
+  Fallen f;
+  FileSession session(index, *f.device);
+  std::map<int, VideoFrame> out;
+  session.decode_gop(0, {4}, out);
+  EXPECT_STREQ(out.at(4).decoded_by, "fake");
+  EXPECT_TRUE(f.notes.empty());
+}
+
+TEST(FallbackDevice, OtherErrorsAreNotFallenBackFrom) {
+  INDEX_OR_SKIP(index, "h264_gop30.mp4");
+  Fallen f;
+  f.gpu->behaviour.refuse_streams = true;  // a MediaError that is not UnsupportedStream
+  EXPECT_THROW(FileSession(index, *f.device), MediaError);
+  EXPECT_TRUE(f.notes.empty());
 }
 
 // ---- GopStream --------------------------------------------------------------------

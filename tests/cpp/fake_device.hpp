@@ -26,6 +26,7 @@ struct FakeBehaviour {
   std::set<int32_t> lost;             // decode indices whose picture silently never comes out
   int32_t unpinned_damage_at = -1;    // sending this decode index reports damage from it, unpinned
   bool refuse_streams = false;        // make_backend throws MediaError
+  bool unsupported = false;           // make_backend throws UnsupportedStream (a fallback may take it)
 };
 
 class FakeBackend final : public DecoderBackend {
@@ -85,6 +86,7 @@ class FakeBackend final : public DecoderBackend {
     if (!wanted(pts)) return;  // decoded, never copied out
     VideoFrame frame = allocate_host_frame(PixelFormat::kNv12, 4, 4, 8);
     frame.pts = pts;
+    frame.decoded_by = "fake";
     std::memcpy(frame.buffer->data(), &pts, sizeof pts);
     ready_.push_back(std::move(frame));
   }
@@ -103,6 +105,9 @@ class FakeDevice final : public Device {
   std::unique_ptr<DecoderBackend> make_backend(const StreamDescription& stream) override {
     described.push_back(stream);
     if (behaviour.refuse_streams) throw MediaError(stream.label + ": the fake device refuses every stream");
+    if (behaviour.unsupported) {
+      throw UnsupportedStream(stream.label + ": the fake device cannot decode it", "the fake device cannot decode it");
+    }
     auto backend = std::make_unique<FakeBackend>(behaviour);
     backends.push_back(backend.get());
     return backend;
