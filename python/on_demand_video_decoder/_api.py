@@ -13,12 +13,10 @@ from . import _odvd
 from ._odvd import PyNvGopDecoder, PyNvSampleReader
 
 
-class Codec(enum.Enum):
-    """Video codecs, numbered as NVIDIA's cudaVideoCodec (also used in GOP bundles)."""
-
-    h264 = 4
-    hevc = 8
-    av1 = 11
+# Video codecs, numbered as NVIDIA's cudaVideoCodec (also used in GOP bundles): the
+# library's codec table (odvd/codecs.hpp), so the two never disagree.
+Codec = enum.Enum("Codec", {e["name"]: e["codec"] for e in _odvd.codec_table()}, module=__name__)
+Codec.__doc__ = "Video codecs, numbered as NVIDIA's cudaVideoCodec (also used in GOP bundles)."
 
 
 class DropCacheStatus(enum.Enum):

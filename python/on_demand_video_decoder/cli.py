@@ -36,11 +36,6 @@ EXIT_OK = 0
 EXIT_ERROR = 2
 MAX_BATCH = 64
 
-# FFmpeg's AVCodecID numbers (stable across FFmpeg 4.x-7.x) for the codecs a user
-# is likely to meet; anything else is shown as its number.
-CODEC_NAMES = {27: "h264", 173: "hevc", 226: "av1", 167: "vp9", 139: "vp8", 12: "mpeg4",
-               2: "mpeg2video", 7: "mjpeg", 196: "vvc"}
-
 # FFmpeg's AVPixelFormat numbers (libavutil 57; checked against its pixfmt.h).
 PIXEL_FORMAT_NAMES = {0: "yuv420p", 4: "yuv422p", 5: "yuv444p", 8: "gray", 12: "yuvj420p",
                       13: "yuvj422p", 14: "yuvj444p", 23: "nv12", 24: "nv21", 45: "yuv420p16le",
@@ -60,8 +55,13 @@ def _error(message: str) -> None:
 
 
 def codec_name(codec_id: int) -> str:
-    """Short FFmpeg codec name, or the number when it is not one we know."""
-    return CODEC_NAMES.get(codec_id, f"codec #{codec_id}")
+    """The library's name of the codec with FFmpeg's AVCodecID `codec_id` (its codec
+    table), or the number when it is not one we know."""
+    from . import _odvd
+    for entry in _odvd.codec_table():
+        if entry["av_codec_id"] == codec_id:
+            return entry["name"]
+    return f"codec #{codec_id}"
 
 
 def pixel_format_name(fmt: int) -> str:

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gop/bundle_format.hpp"
+#include "odvd/codecs.hpp"
 
 namespace odvd {
 namespace {
@@ -18,20 +19,7 @@ using bundle_format::kPacketEntryBytes;
 constexpr uint64_t kU32Max = std::numeric_limits<uint32_t>::max();
 
 bool is_named_codec(Codec codec) {
-  switch (codec) {
-    case Codec::kMpeg1:
-    case Codec::kMpeg2:
-    case Codec::kMpeg4:
-    case Codec::kVc1:
-    case Codec::kH264:
-    case Codec::kJpeg:
-    case Codec::kHevc:
-    case Codec::kVp8:
-    case Codec::kVp9:
-    case Codec::kAv1: return true;
-    case Codec::kUnknown: break;
-  }
-  return false;
+  return codec_entry(codec) != nullptr;
 }
 
 // Length of the UTF-8 sequence led by byte c, and the smallest code point it may encode

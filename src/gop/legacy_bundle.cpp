@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "gop/bundle_format.hpp"
+#include "odvd/codecs.hpp"
 #include "util/byte_io.hpp"
 
 namespace odvd {
@@ -98,25 +99,6 @@ LegacyRecord read_record(ByteReader& in, const BundleLimits& limits) {
   }
   r.payload = in.bytes(payload_size, "payload");
   return r;
-}
-
-// FFmpeg's AVCodecID for a cudaVideoCodec number, or 0 for none. Hard-coded because the
-// bundle layer does not link FFmpeg; AVCodecID values are part of FFmpeg's stable ABI.
-int32_t av_codec_id_of(Codec codec) {
-  switch (codec) {
-    case Codec::kMpeg1: return 1;   // AV_CODEC_ID_MPEG1VIDEO
-    case Codec::kMpeg2: return 2;   // AV_CODEC_ID_MPEG2VIDEO
-    case Codec::kMpeg4: return 12;  // AV_CODEC_ID_MPEG4
-    case Codec::kVc1: return 70;    // AV_CODEC_ID_VC1
-    case Codec::kH264: return 27;   // AV_CODEC_ID_H264
-    case Codec::kJpeg: return 7;    // AV_CODEC_ID_MJPEG
-    case Codec::kHevc: return 173;  // AV_CODEC_ID_HEVC
-    case Codec::kVp8: return 139;   // AV_CODEC_ID_VP8
-    case Codec::kVp9: return 167;   // AV_CODEC_ID_VP9
-    case Codec::kAv1: return 226;   // AV_CODEC_ID_AV1
-    case Codec::kUnknown: break;
-  }
-  return 0;
 }
 
 // The absolute frame id of each packet: the display ids as they are, when all lie in

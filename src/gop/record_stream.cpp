@@ -3,36 +3,17 @@
 #include <vector>
 
 extern "C" {
-#include <libavcodec/codec_id.h>
 #include <libavutil/pixdesc.h>
 }
 
 #include "ffmpeg/stream_probe.hpp"
 #include "ffmpeg/video_index.hpp"
+#include "odvd/codecs.hpp"
 
 namespace odvd {
-namespace {
-
-AVCodecID av_codec_of(Codec codec) {
-  switch (codec) {
-    case Codec::kH264: return AV_CODEC_ID_H264;
-    case Codec::kHevc: return AV_CODEC_ID_HEVC;
-    case Codec::kAv1: return AV_CODEC_ID_AV1;
-    case Codec::kVp9: return AV_CODEC_ID_VP9;
-    case Codec::kVp8: return AV_CODEC_ID_VP8;
-    case Codec::kMpeg2: return AV_CODEC_ID_MPEG2VIDEO;
-    case Codec::kMpeg4: return AV_CODEC_ID_MPEG4;
-    case Codec::kMpeg1: return AV_CODEC_ID_MPEG1VIDEO;
-    case Codec::kVc1: return AV_CODEC_ID_VC1;
-    case Codec::kJpeg: return AV_CODEC_ID_MJPEG;
-    default: return AV_CODEC_ID_NONE;
-  }
-}
-
-}  // namespace
 
 void complete_stream_description(GopRecord& record) {
-  if (record.av_codec_id == 0) record.av_codec_id = av_codec_of(record.codec);
+  if (record.av_codec_id == 0) record.av_codec_id = av_codec_id_of(record.codec);
   if (record.av_pixel_format >= 0 || record.packets.empty()) return;
   std::vector<uint8_t> head = record.parameter_sets;
   const std::vector<uint8_t>& first = record.packets.front().data;

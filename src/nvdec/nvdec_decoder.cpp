@@ -4,21 +4,27 @@
 #include <map>
 #include <tuple>
 
+#include "odvd/codecs.hpp"
 #include "odvd/error.hpp"
 
 namespace odvd::cuda {
 namespace {
 
+// Our Codec numbers are cudaVideoCodec's (odvd/codecs.hpp).
+static_assert(static_cast<int>(Codec::kMpeg1) == cudaVideoCodec_MPEG1);
+static_assert(static_cast<int>(Codec::kMpeg2) == cudaVideoCodec_MPEG2);
+static_assert(static_cast<int>(Codec::kMpeg4) == cudaVideoCodec_MPEG4);
+static_assert(static_cast<int>(Codec::kVc1) == cudaVideoCodec_VC1);
+static_assert(static_cast<int>(Codec::kH264) == cudaVideoCodec_H264);
+static_assert(static_cast<int>(Codec::kJpeg) == cudaVideoCodec_JPEG);
+static_assert(static_cast<int>(Codec::kHevc) == cudaVideoCodec_HEVC);
+static_assert(static_cast<int>(Codec::kVp8) == cudaVideoCodec_VP8);
+static_assert(static_cast<int>(Codec::kVp9) == cudaVideoCodec_VP9);
+static_assert(static_cast<int>(Codec::kAv1) == cudaVideoCodec_AV1);
+
 const char* cuvid_codec_name(cudaVideoCodec c) {
-  switch (c) {
-    case cudaVideoCodec_H264: return "H.264";
-    case cudaVideoCodec_HEVC: return "HEVC";
-    case cudaVideoCodec_VP9: return "VP9";
-    case cudaVideoCodec_AV1: return "AV1";
-    case cudaVideoCodec_VP8: return "VP8";
-    case cudaVideoCodec_MPEG2: return "MPEG-2";
-    default: return "this codec";
-  }
+  const CodecEntry* e = codec_entry(static_cast<Codec>(c));
+  return e != nullptr ? e->display : "this codec";
 }
 
 const char* chroma_name(cudaVideoChromaFormat c) {
@@ -66,7 +72,9 @@ CUVIDDECODECAPS query_caps(const DeviceContext& device, const NvdecKey& key) {
 // "H.264 8-bit, HEVC 8/10-bit, VP9 8/10-bit" for 4:2:0 on this device.
 std::string supported_summary(const DeviceContext& device) {
   std::string out;
-  for (cudaVideoCodec c : {cudaVideoCodec_H264, cudaVideoCodec_HEVC, cudaVideoCodec_VP9, cudaVideoCodec_AV1}) {
+  for (const CodecEntry& e : kCodecTable) {
+    if (!e.nvdec) continue;
+    const auto c = static_cast<cudaVideoCodec>(e.codec);
     std::string depths;
     for (int depth : {8, 10, 12}) {
       if (!query_caps(device, NvdecKey{c, cudaVideoChromaFormat_420, depth}).bIsSupported) continue;
@@ -88,15 +96,11 @@ void refuse(const std::string& label, const std::string& reason) {
 }
 
 cudaVideoCodec to_cuvid_codec(Codec codec, const std::string& label) {
-  switch (codec) {
-    case Codec::kH264: return cudaVideoCodec_H264;
-    case Codec::kHevc: return cudaVideoCodec_HEVC;
-    case Codec::kVp9: return cudaVideoCodec_VP9;
-    case Codec::kAv1: return cudaVideoCodec_AV1;
-    case Codec::kVp8: return cudaVideoCodec_VP8;
-    case Codec::kMpeg2: return cudaVideoCodec_MPEG2;
-    default: refuse(label, "NVDEC cannot decode " + std::string(codec_name(codec)) + " streams");
+  const CodecEntry* e = codec_entry(codec);
+  if (e == nullptr || !e->nvdec) {
+    refuse(label, "NVDEC cannot decode " + std::string(e != nullptr ? e->display : codec_name(codec)) + " streams");
   }
+  return static_cast<cudaVideoCodec>(e->codec);
 }
 
 void check_support(const DeviceContext& device, const NvdecKey& key, int width, int height, const std::string& label) {

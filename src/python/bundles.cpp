@@ -4,12 +4,12 @@
 #include <pybind11/numpy.h>
 
 #include <algorithm>
-#include <cstring>
 #include <future>
 #include <limits>
 #include <set>
 
 #include "gop/gop_bundle.hpp"
+#include "odvd/codecs.hpp"
 #include "python/py_gop_decoder.hpp"
 #include "util/file_io.hpp"
 
@@ -287,7 +287,7 @@ int packet_list_initialize(PyGopDecoder& self, const py::object& codec_ids_arg) 
   std::vector<Codec> codecs;
   for (size_t i = 0; i < codec_ids.size(); ++i) {
     const Codec c = static_cast<Codec>(codec_ids[i]);
-    if (std::strcmp(codec_name(c), "unknown") == 0 || c == Codec::kUnknown) {
+    if (codec_entry(c) == nullptr) {
       throw ArgumentError("codec_ids[" + std::to_string(i) + "] = " + std::to_string(codec_ids[i]) +
                           " is not a cudaVideoCodec number (h264=4, hevc=8, av1=11)");
     }

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "odvd/codecs.hpp"
 #include "odvd/error.hpp"
 
 namespace odvd::python {
@@ -33,6 +34,23 @@ PYBIND11_MODULE(_odvd, m) {
   });
   odvd::python::bind_frames(m);
   odvd::python::bind_decoders(m);
+  m.def(
+      "codec_table",
+      [] {
+        pybind11::list out;
+        for (const odvd::CodecEntry& e : odvd::kCodecTable) {
+          pybind11::dict d;
+          d["codec"] = static_cast<int>(e.codec);
+          d["name"] = e.name;
+          d["display"] = e.display;
+          d["av_codec_id"] = e.av_codec_id;
+          d["nvdec"] = e.nvdec;
+          out.append(d);
+        }
+        return out;
+      },
+      "The codecs the library names: codec (cudaVideoCodec number, as in GOP bundles), name, display "
+      "name, av_codec_id (FFmpeg's AVCodecID) and nvdec (whether the NVDEC back end takes it)");
   // Note [iostreams in the module]: std::ostringstream once crashed inside this module on
   // the GPU machine, in libstdc++'s locale code (the library's messages avoid iostreams
   // since). This formats through iostreams and the global and classic locales, so the

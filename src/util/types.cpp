@@ -2,6 +2,7 @@
 // internal-error hook of odvd/error.hpp.
 #include <string>
 
+#include "odvd/codecs.hpp"
 #include "odvd/error.hpp"
 #include "odvd/option_limits.hpp"
 #include "odvd/types.hpp"
@@ -14,20 +15,8 @@ void internal_error(const char* file, int line, const char* expr) {
 }
 
 const char* codec_name(Codec codec) {
-  switch (codec) {
-    case Codec::kMpeg1: return "mpeg1";
-    case Codec::kMpeg2: return "mpeg2";
-    case Codec::kMpeg4: return "mpeg4";
-    case Codec::kVc1: return "vc1";
-    case Codec::kH264: return "h264";
-    case Codec::kJpeg: return "mjpeg";
-    case Codec::kHevc: return "hevc";
-    case Codec::kVp8: return "vp8";
-    case Codec::kVp9: return "vp9";
-    case Codec::kAv1: return "av1";
-    case Codec::kUnknown: break;
-  }
-  return "unknown";
+  const CodecEntry* e = codec_entry(codec);
+  return e != nullptr ? e->name : "unknown";
 }
 
 const char* pixel_format_name(PixelFormat format) {
