@@ -197,6 +197,28 @@ Stream::Stream(const DeviceContext& device) : context_(device.context) {
   check(driver().cu->cuStreamCreate(&stream_, 0x1 /* CU_STREAM_NON_BLOCKING */), "cuStreamCreate");
 }
 
+Event Event::record(CUstream stream) noexcept {
+  try {
+    const Driver& d = driver();
+    CUevent raw = nullptr;
+    if (d.cu->cuEventCreate(&raw, 0x2 /* CU_EVENT_DISABLE_TIMING */) != CUDA_SUCCESS) return {};
+    Event event(raw);
+    if (d.cu->cuEventRecord(raw, stream) != CUDA_SUCCESS) return {};
+    return event;
+  } catch (...) {
+    return {};
+  }
+}
+
+void Event::reset() noexcept {
+  if (event_ == nullptr) return;
+  try {
+    driver().cu->cuEventDestroy(event_);  // loaded: the event was made through it
+  } catch (...) {
+  }
+  event_ = nullptr;
+}
+
 Stream::~Stream() {
   ContextScope scope(context_);
   driver().cu->cuStreamDestroy(stream_);

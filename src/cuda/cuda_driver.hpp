@@ -20,6 +20,7 @@
 #include <ffnvcodec/dynlink_loader.h>
 
 #include <string>
+#include <utility>
 
 namespace odvd::cuda {
 
@@ -79,6 +80,35 @@ class ContextScope {
   ~ContextScope();
   ContextScope(const ContextScope&) = delete;
   ContextScope& operator=(const ContextScope&) = delete;
+};
+
+// An owned CUevent (timing disabled), destroyed with the object; empty when none.
+class Event {
+ public:
+  Event() = default;
+  ~Event() { reset(); }
+  Event(Event&& other) noexcept : event_(std::exchange(other.event_, nullptr)) {}
+  Event& operator=(Event&& other) noexcept {
+    if (this != &other) {
+      reset();
+      event_ = std::exchange(other.event_, nullptr);
+    }
+    return *this;
+  }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+
+  // An event recorded on `stream` (in the current context); empty when the driver
+  // refuses (callers then order work another way).
+  static Event record(CUstream stream) noexcept;
+
+  CUevent get() const { return event_; }
+  explicit operator bool() const { return event_ != nullptr; }
+  void reset() noexcept;
+
+ private:
+  explicit Event(CUevent event) : event_(event) {}
+  CUevent event_ = nullptr;
 };
 
 // An owned non-blocking stream of one device.

@@ -1,5 +1,6 @@
 #include "cuda/device_memory.hpp"
 
+#include <utility>
 #include <vector>
 
 #include "odvd/error.hpp"
@@ -47,7 +48,7 @@ std::shared_ptr<Buffer> DevicePool::allocate(size_t size, CUstream writer) {
     MutexLock lock(mutex_);
     auto it = free_.lower_bound(wanted);
     if (it != free_.end() && it->first <= wanted + wanted / 4) {
-      block = it->second;
+      block = std::move(it->second);
       free_.erase(it);
       cached_bytes_ -= block.size;
     }
@@ -66,10 +67,9 @@ std::shared_ptr<Buffer> DevicePool::allocate(size_t size, CUstream writer) {
       live_bytes_ -= wanted;
       check(r, "allocating " + std::to_string(wanted) + " bytes on CUDA device " + std::to_string(device_.ordinal));
     }
-  } else if (block.pending_reads != nullptr) {
-    const CUresult r = d.stream_wait_event(writer, block.pending_reads, 0);
-    d.cu->cuEventDestroy(block.pending_reads);  // released once the wait is satisfied
-    block.pending_reads = nullptr;
+  } else if (block.pending_reads) {
+    const CUresult r = d.stream_wait_event(writer, block.pending_reads.get(), 0);
+    block.pending_reads.reset();  // released once the wait is satisfied
     if (r != CUDA_SUCCESS) {
       free_block(block);
       MutexLock lock(mutex_);
@@ -85,11 +85,12 @@ void DevicePool::give_back(Block block) {
   {
     MutexLock lock(mutex_);
     live_bytes_ -= block.size;
-    if (cached_bytes_ + block.size > kMaxCachedBytes) {
-      evicted.push_back(block);
+    const size_t size = block.size;
+    if (cached_bytes_ + size > kMaxCachedBytes) {
+      evicted.push_back(std::move(block));
     } else {
-      cached_bytes_ += block.size;
-      free_.emplace(block.size, block);
+      cached_bytes_ += size;
+      free_.emplace(size, std::move(block));
     }
   }
   for (Block& b : evicted) free_block(b);
@@ -103,10 +104,9 @@ void DevicePool::give_back_freed(size_t size) {
 void DevicePool::free_block(Block& block) {
   const Driver& d = driver();
   ContextScope scope(device_.context);
-  if (block.pending_reads != nullptr) {
-    d.cu->cuEventSynchronize(block.pending_reads);  // a consumer may still be reading
-    d.cu->cuEventDestroy(block.pending_reads);
-    block.pending_reads = nullptr;
+  if (block.pending_reads) {
+    d.cu->cuEventSynchronize(block.pending_reads.get());  // a consumer may still be reading
+    block.pending_reads.reset();
   }
   d.cu->cuMemFree(block.ptr);
   block.ptr = 0;
@@ -150,27 +150,19 @@ DeviceBuffer::~DeviceBuffer() {
   block.size = capacity_;
   if (has_consumer_) {
     try {
-      const Driver& d = driver();
       ContextScope scope(pool_->device().context);
-      CUevent event = nullptr;
-      if (d.cu->cuEventCreate(&event, 0x2 /* CU_EVENT_DISABLE_TIMING */) == CUDA_SUCCESS) {
-        if (d.cu->cuEventRecord(event, consumer_) == CUDA_SUCCESS) {
-          block.pending_reads = event;
-        } else {
-          d.cu->cuEventDestroy(event);
-        }
-      }
+      block.pending_reads = Event::record(consumer_);
     } catch (...) {
     }
   }
   try {
-    if (has_consumer_ && block.pending_reads == nullptr) {
+    if (has_consumer_ && !block.pending_reads) {
       // No event to order reuse after the consumer's reads: free the block instead
       // (cuMemFree waits for outstanding work on it).
       pool_->free_block(block);
       pool_->give_back_freed(capacity_);
     } else {
-      pool_->give_back(block);
+      pool_->give_back(std::move(block));
     }
   } catch (...) {
     // Destructors never throw.

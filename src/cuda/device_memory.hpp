@@ -56,7 +56,7 @@ class DevicePool : public std::enable_shared_from_this<DevicePool> {
   struct Block {
     CUdeviceptr ptr = 0;
     size_t size = 0;
-    CUevent pending_reads = nullptr;  // recorded on a consumer stream at release, or null
+    Event pending_reads;  // recorded on a consumer stream at release, or empty
   };
   void give_back(Block block);
   void give_back_freed(size_t size);  // a live block was freed instead of returned

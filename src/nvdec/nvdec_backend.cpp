@@ -76,7 +76,7 @@ NvdecBackend::~NvdecBackend() {
 }
 
 void NvdecBackend::ensure_parser() {
-  if (parser_ != nullptr) return;
+  if (parser_) return;
   ODVD_PROFILE_SCOPE("nvdec.create_parser");
   CUVIDPARSERPARAMS params{};
   params.CodecType = key_.codec;
@@ -88,13 +88,11 @@ void NvdecBackend::ensure_parser() {
   params.pfnSequenceCallback = &NvdecBackend::on_sequence;
   params.pfnDecodePicture = &NvdecBackend::on_decode;
   params.pfnDisplayPicture = &NvdecBackend::on_display;
-  check(driver().cuvid->cuvidCreateVideoParser(&parser_, &params), quoted(label_) + ": cuvidCreateVideoParser");
+  parser_ = VideoParser(params, quoted(label_) + ": cuvidCreateVideoParser");
 }
 
 void NvdecBackend::destroy_parser() {
-  if (parser_ == nullptr) return;
-  driver().cuvid->cuvidDestroyVideoParser(parser_);
-  parser_ = nullptr;
+  parser_.reset();
 }
 
 void NvdecBackend::parse(const uint8_t* data, size_t size, unsigned long flags, int64_t pts) {
@@ -106,7 +104,7 @@ void NvdecBackend::parse(const uint8_t* data, size_t size, unsigned long flags, 
   packet.payload = data;
   packet.timestamp = pts;
   ODVD_PROFILE_SCOPE("nvdec.parse (incl. callbacks)");
-  const CUresult r = driver().cuvid->cuvidParseVideoData(parser_, &packet);
+  const CUresult r = driver().cuvid->cuvidParseVideoData(parser_.get(), &packet);
   if (callback_error_) std::rethrow_exception(std::exchange(callback_error_, nullptr));
   if (r != CUDA_SUCCESS) {
     if (last_error_.empty()) last_error_ = "cuvidParseVideoData: " + error_text(r);

@@ -86,7 +86,7 @@ class NvdecBackend final : public DecoderBackend {
   Stream stream_;
   std::string label_;
   NvdecKey key_;
-  CUvideoparser parser_ = nullptr;
+  VideoParser parser_;
   std::unique_ptr<NvdecDecoder> decoder_;
   ColorInfo signal_color_;  // from the sequence header (handle_sequence)
   std::deque<VideoFrame> ready_;

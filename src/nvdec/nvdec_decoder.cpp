@@ -189,6 +189,19 @@ bool NvdecDecoder::configure(const CUVIDEOFORMAT& f) {
   return true;
 }
 
+VideoParser::VideoParser(CUVIDPARSERPARAMS& params, const std::string& what) {
+  check(driver().cuvid->cuvidCreateVideoParser(&parser_, &params), what);
+}
+
+void VideoParser::reset() noexcept {
+  if (parser_ == nullptr) return;
+  try {
+    driver().cuvid->cuvidDestroyVideoParser(parser_);  // loaded: the parser was made through it
+  } catch (...) {
+  }
+  parser_ = nullptr;
+}
+
 std::unique_ptr<NvdecDecoder> NvdecDecoderPool::take(const NvdecKey& key, const CUVIDEOFORMAT& format, int surfaces) {
   std::unique_ptr<NvdecDecoder> found;
   {

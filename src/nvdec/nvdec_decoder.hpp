@@ -26,6 +26,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cuda/cuda_driver.hpp"
@@ -94,6 +95,32 @@ class NvdecDecoder {
   int display_height_ = 0;
   int target_width_ = 0;
   int target_height_ = 0;
+};
+
+// An owned cuvid parser; destroying it (or reset()) calls cuvidDestroyVideoParser.
+class VideoParser {
+ public:
+  VideoParser() = default;
+  // MediaError "<what>: <CUDA error>" when the driver refuses.
+  VideoParser(CUVIDPARSERPARAMS& params, const std::string& what);
+  ~VideoParser() { reset(); }
+  VideoParser(VideoParser&& other) noexcept : parser_(std::exchange(other.parser_, nullptr)) {}
+  VideoParser& operator=(VideoParser&& other) noexcept {
+    if (this != &other) {
+      reset();
+      parser_ = std::exchange(other.parser_, nullptr);
+    }
+    return *this;
+  }
+  VideoParser(const VideoParser&) = delete;
+  VideoParser& operator=(const VideoParser&) = delete;
+
+  CUvideoparser get() const { return parser_; }
+  explicit operator bool() const { return parser_ != nullptr; }
+  void reset() noexcept;
+
+ private:
+  CUvideoparser parser_ = nullptr;
 };
 
 class NvdecDecoderPool {

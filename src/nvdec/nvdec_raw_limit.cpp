@@ -20,7 +20,7 @@ class RawSession {
  public:
   RawSession(const DeviceContext& device, const RawStream& stream, bool per_gop, int in_flight)
       : device_(device), stream_(stream), per_gop_(per_gop), in_flight_(in_flight) {}
-  ~RawSession() { destroy_parser(); }
+  ~RawSession() { parser_.reset(); }  // before the session it decodes into
   RawSession(const RawSession&) = delete;
   RawSession& operator=(const RawSession&) = delete;
 
@@ -31,9 +31,9 @@ class RawSession {
     const std::vector<EncodedPacket>& packets = stream_.packets;
     const bool new_pass = next_ == packets.size();
     if (new_pass) next_ = 0;
-    if (parser_ == nullptr || new_pass || (per_gop_ && next_ > 0 && packets[next_].key)) {
-      if (parser_ != nullptr) parse(nullptr, 0, CUVID_PKT_ENDOFSTREAM);
-      destroy_parser();
+    if (!parser_ || new_pass || (per_gop_ && next_ > 0 && packets[next_].key)) {
+      if (parser_) parse(nullptr, 0, CUVID_PKT_ENDOFSTREAM);
+      parser_.reset();
       create_parser();
       if (!stream_.prefix.empty()) parse(stream_.prefix.data(), stream_.prefix.size(), 0);
     }
@@ -53,12 +53,7 @@ class RawSession {
     params.pfnSequenceCallback = &RawSession::on_sequence;
     params.pfnDecodePicture = &RawSession::on_decode;
     params.pfnDisplayPicture = &RawSession::on_display;
-    check(driver().cuvid->cuvidCreateVideoParser(&parser_, &params), "cuvidCreateVideoParser");
-  }
-
-  void destroy_parser() {
-    if (parser_ != nullptr) driver().cuvid->cuvidDestroyVideoParser(parser_);
-    parser_ = nullptr;
+    parser_ = VideoParser(params, "cuvidCreateVideoParser");
   }
 
   void parse(const uint8_t* data, size_t size, unsigned long flags) {
@@ -66,7 +61,7 @@ class RawSession {
     packet.flags = flags;
     packet.payload_size = static_cast<unsigned long>(size);
     packet.payload = data;
-    const CUresult r = driver().cuvid->cuvidParseVideoData(parser_, &packet);
+    const CUresult r = driver().cuvid->cuvidParseVideoData(parser_.get(), &packet);
     if (error_) std::rethrow_exception(error_);
     check(r, "cuvidParseVideoData");
   }
@@ -136,7 +131,7 @@ class RawSession {
   const bool per_gop_;
   const int in_flight_;                 // 0: submit without waiting
   std::deque<int> submitted_pictures_;  // surface indices not yet waited for, oldest first
-  CUvideoparser parser_ = nullptr;
+  VideoParser parser_;
   std::unique_ptr<NvdecDecoder> decoder_;
   std::exception_ptr error_;
   size_t next_ = 0;  // the next packet to send
