@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "decode/throughput.hpp"
 #include "odvd/error.hpp"
 #include "odvd/gop_decoder.hpp"
 #include "odvd/option_limits.hpp"
@@ -300,30 +299,6 @@ void bind_decoders(py::module_& m) {
         "Number of CUDA devices the NVDEC back end can use (0 without a GPU, a driver, or CUDA support in this build)");
   m.def("_cuda_context_pid", &cuda_context_creator_pid,
         "Process id in which this library created a CUDA context (0: never); for tests");
-  m.def(
-      "_decode_throughput",
-      [](const py::object& paths, int gpu, int streams, double seconds, bool raw, bool per_gop, int sessions_per_thread,
-         int in_flight) {
-        const std::vector<std::string> files = path_list(paths, "filepaths");
-        ThroughputResult r;
-        {
-          py::gil_scoped_release release;
-          r = raw ? measure_raw_decode_throughput(files, gpu, streams, seconds, per_gop, sessions_per_thread, in_flight)
-                  : measure_decode_throughput(files, gpu, streams, seconds);
-        }
-        py::dict d;
-        d["streams"] = r.streams;
-        d["pictures"] = r.pictures;
-        d["seconds"] = r.seconds;
-        d["pictures_per_s"] = r.pictures_per_s;
-        return d;
-      },
-      py::arg("filepaths"), py::arg("iGpu"), py::arg("streams"), py::arg("seconds") = 3.0, py::arg("raw") = false,
-      py::arg("per_gop") = false, py::arg("sessions_per_thread") = 1, py::arg("in_flight") = 0,
-      "The decoder's limit: pictures/s with `streams` sessions decoding every packet, nothing output; "
-      "raw=True: bare cuvid, NVDEC only; per_gop=True: each GOP a stream of its own; raw threads (`streams`) drive "
-      "sessions_per_thread sessions each, waiting for each picture in_flight behind (0: never) "
-      "(benchmarks)");
   m.def(
       "_profile",
       [](bool reset) {

@@ -1,4 +1,4 @@
-#include "decode/throughput.hpp"
+#include "throughput.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -11,7 +11,7 @@
 
 #if ODVD_WITH_NVDEC
 #include "ffmpeg/video_index.hpp"
-#include "nvdec/nvdec_raw_limit.hpp"
+#include "nvdec_raw_limit.hpp"
 #endif
 
 namespace odvd {

@@ -1,4 +1,4 @@
-#include "nvdec/nvdec_raw_limit.hpp"
+#include "nvdec_raw_limit.hpp"
 
 #include <algorithm>
 #include <atomic>
