@@ -25,7 +25,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import on_demand_video_decoder as nvc  # noqa: E402
-from on_demand_video_decoder import _odvd_bench  # noqa: E402  (the benchmarks' native helpers)
 from bench_nvdec import DEFAULT_VIDEOS, find_videos, machine  # noqa: E402
 
 
@@ -52,11 +51,11 @@ def main(argv=None) -> int:
         gpu = args.gpu if backend == "nvdec" else -1
         counts = (1, 7, 14, 21, 28) if gpu >= 0 else (os.cpu_count() or 1,)
         for streams in counts:
-            r = _odvd_bench.decode_throughput(paths, gpu, streams, args.seconds)
+            r = nvc._odvd._decode_throughput(paths, gpu, streams, args.seconds)
             rows.append({"backend": backend, **r})
         if gpu >= 0 and args.raw:
             for threads, per_thread, per_gop, in_flight in RAW_RUNS:
-                r = _odvd_bench.decode_throughput(paths, gpu, threads, args.seconds, raw=True, per_gop=per_gop,
+                r = nvc._odvd._decode_throughput(paths, gpu, threads, args.seconds, raw=True, per_gop=per_gop,
                                                  sessions_per_thread=per_thread, in_flight=in_flight)
                 name = (f"nvdec (bare cuvid{', GOP by GOP' if per_gop else ''}, {threads} threads"
                         f"{f', waiting {in_flight} behind' if in_flight else ''})")

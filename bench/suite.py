@@ -69,7 +69,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import on_demand_video_decoder as nvc  # noqa: E402
-from on_demand_video_decoder import _odvd_bench  # noqa: E402  (the benchmarks' native helpers)
 from bench_nvdec import NvmlSampler, machine, nvdec_unavailable_reason  # noqa: E402
 from make_videos import BY_NAME, CONFIGS  # noqa: E402
 from probe_streams import free_streams  # noqa: E402
@@ -447,7 +446,7 @@ def limits(clip: Clip, gpu: int, backends: list[str], seconds: float) -> dict:
         for threads, per_thread, per_gop, in_flight in LIMIT_RUNS:
             util = NvmlSampler(gpu)
             util.start()
-            r = _odvd_bench.decode_throughput(clip.paths, gpu, threads, seconds, raw=True, per_gop=per_gop,
+            r = nvc._odvd._decode_throughput(clip.paths, gpu, threads, seconds, raw=True, per_gop=per_gop,
                                              sessions_per_thread=per_thread, in_flight=in_flight)
             u = util.stop()
             rows.append({**r, "threads": threads, "per_gop": per_gop, "in_flight": in_flight,
@@ -462,7 +461,7 @@ def limits(clip: Clip, gpu: int, backends: list[str], seconds: float) -> dict:
         out["nvdec"] = {"pictures_per_s": max(x["pictures_per_s"] for x in rows), "raw_pictures_per_s": raw,
                         "rows": rows}
     if "cpu" in backends:
-        r = _odvd_bench.decode_throughput(clip.paths, -1, os.cpu_count() or 1, seconds)
+        r = nvc._odvd._decode_throughput(clip.paths, -1, os.cpu_count() or 1, seconds)
         out["cpu"] = {"pictures_per_s": r["pictures_per_s"], "rows": [r]}
     return out
 

@@ -31,7 +31,7 @@ PKG="$BUILD/package"
 rm -rf "$PKG" && mkdir -p "$PKG"
 cp -r python/on_demand_video_decoder "$PKG/"
 rm -f "$PKG"/on_demand_video_decoder/_odvd*.so
-cp "$BUILD"/src/_odvd*.so "$BUILD"/bench/native/_odvd_bench*.so "$PKG/on_demand_video_decoder/"
+cp "$BUILD"/src/_odvd*.so "$PKG/on_demand_video_decoder/"
 
 echo "odvd: Python tests on FFmpeg 7.1"
 cd tests

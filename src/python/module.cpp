@@ -12,6 +12,10 @@
 #include "odvd/codecs.hpp"
 #include "odvd/error.hpp"
 
+#ifdef ODVD_WITH_BENCH
+#include "bindings.hpp"
+#endif
+
 namespace odvd::python {
 namespace py = pybind11;
 void bind_frames(py::module_& m);
@@ -34,6 +38,9 @@ PYBIND11_MODULE(_odvd, m) {
   });
   odvd::python::bind_frames(m);
   odvd::python::bind_decoders(m);
+#ifdef ODVD_WITH_BENCH
+  odvd::bench::bind(m);  // source builds only (bench/native)
+#endif
   m.def(
       "codec_table",
       [] {

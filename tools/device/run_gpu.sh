@@ -145,8 +145,7 @@ step_build() {
   } >"$log" 2>&1
   rc=$?
   if ((rc == 0)); then
-    cp "$BUILD"/src/_odvd*.so "$BUILD"/bench/native/_odvd_bench*.so "$PKG/" &&
-      echo "copied $(ls "$BUILD"/src/_odvd*.so "$BUILD"/bench/native/_odvd_bench*.so) -> $PKG" >>"$log"
+    cp "$BUILD"/src/_odvd*.so "$PKG/" && echo "copied $(ls "$BUILD"/src/_odvd*.so) -> $PKG" >>"$log"
     rc=$?
     readelf -d "$PKG"/_odvd*.so 2>/dev/null | grep NEEDED >>"$log"
   fi
