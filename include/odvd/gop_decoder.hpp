@@ -91,6 +91,18 @@ class GopDecoder {
   std::vector<RgbImage> decode_records_rgb(std::vector<GopRecord> records, const std::vector<std::string>& labels,
                                            const std::vector<int>& frame_ids, bool bgr);
 
+  // Packets from another demuxer (the reference API's DecodeFromPacketList*):
+  // set_packet_list_codecs() says each entry's codec (ArgumentError for a number that is
+  // no codec), and decode_packet_lists_rgb() decodes entry i's frame_ids[i] from its packets
+  // (decode order, the first a key; packet k presents frame packet_frame_ids[i][k], -1 for
+  // reference-only) of a width[i] x height[i] stream. MediaError when the entry count is not
+  // the one set.
+  void set_packet_list_codecs(const std::vector<int>& codec_ids);
+  std::vector<RgbImage> decode_packet_lists_rgb(std::vector<std::vector<std::vector<uint8_t>>> packets,
+                                                const std::vector<std::vector<int>>& packet_frame_ids,
+                                                const std::vector<int>& widths, const std::vector<int>& heights,
+                                                const std::vector<int>& frame_ids, bool bgr);
+
   // Entries the damage policy covers (Note [Damage policy]): under kRaise a MediaError names
   // every failed entry; under kSkip / kNearest, an entry without a frame comes back as a
   // frame (image) without a buffer. last_report(): one record per failed or substituted
@@ -121,6 +133,9 @@ class GopDecoder {
   // Threads, open files and decoder sessions: remade in a forked child (Note [Fork]).
   // Mutable: the const accessors may be the first call in a child.
   mutable ProcessLocal<Impl> impl_;
+  // Plain values, kept outside impl_: a forked child keeps them.
+  mutable Mutex packet_lists_mutex_;
+  std::vector<Codec> packet_list_codecs_ ODVD_GUARDED_BY(packet_lists_mutex_);
 };
 
 // Number of CUDA devices NVDEC can use; 0 without a driver or in a build without CUDA.

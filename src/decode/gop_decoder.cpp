@@ -15,6 +15,7 @@
 #include "decode/planner.hpp"
 #include "decode/record_decode.hpp"
 #include "gop/gop_extract.hpp"
+#include "gop/packet_list.hpp"
 #include "odvd/error.hpp"
 #include "odvd/mutex.hpp"
 #include "odvd/option_limits.hpp"
@@ -385,6 +386,43 @@ std::vector<RgbImage> GopDecoder::decode_records_rgb(std::vector<GopRecord> reco
                                                      const std::vector<int>& ids, bool bgr) {
   std::vector<Impl::FrameMap> frames;
   return impl_->engine.convert_all(impl_->run_records(records, labels, ids, frames), bgr);
+}
+
+void GopDecoder::set_packet_list_codecs(const std::vector<int>& codec_ids) {
+  std::vector<Codec> codecs = packet_list_codecs(codec_ids, "codec_ids");
+  MutexLock lock(packet_lists_mutex_);
+  packet_list_codecs_ = std::move(codecs);
+}
+
+std::vector<RgbImage> GopDecoder::decode_packet_lists_rgb(std::vector<std::vector<std::vector<uint8_t>>> packets,
+                                                          const std::vector<std::vector<int>>& packet_frame_ids,
+                                                          const std::vector<int>& widths,
+                                                          const std::vector<int>& heights,
+                                                          const std::vector<int>& frame_ids, bool bgr) {
+  const size_t n = frame_ids.size();
+  if (packets.size() != n || packet_frame_ids.size() != n || widths.size() != n || heights.size() != n) {
+    throw ArgumentError("numpy_datas, packet_idxs, widths, heights and frame_ids must have one item per entry");
+  }
+  std::vector<Codec> codecs;
+  {
+    MutexLock lock(packet_lists_mutex_);
+    codecs = packet_list_codecs_;
+  }
+  if (codecs.size() != n) {
+    throw MediaError("DecodeFromPacketListInitialize was called for " + std::to_string(codecs.size()) +
+                     " entries, this call has " + std::to_string(n) + " (call it first with one codec id per entry)");
+  }
+  const int64_t base = packet_list_base(packet_frame_ids);
+  std::vector<GopRecord> records;
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < n; ++i) {
+    records.push_back(record_from_packet_list(codecs[i], std::move(packets[i]), packet_frame_ids[i], widths[i],
+                                              heights[i], "entry " + std::to_string(i), base));
+    labels.push_back("packet list " + std::to_string(i));
+  }
+  std::vector<RgbImage> images = decode_records_rgb(std::move(records), labels, frame_ids, bgr);
+  for (RgbImage& image : images) image.pts -= base;  // the made-up timestamps: frame f is f + base
+  return images;
 }
 
 std::vector<EntryReport> GopDecoder::last_report() const {

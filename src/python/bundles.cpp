@@ -4,10 +4,9 @@
 #include <pybind11/numpy.h>
 
 #include <algorithm>
-#include <future>
 #include <limits>
-#include <set>
 
+#include "gop/bundle_files.hpp"
 #include "gop/gop_bundle.hpp"
 #include "odvd/codecs.hpp"
 #include "python/py_gop_decoder.hpp"
@@ -98,62 +97,25 @@ py::list get_gop_list(PyGopDecoder& self, const py::object& paths, const py::obj
   return out;
 }
 
-// Runs task(i) for every i in [0, n) on up to kMaxThreads threads (this one included) and
-// waits for all of them: a call has a handful of bundles, each milliseconds of reading and
-// checksumming. Rethrows the error of the lowest i, as a serial loop would report it.
-// Call without the GIL.
-template <typename Task>
-void for_each_at_once(size_t n, const Task& task) {
-  constexpr size_t kMaxThreads = 8;
-  const size_t threads = std::min(n, kMaxThreads);
-  std::vector<std::exception_ptr> errors(n);
-  auto run = [&](size_t first) {
-    for (size_t i = first; i < n; i += threads) {
-      try {
-        task(i);
-      } catch (...) {
-        errors[i] = std::current_exception();
-      }
-    }
-  };
-  std::vector<std::future<void>> pending;
-  for (size_t t = 1; t < threads; ++t) pending.push_back(std::async(std::launch::async, run, t));
-  if (threads > 0) run(0);
-  for (std::future<void>& f : pending) f.get();  // run() catches everything itself
-  for (const std::exception_ptr& e : errors) {
-    if (e) std::rethrow_exception(e);
-  }
-}
-
-// Records of every bundle in `arrays`, concatenated in order. The bundles are verified
-// (checksums included) at once, without the GIL: decoding from stored bundles does this on
-// every call, before any picture can be decoded (bench/RESULTS.md §11.4).
+// Records of every bundle in `arrays`, concatenated in order, verified (checksums
+// included) without the GIL.
 std::vector<GopRecord> parse_all(const py::object& arrays_arg) {
   const py::sequence arrays = sequence(arrays_arg, "numpy_datas", "a list of GOP bundles (numpy uint8 arrays)");
-  const size_t n = py::len(arrays);
   std::vector<std::string> names;
   std::vector<ByteView> views;
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < py::len(arrays); ++i) {
     names.push_back("GOP bundle " + std::to_string(i));
     views.emplace_back(arrays[i], names.back());
   }
-  std::vector<std::vector<GopRecord>> parts(n);
-  {
-    py::gil_scoped_release release;
-    for_each_at_once(n, [&](size_t i) { parts[i] = parse_bundle(views[i].data(), views[i].size(), names[i]); });
-  }
-  std::vector<GopRecord> records;
-  for (std::vector<GopRecord>& part : parts) {
-    for (GopRecord& r : part) records.push_back(std::move(r));
-  }
-  return records;
+  std::vector<std::pair<const uint8_t*, size_t>> bundles;
+  for (const ByteView& v : views) bundles.emplace_back(v.data(), v.size());
+  py::gil_scoped_release release;
+  return parse_bundles(bundles, names);
 }
 
-// `pts_shift` is taken off the returned frames' timestamps (packet lists: see
-// record_from_packets).
 template <typename Frames>
 py::list decode_records(PyGopDecoder& self, std::vector<GopRecord> records, const py::object& paths,
-                        const std::vector<int>& ids, const bool* bgr, int64_t pts_shift = 0) {
+                        const std::vector<int>& ids, const bool* bgr) {
   std::vector<std::string> labels = path_list(paths, "filepaths");
   Frames frames;
   {
@@ -165,16 +127,7 @@ py::list decode_records(PyGopDecoder& self, std::vector<GopRecord> records, cons
     }
   }
   self.emit_warnings();
-  for (auto& frame : frames) frame.pts -= pts_shift;
   return frames_to_list(std::move(frames));
-}
-
-// The bytes of a bundle file; junk is refused from its first bytes, before the whole
-// file is read (check_bundle_head).
-Bytes read_bundle_file(const std::string& path) {
-  const std::string what = quoted(path);
-  auto head = [&](const uint8_t* h, size_t n, uint64_t size) { check_bundle_head(h, n, size, what); };
-  return read_whole_file(path, uint64_t{1} << 34, head);
 }
 
 // Reads bundle files; each is validated (and a legacy one converted to our format).
@@ -182,35 +135,14 @@ std::vector<Bytes> load_files(const py::object& file_paths) {
   const std::vector<std::string> files = path_list(file_paths, "file_paths");
   if (files.empty()) throw ArgumentError("file_paths is empty");
   py::gil_scoped_release release;
-  std::vector<Bytes> out(files.size());
-  for_each_at_once(files.size(),
-                   [&](size_t i) { out[i] = validated_bundle(read_bundle_file(files[i]), quoted(files[i])); });
-  return out;
+  return load_bundle_files(files);
 }
 
-// Records for entry i from the bundle file bundle_files[i], every record of that file in
-// order (what LoadGopsToList + DecodeFromGOPListRGB give). Each distinct file is read and
-// verified (checksums included) once, and its bytes never reach Python: nothing can change
-// them between the check and the decode, so unlike arrays handed in by the caller they are
-// not verified again. GopStore decodes through this; the public round trip verifies every
-// bundle twice and a file named by several entries once per entry.
+// Records for entry i from the bundle file bundle_files[i] (records_of_bundle_files).
 std::vector<GopRecord> records_of_files(const py::object& bundle_files_arg) {
   const std::vector<std::string> entries = path_list(bundle_files_arg, "bundle_files");
-  std::vector<std::string> files = entries;
-  std::sort(files.begin(), files.end());
-  files.erase(std::unique(files.begin(), files.end()), files.end());
   py::gil_scoped_release release;
-  std::vector<std::vector<GopRecord>> parsed(files.size());
-  for_each_at_once(files.size(), [&](size_t i) {
-    const Bytes raw = read_bundle_file(files[i]);
-    parsed[i] = parse_bundle(raw.data(), raw.size(), quoted(files[i]));
-  });
-  std::vector<GopRecord> records;
-  for (const std::string& entry : entries) {
-    const size_t i = static_cast<size_t>(std::lower_bound(files.begin(), files.end(), entry) - files.begin());
-    for (const GopRecord& r : parsed[i]) records.push_back(r);  // a copy: another entry may use it too
-  }
-  return records;
+  return records_of_bundle_files(entries);
 }
 
 py::array_t<uint8_t> merge_arrays(const py::object& arrays_arg) {
@@ -283,67 +215,8 @@ py::list bundle_info(const py::handle& array) {
 }
 
 int packet_list_initialize(PyGopDecoder& self, const py::object& codec_ids_arg) {
-  const std::vector<int> codec_ids = int_list(codec_ids_arg, "codec_ids", -1, 1000, " (cudaVideoCodec numbers)");
-  std::vector<Codec> codecs;
-  for (size_t i = 0; i < codec_ids.size(); ++i) {
-    const Codec c = static_cast<Codec>(codec_ids[i]);
-    if (codec_entry(c) == nullptr) {
-      throw ArgumentError("codec_ids[" + std::to_string(i) + "] = " + std::to_string(codec_ids[i]) +
-                          " is not a cudaVideoCodec number (h264=4, hevc=8, av1=11)");
-    }
-    codecs.push_back(c);
-  }
-  self.packet_list_codecs = std::move(codecs);
+  self.decoder().set_packet_list_codecs(int_list(codec_ids_arg, "codec_ids", -1, 1000, " (cudaVideoCodec numbers)"));
   return 0;
-}
-
-// One record per entry from another demuxer's packets: packet k of entry i presents
-// frame packet_idxs[i][k] (-1: decoded only as a reference); the first packet is a key
-// with its parameter sets in band. Timestamps are made up, distinct, >= 0 and in display
-// order, because NVDEC's parser hands timestamps out in ascending order to the pictures it
-// displays (a made-up order showed an open GOP's next key under its last frame's id):
-// frame id gets id + `base`; a reference-only packet before any frame but the key is one
-// of the key's leading pictures (displayed first: k); one after them is the next GOP's key
-// or a picture of it (displayed last: after every frame).
-GopRecord record_from_packets(Codec codec, const py::handle& arrays_arg, const std::vector<int>& frame_ids, int width,
-                              int height, size_t entry, int64_t base) {
-  const std::string where = "entry " + std::to_string(entry);
-  const py::sequence arrays =
-      sequence(arrays_arg, "numpy_datas[" + std::to_string(entry) + "]", "a list of packets (numpy uint8 arrays)");
-  if (py::len(arrays) != frame_ids.size() || frame_ids.empty()) {
-    throw ArgumentError(where + ": numpy_datas has " + std::to_string(py::len(arrays)) + " packet(s) but packet_idxs " +
-                        std::to_string(frame_ids.size()) + " (they must match and not be empty)");
-  }
-  if (width <= 0 || height <= 0) throw ArgumentError(where + ": width and height must be positive");
-  GopRecord r;
-  r.codec = codec;
-  r.width = width;
-  r.height = height;
-  const int hi = *std::max_element(frame_ids.begin(), frame_ids.end());  // not empty: checked above
-  const int64_t after = base + hi + 1;                                   // past every frame's timestamp
-  bool trailing = false;                                                 // a frame other than the key has been seen
-  int lo = hi;
-  std::set<int> seen;
-  for (size_t k = 0; k < frame_ids.size(); ++k) {
-    const int id = frame_ids[k];
-    if (id < -1 || (id >= 0 && !seen.insert(id).second)) {
-      throw ArgumentError(where + ": packet_idxs holds " + std::to_string(id) + " twice or is negative");
-    }
-    ByteView view(arrays[k], where + ": packet " + std::to_string(k));
-    BundlePacket p;
-    p.data.assign(view.data(), view.data() + view.size());
-    p.frame_id = id;
-    p.pts = id >= 0 ? id + base : (trailing ? after : 0) + static_cast<int64_t>(k);
-    if (id >= 0 && k > 0) trailing = true;
-    p.dts = static_cast<int64_t>(k);
-    p.key = k == 0;
-    if (id >= 0) lo = std::min(lo, id);
-    r.packets.push_back(std::move(p));
-  }
-  if (hi < 0) throw ArgumentError(where + ": packet_idxs names no frame");
-  r.first_frame_id = lo;
-  r.frame_count = hi - lo + 1;
-  return r;
 }
 
 py::list packet_list_rgb(PyGopDecoder& self, const py::object& datas_arg, const py::object& packet_idxs_arg,
@@ -356,24 +229,25 @@ py::list packet_list_rgb(PyGopDecoder& self, const py::object& datas_arg, const 
   const std::vector<int> heights = int_list(heights_arg, "heights", 1, 1 << 15);
   const std::vector<int> ids = frame_ids(ids_arg);
   const bool bgr = flag(as_bgr, "as_bgr");
-  const size_t n = ids.size();
-  if (py::len(datas) != n || packet_idxs.size() != n || widths.size() != n || heights.size() != n) {
-    throw ArgumentError("numpy_datas, packet_idxs, widths, heights and frame_ids must have one item per entry");
+  std::vector<std::vector<std::vector<uint8_t>>> packets;
+  for (size_t i = 0; i < py::len(datas); ++i) {
+    const std::string where = "entry " + std::to_string(i);
+    const py::sequence arrays =
+        sequence(datas[i], "numpy_datas[" + std::to_string(i) + "]", "a list of packets (numpy uint8 arrays)");
+    std::vector<std::vector<uint8_t>> entry;
+    for (size_t k = 0; k < py::len(arrays); ++k) {
+      const ByteView view(arrays[k], where + ": packet " + std::to_string(k));
+      entry.emplace_back(view.data(), view.data() + view.size());
+    }
+    packets.push_back(std::move(entry));
   }
-  if (self.packet_list_codecs.size() != n) {
-    throw MediaError("DecodeFromPacketListInitialize was called for " + std::to_string(self.packet_list_codecs.size()) +
-                     " entries, this call has " + std::to_string(n) + " (call it first with one codec id per entry)");
+  std::vector<RgbImage> images;
+  {
+    py::gil_scoped_release release;
+    images = self.decoder().decode_packet_lists_rgb(std::move(packets), packet_idxs, widths, heights, ids, bgr);
   }
-  int64_t base = 0;  // more than any entry's packet count (record_from_packets)
-  for (const auto& list : packet_idxs) base = std::max<int64_t>(base, static_cast<int64_t>(list.size()));
-  std::vector<GopRecord> records;
-  for (size_t i = 0; i < n; ++i) {
-    records.push_back(
-        record_from_packets(self.packet_list_codecs[i], datas[i], packet_idxs[i], widths[i], heights[i], i, base));
-  }
-  py::list labels;
-  for (size_t i = 0; i < n; ++i) labels.append("packet list " + std::to_string(i));
-  return decode_records<std::vector<RgbImage>>(self, std::move(records), labels, ids, &bgr, base);
+  self.emit_warnings();
+  return frames_to_list(std::move(images));
 }
 
 }  // namespace

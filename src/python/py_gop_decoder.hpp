@@ -136,9 +136,6 @@ class PyGopDecoder {
     return d;
   }
 
-  // Codecs of the packet-list entries (DecodeFromPacketListInitialize).
-  std::vector<Codec> packet_list_codecs;
-
   void emit_warnings() { warn_all(decoder_->take_warnings()); }
 
  private:

@@ -1,5 +1,6 @@
 #include "util/thread_pool.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <exception>
 #include <memory>
@@ -82,6 +83,33 @@ struct Batch {
 };
 
 }  // namespace
+
+void run_parallel(size_t max_threads, size_t n, const std::function<void(size_t)>& task) {
+  const size_t threads = std::min(n, std::max<size_t>(1, max_threads));
+  std::vector<std::exception_ptr> errors(n);
+  auto run = [&](size_t first) {
+    for (size_t i = first; i < n; i += threads) {
+      try {
+        task(i);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> helpers;
+  try {
+    for (size_t t = 1; t < threads; ++t) helpers.emplace_back(run, t);
+  } catch (const std::system_error&) {
+    // Fewer threads than asked: the started ones and this one cover their shares; the
+    // shares of threads that could not start run here.
+    for (size_t t = helpers.size() + 1; t < threads; ++t) run(t);
+  }
+  if (threads > 0) run(0);
+  for (std::thread& h : helpers) h.join();
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
 
 void ThreadPool::run_all(size_t n, const std::function<void(size_t)>& task) {
   if (n == 0) return;

@@ -41,4 +41,10 @@ class ThreadPool {
   std::vector<std::thread> workers_;
 };
 
+// Runs task(i) for every i in [0, n) on up to `max_threads` threads started for the
+// call (this one included) and waits for all of them; rethrows the error of the lowest i,
+// as a serial loop would report it. For a handful of short, independent jobs outside a
+// decoder's pool (reading a call's bundle files).
+void run_parallel(size_t max_threads, size_t n, const std::function<void(size_t)>& task);
+
 }  // namespace odvd

@@ -3,7 +3,10 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
+#include "odvd/error.hpp"
 #include "odvd/frame.hpp"
 #include "util/lru_cache.hpp"
 #include "util/thread_pool.hpp"
@@ -68,4 +71,21 @@ TEST(Frame, Nv12LayoutSharesOnePitch) {
 }
 
 }  // namespace
+TEST(RunParallel, RunsEveryTaskOnceAndRethrowsTheLowestError) {
+  for (size_t threads : {1u, 3u, 8u}) {
+    std::vector<std::atomic<int>> runs(20);
+    run_parallel(threads, runs.size(), [&](size_t i) { ++runs[i]; });
+    for (const auto& r : runs) EXPECT_EQ(r.load(), 1);
+    try {
+      run_parallel(threads, 20, [&](size_t i) {
+        if (i == 7 || i == 13) throw ArgumentError("task " + std::to_string(i));
+      });
+      FAIL() << "no error";
+    } catch (const ArgumentError& e) {
+      EXPECT_STREQ(e.what(), "task 7");  // as a serial loop would report it
+    }
+  }
+  run_parallel(4, 0, [](size_t) { FAIL(); });  // nothing to do
+}
+
 }  // namespace odvd
