@@ -120,13 +120,15 @@ def extract_video(decoder, real: str, out: Path, on_gop: Callable[[], None], vid
 
 def extract_gops(inputs: Iterable[str], out_dir: str, workers: int = 0,
                  progress: Optional[Callable[[int, int], None]] = None, *,
-                 video_stream: int = -1) -> Tuple[dict, Dict[str, str]]:
+                 video_stream: int = -1, counts: Optional[Dict[str, int]] = None) -> Tuple[dict, Dict[str, str]]:
     """Extracts every GOP of every video under ``inputs`` into ``out_dir``: of each
     file's best video stream, or with ``video_stream=K`` of its K-th (ffmpeg's 0:v:K).
 
     Returns (index, failures): the index written to ``out_dir/index.json`` and, per video
     that could not be extracted, the error message. ``progress(done, total)`` is called
-    with counts of videos. Safe to run again after an interruption (see the module doc).
+    with counts of videos. Safe to run again after an interruption (see the module doc):
+    videos already extracted are skipped; given a dict as ``counts``, it receives how many
+    were ``skipped`` and how many ``extracted`` now.
     """
     _odvd.PyNvGopDecoder(1, -1, True, video_stream=video_stream)  # checks the value (ValueError) before any work
     out = Path(out_dir)
@@ -137,9 +139,12 @@ def extract_gops(inputs: Iterable[str], out_dir: str, workers: int = 0,
     failures: Dict[str, str] = {}
     done = 0
 
+    skipped = []
+
     def run(real: str) -> dict:
         record = _done_record(out, real, video_stream)
         if record is not None:
+            skipped.append(real)
             return record
         if not hasattr(local, "decoder"):  # demux only: a CPU object
             local.decoder = _odvd.PyNvGopDecoder(GOPS_PER_CALL, -1, True, video_stream=video_stream)
@@ -156,6 +161,9 @@ def extract_gops(inputs: Iterable[str], out_dir: str, workers: int = 0,
             done += 1
             if progress is not None:
                 progress(done, len(videos))
+    if counts is not None:
+        counts["skipped"] = len(skipped)
+        counts["extracted"] = len(index) - len(skipped)
     result = {"format": INDEX_FORMAT, "version": INDEX_VERSION, "videos": dict(sorted(index.items()))}
     _write_json(out / "index.json", result)
     return result, failures

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 import sys
 import time
@@ -46,9 +47,21 @@ PIXEL_FORMAT_NAMES = {0: "yuv420p", 4: "yuv422p", 5: "yuv444p", 8: "gray", 12: "
 COLOR_RANGE_NAMES = {0: "unspecified", 1: "limited (tv)", 2: "full (pc)"}
 COLOR_MATRIX_NAMES = {0: "rgb", 1: "bt709", 2: "unspecified", 4: "fcc", 5: "bt470bg",
                       6: "smpte170m", 7: "smpte240m", 8: "ycgco", 9: "bt2020nc", 10: "bt2020c"}
+# What the decoders assume where a file signals nothing (SPEC §5; the README's "Colour").
+ASSUMED_WHEN_UNSPECIFIED = {"color_range": (0, "limited (tv)"), "color_matrix": (2, "bt601")}
 
 
 # ----------------------------------------------------------------------------- helpers
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _cli_words(message: str) -> str:
+    """The library speaks of its Python arguments; a CLI user has options."""
+    return (message.replace("iGpu=-1", "--gpu -1").replace("fallback='cpu' (the default)", "the default")
+            .replace("iGpu=", "--gpu "))
+
 
 def _error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr)
@@ -218,7 +231,11 @@ def _format_index(index: Dict[str, Any]) -> List[str]:
                               ("color_matrix", "color matrix", COLOR_MATRIX_NAMES)):
         value = index.get(key)
         if value is not None:
-            lines.append(f"{label + ':':<15}{names.get(value, value)}")
+            text = f"{label + ':':<15}{names.get(value, value)}"
+            unspecified, assumed = ASSUMED_WHEN_UNSPECIFIED.get(key, (None, ""))
+            if value == unspecified:
+                text += f" (the file signals none: {assumed} is assumed)"
+            lines.append(text)
     frames = f"frames:        {index.get('frame_count')}"
     declared = index.get("declared_frames")
     if declared and declared != index.get("frame_count"):
@@ -245,8 +262,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- decode
 
 def frame_output_path(out_dir: Path, video: str, frame_id: int, fmt: str) -> Path:
-    """``DIR/<stem>_frame<id>.<fmt>``."""
-    return out_dir / f"{Path(video).stem}_frame{frame_id}.{fmt}"
+    """``DIR/<stem>-<8 hex>_frame<id>.<fmt>``: the hex digits are a CRC-32 of the video's
+    absolute path, so same-named videos of different folders (``a/cam0.mp4``,
+    ``b/cam0.mp4``) written into one folder do not overwrite each other."""
+    import zlib
+    tag = zlib.crc32(str(Path(video).resolve()).encode()) & 0xFFFFFFFF
+    return out_dir / f"{Path(video).stem}-{tag:08x}_frame{frame_id}.{fmt}"
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
@@ -264,17 +285,19 @@ def cmd_decode(args: argparse.Namespace) -> int:
     decoder = _odvd.PyNvGopDecoder(batch, args.gpu, True, video_stream=args.video_stream)
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for start in range(0, len(ids), batch):
-        chunk = ids[start:start + batch]
-        frames = decoder.DecodeN12ToRGB([args.file] * len(chunk), chunk, args.bgr)
-        for frame_id, frame in zip(chunk, frames):
-            pixels = _host_array(frame)
-            path = frame_output_path(out_dir, args.file, frame_id, args.format)
-            if args.format == "npy":
-                np.save(path, pixels)
-            else:
-                write_png(path, pixels[:, :, ::-1] if args.bgr else pixels)
-            print(path)
+    with Progress(len(ids), "decoding", unit="frames", enabled=True if args.progress else None) as bar:
+        for start in range(0, len(ids), batch):
+            chunk = ids[start:start + batch]
+            frames = decoder.DecodeN12ToRGB([args.file] * len(chunk), chunk, args.bgr)
+            for frame_id, frame in zip(chunk, frames):
+                pixels = _host_array(frame)
+                path = frame_output_path(out_dir, args.file, frame_id, args.format)
+                if args.format == "npy":
+                    np.save(path, pixels)
+                else:
+                    write_png(path, pixels[:, :, ::-1] if args.bgr else pixels)
+                print(path)
+                bar.update()
     return EXIT_OK
 
 
@@ -390,14 +413,17 @@ def cmd_gops_extract(args: argparse.Namespace) -> int:
         bar.total = total
         bar.update()
 
+    counts: Dict[str, int] = {}
     with bar:
         index, failures = extract_gops(args.inputs, args.out, args.workers, progress,
-                                       video_stream=args.video_stream)
+                                       video_stream=args.video_stream, counts=counts)
     videos = index["videos"]
     gops = sum(len(v["gops"]) for v in videos.values())
     frames = sum(v["frame_count"] for v in videos.values())
-    print(f"{len(videos)} videos, {gops} GOPs, {frames} frames -> {Path(args.out) / 'index.json'} "
-          f"({time.perf_counter() - start:.1f} s)")
+    skipped = counts.get("skipped", 0)
+    done_before = f"; {_plural(skipped, 'video')} already extracted, skipped" if skipped else ""
+    print(f"{_plural(len(videos), 'video')}, {_plural(gops, 'GOP')}, {_plural(frames, 'frame')} -> "
+          f"{Path(args.out) / 'index.json'} ({time.perf_counter() - start:.1f} s{done_before})")
     for path, message in sorted(failures.items()):
         _error(f"{path}: {message}")
     return EXIT_ERROR if failures else EXIT_OK
@@ -429,6 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the K-th video stream (ffmpeg's 0:v:K); default -1: the best one")
     decode.add_argument("--gpu", type=int, default=None,
                         help="CUDA device, -1 = CPU (default: GPU 0 when there is one, else the CPU)")
+    decode.add_argument("--progress", action="store_true",
+                        help="draw the progress bar even when stderr is not a terminal")
     decode.set_defaults(handler=cmd_decode)
 
     demo = sub.add_parser("demo", help="random access across a 6-camera sample (generated on first use)")
@@ -469,8 +497,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return stop.code if isinstance(stop.code, int) else EXIT_ERROR
     try:
         return args.handler(args)
+    except BrokenPipeError:
+        # The reader went away (`odvd info FILE | head`): stop quietly, and keep Python from
+        # complaining again when it flushes stdout at exit.
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except OSError:
+            pass
+        return EXIT_OK
     except (ValueError, RuntimeError, OSError) as exc:
-        _error(str(exc))
+        _error(_cli_words(str(exc)))
         return EXIT_ERROR
     except KeyboardInterrupt:
         _error("interrupted")

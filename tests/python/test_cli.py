@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shlex
 import shutil
 import struct
 import subprocess
@@ -225,17 +226,57 @@ def test_info_formats_index_dict(tiny_video, capsys, monkeypatch):
     assert "GOPs:          3 GOPs of 30 frames (last: 10)" in out
     assert "key frames:    0, 29, 60" in out
     assert "color range:   full (pc)" in out and "color matrix:  bt709" in out
+    fake.update(color_range=0, color_matrix=2)  # nothing signalled: what will be assumed is said
+    assert cli.main(["info", str(tiny_video)]) == 0
+    out = capsys.readouterr().out
+    assert "color range:   unspecified (the file signals none: limited (tv) is assumed)" in out
+    assert "color matrix:  unspecified (the file signals none: bt601 is assumed)" in out
+
+
+def test_plurals():
+    assert (cli._plural(1, "video"), cli._plural(0, "video"), cli._plural(3, "GOP")) == ("1 video", "0 videos", "3 GOPs")
 
 
 # ----------------------------------------------------------------------------- decode
+
+def out_path(folder: Path, video: Path, frame_id: int, fmt: str) -> Path:
+    """What `odvd decode` names a frame: <stem>-<CRC-32 of the absolute path>_frame<id>."""
+    tag = zlib.crc32(str(video.resolve()).encode()) & 0xFFFFFFFF
+    return folder / f"{video.stem}-{tag:08x}_frame{frame_id}.{fmt}"
+
+
+def test_same_named_videos_of_two_folders_do_not_overwrite_each_other(tiny_video, tmp_path, capsys):
+    other = tmp_path / "b" / tiny_video.name
+    other.parent.mkdir()
+    shutil.copy(tiny_video, other)
+    for video in (tiny_video, other):
+        assert cli.main(["decode", str(video), "--frames", "3", "--out", str(tmp_path / "out")]) == 0
+    written = capsys.readouterr().out.split()
+    assert len(set(written)) == 2 and all(Path(w).is_file() for w in written)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(Path(w).name for w in written)
+
+
+def test_output_piped_into_a_reader_that_stops_ends_quietly(tiny_video):
+    done = subprocess.run(f"{shlex.quote(sys.executable)} -m on_demand_video_decoder.cli info "
+                          f"{shlex.quote(str(tiny_video))} | head -1", shell=True, capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.startswith("file:") and done.stderr == "", done.stderr
+
+
+def test_errors_speak_of_the_cli_options():
+    assert cli._cli_words("'a.mp4': NVDEC cannot decode MJPEG streams; fallback='cpu' (the default) decodes such "
+                          "streams on the CPU, iGpu=-1 decodes everything there") == (
+        "'a.mp4': NVDEC cannot decode MJPEG streams; the default decodes such streams on the CPU, --gpu -1 decodes "
+        "everything there")
+    assert cli._cli_words("iGpu=3 is not a CUDA device") == "--gpu 3 is not a CUDA device"
 
 def test_decode_png_equals_decoder_output(tiny_video, tmp_path, capsys):
     ids = [0, 17, 39, 9, 10]
     assert cli.main(["decode", str(tiny_video), "--frames", "0,17,39,9-10", "--out", str(tmp_path)]) == 0
     written = capsys.readouterr().out.split()
-    assert sorted(written) == sorted(str(tmp_path / f"tiny_frame{i}.png") for i in ids)
+    assert sorted(written) == sorted(str(out_path(tmp_path, tiny_video, i, "png")) for i in ids)
     for frame_id, expected in zip(ids, rgb_frames(tiny_video, ids)):
-        assert np.array_equal(read_png((tmp_path / f"tiny_frame{frame_id}.png").read_bytes()), expected)
+        assert np.array_equal(read_png(out_path(tmp_path, tiny_video, frame_id, "png").read_bytes()), expected)
 
 
 def test_decode_bgr_npy_and_png(tiny_video, tmp_path):
@@ -244,10 +285,10 @@ def test_decode_bgr_npy_and_png(tiny_video, tmp_path):
     assert cli.main(["decode", str(tiny_video), "--frames", "25", "--out", str(tmp_path / "p"),
                      "--bgr"]) == 0
     bgr = rgb_frames(tiny_video, [3, 25], as_bgr=True)
-    assert np.array_equal(np.load(tmp_path / "n" / "tiny_frame3.npy"), bgr[0])
-    assert np.array_equal(np.load(tmp_path / "n" / "tiny_frame25.npy"), bgr[1])
+    assert np.array_equal(np.load(out_path(tmp_path / "n", tiny_video, 3, "npy")), bgr[0])
+    assert np.array_equal(np.load(out_path(tmp_path / "n", tiny_video, 25, "npy")), bgr[1])
     # PNG has no BGR layout: the file holds the same image in RGB order.
-    assert np.array_equal(read_png((tmp_path / "p" / "tiny_frame25.png").read_bytes()),
+    assert np.array_equal(read_png(out_path(tmp_path / "p", tiny_video, 25, "png").read_bytes()),
                           rgb_frames(tiny_video, [25])[0])
 
 
@@ -257,7 +298,7 @@ def test_decode_more_frames_than_one_batch(tiny_video, tmp_path, monkeypatch):
                      "--format", "npy"]) == 0
     expected = rgb_frames(tiny_video, list(range(40)))
     for i in (0, 7, 8, 31, 39):
-        assert np.array_equal(np.load(tmp_path / f"tiny_frame{i}.npy"), expected[i])
+        assert np.array_equal(np.load(out_path(tmp_path, tiny_video, i, "npy")), expected[i])
 
 
 @pytest.mark.parametrize("args, message", [

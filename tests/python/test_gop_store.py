@@ -62,11 +62,15 @@ def test_extract_then_decode_without_the_sources(dataset, manifest, tmp_path, ca
         store.decode_rgb([next(iter(index["videos"]))], [10_000])
 
 
-def test_extract_is_resumable(dataset, tmp_path):
+def test_extract_is_resumable(dataset, tmp_path, capsys):
     out = tmp_path / "gops"
     assert cli.main(["gops", "extract", str(dataset), "--out", str(out)]) == 0
+    first = capsys.readouterr().out
+    assert "already extracted" not in first
     before = stored_files(out)
     assert cli.main(["gops", "extract", str(dataset), "--out", str(out)]) == 0
+    videos = int(first.split()[0])
+    assert f"; {videos} videos already extracted, skipped)" in capsys.readouterr().out  # the re-run says so
     after = stored_files(out)
     bundles = {p: t for p, t in before.items() if p.suffix == ".gop" or p.name == "video.json"}
     assert all(after[p] == t for p, t in bundles.items())  # nothing redone
