@@ -91,6 +91,9 @@ class SampleReader {
   void release_device_memory();
 
   std::vector<std::string> take_warnings();
+
+  // The options, with automatic thread counts resolved.
+  const SampleReaderOptions& options() const;
   // The last call's damage report (Note [Damage policy]): one record per failed or
   // substituted frame (entry = the file's position in the call); empty after a clean
   // call. Under kSkip / kNearest a frame left without one comes back without a buffer.

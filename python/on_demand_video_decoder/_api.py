@@ -67,6 +67,9 @@ class CachedGopDecoder:
     :meth:`get_cache_info`.
     """
 
+    def __repr__(self) -> str:
+        return f"<CachedGopDecoder {self._decoder!r} cache={self._cache!r}>"
+
     def __init__(self, decoder: PyNvGopDecoder, *, _key: object = None,
                  cache_max_entries: int = DEFAULT_MAX_ENTRIES, cache_max_bytes: int = DEFAULT_MAX_BYTES):
         if _key is not _FACTORY_KEY:

@@ -46,6 +46,9 @@ def file_identity(path: str) -> Tuple[str, int, int]:
 
 
 class GopCache:
+    """GOP bundles of recently demuxed GOPs, keyed by file identity and frame range;
+    least recently used first out, bounded by entry count and by bytes. Thread-safe."""
+
     def __init__(self, max_entries: int = DEFAULT_MAX_ENTRIES, max_bytes: int = DEFAULT_MAX_BYTES):
         if max_entries < 1 or max_bytes < 1:
             raise ValueError("the GOP cache needs max_entries >= 1 and max_bytes >= 1")
@@ -56,6 +59,11 @@ class GopCache:
         self._hits = 0
         self._misses = 0
         self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        with self._lock:
+            return (f"<GopCache {len(self._items)}/{self.max_entries} GOPs, {self._bytes}/{self.max_bytes} bytes, "
+                    f"{self._hits} hits, {self._misses} misses>")
 
     def lookup(self, identity: Tuple[str, int, int], frame_id: int) -> Optional[Tuple[np.ndarray, int, int]]:
         """(bundle, first_frame_id, frame_count) of a cached GOP of the file holding

@@ -178,6 +178,9 @@ class GopStore:
     same real path, or the exact string stored in the index).
     """
 
+    def __repr__(self) -> str:
+        return f"<GopStore {str(self.root)!r}: {len(self.videos)} videos, decoder {self.decoder!r}>"
+
     def __init__(self, out_dir: str, decoder=None):
         self.root = Path(out_dir)
         try:

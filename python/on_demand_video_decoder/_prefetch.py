@@ -26,6 +26,17 @@ from typing import Any, Deque, Iterable, Iterator, Sequence, Tuple
 
 
 class Prefetcher:
+    """Iterates over the decoded results of ``requests`` in order, decoding up to ``depth``
+    requests ahead on ``workers`` threads while the caller works on the current one.
+
+    ``requests``: an iterable of ``(filepaths, frame_ids)``; ``frame_ids`` holds one id
+    per file (``DecodeN12ToRGB``) or one list of ids per file (``DecodeBatchRGB``).
+    ``decoder``: a :class:`PyNvSampleReader` (keep ``workers=1``: it reads forward) or a
+    :class:`PyNvGopDecoder` (``workers`` up to its ``parallel_calls``). ``as_bgr``: BGR
+    instead of RGB. An error of request k is raised when the loop reaches k. Use as a
+    context manager, or call :meth:`close`, to stop early. See the module doc for more.
+    """
+
     def __init__(self, decoder: Any, requests: Iterable[Tuple[Sequence, Sequence]], depth: int = 2,
                  as_bgr: bool = False, workers: int = 1):
         if depth < 1:
@@ -61,6 +72,10 @@ class Prefetcher:
                 self._exhausted = True
                 return
             self._pending.append(self._pool.submit(self._decode, paths, ids))
+
+    def __repr__(self) -> str:
+        return (f"<Prefetcher depth={self._depth} pending={len(self._pending)} "
+                f"{'exhausted' if self._exhausted else 'more to come'} decoder={self._decoder!r}>")
 
     def __iter__(self) -> Iterator[list]:
         return self

@@ -71,6 +71,8 @@ std::string describe(const AsyncArgs& a) {
 struct SampleReader::Impl {
   explicit Impl(const SampleReaderOptions& o)
       : engine(engine_options(o)), options(o), content_check(o.content_digests) {
+    options.worker_threads = engine.options().worker_threads;
+    options.decoder_threads = engine.options().decoder_threads;
     for (int i = 0; i < o.num_of_file; ++i) {
       slots.push_back(
           std::make_unique<LruCache<std::string, ForwardReader>>(static_cast<size_t>(o.num_of_set), SIZE_MAX));
@@ -317,6 +319,10 @@ void SampleReader::release_device_memory() {
   impl_->wait_pending();
   MutexLock lock(impl_->call_mutex);
   impl_->engine.release_memory();
+}
+
+const SampleReaderOptions& SampleReader::options() const {
+  return impl_->options;
 }
 
 std::vector<std::string> SampleReader::take_warnings() {

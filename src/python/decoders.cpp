@@ -60,6 +60,13 @@ void bind_stream_info(py::module_& m) {
       });
 }
 
+// "iGpu=0 (NVDEC, fallback='cpu')" / "iGpu=-1 (CPU)", for reprs.
+static std::string device_words(int device, Fallback fallback) {
+  if (device < 0) return "iGpu=" + std::to_string(device) + " (CPU)";
+  return "iGpu=" + std::to_string(device) + " (NVDEC, fallback='" + (fallback == Fallback::kCpu ? "cpu" : "raise") +
+         "')";
+}
+
 void bind_gop_decoder(py::module_& m) {
   using Infos = std::vector<StreamInfo>;
   py::class_<PyGopDecoder> cls(m, "PyNvGopDecoder", "Random access to frames of many video files");
@@ -96,6 +103,13 @@ void bind_gop_decoder(py::module_& m) {
       .def("_stats", &PyGopDecoder::stats,
            "Work counters since construction: packets_sent, gop_starts, continuations; device memory now: "
            "device_live_bytes, device_cached_bytes (diagnostics)");
+  cls.def("__repr__", [](PyGopDecoder& self) {
+    const GopDecoderOptions& o = self.decoder().options();
+    return "<PyNvGopDecoder maxfiles=" + std::to_string(o.max_files) + " " + device_words(o.device, o.fallback) +
+           " on_error='" + on_error_name(o.on_error) + "' worker_threads=" + std::to_string(o.worker_threads) +
+           " decoder_threads=" + std::to_string(o.decoder_threads) +
+           " parallel_calls=" + std::to_string(o.parallel_calls) + ">";
+  });
   bind_bundle_methods(cls);
 }
 
@@ -174,6 +188,14 @@ void bind_sample_reader(py::module_& m) {
            py::arg("suppressNoColorRangeWarning") = false, py::kw_only(), py::arg("worker_threads") = 0,
            py::arg("decoder_threads") = 0, py::arg("decode_ahead_mib") = -1, py::arg("on_error") = "raise",
            py::arg("video_stream") = -1, py::arg("content_digests") = py::none(), py::arg("fallback") = "cpu")
+      .def("__repr__",
+           [](PySampleReader& self) {
+             const SampleReaderOptions& o = self.reader().options();
+             return "<PyNvSampleReader num_of_set=" + std::to_string(o.num_of_set) +
+                    " num_of_file=" + std::to_string(o.num_of_file) + " " + device_words(o.device, o.fallback) +
+                    " on_error='" + on_error_name(o.on_error) + "' worker_threads=" + std::to_string(o.worker_threads) +
+                    " decoder_threads=" + std::to_string(o.decoder_threads) + ">";
+           })
       .def(
           "Decode",
           [](PySampleReader& self, const py::object& paths, const py::object& ids_arg) {

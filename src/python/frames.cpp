@@ -114,7 +114,14 @@ void bind_frames(py::module_& m) {
       .def_property_readonly("shape", [](const ArrayView& v) { return py::tuple(py::cast(v.shape)); })
       .def_property_readonly("strides", [](const ArrayView& v) { return py::tuple(py::cast(v.byte_strides)); })
       .def_property_readonly("dtype", &dtype_name)
-      .def_property_readonly("data", [](const ArrayView& v) { return reinterpret_cast<uintptr_t>(v.data); });
+      .def_property_readonly("data", [](const ArrayView& v) { return reinterpret_cast<uintptr_t>(v.data); })
+      .def("__repr__", [](const ArrayView& v) {
+        std::string shape;
+        for (size_t i = 0; i < v.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(v.shape[i]);
+        const bool gpu = v.owner && v.owner->kind() == MemoryKind::kCuda;
+        return "<CAIMemoryView (" + shape + ") " + dtype_name(v) + " on " +
+               (gpu ? "cuda:" + std::to_string(v.owner->device()) : std::string("cpu")) + ">";
+      });
   add_array_protocols(view, [](const ArrayView& v) { return v; });
 
   py::class_<VideoFrame> yuv(m, "DecodedFrameExt", py::buffer_protocol(),
@@ -149,8 +156,10 @@ void bind_frames(py::module_& m) {
           "The engine that decoded the frame: 'nvdec' or 'cpu' (a GPU decoder's fallback="
           "'cpu' decodes streams NVDEC refuses on the CPU, and uploads their frames)")
       .def("__repr__", [](const VideoFrame& f) {
+        const bool gpu = f.buffer && f.buffer->kind() == MemoryKind::kCuda;
         return "<DecodedFrameExt " + std::string(pixel_format_name(f.format)) + " " + std::to_string(f.width) + "x" +
-               std::to_string(f.height) + " pts=" + std::to_string(f.pts) + ">";
+               std::to_string(f.height) + " pts=" + std::to_string(f.pts) + " decoded by " + f.decoded_by + " on " +
+               (gpu ? "cuda:" + std::to_string(f.buffer->device()) : std::string("cpu")) + ">";
       });
   add_array_protocols(yuv, whole_frame_view);
 
@@ -169,8 +178,10 @@ void bind_frames(py::module_& m) {
           "backend", [](const RgbImage& img) { return std::string(img.decoded_by); },
           "The engine that decoded the frame this image was converted from: 'nvdec' or 'cpu'")
       .def("__repr__", [](const RgbImage& img) {
+        const bool gpu = img.buffer && img.buffer->kind() == MemoryKind::kCuda;
         return "<RGBFrame " + std::string(img.bgr ? "BGR " : "RGB ") + std::to_string(img.width) + "x" +
-               std::to_string(img.height) + " pts=" + std::to_string(img.pts) + ">";
+               std::to_string(img.height) + " pts=" + std::to_string(img.pts) + " decoded by " + img.decoded_by +
+               " on " + (gpu ? "cuda:" + std::to_string(img.buffer->device()) : std::string("cpu")) + ">";
       });
   add_array_protocols(rgb, rgb_view);
 }
