@@ -41,6 +41,7 @@ from ._api import (  # noqa: F401
     CreateGopDecoder,
     CreateSampleReader,
     DropCacheStatus,
+    build_info,
     content_digests,
     drop_videos_cache,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "PyNvSampleReader",
     "RGBFrame",
     "SavePacketsToFile",
+    "build_info",
     "content_digest",
     "content_digests",
     "cuda_device_count",

@@ -19,6 +19,17 @@ Codec = enum.Enum("Codec", {e["name"]: e["codec"] for e in _odvd.codec_table()},
 Codec.__doc__ = "Video codecs, numbered as NVIDIA's cudaVideoCodec (also used in GOP bundles)."
 
 
+def build_info() -> Dict[str, Any]:
+    """What this installation is: the package version, the FFmpeg it decodes with (version,
+    ``./configure`` line, licence, library versions), whether it has the NVDEC back end, the
+    vector units the CPU colour converter uses on this machine, and whether the benchmark
+    helpers are linked in (source builds)."""
+    info: Dict[str, Any] = {"version": _odvd.__version__}
+    info.update(_odvd.build_info())
+    info["benchmark_helpers"] = hasattr(_odvd, "_decode_throughput")
+    return info
+
+
 class DropCacheStatus(enum.Enum):
     """Outcome of :func:`drop_videos_cache`."""
 

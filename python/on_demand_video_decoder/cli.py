@@ -429,6 +429,152 @@ def cmd_gops_extract(args: argparse.Namespace) -> int:
     return EXIT_ERROR if failures else EXIT_OK
 
 
+# ----------------------------------------------------------------------------- doctor
+
+def _doctor_video(args: argparse.Namespace, problems: List[str], scratch: Path) -> Optional[str]:
+    """The video the test decodes use: --video, else the demo's sample, else a small one
+    made with ffmpeg in `scratch`."""
+    if args.video:
+        return args.video
+    from ._sample import default_sample_dir, load_sample, make_video
+    sample = load_sample(default_sample_dir())
+    if sample is not None:
+        return str(sample.paths[0])
+    try:
+        return str(make_video(scratch / "doctor.mp4", width=320, height=180, frames=60))
+    except Exception as e:  # noqa: BLE001 - no ffmpeg: say so, test nothing
+        problems.append(f"no test video ({e}): pass one with --video FILE, or run tools/demo.sh once")
+        return None
+
+
+def _decode_check(path: str, gpu: int) -> Dict[str, Any]:
+    """Decodes the first and last frame of `path` on one back end (NVDEC alone on a GPU)."""
+    start = time.perf_counter()
+    decoder = _odvd.PyNvGopDecoder(2, gpu, True, fallback="raise")
+    last = _odvd.GetIndexInfo(path)["frame_count"] - 1
+    frames = decoder.DecodeN12ToRGB([path, path], [0, last])
+    return {"frames": [0, last], "seconds": round(time.perf_counter() - start, 3), "images": frames,
+            "engines": sorted({f.backend for f in frames})}
+
+
+def doctor_report(args: argparse.Namespace) -> Dict[str, Any]:
+    """Everything `odvd doctor` looks at, and the problems found with what to do."""
+    import platform
+    import tempfile
+    from ._api import build_info
+    problems: List[str] = []
+    info = build_info()
+    report: Dict[str, Any] = {"package": {"version": info["version"], "python": sys.version.split()[0],
+                                          "platform": platform.platform()},
+                              "build": info, "cpu": {"cores": os.cpu_count(), "features": info["cpu_features"]}}
+    if "--enable-gpl" in info["ffmpeg_configuration"]:
+        report["build"]["note"] = "this FFmpeg is built with --enable-gpl: GPL terms apply to what you ship with it"
+    driver = _odvd.cuda_driver_version()
+    count = _odvd.cuda_device_count()
+    report["driver"] = {"cuda": f"{driver // 1000}.{driver % 1000 // 10}" if driver else None, "devices": count}
+    if not info["nvdec"]:
+        problems.append("this build has no NVDEC back end (built without the CUDA toolkit or the ffnvcodec "
+                        "headers): GPU decoding needs a build on a machine with both (tools/build.sh there)")
+    elif count == 0:
+        report["driver"]["note"] = ("no usable NVIDIA driver or GPU: decoding runs on the CPU (--gpu -1); "
+                                    "for NVDEC install the NVIDIA driver (nvidia-smi must list the GPU)")
+    gpus = _odvd.describe_gpus() if info["nvdec"] and count > 0 else []
+    report["gpus"] = []
+    for g in gpus:
+        entry: Dict[str, Any] = {"ordinal": g["ordinal"], "name": g["name"]}
+        if g["error"]:
+            problems.append(f"GPU {g['ordinal']}: {g['error']}")
+        used: Dict[str, List[str]] = {}
+        for c in g["nvdec"]:
+            if c["used"]:
+                used.setdefault(c["codec"], []).append(f"{c['bit_depth']}-bit")
+        entry["nvdec_decodes"] = {codec: depths for codec, depths in used.items()}
+        entry["on_the_cpu"] = [e["name"] for e in _odvd.codec_table() if e["name"] not in used] + [
+            "4:2:2 and 4:4:4 of every codec"]
+        entry["caps"] = g["nvdec"]
+        report["gpus"].append(entry)
+    with tempfile.TemporaryDirectory(prefix="odvd-doctor-") as scratch:
+        video = _doctor_video(args, problems, Path(scratch))
+        report["test_video"] = video
+        checks: Dict[str, Any] = {}
+        if video is not None:
+            cpu_images = None
+            for name, gpu in [("cpu", -1)] + [(f"gpu {g['ordinal']}", g["ordinal"]) for g in gpus]:
+                try:
+                    result = _decode_check(video, gpu)
+                except (RuntimeError, ValueError, OSError) as e:
+                    checks[name] = {"ok": False, "error": str(e)}
+                    advice = ("is it a video file this FFmpeg reads? `odvd info FILE` says more" if gpu < 0 else
+                              "NVDEC refused or failed: decoders with the default fallback='cpu' decode such "
+                              "files on the CPU; check the driver with nvidia-smi")
+                    problems.append(f"the test decode on {name} failed: {e} ({advice})")
+                    continue
+                images = result.pop("images")
+                result["ok"] = True
+                if gpu < 0:
+                    cpu_images = [np.asarray(i) for i in images]
+                elif cpu_images is not None:
+                    try:
+                        import torch
+                        same = all(np.array_equal(torch.from_dlpack(g).cpu().numpy(), c)
+                                   for g, c in zip(images, cpu_images))
+                        result["bit_exact_with_cpu"] = same
+                        if not same:
+                            problems.append(f"{name}: NVDEC's frames differ from the CPU's (please report: "
+                                            f"odvd doctor --json output and the video)")
+                    except ImportError:
+                        result["bit_exact_with_cpu"] = None  # torch reads GPU memory for the comparison
+                checks[name] = result
+        report["decode_checks"] = checks
+    report["problems"] = problems
+    return report
+
+
+def format_doctor(r: Dict[str, Any]) -> str:
+    b = r["build"]
+    lines = [f"package:       on_demand_video_decoder {r['package']['version']} (Python {r['package']['python']}, "
+             f"{r['package']['platform']})",
+             f"FFmpeg:        {b['ffmpeg_version']} (libavcodec {b['libavcodec']}, libavformat {b['libavformat']}, "
+             f"libavutil {b['libavutil']}); {b['ffmpeg_license']}",
+             f"NVDEC build:   {'yes' if b['nvdec'] else 'no'}",
+             f"CPU:           {r['cpu']['cores']} cores; colour conversion uses "
+             f"{', '.join(r['cpu']['features']) or 'the portable loop'}"]
+    if "note" in b:
+        lines.append(f"               {b['note']}")
+    d = r["driver"]
+    lines.append(f"NVIDIA driver: {'CUDA ' + d['cuda'] if d['cuda'] else 'none'}; {d['devices']} device(s)")
+    if "note" in d:
+        lines.append(f"               {d['note']}")
+    for g in r["gpus"]:
+        decodes = ", ".join(f"{c} {'/'.join(depths)}" for c, depths in g["nvdec_decodes"].items()) or "nothing"
+        lines.append(f"GPU {g['ordinal']}:         {g['name']}: NVDEC decodes {decodes} (4:2:0)")
+        lines.append(f"               on the CPU instead (fallback='cpu'): {', '.join(g['on_the_cpu'])}")
+    lines.append(f"test video:    {r['test_video'] or 'none'}")
+    for name, c in r["decode_checks"].items():
+        if c["ok"]:
+            exact = "" if "bit_exact_with_cpu" not in c else {
+                True: ", bit-exact with the CPU", False: ", DIFFERS from the CPU",
+                None: " (not compared: torch is needed to read GPU memory)"}[c["bit_exact_with_cpu"]]
+            lines.append(f"decode {name + ':':<9}ok, frames {c['frames'][0]} and {c['frames'][1]} in "
+                         f"{c['seconds']} s{exact}")
+        else:
+            lines.append(f"decode {name + ':':<9}FAILED: {c['error']}")
+    if r["problems"]:
+        lines.append(f"{_plural(len(r['problems']), 'problem')}:")
+        lines.extend(f"  - {p}" for p in r["problems"])
+    else:
+        lines.append("no problems found")
+    return "\n".join(lines)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """``odvd doctor``: what this installation is, what the machine offers, whether decoding
+    works on each back end, and what to do about each problem found."""
+    report = doctor_report(args)
+    print(json.dumps(_jsonable(report), indent=2) if args.json else format_doctor(report))
+    return EXIT_ERROR if report["problems"] else EXIT_OK
+
+
 # ----------------------------------------------------------------------------- entry point
 
 def build_parser() -> argparse.ArgumentParser:
@@ -471,6 +617,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--progress", action="store_true",
                       help="draw the progress bar even when stderr is not a terminal")
     demo.set_defaults(handler=cmd_demo)
+
+    doctor = sub.add_parser("doctor", help="check the installation: versions, GPUs and NVDEC, a test decode on "
+                            "each back end, and what to do about problems")
+    doctor.add_argument("--video", default=None,
+                        help="video for the test decodes (default: the demo's sample, else one made with ffmpeg)")
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
+    doctor.set_defaults(handler=cmd_doctor)
 
     gops = sub.add_parser("gops", help="GOP bundles of a dataset (decode without the source videos)")
     gops_sub = gops.add_subparsers(dest="gops_command", required=True, metavar="ACTION")

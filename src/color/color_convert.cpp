@@ -213,4 +213,11 @@ RgbImage convert_to_rgb(const VideoFrame& frame, bool bgr) {
   return image;
 }
 
+std::vector<std::string> cpu_features_used() {
+#ifdef ODVD_NV12_AVX2
+  if (cpu_has_avx2()) return {"avx2"};
+#endif
+  return {};
+}
+
 }  // namespace odvd

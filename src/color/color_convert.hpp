@@ -2,6 +2,9 @@
 // RGB/BGR, using the shared per-pixel math of yuv_rgb_math.hpp.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "color/yuv_rgb_math.hpp"
 #include "odvd/frame.hpp"
 #include "odvd/types.hpp"
@@ -27,5 +30,9 @@ void convert_rows(const VideoFrame& frame, RgbImage& image, int row_begin, int r
 // The same; `allow_simd` false keeps to the portable scalar loop (Note [AVX2 rows] in
 // color_convert.cpp: both give identical bytes, which tests check).
 void convert_rows(const VideoFrame& frame, RgbImage& image, int row_begin, int row_end, bool allow_simd);
+
+// The vector instruction sets the CPU converter uses on this machine ("avx2" where the CPU
+// has it: Note [AVX2 rows]); empty when it runs the portable loop.
+std::vector<std::string> cpu_features_used();
 
 }  // namespace odvd

@@ -64,6 +64,7 @@ struct LoadedDriver {
     }
     driver.stream_wait_event = reinterpret_cast<StreamWaitEventFn>(dlsym(driver.cu->lib, "cuStreamWaitEvent"));
     driver.mem_get_info = reinterpret_cast<MemGetInfoFn>(dlsym(driver.cu->lib, "cuMemGetInfo_v2"));
+    driver.driver_get_version = reinterpret_cast<DriverGetVersionFn>(dlsym(driver.cu->lib, "cuDriverGetVersion"));
     if (driver.stream_wait_event == nullptr || driver.mem_get_info == nullptr) {
       error = "the NVIDIA CUDA driver lacks cuStreamWaitEvent/cuMemGetInfo_v2 (driver too old?)";
       return;
@@ -152,6 +153,17 @@ int check_device(int ordinal) {
 
 namespace {
 std::atomic<int64_t> context_pid{0};
+}
+
+int driver_version() noexcept {
+  try {
+    const Driver& d = driver();
+    int version = 0;
+    if (d.driver_get_version == nullptr || d.driver_get_version(&version) != CUDA_SUCCESS) return 0;
+    return version;
+  } catch (...) {
+    return 0;
+  }
 }
 
 int64_t context_creator_pid() noexcept {

@@ -27,12 +27,14 @@ namespace odvd::cuda {
 // Driver entry points the ffnvcodec loader does not cover, looked up in the same library.
 using StreamWaitEventFn = CUresult(CUDAAPI*)(CUstream stream, CUevent event, unsigned int flags);
 using MemGetInfoFn = CUresult(CUDAAPI*)(size_t* free, size_t* total);
+using DriverGetVersionFn = CUresult(CUDAAPI*)(int* version);
 
 struct Driver {
   CudaFunctions* cu = nullptr;
   CuvidFunctions* cuvid = nullptr;
   StreamWaitEventFn stream_wait_event = nullptr;
   MemGetInfoFn mem_get_info = nullptr;
+  DriverGetVersionFn driver_get_version = nullptr;  // optional (diagnostics)
 };
 
 // The loaded driver, initialised (cuInit) once. Throws MediaError when libcuda or
@@ -41,6 +43,10 @@ const Driver& driver();
 
 // Number of CUDA devices; 0 when there is no usable driver. Never throws.
 int device_count() noexcept;
+
+// The CUDA version the driver supports (1000 * major + 10 * minor, e.g. 12080), 0 when
+// there is no usable driver. Never throws.
+int driver_version() noexcept;
 
 // Throws MediaError (the same message driver() would give) when the NVIDIA driver's
 // libraries cannot be loaded. Loads them without initialising CUDA (no cuInit), so it is

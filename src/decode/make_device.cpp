@@ -1,13 +1,17 @@
 #include "decode/make_device.hpp"
 
+#include <exception>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cpu/cpu_device.hpp"
+#include "odvd/diagnostics.hpp"
 #include "odvd/error.hpp"
 #include "odvd/gop_decoder.hpp"
 
 #if ODVD_WITH_NVDEC
+#include "nvdec/nvdec_decoder.hpp"
 #include "nvdec/nvdec_device.hpp"
 #endif
 
@@ -30,6 +34,40 @@ std::unique_ptr<Device> make_device(int ordinal, int max_idle_sessions, int deco
                    ": this build of on_demand_video_decoder has no NVDEC back end (it was built without CUDA); "
                    "use iGpu=-1 for the CPU back end");
 #endif
+}
+
+bool build_has_nvdec() {
+  return ODVD_WITH_NVDEC != 0;
+}
+
+int cuda_driver_version() {
+#if ODVD_WITH_NVDEC
+  return cuda::driver_version();
+#else
+  return 0;
+#endif
+}
+
+std::vector<GpuReport> describe_gpus() {
+  std::vector<GpuReport> out;
+#if ODVD_WITH_NVDEC
+  for (int i = 0; i < cuda::device_count(); ++i) {
+    GpuReport r;
+    r.ordinal = i;
+    try {
+      const cuda::DeviceContext& device = cuda::device_context(i);
+      r.name = device.name;
+      for (const cuda::NvdecCapability& c : cuda::nvdec_capabilities(device)) {
+        r.nvdec.push_back(NvdecCaps{c.codec, c.chroma_format, c.bit_depth, c.supported, c.used, c.min_width,
+                                    c.min_height, c.max_width, c.max_height});
+      }
+    } catch (const std::exception& e) {
+      r.error = e.what();
+    }
+    out.push_back(std::move(r));
+  }
+#endif
+  return out;
 }
 
 int cuda_device_count() {

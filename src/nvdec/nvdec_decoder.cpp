@@ -189,6 +189,34 @@ bool NvdecDecoder::configure(const CUVIDEOFORMAT& f) {
   return true;
 }
 
+std::vector<NvdecCapability> nvdec_capabilities(const DeviceContext& device) {
+  std::vector<NvdecCapability> out;
+  for (const CodecEntry& e : kCodecTable) {
+    if (!e.nvdec) continue;
+    for (int chroma : {1, 2, 3}) {
+      for (int depth : {8, 10, 12}) {
+        const auto cuvid_chroma = chroma == 1   ? cudaVideoChromaFormat_420
+                                  : chroma == 2 ? cudaVideoChromaFormat_422
+                                                : cudaVideoChromaFormat_444;
+        const CUVIDDECODECAPS caps =
+            query_caps(device, NvdecKey{static_cast<cudaVideoCodec>(e.codec), cuvid_chroma, depth});
+        NvdecCapability c;
+        c.codec = e.codec;
+        c.chroma_format = chroma;
+        c.bit_depth = depth;
+        c.supported = caps.bIsSupported != 0;
+        c.used = c.supported && chroma == 1;
+        c.min_width = caps.nMinWidth;
+        c.min_height = caps.nMinHeight;
+        c.max_width = static_cast<int>(caps.nMaxWidth);
+        c.max_height = static_cast<int>(caps.nMaxHeight);
+        out.push_back(c);
+      }
+    }
+  }
+  return out;
+}
+
 VideoParser::VideoParser(CUVIDPARSERPARAMS& params, const std::string& what) {
   check(driver().cuvid->cuvidCreateVideoParser(&parser_, &params), what);
 }

@@ -45,6 +45,20 @@ struct NvdecKey {
   }
 };
 
+// What NVDEC on a device decodes: one entry per codec our NVDEC path takes (the codec
+// table), chroma format (4:2:0, 4:2:2, 4:4:4) and bit depth (8, 10, 12), as
+// cuvidGetDecoderCaps answers; whether the library's NVDEC path takes the chroma format
+// too (it puts out 4:2:0 only).
+struct NvdecCapability {
+  Codec codec = Codec::kUnknown;
+  int chroma_format = 1;
+  int bit_depth = 8;
+  bool supported = false;  // by the hardware
+  bool used = false;       // by the library (supported, and 4:2:0)
+  int min_width = 0, min_height = 0, max_width = 0, max_height = 0;
+};
+std::vector<NvdecCapability> nvdec_capabilities(const DeviceContext& device);
+
 // Throws UnsupportedStream: `label`'s stream is one NVDEC cannot decode, for `reason`.
 [[noreturn]] void refuse(const std::string& label, const std::string& reason);
 

@@ -3,6 +3,7 @@
 //   ArgumentError -> ValueError, MediaError -> RuntimeError,
 //   NotImplementedError -> NotImplementedError, internal errors -> RuntimeError.
 #include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
 
 #include <iomanip>
 #include <locale>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "odvd/codecs.hpp"
+#include "odvd/diagnostics.hpp"
 #include "odvd/error.hpp"
 
 #ifdef ODVD_WITH_BENCH
@@ -41,6 +43,58 @@ PYBIND11_MODULE(_odvd, m) {
 #ifdef ODVD_WITH_BENCH
   odvd::bench::bind(m);  // source builds only (bench/native)
 #endif
+  m.def(
+      "build_info",
+      [] {
+        const odvd::BuildInfo b = odvd::build_info();
+        pybind11::dict d;
+        d["ffmpeg_version"] = b.ffmpeg_version;
+        d["ffmpeg_configuration"] = b.ffmpeg_configuration;
+        d["ffmpeg_license"] = b.ffmpeg_license;
+        d["libavcodec"] = b.libavcodec;
+        d["libavformat"] = b.libavformat;
+        d["libavutil"] = b.libavutil;
+        d["nvdec"] = b.nvdec;
+        d["cpu_features"] = b.cpu_features;
+        return d;
+      },
+      "What this build is: the FFmpeg it decodes with (version, configuration, licence, library versions), "
+      "whether it has the NVDEC back end, and the vector units the CPU colour converter uses here");
+  m.def("cuda_driver_version", &odvd::cuda_driver_version,
+        "The CUDA version the installed NVIDIA driver supports (12080 = 12.8), 0 without one");
+  m.def(
+      "describe_gpus",
+      [] {
+        std::vector<odvd::GpuReport> reports;
+        {
+          pybind11::gil_scoped_release release;
+          reports = odvd::describe_gpus();
+        }
+        pybind11::list out;
+        for (const odvd::GpuReport& r : reports) {
+          pybind11::dict d;
+          d["ordinal"] = r.ordinal;
+          d["name"] = r.name;
+          d["error"] = r.error;
+          pybind11::list caps;
+          for (const odvd::NvdecCaps& c : r.nvdec) {
+            pybind11::dict e;
+            e["codec"] = odvd::codec_name(c.codec);
+            e["chroma_format"] = c.chroma_format == 1 ? "4:2:0" : c.chroma_format == 2 ? "4:2:2" : "4:4:4";
+            e["bit_depth"] = c.bit_depth;
+            e["supported"] = c.supported;
+            e["used"] = c.used;
+            e["min_size"] = pybind11::make_tuple(c.min_width, c.min_height);
+            e["max_size"] = pybind11::make_tuple(c.max_width, c.max_height);
+            caps.append(e);
+          }
+          d["nvdec"] = caps;
+          out.append(d);
+        }
+        return out;
+      },
+      "Each CUDA device with NVDEC's capabilities per codec, chroma format and bit depth (retains the "
+      "device's primary context); [] without a GPU");
   m.def(
       "codec_table",
       [] {

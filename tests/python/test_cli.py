@@ -365,3 +365,51 @@ def test_demo_reports_missing_ffmpeg(tmp_path, capsys, monkeypatch):
     assert cli.main(["demo", "--dir", str(tmp_path / "empty"), "--out", str(tmp_path / "s.png")]) == 2
     err = capsys.readouterr().err
     assert "no-such-ffmpeg-binary" in err and "was not found" in err
+
+
+# ----------------------------------------------------------------------------- doctor
+
+def test_doctor_on_this_machine(tiny_video, capsys):
+    assert cli.main(["doctor", "--video", str(tiny_video)]) == 0
+    out = capsys.readouterr().out
+    info = nvc.build_info()
+    assert f"FFmpeg:        {info['ffmpeg_version']}" in out
+    assert f"on_demand_video_decoder {nvc.__version__}" in out
+    assert "decode cpu:     ok, frames 0 and 39" in out
+    assert out.rstrip().endswith("no problems found")
+    if nvc.cuda_device_count() == 0:
+        assert "NVIDIA driver: none; 0 device(s)" in out and "decoding runs on the CPU" in out
+    else:
+        assert "GPU 0:" in out and "NVDEC decodes" in out and "h264 8-bit" in out
+        assert "decode gpu 0:   ok, frames 0 and 39" in out
+
+
+def test_doctor_json_and_a_failing_decode(tmp_path, capsys):
+    bad = tmp_path / "not_a_video.mp4"
+    bad.write_bytes(b"\0" * 1000)
+    assert cli.main(["doctor", "--video", str(bad), "--json"]) == 2  # a problem found: exit 2
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) >= {"package", "build", "cpu", "driver", "gpus", "test_video", "decode_checks", "problems"}
+    assert report["decode_checks"]["cpu"]["ok"] is False
+    assert any("not_a_video.mp4" in p and "odvd info FILE" in p for p in report["problems"])
+    assert report["build"]["libavcodec"].count(".") == 2
+
+
+def test_build_info_says_what_this_build_is():
+    info = nvc.build_info()
+    assert info["version"] == nvc.__version__
+    assert info["ffmpeg_version"] and info["ffmpeg_configuration"].startswith("--")
+    assert "GPL" in info["ffmpeg_license"] or "LGPL" in info["ffmpeg_license"]
+    assert isinstance(info["nvdec"], bool) and isinstance(info["cpu_features"], list)
+    assert info["benchmark_helpers"] == hasattr(nvc._odvd, "_decode_throughput")
+
+
+def test_doctor_reports_nvdec_caps_on_a_gpu(capsys):
+    if nvc.cuda_device_count() == 0:
+        pytest.skip("no CUDA device: NVDEC caps not reported")
+    gpus = nvc._odvd.describe_gpus()
+    caps = {(c["codec"], c["chroma_format"], c["bit_depth"]): c for c in gpus[0]["nvdec"]}
+    assert caps[("h264", "4:2:0", 8)]["supported"] and caps[("h264", "4:2:0", 8)]["used"]
+    assert caps[("hevc", "4:2:0", 10)]["used"]
+    assert caps[("hevc", "4:2:0", 8)]["min_size"] == (144, 144)
+    assert not any(c["used"] for c in gpus[0]["nvdec"] if c["chroma_format"] != "4:2:0")
