@@ -473,8 +473,8 @@ def doctor_report(args: argparse.Namespace) -> Dict[str, Any]:
     count = _odvd.cuda_device_count()
     report["driver"] = {"cuda": f"{driver // 1000}.{driver % 1000 // 10}" if driver else None, "devices": count}
     if not info["nvdec"]:
-        problems.append("this build has no NVDEC back end (built without the CUDA toolkit or the ffnvcodec "
-                        "headers): GPU decoding needs a build on a machine with both (tools/build.sh there)")
+        report["driver"]["note"] = ("this build has no NVDEC back end (built without the CUDA toolkit or the "
+                                    "ffnvcodec headers): decoding runs on the CPU; for GPUs build where both are")
     elif count == 0:
         report["driver"]["note"] = ("no usable NVIDIA driver or GPU: decoding runs on the CPU (--gpu -1); "
                                     "for NVDEC install the NVIDIA driver (nvidia-smi must list the GPU)")

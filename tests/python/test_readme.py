@@ -67,7 +67,8 @@ def test_python_examples_run(home, tmp_path):
 def test_cli_examples_run(home, tmp_path):
     odvd = shutil.which("odvd")
     for line in odvd_commands():
-        words = [os.path.expanduser(w).replace(os.path.expanduser("~"), str(home)) for w in shlex.split(line)]
+        words = [os.path.expanduser(w).replace(os.path.expanduser("~"), str(home))
+                 for w in shlex.split(line, comments=True)]
         argv = [odvd] + words[1:] if odvd else [sys.executable, "-m", "on_demand_video_decoder.cli"] + words[1:]
         done = subprocess.run(argv, cwd=tmp_path, env=environment(home), capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, f"{line}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
