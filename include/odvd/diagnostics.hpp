@@ -18,8 +18,8 @@ struct BuildInfo {
   std::string ffmpeg_configuration;  // its ./configure line
   std::string ffmpeg_license;
   std::string libavcodec, libavformat, libavutil;  // "major.minor.micro"
-  bool nvdec = false;                               // built with the NVDEC back end
-  std::vector<std::string> cpu_features;            // vector units the CPU converter uses here
+  bool nvdec = false;                              // built with the NVDEC back end
+  std::vector<std::string> cpu_features;           // vector units the CPU converter uses here
 };
 
 BuildInfo build_info();

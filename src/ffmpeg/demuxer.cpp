@@ -1,14 +1,13 @@
 #include "ffmpeg/demuxer.hpp"
 
 #include <algorithm>
-#include <iterator>
 
 extern "C" {
 #include <libavutil/pixdesc.h>
 }
 
 #include "ffmpeg/av_error.hpp"
-#include "odvd/codecs.hpp"
+#include "ffmpeg/codec_ids.hpp"
 #include "odvd/error.hpp"
 
 namespace odvd {
@@ -20,24 +19,6 @@ int bit_depth_of(int pixel_format) {
 }
 
 }  // namespace
-
-// The codec table's AVCodecID numbers (odvd/codecs.hpp) are FFmpeg's.
-static_assert(av_codec_id_of(Codec::kMpeg1) == AV_CODEC_ID_MPEG1VIDEO);
-static_assert(av_codec_id_of(Codec::kMpeg2) == AV_CODEC_ID_MPEG2VIDEO);
-static_assert(av_codec_id_of(Codec::kMpeg4) == AV_CODEC_ID_MPEG4);
-static_assert(av_codec_id_of(Codec::kVc1) == AV_CODEC_ID_VC1);
-static_assert(av_codec_id_of(Codec::kH264) == AV_CODEC_ID_H264);
-static_assert(av_codec_id_of(Codec::kJpeg) == AV_CODEC_ID_MJPEG);
-static_assert(av_codec_id_of(Codec::kHevc) == AV_CODEC_ID_HEVC);
-static_assert(av_codec_id_of(Codec::kVp8) == AV_CODEC_ID_VP8);
-static_assert(av_codec_id_of(Codec::kVp9) == AV_CODEC_ID_VP9);
-static_assert(av_codec_id_of(Codec::kAv1) == AV_CODEC_ID_AV1);
-static_assert(std::size(kCodecTable) == 10, "a new codec needs its static_assert above");
-
-Codec codec_from_av(int av_codec_id) {
-  const CodecEntry* e = codec_entry_by_av_id(av_codec_id);
-  return e != nullptr ? e->codec : Codec::kUnknown;
-}
 
 Demuxer::Demuxer(const std::string& path, bool probe_streams, int stream_index, int video_stream) : path_(path) {
   av::init_logging();

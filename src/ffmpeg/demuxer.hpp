@@ -56,7 +56,4 @@ class Demuxer {
   int stream_index_ = -1;
 };
 
-// Maps an FFmpeg codec id to the library's (cudaVideoCodec) numbering.
-Codec codec_from_av(int av_codec_id);
-
 }  // namespace odvd

@@ -61,7 +61,11 @@ std::string stream_problem(const GopRecord& r, const BundleLimits& limits) {
   if (!is_named_codec(r.codec) && r.codec != Codec::kUnknown) {
     return cat("codec ", codec, " is not a cudaVideoCodec number this format knows (0..5, 8..11, or -1)");
   }
-  if (r.av_codec_id < 1) return cat("FFmpeg codec id ", r.av_codec_id, " names no codec");
+  // The stored AVCodecID is its writer's FFmpeg's number: for a named codec only a hint
+  // (0 allowed: readers derive it from the codec), for codec -1 the only identity.
+  if (r.av_codec_id < 0 || (r.av_codec_id == 0 && r.codec == Codec::kUnknown)) {
+    return cat("FFmpeg codec id ", r.av_codec_id, " names no codec");
+  }
   if (r.av_pixel_format < -1) return cat("FFmpeg pixel format ", r.av_pixel_format, " is negative (-1 is unknown)");
   if (r.width < 1 || r.height < 1 || r.width > limits.max_dimension || r.height > limits.max_dimension) {
     return cat("size ", r.width, "x", r.height, " outside 1..", limits.max_dimension);

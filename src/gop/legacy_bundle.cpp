@@ -129,8 +129,10 @@ std::vector<int32_t> absolute_frame_ids(const LegacyRecord& r, ByteReader& in) {
 GopRecord convert(const LegacyRecord& r, ByteReader& in) {
   GopRecord g;
   g.codec = static_cast<Codec>(r.fields.codec);  // defined: Codec's underlying type is int32_t
-  g.av_codec_id = av_codec_id_of(g.codec);
-  if (g.av_codec_id == 0) in.fail(cat("codec ", r.fields.codec, " is not a cudaVideoCodec number this reader knows"));
+  if (codec_entry(g.codec) == nullptr) {
+    in.fail(cat("codec ", r.fields.codec, " is not a cudaVideoCodec number this reader knows"));
+  }
+  g.av_codec_id = 0;  // unknown here: the decoder derives it from the codec (complete_stream_description)
   g.width = r.fields.width;
   g.height = r.fields.height;
   g.color.range = static_cast<ColorRange>(r.fields.color_range);  // checked by the record rules

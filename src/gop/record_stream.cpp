@@ -6,6 +6,7 @@ extern "C" {
 #include <libavutil/pixdesc.h>
 }
 
+#include "ffmpeg/codec_ids.hpp"
 #include "ffmpeg/stream_probe.hpp"
 #include "ffmpeg/video_index.hpp"
 #include "odvd/codecs.hpp"
@@ -13,7 +14,9 @@ extern "C" {
 namespace odvd {
 
 void complete_stream_description(GopRecord& record) {
-  if (record.av_codec_id == 0) record.av_codec_id = av_codec_id_of(record.codec);
+  // A named codec decodes by its Codec: the AVCodecID its writer stored is that FFmpeg's
+  // number, which another FFmpeg may give another codec (odvd/codecs.hpp).
+  if (codec_entry(record.codec) != nullptr) record.av_codec_id = av_codec_id_of(record.codec);
   if (record.av_pixel_format >= 0 || record.packets.empty()) return;
   std::vector<uint8_t> head = record.parameter_sets;
   const std::vector<uint8_t>& first = record.packets.front().data;

@@ -8,9 +8,10 @@
 
 namespace odvd {
 
-// Fills what a record may lack (legacy bundles, packet lists): the FFmpeg codec id from
-// the codec, and pixel format, bit depth and chroma format from the sequence header in
-// the first packet. Fields already known are kept.
+// Fills what a record may lack (legacy bundles, packet lists) and what only this FFmpeg
+// knows: the FFmpeg codec id of a named codec (always: the writer's FFmpeg may number
+// codecs differently), and pixel format, bit depth and chroma format from the sequence
+// header in the first packet. Other fields already known are kept.
 void complete_stream_description(GopRecord& record);
 
 }  // namespace odvd

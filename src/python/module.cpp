@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 
+#include "ffmpeg/codec_ids.hpp"
 #include "odvd/codecs.hpp"
 #include "odvd/diagnostics.hpp"
 #include "odvd/error.hpp"
@@ -104,14 +105,15 @@ PYBIND11_MODULE(_odvd, m) {
           d["codec"] = static_cast<int>(e.codec);
           d["name"] = e.name;
           d["display"] = e.display;
-          d["av_codec_id"] = e.av_codec_id;
+          d["av_codec_id"] = odvd::av_codec_id_of(e.codec);  // of the FFmpeg this build uses
           d["nvdec"] = e.nvdec;
           out.append(d);
         }
         return out;
       },
       "The codecs the library names: codec (cudaVideoCodec number, as in GOP bundles), name, display "
-      "name, av_codec_id (FFmpeg's AVCodecID) and nvdec (whether the NVDEC back end takes it)");
+      "name, av_codec_id (the AVCodecID of the FFmpeg this build uses: it differs between FFmpeg versions) and "
+      "nvdec (whether the NVDEC back end takes it)");
   // Note [iostreams in the module]: std::ostringstream once crashed inside this module on
   // the GPU machine, in libstdc++'s locale code (the library's messages avoid iostreams
   // since). This formats through iostreams and the global and classic locales, so the

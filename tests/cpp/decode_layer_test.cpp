@@ -16,7 +16,9 @@
 #include "decode/file_session.hpp"
 #include "decode/gop_stream.hpp"
 #include "fake_device.hpp"
+#include "ffmpeg/codec_ids.hpp"
 #include "ffmpeg/video_index.hpp"
+#include "gop/record_stream.hpp"
 #include "odvd/error.hpp"
 
 namespace odvd {
@@ -165,6 +167,27 @@ TEST(FileSession, ADeviceThatRefusesTheStreamFailsTheSession) {
   FakeDevice device;
   device.behaviour.refuse_streams = true;
   EXPECT_THROW(FileSession(index, device), MediaError);
+}
+
+// ---- GOP records written by another FFmpeg ---------------------------------------
+
+TEST(RecordStream, ANamedCodecDecodesByItsCodecNotTheWritersFfmpegNumber) {
+  // AVCodecID numbers move between FFmpeg versions (AV1: 226 in 5.1, 225 in 7.1); a
+  // record stores its writer's. What this FFmpeg calls the codec is what counts.
+  GopRecord r;
+  r.codec = Codec::kAv1;
+  r.av_codec_id = av_codec_id_of(Codec::kAv1) + 1;  // another FFmpeg's number
+  complete_stream_description(r);
+  EXPECT_EQ(r.av_codec_id, av_codec_id_of(Codec::kAv1));
+  EXPECT_EQ(codec_from_av(r.av_codec_id), Codec::kAv1);
+  GopRecord unnamed;  // codec -1: the stored number is its only name, kept
+  unnamed.codec = Codec::kUnknown;
+  unnamed.av_codec_id = 12345;
+  complete_stream_description(unnamed);
+  EXPECT_EQ(unnamed.av_codec_id, 12345);
+  for (Codec c : {Codec::kH264, Codec::kHevc, Codec::kVp9, Codec::kMpeg4, Codec::kJpeg}) {
+    EXPECT_EQ(codec_from_av(av_codec_id_of(c)), c);
+  }
 }
 
 // ---- FallbackDevice ----------------------------------------------------------------

@@ -259,7 +259,13 @@ std::vector<Rule> record_rules() {
   return {
       {"unknown codec", [](GopRecord& r) { r.codec = static_cast<Codec>(7); }, "codec 7 is not a cudaVideoCodec"},
       {"codec -2", [](GopRecord& r) { r.codec = static_cast<Codec>(-2); }, "codec -2 is not"},
-      {"no FFmpeg id", [](GopRecord& r) { r.av_codec_id = 0; }, "FFmpeg codec id 0 names no codec"},
+      {"negative FFmpeg id", [](GopRecord& r) { r.av_codec_id = -3; }, "FFmpeg codec id -3 names no codec"},
+      {"unnamed codec without an FFmpeg id",
+       [](GopRecord& r) {
+         r.codec = Codec::kUnknown;
+         r.av_codec_id = 0;
+       },
+       "FFmpeg codec id 0 names no codec"},
       {"pixel format", [](GopRecord& r) { r.av_pixel_format = -2; }, "FFmpeg pixel format -2"},
       {"width 0", [](GopRecord& r) { r.width = 0; }, "size 0x48 outside 1..32768"},
       {"height", [](GopRecord& r) { r.height = -5; }, "size 64x-5 outside"},
