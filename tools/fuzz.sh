@@ -40,6 +40,20 @@ CC=clang CXX=clang++ cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithD
   -DODVD_WERROR=ON >/dev/null
 ninja -C "$BUILD" -j "$JOBS" bundle_fuzz bundle_fuzz_seeds video_fuzz gop_bundle_test legacy_bundle_test alloc_failure_test
 
+# libFuzzer's progress lines go to a log (the console gets its final statistics, or the
+# log's end when it finds something).
+fuzz() {
+  local name=$1 log="$BUILD/$1.log"
+  shift
+  if ! "$@" >"$log" 2>&1; then
+    tail -n 60 "$log"
+    echo "odvd: $name failed: the input is in $BUILD/artifacts/ (whole log: $log)" >&2
+    return 1
+  fi
+  grep -E "^stat::(number_of_executed_units|peak_rss_mb)|^Done [0-9]+ runs" "$log" || true
+}
+runs() { grep -aoE "^Done [0-9]+ runs" "$BUILD/$1.log" | grep -oE "[0-9]+" | tail -n 1; }
+
 echo "odvd: bundle unit tests under ASan + UBSan"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
@@ -53,11 +67,11 @@ corpus="$BUILD/corpus"
 rm -rf "$corpus" && mkdir -p "$corpus" "$BUILD/artifacts"
 cp tests/fuzz/corpus/* "$corpus/"
 "$BUILD/tests/fuzz/bundle_fuzz_seeds" "$corpus"
-"$BUILD/tests/fuzz/bundle_fuzz" "$corpus" -dict=tests/fuzz/bundle.dict -max_total_time="$FUZZ_SECONDS" \
+fuzz bundle_fuzz "$BUILD/tests/fuzz/bundle_fuzz" "$corpus" -dict=tests/fuzz/bundle.dict -max_total_time="$FUZZ_SECONDS" \
   -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_funcs=0 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/"
 
-echo "odvd: video_fuzz: the inputs earlier runs found"
-"$BUILD/tests/fuzz/video_fuzz" tests/fuzz/video_corpus/* 2>&1 | tail -n 1
+fuzz video_regressions "$BUILD/tests/fuzz/video_fuzz" tests/fuzz/video_corpus/*
+echo "odvd: video_fuzz: the $(find tests/fuzz/video_corpus -type f | wc -l) inputs earlier runs found replayed, no crash"
 echo "odvd: fuzzing video_fuzz for ${VIDEO_FUZZ_SECONDS} s"
 corpus="$BUILD/video_corpus"
 rm -rf "$corpus" && mkdir -p "$corpus"
@@ -66,5 +80,7 @@ if [ -d tests/videos/generated ]; then
   find tests/videos/generated -maxdepth 1 -type f ! -name '*.framemd5' ! -name '*.json' ! -name '*.txt' \
     -size -64k -exec cp {} "$corpus/" \;
 fi
-"$BUILD/tests/fuzz/video_fuzz" "$corpus" -max_total_time="$VIDEO_FUZZ_SECONDS" -max_len=65536 -timeout=30 \
-  -rss_limit_mb=2048 -print_funcs=0 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/"
+fuzz video_fuzz "$BUILD/tests/fuzz/video_fuzz" "$corpus" -max_total_time="$VIDEO_FUZZ_SECONDS" -max_len=65536 \
+  -timeout=30 -rss_limit_mb=2048 -print_funcs=0 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/"
+echo "odvd: fuzz summary: sanitized unit tests and allocation sweeps passed; bundle_fuzz $(runs bundle_fuzz) runs" \
+  "in ${FUZZ_SECONDS} s, video_fuzz $(runs video_fuzz) runs in ${VIDEO_FUZZ_SECONDS} s, no crash"

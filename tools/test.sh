@@ -10,32 +10,57 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 JOBS="$(nproc)"
 
-bash tools/build.sh
+# Each suite's output goes to the console and to build/test-logs/; the last lines printed
+# are one summary line per suite (and, when one fails, which), so nobody has to scroll.
+LOGS=build/test-logs
+mkdir -p "$LOGS"
+SUMMARY=()
+CURRENT=""
+print_summary() {
+  local rc=$?
+  echo
+  echo "odvd: summary (full logs in $LOGS/)"
+  for line in "${SUMMARY[@]}"; do echo "  $line"; done
+  if ((rc != 0)); then echo "  FAILED: ${CURRENT:-setup} (exit $rc; its log: $LOGS/${CURRENT// /_}.log)"; fi
+}
+trap print_summary EXIT
+# step NAME PATTERN COMMAND...: runs COMMAND, keeps its output, and remembers the last line
+# matching PATTERN (the suite's own summary) for the end.
+step() {
+  local name=$1 pattern=$2
+  shift 2
+  CURRENT=$name
+  echo "odvd: $name"
+  local log="$LOGS/${name// /_}.log"
+  "$@" 2>&1 | tee "$log"
+  SUMMARY+=("$name: $(grep -aE "$pattern" "$log" | tail -n 1 | sed -E 's/^[[:space:]=]+//; s/^odvd: //; s/[[:space:]=]+$//')")
+  CURRENT=""
+}
+
+step "build" "built and installed" bash tools/build.sh
 
 # The C++ tests of the decode layer and the fuzzers read the generated test videos.
-echo "odvd: test videos"
-"$PYTHON" tests/videos/generate.py
+step "test videos" "videos, .* bad inputs" "$PYTHON" tests/videos/generate.py
 
-echo "odvd: C++ unit tests"
 cmake -S . -B build/cpp-tests -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DODVD_BUILD_TESTS=ON -DODVD_BUILD_PYTHON=OFF -DODVD_WERROR=ON >/dev/null
-ninja -C build/cpp-tests -j "$JOBS"
-ctest --test-dir build/cpp-tests --output-on-failure -j "$JOBS"
+step "C++ build" "ninja|Linking|no work" ninja -C build/cpp-tests -j "$JOBS"
+step "C++ unit tests" "tests passed" ctest --test-dir build/cpp-tests --output-on-failure -j "$JOBS"
 
-echo "odvd: format check"
-bash tools/format.sh --check
+step "format check" "format" bash tools/format.sh --check
 
-echo "odvd: bundle sweeps under ASan/UBSan, and fuzzing (bundles, then videos seeded with the test videos)"
-FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash tools/fuzz.sh
+# Bundle sweeps and allocation-failure sweeps under ASan/UBSan, then fuzzing (bundles, then
+# videos seeded with the test videos).
+step "sanitizers and fuzzing" "^odvd: fuzz summary" env FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash tools/fuzz.sh
 
-echo "odvd: thread-safety analysis (clang, GUARDED_BY checked)"
-bash tools/thread_safety.sh
+step "thread-safety analysis" "thread-safety analysis (clean|failed)" bash tools/thread_safety.sh
 
-echo "odvd: Python tests"
 # Run from outside the source tree so the installed package is what gets imported.
-(cd tests && "$PYTHON" -m pytest python -q -rs)
+step "Python tests (FFmpeg 5.1)" "passed|failed|error" bash -c "cd tests && \"$PYTHON\" -m pytest python -q -rs"
 
 # The same suite against FFmpeg 7.1 (a static build from Debian 13's source; the system's is 5.1).
 if [[ "${ODVD_SKIP_FFMPEG7:-0}" != 1 ]]; then
-  bash tools/test_ffmpeg7.sh
+  step "Python tests (FFmpeg 7.1)" "passed|failed|error" bash tools/test_ffmpeg7.sh
+else
+  SUMMARY+=("Python tests (FFmpeg 7.1): skipped (ODVD_SKIP_FFMPEG7=1)")
 fi

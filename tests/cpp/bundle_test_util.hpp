@@ -93,7 +93,7 @@ inline GopRecord make_record(int32_t first, int32_t frames, int seed, bool leadi
 
 // Options for write_raw() to break the byte-level rules the record rules cannot express.
 struct RawOptions {
-  uint32_t version = 2;          // 1 writes the older layout (no video_stream field)
+  uint32_t version = 2;         // 1 writes the older layout (no video_stream field)
   uint32_t extra_flags = 0;     // ORed into every packet's flags
   size_t extra_body_bytes = 0;  // zero bytes appended to each body (body_size includes them)
   bool wrong_checksum = false;  // stores the checksum + 1

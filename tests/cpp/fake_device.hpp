@@ -21,12 +21,12 @@ namespace odvd::testing {
 
 // What a test tells the backends to do, shared by every backend of a FakeDevice.
 struct FakeBehaviour {
-  size_t reorder_delay = 4;           // pictures held before the smallest pts comes out
-  std::set<int32_t> damaged;          // decode indices whose picture is damaged (reported)
-  std::set<int32_t> lost;             // decode indices whose picture silently never comes out
-  int32_t unpinned_damage_at = -1;    // sending this decode index reports damage from it, unpinned
-  bool refuse_streams = false;        // make_backend throws MediaError
-  bool unsupported = false;           // make_backend throws UnsupportedStream (a fallback may take it)
+  size_t reorder_delay = 4;         // pictures held before the smallest pts comes out
+  std::set<int32_t> damaged;        // decode indices whose picture is damaged (reported)
+  std::set<int32_t> lost;           // decode indices whose picture silently never comes out
+  int32_t unpinned_damage_at = -1;  // sending this decode index reports damage from it, unpinned
+  bool refuse_streams = false;      // make_backend throws MediaError
+  bool unsupported = false;         // make_backend throws UnsupportedStream (a fallback may take it)
 };
 
 class FakeBackend final : public DecoderBackend {

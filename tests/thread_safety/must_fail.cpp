@@ -7,8 +7,8 @@ namespace {
 
 class Counter {
  public:
-  int unlocked_read() const { return value_; }  // EXPECT: reading value_ requires mutex_
-  void unlocked_write() { value_ = 1; }          // EXPECT: writing value_ requires mutex_
+  int unlocked_read() const { return value_; }       // EXPECT: reading value_ requires mutex_
+  void unlocked_write() { value_ = 1; }              // EXPECT: writing value_ requires mutex_
   void wait_without_lock() { ready_.wait(mutex_); }  // EXPECT: wait requires holding mutex_
   void locked_write() {
     odvd::MutexLock lock(mutex_);
