@@ -8,8 +8,9 @@
 #   device call: carry [".carry/ffmpeg", ".carry/include", ".carry/sweep", ".carry/before.tar.gz"],
 #                command: bash bench/before_after.sh
 #
-# Writes $OUT/{before,after}/suite.{json,md} and $OUT/before_after.md. Environment: WORKLOADS and
-# CONFIGS (suite.py's lists; default every NVDEC workload of ours and every config), REPEAT
+# Writes $OUT/{before,after}/suite.{json,md} and $OUT/before_after.md. Environment: VIDEOS (the
+# configs' folder, default .carry/sweep), WORKLOADS and CONFIGS (suite.py's lists; default every
+# NVDEC workload of ours and every config), REPEAT
 # (default 1: runs before, after, before, after, ... and compares each pair; the builds are
 # kept in /tmp/odvd_before and build/device, so a later call on the same machine skips them).
 set -uo pipefail
@@ -24,7 +25,7 @@ if ! compgen -G "$OLD/python/on_demand_video_decoder/_odvd*.so" >/dev/null; then
   (cd "$OLD" && OUT="$OUT/build_before" bash tools/device/run_gpu.sh build) >"$OUT/build_before.txt" 2>&1
 fi
 OUT="$OUT/build_after" bash tools/device/run_gpu.sh build >"$OUT/build_after.txt" 2>&1
-ARGS=(--videos "$ROOT/.carry/sweep" --backends nvdec --no-limit --no-peers --seconds "${SECONDS_PER_WORKLOAD:-1.5}"
+ARGS=(--videos "${VIDEOS:-$ROOT/.carry/sweep}" --backends nvdec --no-limit --no-peers --seconds "${SECONDS_PER_WORKLOAD:-1.5}"
   --workloads "${WORKLOADS:-random,random_x4,multi4,sequential,bundle}" --configs "${CONFIGS:-all}")
 for ((i = 1; i <= ${REPEAT:-1}; i++)); do
   suffix=""

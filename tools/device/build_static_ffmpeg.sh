@@ -35,7 +35,7 @@ FFMPEG_CONFIG=(
 DAV1D_CONFIG=(--default-library=static -Db_staticpic=true --buildtype=release
   -Denable_tools=false -Denable_tests=false -Denable_examples=false)
 STAMP="$PREFIX/.odvd-build-config"
-CONFIG="ffmpeg: ${FFMPEG_CONFIG[*]} | dav1d: ${DAV1D_CONFIG[*]}${ODVD_DEBIAN_SUITE:+ | suite: $ODVD_DEBIAN_SUITE}"
+CONFIG="ffmpeg: ${FFMPEG_CONFIG[*]} | dav1d: ${DAV1D_CONFIG[*]}${ODVD_DEBIAN_SUITE:+ | suite: $ODVD_DEBIAN_SUITE} | licenses"
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$CONFIG" && -f "$PREFIX/lib/pkgconfig/libavcodec.pc" ]]; then
   echo "static FFmpeg already at $PREFIX"
@@ -65,5 +65,14 @@ make -j"$JOBS" >/dev/null
 make install >/dev/null
 strip --strip-debug "$PREFIX"/lib/*.a
 rm -rf "$PREFIX/share"
+# The licences of what a wheel linking this carries (tools/build_wheel.sh installs them with it).
+mkdir -p "$PREFIX/licenses"
+cp COPYING.LGPLv2.1 "$PREFIX/licenses/FFmpeg-COPYING.LGPLv2.1"
+cp "$DAV1D_SRC/COPYING" "$PREFIX/licenses/dav1d-COPYING"
+{
+  echo "FFmpeg $(cat VERSION 2>/dev/null || cat RELEASE 2>/dev/null || echo '(version unknown)') from Debian's source package"
+  echo "configure: ${FFMPEG_CONFIG[*]}"
+  echo "dav1d from Debian's source package, meson: ${DAV1D_CONFIG[*]}"
+} >"$PREFIX/licenses/BUILD.txt"
 echo "$CONFIG" >"$STAMP"
 echo "static FFmpeg installed at $PREFIX ($(du -sh "$PREFIX" | cut -f1))"
