@@ -58,6 +58,9 @@ step "thread-safety analysis" "thread-safety analysis (clean|failed)" bash tools
 # Run from outside the source tree so the installed package is what gets imported.
 step "Python tests (FFmpeg 5.1)" "passed|failed|error" bash -c "cd tests && \"$PYTHON\" -m pytest python -q -rs"
 
+# The install a user gets: the self-contained wheel, in a fresh virtual environment.
+step "Python tests (wheel)" "passed|failed|error" bash tools/test_wheel.sh
+
 # The same suite against FFmpeg 7.1 (a static build from Debian 13's source; the system's is 5.1).
 if [[ "${ODVD_SKIP_FFMPEG7:-0}" != 1 ]]; then
   step "Python tests (FFmpeg 7.1)" "passed|failed|error" bash tools/test_ffmpeg7.sh

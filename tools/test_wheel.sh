@@ -17,7 +17,8 @@ wheel="$(ls "$DIST"/on_demand_video_decoder-*manylinux*.whl | head -n 1)"
 VENV="$(realpath -m build/wheel-venv)"
 rm -rf "$VENV"
 "$PYTHON" -m venv --system-site-packages "$VENV"
-PIP_ROOT_USER_ACTION=ignore "$VENV/bin/python" -m pip install -q --no-index --no-deps "$wheel"
+# --ignore-installed: the base Python's copy (tools/build.sh's, same version) must not count as installed.
+PIP_ROOT_USER_ACTION=ignore "$VENV/bin/python" -m pip install -q --no-index --no-deps --ignore-installed "$wheel"
 echo "odvd: installed $(basename "$wheel") into $VENV"
 cd tests
 "$VENV/bin/python" -c 'import on_demand_video_decoder as m; print("odvd: testing", m.__file__)'

@@ -26,10 +26,10 @@ FFMPEG_CONFIG=(
   --disable-doc --disable-autodetect --disable-network --disable-debug
   --disable-avdevice --disable-avfilter --disable-swresample
   --enable-protocol=file
-  --enable-demuxer=mov,matroska,mpegts,h264,hevc,ivf,avi,m4v,mpegvideo
-  --enable-parser=h264,hevc,vp9,av1,mpeg4video,mpegvideo,mjpeg
+  --enable-demuxer=mov,matroska,mpegts,mpegps,h264,hevc,ivf,avi,m4v,mpegvideo,vc1
+  --enable-parser=h264,hevc,vp8,vp9,av1,mpeg4video,mpegvideo,mjpeg,vc1
   --enable-bsf=h264_mp4toannexb,hevc_mp4toannexb,extract_extradata,vp9_superframe_split
-  --enable-decoder=h264,hevc,vp9,mpeg4,mpeg1video,mpeg2video,mjpeg,libdav1d --enable-libdav1d
+  --enable-decoder=h264,hevc,vp8,vp9,mpeg4,mpeg1video,mpeg2video,mjpeg,vc1,libdav1d --enable-libdav1d
   --enable-swscale
 )
 DAV1D_CONFIG=(--default-library=static -Db_staticpic=true --buildtype=release
