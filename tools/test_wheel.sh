@@ -5,7 +5,7 @@
 # installed (tests/python/test_installed.py checks where the module was imported from).
 # The venv sees the base Python's site-packages only for the test tools (pytest, numpy, av).
 #
-# Usage: bash tools/test_wheel.sh [pytest arguments]
+# Usage: bash tools/test_wheel.sh [pytest arguments, run in tests/; default: the whole suite]
 #   ODVD_WHEEL_FFMPEG=PREFIX   passed on to tools/build_wheel.sh (a static FFmpeg already built)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +22,6 @@ PIP_ROOT_USER_ACTION=ignore "$VENV/bin/python" -m pip install -q --no-index --no
 echo "odvd: installed $(basename "$wheel") into $VENV"
 cd tests
 "$VENV/bin/python" -c 'import on_demand_video_decoder as m; print("odvd: testing", m.__file__)'
-ODVD_EXPECT_INSTALLED_IN="$VENV" exec "$VENV/bin/python" -m pytest python -q -rs -p no:cacheprovider "$@"
+args=("$@")
+((${#args[@]})) || args=(python)
+ODVD_EXPECT_INSTALLED_IN="$VENV" exec "$VENV/bin/python" -m pytest -q -rs -p no:cacheprovider "${args[@]}"
