@@ -281,9 +281,9 @@ _cpu_decoder_missing: dict[str, str] = {}
 def cpu_decoder_missing(manifest: dict, name: str) -> str:
     """Why the CPU back end of this build cannot decode video `name` ("" if it can).
 
-    The static FFmpeg built for the GPU machine (tools/device/build_static_ffmpeg.sh)
-    has no software AV1 decoder; Debian's FFmpeg (CI) has one. Decided once per codec
-    by decoding the video's first frame.
+    A build's FFmpeg may lack a software decoder (an AV1 build without dav1d, say;
+    tools/device/build_static_ffmpeg.sh and Debian's FFmpeg have every codec the test videos
+    use). Decided once per codec by decoding the video's first frame.
     """
     codec = manifest["videos"][name]["codec"]
     if codec not in _cpu_decoder_missing:
