@@ -63,7 +63,12 @@ CUVIDDECODECAPS query_caps(const DeviceContext& device, const NvdecKey& key) {
     caps.nMaxWidth = caps.nMaxHeight = 1u << 15;
   } else {
     ContextScope scope(device.context);
-    check(d.cuvid->cuvidGetDecoderCaps(&caps), "cuvidGetDecoderCaps");
+    if (d.cuvid->cuvidGetDecoderCaps(&caps) != CUDA_SUCCESS) {
+      // Drivers may refuse the question itself for combinations a codec does not have (a
+      // chroma format or bit depth outside its profiles): that answers it too. The stream
+      // then decodes on the CPU (fallback) or is refused with a reason, never a driver error.
+      caps.bIsSupported = 0;
+    }
   }
   cache->caps.emplace(id, caps);
   return caps;
