@@ -108,4 +108,8 @@ struct RgbImage {
   int stride() const { return 3 * width; }
 };
 
+// The image `frame` converts to (size, order, timestamp, engine), without memory yet: what
+// every converter fills in the same way.
+RgbImage rgb_image_of(const VideoFrame& frame, bool bgr);
+
 }  // namespace odvd

@@ -177,12 +177,7 @@ RgbImage allocate_rgb(const VideoFrame& frame, bool bgr) {
   if (!frame.buffer || frame.buffer->kind() != MemoryKind::kHost) {
     throw ArgumentError("convert_to_rgb: the CPU converter needs a frame in host memory");
   }
-  RgbImage image;
-  image.width = frame.width;
-  image.height = frame.height;
-  image.bgr = bgr;
-  image.pts = frame.pts;
-  image.decoded_by = frame.decoded_by;
+  RgbImage image = rgb_image_of(frame, bgr);
   image.buffer = make_host_buffer(static_cast<size_t>(3) * frame.width * frame.height);
   return image;
 }

@@ -75,12 +75,7 @@ RgbImage NvdecDevice::convert(Workspace& w, const VideoFrame& frame, bool bgr) {
     return image;
   }
   ODVD_CHECK(frame.buffer && frame.buffer->kind() == MemoryKind::kCuda);
-  RgbImage image;
-  image.width = frame.width;
-  image.height = frame.height;
-  image.bgr = bgr;
-  image.pts = frame.pts;
-  image.decoded_by = frame.decoded_by;
+  RgbImage image = rgb_image_of(frame, bgr);
   image.buffer = w.memory->allocate(static_cast<size_t>(image.stride()) * image.height, w.stream.get());
   ContextScope scope(w.device.context);  // the CUDA runtime launches into the current (primary) context
   const std::string error = enqueue_yuv_to_rgb(frame, image, w.stream.get());

@@ -78,4 +78,14 @@ VideoFrame copy_frame(const VideoFrame& frame) {
   return copy;
 }
 
+RgbImage rgb_image_of(const VideoFrame& frame, bool bgr) {
+  RgbImage image;
+  image.width = frame.width;
+  image.height = frame.height;
+  image.bgr = bgr;
+  image.pts = frame.pts;
+  image.decoded_by = frame.decoded_by;
+  return image;
+}
+
 }  // namespace odvd
