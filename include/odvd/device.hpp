@@ -23,11 +23,14 @@
 
 #include "odvd/decoder_backend.hpp"
 #include "odvd/frame.hpp"
+#include "odvd/tensor.hpp"
 #include "odvd/types.hpp"
 
 struct AVCodecParameters;  // FFmpeg's; opaque to everything but the CPU device
 
 namespace odvd {
+
+struct TensorPlan;  // tensor/tensor_plan.hpp
 
 struct StreamDescription {
   std::string label;  // the file or bundle entry, for messages
@@ -86,6 +89,15 @@ class Device {
   // Each picked frame converted to interleaved RGB (BGR with `bgr`) on this device;
   // null entries give images without a buffer. Complete when this returns.
   virtual std::vector<RgbImage> convert_all(const std::vector<const VideoFrame*>& picked, bool bgr) = 0;
+
+  // Memory for a training batch of `bytes` bytes on this device (host memory on the CPU).
+  virtual std::shared_ptr<Buffer> allocate(size_t bytes) = 0;
+  // Writes picked[i] into slot i of `target` as `plan` says (a null entry: zeros; Note
+  // [Tensor values] in odvd/tensor.hpp). `target` is in this device's memory. Complete
+  // when this returns, unless `stream` (a CUstream; GPUs only) is given: the writes are
+  // then ordered on that stream, and the memory they read stays untouched until they end.
+  virtual void write_tensor(const std::vector<const VideoFrame*>& picked, const TensorPlan& plan,
+                            const TensorTarget& target, void* stream) = 0;
 
   // Frees idle decoder sessions / cached device memory (nothing to do on the CPU).
   virtual void release_decoders() {}

@@ -27,6 +27,7 @@
 #include "odvd/device.hpp"
 #include "odvd/frame.hpp"
 #include "odvd/process_local.hpp"
+#include "odvd/tensor.hpp"
 #include "odvd/types.hpp"
 
 namespace odvd {
@@ -78,6 +79,14 @@ class GopDecoder {
   // Packed 8-bit RGB (or BGR), one per entry.
   std::vector<RgbImage> decode_rgb(const std::vector<std::string>& paths, const std::vector<int>& frame_ids, bool bgr);
 
+  // A training batch (odvd/tensor.hpp, Note [Tensor values]): entry i's frame in slot i
+  // of `out`, or of a new batch in the decoder's device memory when `out` has no buffer;
+  // returns the batch. `stream` (a CUstream, GPU decoders only) orders the writes on it
+  // instead of completing them before the call returns. ArgumentError (before any
+  // decoding) for a bad option or an `out` that does not fit the call.
+  TensorTarget decode_tensor(const std::vector<std::string>& paths, const std::vector<int>& frame_ids,
+                             const TensorOptions& options, TensorTarget out, void* stream);
+
   // GOP records (gop/gop_bundle.hpp): the demux half of the work, and the decode half.
   //
   // get_gops: for each entry, the record of the GOP holding frame_ids[i] of paths[i], in
@@ -90,6 +99,9 @@ class GopDecoder {
                                          const std::vector<int>& frame_ids);
   std::vector<RgbImage> decode_records_rgb(std::vector<GopRecord> records, const std::vector<std::string>& labels,
                                            const std::vector<int>& frame_ids, bool bgr);
+  TensorTarget decode_records_tensor(std::vector<GopRecord> records, const std::vector<std::string>& labels,
+                                     const std::vector<int>& frame_ids, const TensorOptions& options, TensorTarget out,
+                                     void* stream);
 
   // Packets from another demuxer (the reference API's DecodeFromPacketList*):
   // set_packet_list_codecs() says each entry's codec (ArgumentError for a number that is
@@ -141,6 +153,12 @@ class GopDecoder {
 // Number of CUDA devices NVDEC can use; 0 without a driver or in a build without CUDA.
 // Never throws.
 int cuda_device_count();
+
+// Makes work queued on CUDA stream `waiter` from now on wait for the work queued on
+// `producer` so far (streams of device `ordinal`, CUstreams as void*; 1 is the legacy
+// default stream). For batches written with stream= and read on another. MediaError on a
+// driver error, or in a build without CUDA.
+void order_cuda_streams(int ordinal, void* waiter, void* producer);
 
 // The id of the process in which this library created a CUDA context, 0 if it never
 // did (a forked child sees its parent's id unless it made one itself). Never throws.

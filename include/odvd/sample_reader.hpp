@@ -28,6 +28,7 @@
 #include "odvd/device.hpp"
 #include "odvd/frame.hpp"
 #include "odvd/process_local.hpp"
+#include "odvd/tensor.hpp"
 
 namespace odvd {
 
@@ -78,6 +79,11 @@ class SampleReader {
                                                     const std::vector<std::vector<int>>& frame_ids);
   std::vector<std::vector<RgbImage>> decode_batch_rgb(const std::vector<std::string>& paths,
                                                       const std::vector<std::vector<int>>& frame_ids, bool bgr);
+  // The frames of decode_batch as one training batch (odvd/tensor.hpp): file v's k-th
+  // frame in slot v * F + k, every list F long (ArgumentError otherwise); `out` and
+  // `stream` as GopDecoder::decode_tensor.
+  TensorTarget decode_batch_tensor(const std::vector<std::string>& paths, const std::vector<std::vector<int>>& lists,
+                                   const TensorOptions& options, TensorTarget out, void* stream);
 
   // Starts decode_rgb in the background (arguments are checked first, synchronously).
   void decode_rgb_async(const std::vector<std::string>& paths, const std::vector<int>& frame_ids, bool bgr);

@@ -173,6 +173,26 @@ YuvCoefficients make_yuv_coefficients(ColorInfo resolved, int bit_depth) {
   return k;
 }
 
+FloatYuvCoefficients make_float_yuv_coefficients(ColorInfo resolved, int bit_depth) {
+  // The same coefficients as make_yuv_coefficients() before Q16 rounding, for 0..1 outputs.
+  ODVD_CHECK(bit_depth >= 8 && bit_depth <= 12);
+  const LumaWeights w = weights_of(resolved.matrix);
+  const double kg = 1.0 - w.kr - w.kb;
+  const int scale = 1 << (bit_depth - 8);
+  const bool full = resolved.range == ColorRange::kFull;
+  const double y_range = full ? (1 << bit_depth) - 1 : 219.0 * scale;
+  const double c_range = full ? (1 << bit_depth) - 1 : 224.0 * scale;
+  FloatYuvCoefficients k{};
+  k.y_offset = static_cast<float>(full ? 0 : 16 * scale);
+  k.c_offset = static_cast<float>(1 << (bit_depth - 1));
+  k.y_gain = static_cast<float>(1.0 / y_range);
+  k.r_v = static_cast<float>(2.0 * (1.0 - w.kr) / c_range);
+  k.b_u = static_cast<float>(2.0 * (1.0 - w.kb) / c_range);
+  k.g_u = static_cast<float>(2.0 * w.kb * (1.0 - w.kb) / kg / c_range);
+  k.g_v = static_cast<float>(2.0 * w.kr * (1.0 - w.kr) / kg / c_range);
+  return k;
+}
+
 RgbImage allocate_rgb(const VideoFrame& frame, bool bgr) {
   if (!frame.buffer || frame.buffer->kind() != MemoryKind::kHost) {
     throw ArgumentError("convert_to_rgb: the CPU converter needs a frame in host memory");

@@ -18,6 +18,10 @@ ColorInfo resolve_color(ColorInfo signalled);
 // Q16 coefficients for a resolved colour description and a bit depth (8..12).
 YuvCoefficients make_yuv_coefficients(ColorInfo resolved, int bit_depth);
 
+// The same coefficients unrounded, in floating point, for results on the 0..1 scale
+// (training tensors: tensor/tensor_math.hpp).
+FloatYuvCoefficients make_float_yuv_coefficients(ColorInfo resolved, int bit_depth);
+
 // Converts a host frame to a newly allocated RGB (or BGR) image using frame.color,
 // resolved with resolve_color(). Throws ArgumentError for non-host frames.
 RgbImage convert_to_rgb(const VideoFrame& frame, bool bgr);

@@ -34,6 +34,19 @@ struct YuvCoefficients {
   int32_t b_u;       // Q16, B += b_u * U
 };
 
+// Floating-point colour coefficients: R = y_gain * (Y - y_offset) + r_v * (V - c_offset)
+// and so on, giving 0..1 (make_float_yuv_coefficients in color_convert.hpp; training
+// tensors: tensor/tensor_math.hpp).
+struct FloatYuvCoefficients {
+  float y_offset;
+  float c_offset;
+  float y_gain;
+  float r_v;
+  float g_u;
+  float g_v;
+  float b_u;
+};
+
 constexpr int kYuvFractionBits = 16;
 
 ODVD_HOST_DEVICE uint8_t clamp_to_u8(int32_t v) {

@@ -5,6 +5,8 @@
 #include "color/color_convert.hpp"
 #include "cpu/cpu_backend.hpp"
 #include "ffmpeg/av_handles.hpp"
+#include "odvd/error.hpp"
+#include "tensor/cpu_tensor.hpp"
 
 namespace odvd {
 namespace {
@@ -54,6 +56,13 @@ std::vector<RgbImage> CpuDevice::convert_all(const std::vector<const VideoFrame*
                  static_cast<int>(rows * (band + 1) / bands));
   });
   return out;
+}
+
+void CpuDevice::write_tensor(const std::vector<const VideoFrame*>& picked, const TensorPlan& plan,
+                             const TensorTarget& target, void* stream) {
+  ODVD_CHECK(stream == nullptr);  // the decoders refuse stream= on the CPU
+  (void)picked;                   // the plan points at the frames already
+  write_tensor_on_cpu(plan, target, pool_);
 }
 
 }  // namespace odvd

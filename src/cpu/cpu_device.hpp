@@ -1,5 +1,6 @@
 // CpuDevice: the CPU as a Device (odvd/device.hpp) — libavcodec decoders (CpuBackend),
-// frames in host memory, colour conversion in bands of rows on the owner's thread pool.
+// frames in host memory, colour conversion and training batches in bands of rows on the
+// owner's thread pool.
 //
 // Thread-safety: every method may be called from any thread.
 #pragma once
@@ -22,6 +23,9 @@ class CpuDevice final : public Device {
   std::unique_ptr<DecoderBackend> make_backend(const StreamDescription& stream) override;
   std::vector<VideoFrame> hand_out(const std::vector<const VideoFrame*>& picked) override;
   std::vector<RgbImage> convert_all(const std::vector<const VideoFrame*>& picked, bool bgr) override;
+  std::shared_ptr<Buffer> allocate(size_t bytes) override { return make_host_buffer(bytes); }
+  void write_tensor(const std::vector<const VideoFrame*>& picked, const TensorPlan& plan, const TensorTarget& target,
+                    void* stream) override;
 
  private:
   const int decoder_threads_;

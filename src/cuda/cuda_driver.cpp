@@ -241,4 +241,14 @@ void Stream::synchronize(const std::string& what) const {
   check(driver().cu->cuStreamSynchronize(stream_), what);
 }
 
+void order_after(CUstream waiter, CUstream producer) {
+  if (waiter == producer) return;
+  const Event done = Event::record(producer);
+  if (done) {
+    check(driver().stream_wait_event(waiter, done.get(), 0), "ordering work between CUDA streams");
+  } else {
+    check(driver().cu->cuStreamSynchronize(producer), "waiting for a CUDA stream");
+  }
+}
+
 }  // namespace odvd::cuda

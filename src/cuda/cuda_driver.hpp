@@ -117,6 +117,11 @@ class Event {
   CUevent event_ = nullptr;
 };
 
+// Work enqueued on `waiter` from now on waits for what is enqueued on `producer` so far
+// (in the current context): an event and cuStreamWaitEvent, or, when no event can be
+// recorded, a synchronisation of `producer`. MediaError on a driver error.
+void order_after(CUstream waiter, CUstream producer);
+
 // An owned non-blocking stream of one device.
 class Stream {
  public:

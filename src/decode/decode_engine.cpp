@@ -7,6 +7,7 @@
 #include "decode/stream_description.hpp"
 #include "odvd/error.hpp"
 #include "odvd/option_limits.hpp"
+#include "tensor/tensor_plan.hpp"
 #include "util/profile.hpp"
 
 namespace odvd {
@@ -73,6 +74,60 @@ std::unique_ptr<DecoderBackend> DecodeEngine::make_record_backend(const GopRecor
 std::vector<RgbImage> DecodeEngine::convert_all(const std::vector<const VideoFrame*>& picked, bool bgr) {
   ODVD_PROFILE_SCOPE("call.convert_and_sync");
   return device_->convert_all(picked, bgr);
+}
+
+namespace {
+
+std::string memory_words(MemoryKind kind, int device) {
+  return kind == MemoryKind::kHost ? std::string("host memory") : "memory of CUDA device " + std::to_string(device);
+}
+
+}  // namespace
+
+void DecodeEngine::check_tensor_request(const TensorTarget& out, size_t entries, void* stream) const {
+  const int ordinal = device_->ordinal();
+  if (stream != nullptr && ordinal < 0) {
+    throw ArgumentError("stream= orders work on a CUDA stream; this decoder decodes on the CPU (iGpu=-1)");
+  }
+  if (!out.buffer) return;
+  const MemoryKind wanted = ordinal < 0 ? MemoryKind::kHost : MemoryKind::kCuda;
+  if (out.buffer->kind() != wanted || (ordinal >= 0 && out.buffer->device() != ordinal)) {
+    throw ArgumentError("out is in " + memory_words(out.buffer->kind(), out.buffer->device()) +
+                        ", but this decoder writes batches to " + memory_words(wanted, ordinal));
+  }
+  if (out.count != static_cast<int64_t>(entries)) {
+    throw ArgumentError("out holds " + std::to_string(out.count) + " entries, the call has " + std::to_string(entries));
+  }
+}
+
+TensorTarget DecodeEngine::write_tensor(const std::vector<const VideoFrame*>& picked,
+                                        const std::vector<std::string>& labels, const TensorOptions& options,
+                                        TensorTarget out, void* stream) {
+  ODVD_PROFILE_SCOPE("call.write_tensor");
+  check_tensor_request(out, picked.size(), stream);
+  TensorOptions wanted = options;
+  if (out.buffer && wanted.height == 0) {
+    // Without a size, out's is the output size.
+    wanted.height = out.height;
+    wanted.width = out.width;
+  }
+  const TensorPlan plan = make_tensor_plan(picked, labels, wanted);
+  if (out.buffer) {
+    if (out.height != plan.height() || out.width != plan.width()) {
+      throw ArgumentError("out holds " + std::to_string(out.height) + "x" + std::to_string(out.width) +
+                          " (height x width) images, the call makes " + std::to_string(plan.height()) + "x" +
+                          std::to_string(plan.width()));
+    }
+  } else {
+    out.count = static_cast<int64_t>(picked.size());
+    out.height = plan.height();
+    out.width = plan.width();
+    out.layout = options.layout;
+    out.dtype = options.dtype;
+    out.buffer = device_->allocate(static_cast<size_t>(std::max<int64_t>(out.bytes(), 1)));
+  }
+  device_->write_tensor(picked, plan, out, stream);
+  return out;
 }
 
 void DecodeEngine::note_color_range(const VideoIndex& index) {

@@ -90,6 +90,16 @@ class DecodeEngine {
   std::vector<VideoFrame> hand_out(const std::vector<const VideoFrame*>& picked) { return device_->hand_out(picked); }
   std::vector<RgbImage> convert_all(const std::vector<const VideoFrame*>& picked, bool bgr);
 
+  // Training batches (odvd/tensor.hpp). check_tensor_request(): the checks that need no
+  // frames, made before decoding — `out` (when it has a buffer) holds `entries` slots in
+  // this device's memory, and `stream` is only given on a GPU; ArgumentError otherwise.
+  void check_tensor_request(const TensorTarget& out, size_t entries, void* stream) const;
+  // Writes picked[i] (labels[i] names it in messages) into slot i of `out`, or of a batch
+  // allocated on this device when `out` has no buffer (ArgumentError when out's size is
+  // not the one `options` give); returns the batch written.
+  TensorTarget write_tensor(const std::vector<const VideoFrame*>& picked, const std::vector<std::string>& labels,
+                            const TensorOptions& options, TensorTarget out, void* stream);
+
   // Records a warning for a file that does not signal its colour range (once per path).
   void note_color_range(const VideoIndex& index);
   // Records a warning for a file that decodes on the CPU because the GPU refused it.

@@ -42,6 +42,11 @@ class FallbackDevice final : public Device {
   std::vector<RgbImage> convert_all(const std::vector<const VideoFrame*>& picked, bool bgr) override {
     return gpu_->convert_all(picked, bgr);
   }
+  std::shared_ptr<Buffer> allocate(size_t bytes) override { return gpu_->allocate(bytes); }
+  void write_tensor(const std::vector<const VideoFrame*>& picked, const TensorPlan& plan, const TensorTarget& target,
+                    void* stream) override {
+    gpu_->write_tensor(picked, plan, target, stream);
+  }
   void release_decoders() override { gpu_->release_decoders(); }
   void release_memory() override { gpu_->release_memory(); }
   MemoryUse memory_use() const override { return gpu_->memory_use(); }

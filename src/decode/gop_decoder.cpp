@@ -369,6 +369,30 @@ std::vector<RgbImage> GopDecoder::decode_rgb(const std::vector<std::string>& pat
   return impl_->engine.convert_all(impl_->run(*set, paths, ids, frames), bgr);
 }
 
+namespace {
+
+// "entry i (label, frame id)" for each entry: how tensor messages name entries.
+std::vector<std::string> entry_labels(const std::vector<std::string>& labels, const std::vector<int>& ids) {
+  std::vector<std::string> out;
+  out.reserve(labels.size());
+  for (size_t i = 0; i < labels.size() && i < ids.size(); ++i) {
+    out.push_back("entry " + std::to_string(i) + " (" + quoted(labels[i]) + ", frame " + std::to_string(ids[i]) + ")");
+  }
+  return out;
+}
+
+}  // namespace
+
+TensorTarget GopDecoder::decode_tensor(const std::vector<std::string>& paths, const std::vector<int>& ids,
+                                       const TensorOptions& options, TensorTarget out, void* stream) {
+  options.validate();
+  impl_->engine.check_tensor_request(out, ids.size(), stream);
+  Impl::Lease set(impl_.get());
+  std::vector<Impl::FrameMap> frames;
+  const std::vector<const VideoFrame*> picked = impl_->run(*set, paths, ids, frames);
+  return impl_->engine.write_tensor(picked, entry_labels(paths, ids), options, std::move(out), stream);
+}
+
 std::vector<GopRecord> GopDecoder::get_gops(const std::vector<std::string>& paths, const std::vector<int>& ids) {
   Impl::Lease set(impl_.get());
   return impl_->get_gops(*set, paths, ids);
@@ -386,6 +410,16 @@ std::vector<RgbImage> GopDecoder::decode_records_rgb(std::vector<GopRecord> reco
                                                      const std::vector<int>& ids, bool bgr) {
   std::vector<Impl::FrameMap> frames;
   return impl_->engine.convert_all(impl_->run_records(records, labels, ids, frames), bgr);
+}
+
+TensorTarget GopDecoder::decode_records_tensor(std::vector<GopRecord> records, const std::vector<std::string>& labels,
+                                               const std::vector<int>& ids, const TensorOptions& options,
+                                               TensorTarget out, void* stream) {
+  options.validate();
+  impl_->engine.check_tensor_request(out, ids.size(), stream);
+  std::vector<Impl::FrameMap> frames;
+  const std::vector<const VideoFrame*> picked = impl_->run_records(records, labels, ids, frames);
+  return impl_->engine.write_tensor(picked, entry_labels(labels, ids), options, std::move(out), stream);
 }
 
 void GopDecoder::set_packet_list_codecs(const std::vector<int>& codec_ids) {

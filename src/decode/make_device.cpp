@@ -40,6 +40,17 @@ bool build_has_nvdec() {
   return ODVD_WITH_NVDEC != 0;
 }
 
+void order_cuda_streams(int ordinal, void* waiter, void* producer) {
+#if ODVD_WITH_NVDEC
+  cuda::ContextScope scope(cuda::device_context(ordinal).context);
+  cuda::order_after(static_cast<CUstream>(waiter), static_cast<CUstream>(producer));
+#else
+  (void)waiter;
+  (void)producer;
+  throw MediaError("order_cuda_streams: this build has no CUDA (device " + std::to_string(ordinal) + ")");
+#endif
+}
+
 int cuda_driver_version() {
 #if ODVD_WITH_NVDEC
   return cuda::driver_version();

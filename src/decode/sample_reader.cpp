@@ -271,6 +271,33 @@ std::vector<std::vector<RgbImage>> SampleReader::decode_batch_rgb(const std::vec
   return out;
 }
 
+TensorTarget SampleReader::decode_batch_tensor(const std::vector<std::string>& paths,
+                                               const std::vector<std::vector<int>>& lists, const TensorOptions& options,
+                                               TensorTarget out, void* stream) {
+  options.validate();
+  size_t entries = 0;
+  for (size_t v = 0; v < lists.size(); ++v) {
+    if (lists[v].size() != lists[0].size()) {
+      throw ArgumentError("frame_id_lists: a batch needs one number of frames per file (list 0 has " +
+                          std::to_string(lists[0].size()) + ", list " + std::to_string(v) + " has " +
+                          std::to_string(lists[v].size()) + ")");
+    }
+    entries += lists[v].size();
+  }
+  impl_->engine.check_tensor_request(out, entries, stream);
+  impl_->wait_pending();
+  MutexLock lock(impl_->call_mutex);
+  std::vector<FrameMap> frames;
+  const auto picked = impl_->run(paths, lists, frames);
+  std::vector<std::string> labels;
+  for (size_t v = 0; v < lists.size() && v < paths.size(); ++v) {
+    for (int id : lists[v]) {
+      labels.push_back("file " + std::to_string(v) + " (" + quoted(paths[v]) + ", frame " + std::to_string(id) + ")");
+    }
+  }
+  return impl_->engine.write_tensor(Impl::flat(picked), labels, options, std::move(out), stream);
+}
+
 void SampleReader::decode_rgb_async(const std::vector<std::string>& paths, const std::vector<int>& ids, bool bgr) {
   check_entry_lists(paths.size(), ids.size(), static_cast<size_t>(impl_->options.num_of_file), "num_of_file");
   MutexLock lock(impl_->async_mutex);

@@ -1,11 +1,14 @@
 #include "nvdec/nvdec_device.hpp"
 
+#include <cstring>
 #include <unordered_map>
 
 #include "color/color_convert.hpp"
 #include "color/cuda_color.hpp"
 #include "nvdec/nvdec_backend.hpp"
 #include "odvd/error.hpp"
+#include "tensor/cuda_tensor.hpp"
+#include "tensor/tensor_plan.hpp"
 
 namespace odvd::cuda {
 
@@ -114,6 +117,74 @@ std::vector<RgbImage> NvdecDevice::convert_all(const std::vector<const VideoFram
   for (const VideoFrame* frame : picked) out.push_back(frame != nullptr ? convert(w, *frame, bgr) : RgbImage{});
   w.stream.synchronize("CUDA device " + std::to_string(ordinal_));
   return out;
+}
+
+std::shared_ptr<Buffer> NvdecDevice::allocate(size_t bytes) {
+  MutexLock lock(mutex_);
+  Workspace& w = ready();
+  // Written on the device's stream, or on a caller's stream that waits for it (write_tensor).
+  return w.memory->allocate(bytes, w.stream.get());
+}
+
+void NvdecDevice::write_tensor(const std::vector<const VideoFrame*>& picked, const TensorPlan& plan,
+                               const TensorTarget& target, void* stream) {
+  MutexLock lock(mutex_);
+  Workspace& w = ready();
+  ODVD_CHECK(target.buffer && target.buffer->kind() == MemoryKind::kCuda && target.buffer->device() == ordinal_);
+  ODVD_CHECK(plan.jobs.size() == picked.size() && static_cast<int64_t>(picked.size()) == target.count);
+  ContextScope scope(w.device.context);
+  // Frames decoded on the CPU (fallback) are uploaded, and their jobs pointed at the copy.
+  std::vector<TensorFrameJob> jobs = plan.jobs;
+  std::vector<std::shared_ptr<Buffer>> read;  // every block the kernel reads
+  std::unordered_map<const VideoFrame*, VideoFrame> uploaded;
+  for (size_t i = 0; i < picked.size(); ++i) {
+    const VideoFrame* f = picked[i];
+    if (f == nullptr || !f->buffer) continue;
+    if (f->buffer->kind() == MemoryKind::kHost) {
+      auto it = uploaded.find(f);
+      if (it == uploaded.end()) {
+        VideoFrame moved = *f;
+        moved.buffer = upload(w, *f->buffer);
+        it = uploaded.emplace(f, std::move(moved)).first;
+      }
+      f = &it->second;
+      set_job_source(jobs[i], *f);
+    }
+    read.push_back(f->buffer);
+  }
+  // The jobs, then the tap tables, in one block (16-byte aligned tables).
+  const size_t jobs_bytes = (jobs.size() * sizeof(TensorFrameJob) + 15) / 16 * 16;
+  const std::shared_ptr<Buffer> staged = make_host_buffer(jobs_bytes + plan.tables.size());
+  std::memcpy(staged->data(), jobs.data(), jobs.size() * sizeof(TensorFrameJob));
+  std::memcpy(staged->data() + jobs_bytes, plan.tables.data(), plan.tables.size());
+  std::shared_ptr<Buffer> block = upload(w, *staged);
+  read.push_back(block);
+
+  // The kernel runs on the caller's stream when given, after everything enqueued here and
+  // after the caller's earlier work on the target.
+  const auto launch_on = stream != nullptr ? static_cast<CUstream>(stream) : w.stream.get();
+  if (target.ready_on != nullptr) order_after(launch_on, static_cast<CUstream>(target.ready_on));
+  order_after(launch_on, w.stream.get());
+  DeviceTensorPlan p;
+  p.jobs = reinterpret_cast<const TensorFrameJob*>(block->data());
+  p.tables = block->data() + jobs_bytes;
+  p.count = target.count;
+  p.height = plan.height();
+  p.width = plan.width();
+  p.layout = target.layout;
+  p.dtype = target.dtype;
+  p.finish = plan.finish;
+  p.out = target.buffer->data();
+  const std::string error = enqueue_tensor_plan(p, launch_on);
+  if (!error.empty())
+    throw MediaError("writing a batch on CUDA device " + std::to_string(ordinal_) + " failed: " + error);
+  if (stream != nullptr) {
+    // Nothing the kernel reads or writes goes back to the pool before it is done.
+    for (const auto& b : read) b->note_consumer_stream(stream);
+    target.buffer->note_consumer_stream(stream);
+  } else {
+    w.stream.synchronize("CUDA device " + std::to_string(ordinal_));
+  }
 }
 
 void NvdecDevice::release_decoders() {

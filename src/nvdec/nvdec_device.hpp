@@ -40,6 +40,9 @@ class NvdecDevice final : public Device {
   std::unique_ptr<DecoderBackend> make_backend(const StreamDescription& stream) override;
   std::vector<VideoFrame> hand_out(const std::vector<const VideoFrame*>& picked) override;
   std::vector<RgbImage> convert_all(const std::vector<const VideoFrame*>& picked, bool bgr) override;
+  std::shared_ptr<Buffer> allocate(size_t bytes) override;
+  void write_tensor(const std::vector<const VideoFrame*>& picked, const TensorPlan& plan, const TensorTarget& target,
+                    void* stream) override;
   void release_decoders() override;
   void release_memory() override;
   MemoryUse memory_use() const override;

@@ -28,8 +28,25 @@ void capsule_destructor(PyObject* capsule) {
 }  // namespace
 
 std::string dtype_name(const ArrayView& view) {
-  return view.itemsize == 2 ? "uint16" : "uint8";
+  if (view.kind == 'b') return "bfloat16";
+  return (view.kind == 'f' ? "float" : "uint") + std::to_string(8 * view.itemsize);
 }
+
+namespace {
+
+// The array-interface type string; bfloat16 has none (numpy has no such type).
+std::string typestr(const ArrayView& view) {
+  if (view.kind == 'b') {
+    throw py::attribute_error("bfloat16 has no array-interface type; use DLPack (torch.from_dlpack)");
+  }
+  return (view.itemsize == 1 ? "|" : "<") + std::string(1, view.kind) + std::to_string(view.itemsize);
+}
+
+uint8_t dlpack_code(const ArrayView& view) {
+  return view.kind == 'f' ? kOdvdDLFloat : (view.kind == 'b' ? kOdvdDLBfloat : kOdvdDLUInt);
+}
+
+}  // namespace
 
 py::buffer_info to_buffer_info(const ArrayView& view) {
   if (view.owner->kind() != MemoryKind::kHost) {
@@ -38,8 +55,8 @@ py::buffer_info to_buffer_info(const ArrayView& view) {
   }
   std::vector<py::ssize_t> shape(view.shape.begin(), view.shape.end());
   std::vector<py::ssize_t> strides(view.byte_strides.begin(), view.byte_strides.end());
-  const std::string format =
-      view.itemsize == 2 ? py::format_descriptor<uint16_t>::format() : py::format_descriptor<uint8_t>::format();
+  if (view.kind == 'b') throw py::buffer_error("bfloat16 has no buffer-protocol format; use DLPack");
+  const std::string format = view.kind == 'u' ? (view.itemsize == 1 ? "B" : "H") : (view.itemsize == 2 ? "e" : "f");
   return py::buffer_info(view.data, view.itemsize, format, static_cast<py::ssize_t>(shape.size()), shape, strides);
 }
 
@@ -49,7 +66,7 @@ namespace {
 py::dict interface_v3(const ArrayView& view) {
   py::dict d;
   d["version"] = 3;
-  d["typestr"] = view.itemsize == 2 ? "<u2" : "|u1";
+  d["typestr"] = typestr(view);
   d["data"] = py::make_tuple(reinterpret_cast<uintptr_t>(view.data), false);
   d["shape"] = py::tuple(py::cast(view.shape));
   d["strides"] = py::tuple(py::cast(view.byte_strides));
@@ -72,7 +89,10 @@ py::dict cuda_array_interface(const ArrayView& view) {
   // Consumers read on a stream we cannot know: order reuse after all blocking streams.
   view.owner->note_consumer_stream(nullptr);
   py::dict d = interface_v3(view);
-  d["stream"] = py::none();  // the data is complete when a decode call returns: nothing to wait for
+  // Complete when a decode call returns, unless written on a caller's stream: then the
+  // consumer orders itself after that stream (version 3's convention).
+  d["stream"] = view.pending_on == nullptr ? py::object(py::none())
+                                           : py::object(py::int_(reinterpret_cast<uintptr_t>(view.pending_on)));
   return d;
 }
 
@@ -90,7 +110,7 @@ py::capsule to_dlpack(const ArrayView& view, void* consumer_stream) {
   const bool host = view.owner->kind() == MemoryKind::kHost;
   t.device = DLDevice{host ? kOdvdDLCPU : kOdvdDLCUDA, host ? 0 : view.owner->device()};
   t.ndim = static_cast<int32_t>(ctx->shape.size());
-  t.dtype = DLDataType{kOdvdDLUInt, static_cast<uint8_t>(8 * view.itemsize), 1};
+  t.dtype = DLDataType{dlpack_code(view), static_cast<uint8_t>(8 * view.itemsize), 1};
   t.shape = ctx->shape.data();
   t.strides = ctx->strides.data();
   t.byte_offset = 0;

@@ -26,7 +26,11 @@ struct ArrayView {
   uint8_t* data = nullptr;
   std::vector<int64_t> shape;
   std::vector<int64_t> byte_strides;
-  int itemsize = 1;  // 1 (uint8) or 2 (uint16)
+  int itemsize = 1;  // bytes per element: 1, 2 or 4
+  char kind = 'u';   // 'u' unsigned integer, 'f' IEEE float, 'b' bfloat16
+  // GPU memory whose writes are still queued on this CUstream (a batch written with
+  // stream=); nullptr when complete.
+  void* pending_on = nullptr;
 };
 
 py::buffer_info to_buffer_info(const ArrayView& view);

@@ -130,6 +130,20 @@ py::list decode_records(PyGopDecoder& self, std::vector<GopRecord> records, cons
   return frames_to_list(std::move(frames));
 }
 
+py::object decode_records_tensor(PyGopDecoder& self, std::vector<GopRecord> records, const py::object& paths,
+                                 const std::vector<int>& ids, const BatchArgs& args) {
+  std::vector<std::string> labels = path_list(paths, "filepaths");
+  BatchRequest request = batch_request(args, {static_cast<int64_t>(ids.size())}, self.decoder().options().device);
+  TensorTarget written;
+  {
+    py::gil_scoped_release release;
+    written = self.decoder().decode_records_tensor(std::move(records), labels, ids, request.options, request.out.target,
+                                                   request.stream);
+  }
+  self.emit_warnings();
+  return batch_result(args, request, written);
+}
+
 // Reads bundle files; each is validated (and a legacy one converted to our format).
 std::vector<Bytes> load_files(const py::object& file_paths) {
   const std::vector<std::string> files = path_list(file_paths, "file_paths");
@@ -276,6 +290,17 @@ void bind_bundle_methods(py::class_<PyGopDecoder>& cls) {
           },
           py::arg("numpy_data"), py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
           "Decode entry i's frame from record i of the bundle, to RGB/BGR")
+      .def(
+          "DecodeFromGOPToTensor",
+          [](PyGopDecoder& self, const py::handle& data, const py::object& paths, const py::object& ids,
+             ODVD_BATCH_PARAMS) {
+            return decode_records_tensor(self, parse(ByteView(data, "bundle"), "bundle"), paths, frame_ids(ids),
+                                         ODVD_BATCH_ARGS);
+          },
+          py::arg("bundle"), py::arg("filepaths"), py::arg("frame_ids"), ODVD_BATCH_KWARGS,
+          batch_doc("Decode entry i's frame from record i of the GOP bundle into one batched tensor "
+                    "(DecodeToTensor's, without opening the files).")
+              .c_str())
       .def(
           "DecodeFromGOPListRGB",
           [](PyGopDecoder& self, const py::object& datas, const py::object& paths, const py::object& ids,

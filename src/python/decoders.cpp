@@ -95,6 +95,15 @@ void bind_gop_decoder(py::module_& m) {
       .def("DecodeN12ToRGB", &PyGopDecoder::decode_rgb, py::arg("filepaths"), py::arg("frame_ids"),
            py::arg("as_bgr") = false, py::arg("fastStreamInfos") = Infos{},
            "Decode one frame per entry to packed RGB/BGR (RGBFrame)")
+      .def(
+          "DecodeToTensor",
+          [](PyGopDecoder& self, const py::object& paths, const py::object& ids, ODVD_BATCH_PARAMS) {
+            return self.decode_tensor(paths, ids, ODVD_BATCH_ARGS);
+          },
+          py::arg("filepaths"), py::arg("frame_ids"), ODVD_BATCH_KWARGS,
+          batch_doc("Decode one frame per entry into one batched tensor (N, 3, H, W), or (N, H, W, 3) "
+                    "with layout='NHWC'.")
+              .c_str())
       .def("GetLastReport", &PyGopDecoder::last_report,
            "One dict per entry of the last decoding call that failed or got another frame (on_error): "
            "entry, file, requested, returned (None: no frame), reason; empty after a clean call")
@@ -254,6 +263,28 @@ void bind_sample_reader(py::module_& m) {
           },
           py::arg("filepaths"), py::arg("frame_ids"), py::arg("as_bgr") = false,
           "File v (slot v) reads the frames frame_ids[v] in order; one list of RGB/BGR frames per file")
+      .def(
+          "DecodeBatchToTensor",
+          [](PySampleReader& self, const py::object& paths, const py::object& ids_arg, ODVD_BATCH_PARAMS) {
+            const std::vector<std::string> files = path_list(paths, "files");
+            const Lists lists = frame_id_lists(ids_arg, "frame_id_lists");
+            const BatchArgs args = ODVD_BATCH_ARGS;
+            const int64_t frames = lists.empty() ? 0 : static_cast<int64_t>(lists[0].size());
+            BatchRequest request =
+                batch_request(args, {static_cast<int64_t>(lists.size()), frames}, self.reader().options().device);
+            TensorTarget written;
+            {
+              py::gil_scoped_release release;
+              written =
+                  self.reader().decode_batch_tensor(files, lists, request.options, request.out.target, request.stream);
+            }
+            warn_all(self.reader().take_warnings());
+            return batch_result(args, request, written);
+          },
+          py::arg("files"), py::arg("frame_id_lists"), ODVD_BATCH_KWARGS,
+          batch_doc("File v (slot v) reads the frames frame_id_lists[v] in order (every list of one length F), "
+                    "into one batched tensor (V, F, 3, H, W), or (V, F, H, W, 3) with layout='NHWC'.")
+              .c_str())
       .def(
           "GetLastReport", [](PySampleReader& self) { return report_to_list(self.reader().last_report()); },
           "One dict per frame of the last call that failed or got another frame (on_error): entry (the file's "

@@ -8,7 +8,7 @@
 extern "C" {
 
 enum OdvdDLDeviceType : int32_t { kOdvdDLCPU = 1, kOdvdDLCUDA = 2 };
-enum OdvdDLDataTypeCode : uint8_t { kOdvdDLUInt = 1 };
+enum OdvdDLDataTypeCode : uint8_t { kOdvdDLUInt = 1, kOdvdDLFloat = 2, kOdvdDLBfloat = 4 };
 
 struct DLDevice {
   int32_t device_type;

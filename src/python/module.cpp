@@ -23,6 +23,7 @@ namespace odvd::python {
 namespace py = pybind11;
 void bind_frames(py::module_& m);
 void bind_decoders(py::module_& m);
+void bind_tensors(py::module_& m);
 }  // namespace odvd::python
 
 PYBIND11_MODULE(_odvd, m) {
@@ -40,6 +41,7 @@ PYBIND11_MODULE(_odvd, m) {
     }
   });
   odvd::python::bind_frames(m);
+  odvd::python::bind_tensors(m);
   odvd::python::bind_decoders(m);
 #ifdef ODVD_WITH_BENCH
   odvd::bench::bind(m);  // source builds only (bench/native)

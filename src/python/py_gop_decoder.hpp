@@ -15,6 +15,7 @@
 #include "odvd/error.hpp"
 #include "odvd/gop_decoder.hpp"
 #include "python/arguments.hpp"
+#include "python/tensors.hpp"
 
 namespace odvd::python {
 
@@ -109,6 +110,19 @@ class PyGopDecoder {
     }
     emit_warnings();
     return frames_to_list(std::move(frames));
+  }
+
+  py::object decode_tensor(const py::object& paths, const py::object& frame_ids_arg, const BatchArgs& args) {
+    const std::vector<std::string> files = path_list(paths, "filepaths");
+    const std::vector<int> ids = frame_ids(frame_ids_arg);
+    BatchRequest request = batch_request(args, {static_cast<int64_t>(ids.size())}, decoder_->options().device);
+    TensorTarget written;
+    {
+      py::gil_scoped_release release;
+      written = decoder_->decode_tensor(files, ids, request.options, request.out.target, request.stream);
+    }
+    emit_warnings();
+    return batch_result(args, request, written);
   }
 
   py::list last_report() const { return report_to_list(decoder_->last_report()); }

@@ -121,9 +121,16 @@ class FakeDevice final : public Device {
     return std::vector<RgbImage>(picked.size());
   }
 
+  std::shared_ptr<Buffer> allocate(size_t bytes) override { return make_host_buffer(bytes); }
+  void write_tensor(const std::vector<const VideoFrame*>& picked, const TensorPlan&, const TensorTarget&,
+                    void*) override {
+    tensor_writes.push_back(picked.size());
+  }
+
   FakeBehaviour behaviour;
   std::vector<StreamDescription> described;  // every stream a backend was asked for
   std::vector<FakeBackend*> backends;        // every backend made (owned by the caller)
+  std::vector<size_t> tensor_writes;         // entries of every write_tensor call
 };
 
 }  // namespace odvd::testing
