@@ -3,7 +3,8 @@
 
 The configurations are those NVIDIA's accvlab decoder published its numbers on: cameras of
 1600x900 at 10 fps, 235 frames per clip, HEVC, GOP 30, no B-frames (`hevc_gop30_b0`, the base),
-and its sweeps around that base: GOP 1/12/60/250, B-frames 2/4, and H.264 instead of HEVC.
+and its sweeps around that base: GOP 1/12/60/250, B-frames 2/4, and H.264 instead of HEVC; and
+1080p H.264 (`h264_gop30_b0_1080p`, the training-batch benchmark's second clip).
 CONFIGS below is the one list the suite (bench/suite.py) and tools/device/prepare.sh use.
 
 Each camera is testsrc2 (moving pattern, scrolling gradient, clock) rendered at a quarter of the
@@ -35,15 +36,19 @@ class Config:
     codec: str  # "hevc" or "h264"
     gop: int
     bframes: int
+    width: int = WIDTH
+    height: int = HEIGHT
 
     @property
     def name(self) -> str:
-        return f"{self.codec}_gop{self.gop}_b{self.bframes}"
+        size = "" if (self.width, self.height) == (WIDTH, HEIGHT) else f"_{self.height}p"
+        return f"{self.codec}_gop{self.gop}_b{self.bframes}{size}"
 
 
 BASE = Config("hevc", 30, 0)
 CONFIGS = [BASE, Config("hevc", 1, 0), Config("hevc", 12, 0), Config("hevc", 60, 0), Config("hevc", 250, 0),
-           Config("hevc", 30, 2), Config("hevc", 30, 4), Config("h264", 30, 0)]
+           Config("hevc", 30, 2), Config("hevc", 30, 4), Config("h264", 30, 0),
+           Config("h264", 30, 0, 1920, 1080)]  # 1080p H.264: the training-batch benchmark's second clip
 BY_NAME = {c.name: c for c in CONFIGS}
 
 
@@ -69,8 +74,8 @@ def encode_args(config: Config) -> list[str]:
 
 
 def encode(ffmpeg: str, config: Config, camera: int, out: Path) -> None:
-    src = (f"testsrc2=size={WIDTH // 4}x{HEIGHT // 4}:rate={FPS},trim=start_frame={camera * 40},"
-           f"setpts=PTS-STARTPTS,hue=h={camera * 60},scale={WIDTH}:{HEIGHT}:flags=bicubic")
+    src = (f"testsrc2=size={config.width // 4}x{config.height // 4}:rate={FPS},trim=start_frame={camera * 40},"
+           f"setpts=PTS-STARTPTS,hue=h={camera * 60},scale={config.width}:{config.height}:flags=bicubic")
     tmp = out.with_suffix(".tmp.mp4")
     cmd = [ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", src,
            "-frames:v", str(FRAMES), "-pix_fmt", "yuv420p", "-color_range", "tv", "-colorspace", "bt709",

@@ -18,6 +18,8 @@ untimed warm-up calls first):
   random        each call one random frame of every camera, DecodeN12ToRGB (PyNvGopDecoder)
   random_x4     the same calls, 4 in flight on one PyNvGopDecoder(parallel_calls=4) fed by
                 Prefetcher(workers=4) (latency = one call's own time inside the worker)
+  tensor, tensor_torch  random access into (6, 3, 448, 800) float16 normalised batches: fused
+                (DecodeToTensor) and DecodeN12ToRGB + the torch chain (bench/tensor_workloads.py)
   multi4        each call 4 random frames of every camera (24 entries)
   sequential    PyNvSampleReader(1, 6): call k asks every camera for frame k, whole clips; the
                 first pass (opening 6 files) is untimed and reported as `first_pass_fps`;
@@ -72,6 +74,7 @@ import on_demand_video_decoder as nvc  # noqa: E402
 from bench_nvdec import NvmlSampler, machine, nvdec_unavailable_reason  # noqa: E402
 from make_videos import BY_NAME, CONFIGS  # noqa: E402
 from probe_streams import free_streams  # noqa: E402
+import tensor_workloads  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # Bare-cuvid limit runs: (threads, sessions per thread, GOP by GOP). Note [The raw limit].
@@ -521,6 +524,11 @@ def run_config(name: str, folder: Path, args, backends: list[str], scratch: Path
         attempt("random", backend, lambda: ours_random(clip, dev, s, args.calls))
         if backend == "nvdec":
             attempt("random_x4", backend, lambda: ours_random_overlapped(clip, dev, s, 4 * args.calls))
+        inflight = 4 if backend == "nvdec" else 1
+        for chain in (False, True):
+            attempt("tensor_torch" if chain else "tensor", backend,
+                    lambda: tensor_workloads.ours_tensor(clip, dev, s, inflight * args.calls, measure, counted,
+                                                         chain, inflight))
         attempt("multi4", backend, lambda: ours_random(clip, dev, s, args.calls, per_camera=4))
         attempt("sequential", backend, lambda: ours_sequential(clip, dev, s))
         # Decode-ahead's effect, same run: off on NVDEC (where it is the default), on for the CPU.
@@ -617,6 +625,9 @@ def markdown(out: dict) -> str:
         for k, v in {**c["skipped"], **c["errors"]}.items():
             lines.append(f"| {k} | skipped or failed: {v} | | | | | | | | | |")
         lines.append("")
+        tensor_lines = tensor_workloads.summary(c)
+        if tensor_lines:
+            lines += ["Training batches (DecodeToTensor, (6, 3, 448, 800) float16 normalised):", *tensor_lines, ""]
     # The sweep at a glance: frames/s of each workload per config.
     names = []
     for c in out["configs"]:
@@ -711,7 +722,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-peers", action="store_true")
     p.add_argument("--no-limit", action="store_true", help="skip the limit runs (and the fractions)")
     p.add_argument("--workloads", default="all",
-                   help="all, or a list of: random,random_x4,multi4,sequential,sequential_no_ahead,sequential_ahead,bundle,bundle_arrays,peer_pynvvideocodec,"
+                   help="all, or a list of: random,random_x4,tensor,tensor_torch,multi4,sequential,sequential_no_ahead,sequential_ahead,bundle,bundle_arrays,peer_pynvvideocodec,"
                         "peer_pynvvideocodec_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta,peer_pyav")
     args = p.parse_args(argv)
 

@@ -222,6 +222,18 @@ void convert_rows(const VideoFrame& frame, RgbImage& image, int row_begin, int r
   }
 }
 
+int convert_nv12_row_simd(const uint8_t* luma, const uint8_t* uv, int width, const YuvCoefficients& k, uint8_t* out) {
+#ifdef ODVD_NV12_AVX2
+  if (cpu_has_avx2()) return convert_nv12_row_avx2(luma, uv, width, k, false, out);  // Note [AVX2 rows]
+#endif
+  (void)luma;
+  (void)uv;
+  (void)width;
+  (void)k;
+  (void)out;
+  return 0;
+}
+
 RgbImage convert_to_rgb(const VideoFrame& frame, bool bgr) {
   RgbImage image = allocate_rgb(frame, bgr);
   convert_rows(frame, image, 0, frame.height);

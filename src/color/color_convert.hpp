@@ -35,6 +35,12 @@ void convert_rows(const VideoFrame& frame, RgbImage& image, int row_begin, int r
 // color_convert.cpp: both give identical bytes, which tests check).
 void convert_rows(const VideoFrame& frame, RgbImage& image, int row_begin, int row_end, bool allow_simd);
 
+// The vector part of an 8-bit NV12 row: converts pixels from the start of `luma` (a pixel
+// whose chroma pair starts at `uv`) to packed RGB at `out`, with AVX2 where the CPU has it
+// (Note [AVX2 rows]); returns how many (a multiple of 8, at most width - 2; 0 without
+// AVX2). The caller converts the rest with yuv_to_rgb_pixel(): the same bytes either way.
+int convert_nv12_row_simd(const uint8_t* luma, const uint8_t* uv, int width, const YuvCoefficients& k, uint8_t* out);
+
 // The vector instruction sets the CPU converter uses on this machine ("avx2" where the CPU
 // has it: Note [AVX2 rows]); empty when it runs the portable loop.
 std::vector<std::string> cpu_features_used();

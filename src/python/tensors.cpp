@@ -249,8 +249,8 @@ void check_out(const Described& d, const BatchRequest& r, TensorTarget& target) 
     got.kind = d.element == '?' ? 'u' : d.element;
     got.itemsize = d.itemsize;
     throw ArgumentError(std::string("out has dtype ") + (d.element == '?' ? "unsupported" : dtype_name(got)) +
-                        ", the call writes " + tensor_dtype_name(o.dtype) + " (dtype='" +
-                        tensor_dtype_name(o.dtype) + "')");
+                        ", the call writes " + tensor_dtype_name(o.dtype) + " (dtype='" + tensor_dtype_name(o.dtype) +
+                        "')");
   }
   if (!d.strides.empty()) {
     int64_t expect = 1;
@@ -436,11 +436,9 @@ void bind_tensors(py::module_& m) {
                              [](const DecodedBatch& b) { return std::string(tensor_layout_name(b.target.layout)); })
       .def_property_readonly("device", &DecodedBatch::device, "'cpu' or 'cuda:N'")
       .def_property_readonly("nbytes", [](const DecodedBatch& b) { return b.target.bytes(); })
-      .def_property_readonly("data", [](const DecodedBatch& b) {
-        return reinterpret_cast<uintptr_t>(b.target.buffer->data());
-      })
-      .def_property_readonly("__array_interface__",
-                             [](const DecodedBatch& b) { return array_interface(b.view()); })
+      .def_property_readonly("data",
+                             [](const DecodedBatch& b) { return reinterpret_cast<uintptr_t>(b.target.buffer->data()); })
+      .def_property_readonly("__array_interface__", [](const DecodedBatch& b) { return array_interface(b.view()); })
       .def_property_readonly("__cuda_array_interface__",
                              [](const DecodedBatch& b) { return cuda_array_interface(b.view()); })
       .def("__dlpack__", &batch_dlpack)

@@ -72,16 +72,18 @@ void bind_tensors(py::module_& m);
 
 // The keyword arguments of every *ToTensor method, in pybind11's def(): after the
 // positional ones. A macro because pybind11 takes them as separate arguments of def().
-#define ODVD_BATCH_KWARGS                                                                                        \
-  py::kw_only(), py::arg("size") = py::none(), py::arg("crop") = py::none(), py::arg("layout") = "NCHW",          \
-      py::arg("dtype") = "uint8", py::arg("mean") = py::none(), py::arg("std") = py::none(),                    \
-      py::arg("as_bgr") = false, py::arg("interpolation") = "bilinear", py::arg("antialias") = true,            \
-      py::arg("out") = py::none(), py::arg("stream") = py::none()
+#define ODVD_BATCH_KWARGS                                                                                       \
+  py::kw_only(), py::arg("size") = py::none(), py::arg("crop") = py::none(), py::arg("layout") = "NCHW",        \
+                 py::arg("dtype") = "uint8", py::arg("mean") = py::none(), py::arg("std") = py::none(),         \
+                 py::arg("as_bgr") = false, py::arg("interpolation") = "bilinear", py::arg("antialias") = true, \
+                 py::arg("out") = py::none(), py::arg("stream") = py::none()
 
 // The matching parameters of the bound lambda, collected into a BatchArgs named `args`.
-#define ODVD_BATCH_PARAMS                                                                                   \
-  const py::object &size, const py::object &crop, const py::object &layout, const py::object &dtype,         \
+#define ODVD_BATCH_PARAMS                                                                                       \
+  const py::object &size, const py::object &crop, const py::object &layout, const py::object &dtype,            \
       const py::object &mean, const py::object &std, const py::object &as_bgr, const py::object &interpolation, \
       const py::object &antialias, const py::object &out, const py::object &stream
-#define ODVD_BATCH_ARGS \
-  ::odvd::python::BatchArgs { size, crop, layout, dtype, mean, std, as_bgr, interpolation, antialias, out, stream }
+#define ODVD_BATCH_ARGS                                                                 \
+  ::odvd::python::BatchArgs {                                                           \
+    size, crop, layout, dtype, mean, std, as_bgr, interpolation, antialias, out, stream \
+  }

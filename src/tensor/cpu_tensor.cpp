@@ -1,10 +1,14 @@
 #include "tensor/cpu_tensor.hpp"
 
 #include <algorithm>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <cstring>
 #include <type_traits>
 #include <vector>
 
+#include "color/color_convert.hpp"
 #include "odvd/error.hpp"
 
 namespace odvd {
@@ -17,12 +21,116 @@ struct Band {
   int y1;
 };
 
-// The output rows of a band, Note [CPU tensor rows].
+// Source row sy, columns [x_lo, x_hi) of the crop, as interleaved R, G, B floats.
+template <SourceKind kKind, bool kQuantized>
+void convert_row(const TensorFrameJob& job, int sy, int x_lo, int x_hi, float* out) {
+  const int y = job.crop_y + sy;
+  int x = job.crop_x + x_lo;
+  const int end = job.crop_x + x_hi;
+  if constexpr (kQuantized && kKind == SourceKind::kSemiplanar8) {
+    // 8-bit NV12 to bytes with the RGB converter's vector rows, then to floats.
+    if (x % 2 == 0 && job.chroma_row_shift == 1 && end - x >= 16) {
+      uint8_t bytes[3 * 256];
+      while (end - x >= 16) {
+        const int n = std::min(256, end - x);
+        const uint8_t* luma = job.planes[0] + static_cast<size_t>(y) * job.pitches[0] + x;
+        const uint8_t* uv = job.planes[1] + static_cast<size_t>(y >> 1) * job.pitches[1] + x;
+        const int done = convert_nv12_row_simd(luma, uv, n, job.q16, bytes);
+        if (done == 0) break;
+        for (int i = 0; i < 3 * done; ++i) out[i] = bytes[i];
+        out += 3 * done;
+        x += done;
+      }
+    }
+  }
+  for (; x < end; ++x) {
+    int32_t Y = 0;
+    int32_t U = 0;
+    int32_t V = 0;
+    fetch_yuv_as<kKind>(job, x, y, Y, U, V);
+    const Rgbf v = yuv_to_rgbf<kQuantized>(job, Y, U, V);
+    out[0] = v.r;
+    out[1] = v.g;
+    out[2] = v.b;
+    out += 3;
+  }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ODVD_TENSOR_F16C 1
+// 8 floats at a time with the F16C instruction, rounding to nearest even. Returns how many
+// of `n` it converted (a multiple of 8).
+__attribute__((target("avx,f16c"))) int halves_f16c(const float* values, int n, uint16_t* out) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(values + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
+  }
+  return i;
+}
+
+bool cpu_has_f16c() {
+  static const bool has = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  return has;
+}
+#endif
+
+// Output row oy from its interleaved R, G, B floats: normalised, cast, in the layout's
+// places (the arithmetic of store_pixel, a channel at a time).
+template <typename Out, bool kNchw>
+void store_row(Out* slot, int width, int height, int oy, const float* rgb, const TensorFinish& f) {
+  const int64_t plane = static_cast<int64_t>(width) * height;
+  Out* row = kNchw ? slot + static_cast<int64_t>(oy) * width : slot + 3 * static_cast<int64_t>(oy) * width;
+  for (int c = 0; c < 3; ++c) {
+    const int from = c == 1 ? 1 : ((c == 0) == (f.bgr != 0) ? 2 : 0);
+    const float scale = f.scale[c];
+    const float bias = f.bias[c];
+    Out* dst = kNchw ? row + c * plane : row + c;
+    const int step = kNchw ? 1 : 3;
+    int ox = 0;
+    if constexpr (std::is_same_v<Out, Half16> && kNchw) {
+      float values[256];
+      for (; width - ox >= 8; ox += 256) {
+        const int n = std::min(256, width - ox);
+        for (int i = 0; i < n; ++i) values[i] = rgb[3 * (ox + i) + from] * scale + bias;
+        floats_to_halves(values, n, reinterpret_cast<uint16_t*>(dst + ox));
+      }
+      ox = std::min(ox, width);
+    }
+    for (; ox < width; ++ox) dst[ox * step] = OutputCast<Out>::cast(rgb[3 * ox + from] * scale + bias);
+  }
+}
+
+template <bool kQuantized>
+using RowConverter = void (*)(const TensorFrameJob&, int, int, int, float*);
+
+template <bool kQuantized>
+RowConverter<kQuantized> row_converter(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kSemiplanar8: return convert_row<SourceKind::kSemiplanar8, kQuantized>;
+    case SourceKind::kSemiplanar16: return convert_row<SourceKind::kSemiplanar16, kQuantized>;
+    case SourceKind::kPlanar8: return convert_row<SourceKind::kPlanar8, kQuantized>;
+    case SourceKind::kPlanar16: return convert_row<SourceKind::kPlanar16, kQuantized>;
+  }
+  return convert_row<SourceKind::kSemiplanar8, kQuantized>;
+}
+
+// Whether output coordinates [0, n) of an axis read exactly their own source sample.
+bool is_identity(const TapTableView& t, int lo, int hi) {
+  for (int o = lo; o < hi; ++o) {
+    if (t.first[o] != o || t.count[o] != 1 || t.weights[static_cast<size_t>(o) * t.max_taps] != 1.0F) return false;
+  }
+  return true;
+}
+
+// The output rows of a band, Note [CPU tensor rows]. Rows are interleaved R, G, B floats,
+// so the vertical taps combine whole rows with one multiply-add per element.
 template <typename Out, bool kNchw, bool kQuantized>
 void write_band(const Band& band, Out* slot) {
   const TensorPlan& plan = band.plan;
   const TensorFrameJob& job = band.job;
   const int width = plan.width();
+  const auto row_floats = static_cast<size_t>(3) * width;
   const TapTableView tx = tap_table_at(plan.tables.data(), job.taps_x);
   const TapTableView ty = tap_table_at(plan.tables.data(), job.taps_y);
   // Taps move forward along an axis: the band's source columns and rows start at its first
@@ -33,27 +141,42 @@ void write_band(const Band& band, Out* slot) {
   const int y_lo = ty.first[band.y0];
   int y_hi = y_lo;
   for (int oy = band.y0; oy < band.y1; ++oy) y_hi = std::max(y_hi, ty.first[oy] + ty.count[oy]);
-  std::vector<Rgbf> source(static_cast<size_t>(x_hi - x_lo));
-  std::vector<Rgbf> filtered(static_cast<size_t>(y_hi - y_lo) * width);
+  const bool same_columns = is_identity(tx, 0, width);
+  const RowConverter<kQuantized> convert = row_converter<kQuantized>(job.kind);
+  std::vector<float> source(same_columns ? 0 : static_cast<size_t>(3) * (x_hi - x_lo));
+  std::vector<float> filtered(static_cast<size_t>(y_hi - y_lo) * row_floats);
   for (int sy = y_lo; sy < y_hi; ++sy) {
-    for (int x = x_lo; x < x_hi; ++x) source[x - x_lo] = source_rgb<kQuantized>(job, job.crop_x + x, job.crop_y + sy);
-    Rgbf* row = filtered.data() + static_cast<size_t>(sy - y_lo) * width;
+    float* row = filtered.data() + static_cast<size_t>(sy - y_lo) * row_floats;
+    if (same_columns) {
+      convert(job, sy, 0, width, row);
+      continue;
+    }
+    convert(job, sy, x_lo, x_hi, source.data());
     for (int ox = 0; ox < width; ++ox) {
       const float* w = tx.weights + static_cast<size_t>(ox) * tx.max_taps;
-      const Rgbf* s = source.data() + (tx.first[ox] - x_lo);
+      const float* s = source.data() + 3 * static_cast<size_t>(tx.first[ox] - x_lo);
       Rgbf acc{0.0F, 0.0F, 0.0F};
-      for (int k = 0; k < tx.count[ox]; ++k) accumulate(acc, w[k], s[k]);
-      row[ox] = acc;
+      for (int k = 0; k < tx.count[ox]; ++k) accumulate(acc, w[k], Rgbf{s[3 * k], s[3 * k + 1], s[3 * k + 2]});
+      row[3 * ox] = acc.r;
+      row[3 * ox + 1] = acc.g;
+      row[3 * ox + 2] = acc.b;
     }
   }
+  std::vector<float> acc(row_floats);
   for (int oy = band.y0; oy < band.y1; ++oy) {
     const float* w = ty.weights + static_cast<size_t>(oy) * ty.max_taps;
-    const Rgbf* rows = filtered.data() + static_cast<size_t>(ty.first[oy] - y_lo) * width;
-    for (int ox = 0; ox < width; ++ox) {
-      Rgbf acc{0.0F, 0.0F, 0.0F};
-      for (int k = 0; k < ty.count[oy]; ++k) accumulate(acc, w[k], rows[static_cast<size_t>(k) * width + ox]);
-      store_pixel<Out, kNchw>(slot, width, plan.height(), ox, oy, acc, plan.finish);
+    const float* rows = filtered.data() + static_cast<size_t>(ty.first[oy] - y_lo) * row_floats;
+    const float* result = rows;  // one tap of weight 1: the row itself
+    if (ty.count[oy] != 1 || w[0] != 1.0F) {
+      std::fill(acc.begin(), acc.end(), 0.0F);
+      for (int k = 0; k < ty.count[oy]; ++k) {
+        const float* r = rows + static_cast<size_t>(k) * row_floats;
+        const float wk = w[k];
+        for (size_t i = 0; i < row_floats; ++i) acc[i] += wk * r[i];
+      }
+      result = acc.data();
     }
+    store_row<Out, kNchw>(slot, width, plan.height(), oy, result, plan.finish);
   }
 }
 
@@ -75,6 +198,14 @@ void dispatch_dtype(const Band& band, TensorDtype dtype, uint8_t* base) {
 
 }  // namespace
 
+void floats_to_halves(const float* values, int n, uint16_t* out) {
+  int i = 0;
+#ifdef ODVD_TENSOR_F16C
+  if (cpu_has_f16c()) i = halves_f16c(values, n, out);
+#endif
+  for (; i < n; ++i) out[i] = float_to_half_bits(values[i]);
+}
+
 void write_tensor_on_cpu(const TensorPlan& plan, const TensorTarget& target, ThreadPool& pool) {
   ODVD_CHECK(target.buffer && target.buffer->kind() == MemoryKind::kHost);
   ODVD_CHECK(target.count == static_cast<int64_t>(plan.jobs.size()));
@@ -83,8 +214,12 @@ void write_tensor_on_cpu(const TensorPlan& plan, const TensorTarget& target, Thr
   uint8_t* base = target.buffer->data();
   const size_t entries = plan.jobs.size();
   const size_t workers = pool.size() + 1;
-  const size_t bands = entries == 0 ? 1 : std::max<size_t>(1, (2 * workers + entries - 1) / entries);
   const auto rows = static_cast<size_t>(plan.height());
+  // Bands of at most kBandRows output rows keep a band's filtered rows in cache (a whole
+  // frame of float rows would be tens of MB); and at least two tasks per worker.
+  constexpr size_t kBandRows = 16;
+  const size_t bands = std::max(
+      {size_t{1}, entries == 0 ? 1 : (2 * workers + entries - 1) / entries, (rows + kBandRows - 1) / kBandRows});
   const size_t slot_bytes = static_cast<size_t>(target.slot_elements()) * tensor_dtype_size(target.dtype);
   pool.run_all(entries * bands, [&](size_t task) {
     const TensorFrameJob& job = plan.jobs[task / bands];

@@ -41,7 +41,8 @@ Taps area_taps(int in, double scale, int o) {
   const double hi = std::min(scale * (o + 1), static_cast<double>(in));
   Taps t;
   t.first = static_cast<int>(std::floor(lo));
-  for (int j = t.first; j < in && j < hi; ++j) t.weights.push_back(std::min(hi, j + 1.0) - std::max(lo, static_cast<double>(j)));
+  for (int j = t.first; j < in && j < hi; ++j)
+    t.weights.push_back(std::min(hi, j + 1.0) - std::max(lo, static_cast<double>(j)));
   return t;
 }
 

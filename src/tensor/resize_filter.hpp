@@ -32,10 +32,10 @@ namespace odvd {
 struct AxisTaps {
   int in_size = 0;
   int out_size = 0;
-  int max_taps = 0;             // the most taps of any output coordinate
-  std::vector<int32_t> first;   // per output coordinate: first source sample (0-based in the axis)
-  std::vector<int32_t> count;   // per output coordinate: taps (1..max_taps)
-  std::vector<float> weights;   // out_size * max_taps, row o holds count[o] weights, zero-padded
+  int max_taps = 0;            // the most taps of any output coordinate
+  std::vector<int32_t> first;  // per output coordinate: first source sample (0-based in the axis)
+  std::vector<int32_t> count;  // per output coordinate: taps (1..max_taps)
+  std::vector<float> weights;  // out_size * max_taps, row o holds count[o] weights, zero-padded
 };
 
 // Taps of one axis; in_size, out_size >= 1.

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "color/yuv_rgb_math.hpp"
 
@@ -68,46 +69,40 @@ ODVD_HOST_DEVICE float clamp01(float v) {
   return v < 0.0F ? 0.0F : (v > 1.0F ? 1.0F : v);
 }
 
-// Samples (Y, U, V) of source pixel (x, y), at their native depth.
+// Samples (Y, U, V) of source pixel (x, y), at their native depth, for a layout known at
+// compile time (the CPU loops instantiate one row loop per layout).
+template <SourceKind kKind>
+ODVD_HOST_DEVICE void fetch_yuv_as(const TensorFrameJob& j, int x, int y, int32_t& Y, int32_t& U, int32_t& V) {
+  constexpr bool kWide = kKind == SourceKind::kSemiplanar16 || kKind == SourceKind::kPlanar16;
+  using T = typename std::conditional<kWide, uint16_t, uint8_t>::type;
+  const int shift = kWide ? j.shift : 0;
+  Y = load_sample<T>(j.planes[0], j.pitches[0], x, y, shift);
+  if (kKind == SourceKind::kSemiplanar8 || kKind == SourceKind::kSemiplanar16) {
+    const int cy = y >> j.chroma_row_shift;
+    const int cx = 2 * (x >> 1);
+    U = load_sample<T>(j.planes[1], j.pitches[1], cx, cy, shift);
+    V = load_sample<T>(j.planes[1], j.pitches[1], cx + 1, cy, shift);
+  } else {
+    U = load_sample<T>(j.planes[1], j.pitches[1], x, y, shift);
+    V = load_sample<T>(j.planes[2], j.pitches[2], x, y, shift);
+  }
+}
+
+// The same for the layout the job says (the kernel: uniform within a block).
 ODVD_HOST_DEVICE void fetch_yuv(const TensorFrameJob& j, int x, int y, int32_t& Y, int32_t& U, int32_t& V) {
   switch (j.kind) {
-    case SourceKind::kSemiplanar8:
-    case SourceKind::kSemiplanar16: {
-      const int cy = y >> j.chroma_row_shift;
-      const int cx = 2 * (x >> 1);
-      if (j.kind == SourceKind::kSemiplanar8) {
-        Y = load_sample<uint8_t>(j.planes[0], j.pitches[0], x, y, 0);
-        U = load_sample<uint8_t>(j.planes[1], j.pitches[1], cx, cy, 0);
-        V = load_sample<uint8_t>(j.planes[1], j.pitches[1], cx + 1, cy, 0);
-      } else {
-        Y = load_sample<uint16_t>(j.planes[0], j.pitches[0], x, y, j.shift);
-        U = load_sample<uint16_t>(j.planes[1], j.pitches[1], cx, cy, j.shift);
-        V = load_sample<uint16_t>(j.planes[1], j.pitches[1], cx + 1, cy, j.shift);
-      }
-      return;
-    }
-    case SourceKind::kPlanar8:
-      Y = load_sample<uint8_t>(j.planes[0], j.pitches[0], x, y, 0);
-      U = load_sample<uint8_t>(j.planes[1], j.pitches[1], x, y, 0);
-      V = load_sample<uint8_t>(j.planes[2], j.pitches[2], x, y, 0);
-      return;
-    case SourceKind::kPlanar16:
-      Y = load_sample<uint16_t>(j.planes[0], j.pitches[0], x, y, j.shift);
-      U = load_sample<uint16_t>(j.planes[1], j.pitches[1], x, y, j.shift);
-      V = load_sample<uint16_t>(j.planes[2], j.pitches[2], x, y, j.shift);
-      return;
+    case SourceKind::kSemiplanar8: fetch_yuv_as<SourceKind::kSemiplanar8>(j, x, y, Y, U, V); return;
+    case SourceKind::kSemiplanar16: fetch_yuv_as<SourceKind::kSemiplanar16>(j, x, y, Y, U, V); return;
+    case SourceKind::kPlanar8: fetch_yuv_as<SourceKind::kPlanar8>(j, x, y, Y, U, V); return;
+    case SourceKind::kPlanar16: fetch_yuv_as<SourceKind::kPlanar16>(j, x, y, Y, U, V); return;
   }
   Y = U = V = 0;
 }
 
-// Source pixel (x, y) as R, G, B: 0..255 integers (kQuantized, the bytes DecodeN12ToRGB
-// gives) or 0..1 floats.
+// Samples to R, G, B: 0..255 integers (kQuantized, the bytes DecodeN12ToRGB gives) or 0..1
+// floats.
 template <bool kQuantized>
-ODVD_HOST_DEVICE Rgbf source_rgb(const TensorFrameJob& j, int x, int y) {
-  int32_t Y = 0;
-  int32_t U = 0;
-  int32_t V = 0;
-  fetch_yuv(j, x, y, Y, U, V);
+ODVD_HOST_DEVICE Rgbf yuv_to_rgbf(const TensorFrameJob& j, int32_t Y, int32_t U, int32_t V) {
   if (kQuantized) {
     uint8_t px[3];
     yuv_to_rgb_pixel(j.q16, Y, U, V, false, px);
@@ -118,6 +113,16 @@ ODVD_HOST_DEVICE Rgbf source_rgb(const TensorFrameJob& j, int x, int y) {
   const float u = float(U) - k.c_offset;
   const float v = float(V) - k.c_offset;
   return Rgbf{clamp01(yy + k.r_v * v), clamp01(yy - k.g_u * u - k.g_v * v), clamp01(yy + k.b_u * u)};
+}
+
+// Source pixel (x, y) as R, G, B.
+template <bool kQuantized>
+ODVD_HOST_DEVICE Rgbf source_rgb(const TensorFrameJob& j, int x, int y) {
+  int32_t Y = 0;
+  int32_t U = 0;
+  int32_t V = 0;
+  fetch_yuv(j, x, y, Y, U, V);
+  return yuv_to_rgbf<kQuantized>(j, Y, U, V);
 }
 
 ODVD_HOST_DEVICE void accumulate(Rgbf& acc, float w, const Rgbf& v) {
@@ -181,8 +186,10 @@ template <>
 struct OutputCast<uint8_t> {
   // Round half up, as the RGB converter does.
   ODVD_HOST_DEVICE static uint8_t cast(float v) {
-    const float r = v + 0.5F;
-    return static_cast<uint8_t>(r < 0.0F ? 0 : (r >= 255.0F ? 255 : static_cast<int>(r)));
+    float r = v + 0.5F;
+    r = r < 0.0F ? 0.0F : r;  // two selects: vectorises on the CPU
+    r = r > 255.0F ? 255.0F : r;
+    return static_cast<uint8_t>(static_cast<int>(r));
   }
 };
 

@@ -13,7 +13,7 @@
 #   env     $OUT/env.txt           GPU, driver, NVDEC, compilers, Python/torch versions
 #   build   $OUT/build.txt         cmake + ninja in build/device (static FFmpeg from .carry/ffmpeg),
 #                                  the extension copied into python/on_demand_video_decoder/
-#   kernel  $OUT/kernel_check.txt  build/device/tests/cuda/odvd_color_kernel_check (and --time)
+#   kernel  $OUT/kernel_check.txt  build/device/tests/cuda/odvd_{color,tensor}_kernel_check (and --time)
 #   test    $OUT/pytest.txt        python3 -m pytest tests/python -q -rs
 #                                  (+ $OUT/ctest.txt when GoogleTest was found and tests built)
 #   bench   $OUT/suite/           bench/suite.py on .carry/videos (the base config, 6 cameras:
@@ -156,17 +156,22 @@ step_build() {
 
 # --- kernel check ----------------------------------------------------------------------------
 step_kernel() {
-  local exe="$BUILD/tests/cuda/odvd_color_kernel_check" rc=0
-  if [[ ! -x "$exe" ]]; then
-    echo "not built: $exe" >"$OUT/kernel_check.txt"
-    return 200
-  fi
-  {
-    echo "+ $exe"
-    timeout "$1" "$exe" || rc=$?
-    echo "+ $exe --time"
-    timeout "$1" "$exe" --time || rc=$((rc ? rc : $?))
-  } >"$OUT/kernel_check.txt" 2>&1
+  local rc=0 name exe
+  : >"$OUT/kernel_check.txt"
+  for name in color tensor; do
+    exe="$BUILD/tests/cuda/odvd_${name}_kernel_check"
+    if [[ ! -x "$exe" ]]; then
+      echo "not built: $exe" >>"$OUT/kernel_check.txt"
+      rc=200
+      continue
+    fi
+    {
+      echo "+ $exe"
+      timeout "$1" "$exe" || rc=$((rc ? rc : $?))
+      echo "+ $exe --time"
+      timeout "$1" "$exe" --time || rc=$((rc ? rc : $?))
+    } >>"$OUT/kernel_check.txt" 2>&1
+  done
   return "$rc"
 }
 
