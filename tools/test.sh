@@ -55,6 +55,13 @@ step "sanitizers and fuzzing" "^odvd: fuzz summary" env FUZZ_SECONDS="${FUZZ_SEC
 
 step "thread-safety analysis" "thread-safety analysis (clean|failed)" bash tools/thread_safety.sh
 
+# PyTorch: the training-batch tests compare with torch's interpolate, and the README's PyTorch
+# examples run (PyPI's wheel; it runs on the CPU where there is no GPU).
+if ! "$PYTHON" -c "import torch" >/dev/null 2>&1; then
+  echo "odvd: installing PyTorch (pip install torch)"
+  "$PYTHON" -m pip install -q torch
+fi
+
 # Run from outside the source tree so the installed package is what gets imported.
 step "Python tests (FFmpeg 5.1)" "passed|failed|error" bash -c "cd tests && \"$PYTHON\" -m pytest python -q -rs"
 

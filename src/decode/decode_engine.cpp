@@ -126,7 +126,7 @@ TensorTarget DecodeEngine::write_tensor(const std::vector<const VideoFrame*>& pi
     out.dtype = options.dtype;
     out.buffer = device_->allocate(static_cast<size_t>(std::max<int64_t>(out.bytes(), 1)));
   }
-  device_->write_tensor(picked, plan, out, stream);
+  if (!picked.empty()) device_->write_tensor(picked, plan, out, stream);
   return out;
 }
 

@@ -38,7 +38,8 @@ TEST(TensorCasts, FloatToHalfIsExactAndRoundsTiesToEven) {
     ASSERT_EQ(float_to_half_bits(-f), h | 0x8000U) << f;
     if (h + 1 < 0x7c00) {
       // The midpoint to the next half (exact in float) goes to the even one.
-      const auto mid = static_cast<float>((half_value(static_cast<uint16_t>(h)) + half_value(static_cast<uint16_t>(h + 1))) / 2);
+      const auto mid =
+          static_cast<float>((half_value(static_cast<uint16_t>(h)) + half_value(static_cast<uint16_t>(h + 1))) / 2);
       ASSERT_EQ(float_to_half_bits(mid), (h & 1U) ? h + 1 : h) << mid;
       ASSERT_EQ(float_to_half_bits(std::nextafter(mid, 1e9F)), h + 1) << mid;
       ASSERT_EQ(float_to_half_bits(std::nextafter(mid, 0.0F)), h) << mid;
@@ -50,7 +51,7 @@ TEST(TensorCasts, FloatToHalfIsExactAndRoundsTiesToEven) {
   EXPECT_EQ(float_to_half_bits(-INFINITY), 0xfc00U);
   EXPECT_EQ(float_to_half_bits(NAN) & 0x7c00U, 0x7c00U);
   EXPECT_NE(float_to_half_bits(NAN) & 0x3ffU, 0U);
-  EXPECT_EQ(float_to_half_bits(std::ldexp(1.0F, -25)), 0U);       // tie between 0 and the smallest: even
+  EXPECT_EQ(float_to_half_bits(std::ldexp(1.0F, -25)), 0U);  // tie between 0 and the smallest: even
   EXPECT_EQ(float_to_half_bits(std::ldexp(1.5F, -25)), 1U);
 }
 
@@ -60,7 +61,8 @@ TEST(TensorCasts, VectorHalvesEqualTheScalarOnes) {
   std::vector<float> values;
   for (uint32_t h = 0; h < 0x7c00; ++h) {
     const auto f = static_cast<float>(half_value(static_cast<uint16_t>(h)));
-    const auto mid = static_cast<float>((half_value(static_cast<uint16_t>(h)) + half_value(static_cast<uint16_t>(h + 1))) / 2);
+    const auto mid =
+        static_cast<float>((half_value(static_cast<uint16_t>(h)) + half_value(static_cast<uint16_t>(h + 1))) / 2);
     for (float v : {f, -f, mid, -mid, std::nextafter(mid, 1e9F), std::nextafter(mid, 0.0F)}) values.push_back(v);
   }
   for (float v : {65519.0F, 65520.0F, 1e9F, -1e9F, INFINITY, -INFINITY, 0.0F, -0.0F, 1e-30F}) values.push_back(v);
@@ -188,7 +190,8 @@ TEST(TensorCpu, AFlatFrameGivesItsColourEverywhereInEveryDtype) {
   // Y=126 U=V=128 limited range: grey (126 - 16) * 255 / 219 = 128.08 -> 128 (uint8), 0.50228 (float).
   const VideoFrame f = flat_frame(33, 17, 126, 128, 128);
   ThreadPool pool(2);
-  for (TensorDtype dtype : {TensorDtype::kUint8, TensorDtype::kFloat16, TensorDtype::kBFloat16, TensorDtype::kFloat32}) {
+  for (TensorDtype dtype :
+       {TensorDtype::kUint8, TensorDtype::kFloat16, TensorDtype::kBFloat16, TensorDtype::kFloat32}) {
     for (TensorLayout layout : {TensorLayout::kNchw, TensorLayout::kNhwc}) {
       TensorOptions o;
       o.dtype = dtype;

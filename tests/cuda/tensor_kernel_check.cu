@@ -100,9 +100,8 @@ Case make_case(std::mt19937& rng) {
   c.text = std::to_string(entries) + " entries, first " + pixel_format_name(c.frames[0].format) + " " +
            std::to_string(c.frames[0].width) + "x" + std::to_string(c.frames[0].height) + " -> " +
            std::to_string(o.height) + "x" + std::to_string(o.width) + " " + tensor_dtype_name(o.dtype) + " " +
-           tensor_layout_name(o.layout) + " " + interpolation_name(o.interpolation) +
-           (o.antialias ? " aa" : "") + (o.normalize ? " normalised" : "") + (o.bgr ? " bgr" : "") +
-           (o.crop.whole() ? "" : " cropped");
+           tensor_layout_name(o.layout) + " " + interpolation_name(o.interpolation) + (o.antialias ? " aa" : "") +
+           (o.normalize ? " normalised" : "") + (o.bgr ? " bgr" : "") + (o.crop.whole() ? "" : " cropped");
   return c;
 }
 
@@ -239,10 +238,11 @@ void run_timing(const Stream& stream, std::mt19937& rng) {
     const TensorPlan plan = make_tensor_plan(picked, labels, o);
     const size_t jobs_bytes = (plan.jobs.size() * sizeof(TensorFrameJob) + 15) / 16 * 16;
     DeviceMemory block(jobs_bytes + plan.tables.size());
-    CHECK_CUDA(cudaMemcpy(block.get(), plan.jobs.data(), plan.jobs.size() * sizeof(TensorFrameJob),
-                          cudaMemcpyHostToDevice));
+    CHECK_CUDA(
+        cudaMemcpy(block.get(), plan.jobs.data(), plan.jobs.size() * sizeof(TensorFrameJob), cudaMemcpyHostToDevice));
     CHECK_CUDA(cudaMemcpy(block.get() + jobs_bytes, plan.tables.data(), plan.tables.size(), cudaMemcpyHostToDevice));
-    const size_t out_bytes = static_cast<size_t>(entries) * 3 * plan.height() * plan.width() * tensor_dtype_size(o.dtype);
+    const size_t out_bytes =
+        static_cast<size_t>(entries) * 3 * plan.height() * plan.width() * tensor_dtype_size(o.dtype);
     DeviceMemory out(out_bytes);
     DeviceTensorPlan p;
     p.jobs = reinterpret_cast<const TensorFrameJob*>(block.get());
@@ -267,10 +267,11 @@ void run_timing(const Stream& stream, std::mt19937& rng) {
     }
     const double us = median(ms) * 1000.0;
     const double read = entries * 1600.0 * 900 * 1.5;
-    std::printf("time: 6 x NV12 1600x900 -> %s: %8.1f us per call, %6.1f us per frame (%.1f MB read once, "
-                "%.1f MB written)\n",
-                identity ? "(6, 3, 900, 1600) uint8 (no resize)" : "(6, 3, 448, 800) float16 normalised",
-                us, us / entries, read / 1e6, out_bytes / 1e6);
+    std::printf(
+        "time: 6 x NV12 1600x900 -> %s: %8.1f us per call, %6.1f us per frame (%.1f MB read once, "
+        "%.1f MB written)\n",
+        identity ? "(6, 3, 900, 1600) uint8 (no resize)" : "(6, 3, 448, 800) float16 normalised", us, us / entries,
+        read / 1e6, out_bytes / 1e6);
   }
 }
 

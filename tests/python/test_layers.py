@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 
 # Higher includes lower; equal ranks are separate blocks that must not include each other.
-RANK = {"python": 6, "decode": 5, "cpu": 4, "nvdec": 4, "gop": 4, "cuda": 3, "ffmpeg": 2, "color": 2, "util": 1}
+RANK = {"python": 6, "decode": 5, "cpu": 4, "nvdec": 4, "gop": 4, "cuda": 3, "tensor": 3, "ffmpeg": 2, "color": 2,
+        "util": 1}
 INCLUDE = re.compile(r'^\s*#\s*include\s+[<"]([^">]+)[">]', re.M)
 
 

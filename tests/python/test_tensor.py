@@ -415,6 +415,13 @@ def test_unknown_keyword_and_bad_entries(manifest, cpu_decoder):
         reader.DecodeBatchToTensor([path, path], [[1, 2], [3]])
 
 
+def test_empty_calls(cpu_decoder):
+    empty = cpu_decoder.DecodeToTensor([], [], size=(4, 6), dtype="float32")
+    assert empty.shape == (0, 3, 4, 6) and np.asarray(empty).shape == (0, 3, 4, 6)
+    with pytest.raises(ValueError, match="no entry has a frame to take the size from; pass size="):
+        cpu_decoder.DecodeToTensor([], [])
+
+
 def test_skipped_entries_are_zeros_and_reported(manifest):
     from conftest import bad_path
     corrupt = bad_path(manifest, "bad_corrupt.mp4")
