@@ -179,6 +179,7 @@ struct VideoSummary {
   int packet_count = 0;
   std::vector<int> gop_first_frame_ids;
   std::vector<int> gop_lengths;
+  std::vector<int64_t> frame_pts;  // presentation timestamp of each frame (stream time base)
 };
 
 VideoSummary describe_video(const std::string& path, int video_stream = -1);

@@ -334,6 +334,8 @@ py::dict get_index_info(const py::object& path, const py::object& video_stream_a
   d["gop_first_frame_ids"] = s.gop_first_frame_ids;
   d["gop_lengths"] = s.gop_lengths;
   d["key_frame_ids"] = s.gop_first_frame_ids;
+  d["frame_pts"] = s.frame_pts;
+  d["time_base"] = py::make_tuple(s.stream.time_base_num, s.stream.time_base_den);
   d["codec"] = codec_name(s.stream.codec);
   d["bit_depth"] = s.stream.bit_depth;
   d["color_range"] = static_cast<int>(s.stream.color.range);

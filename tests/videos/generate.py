@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import watermark  # noqa: E402  (sibling module)
 
 # Bump whenever the generated files or the manifest layout change.
-GENERATOR_VERSION = 12
+GENERATOR_VERSION = 13
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
 MANIFEST = "manifest.json"
@@ -354,6 +354,23 @@ CASES: list[Case] = [
          output_args=("-fps_mode", "passthrough", "-enc_time_base", "-1"),
          description="Same as h264_vfr.mp4 in Matroska",
          features=("vfr",), verify=verify_vfr),
+    # A camera rig (issue #20's time-synchronised sampling): three cameras of one
+    # drive recorded at different rates and start times (time base 1/1000).
+    Case("rig_cam0", "mkv", "h264", x264(10), 50,
+         extra_filters="settb=1/1000,setpts=N*40",
+         output_args=("-fps_mode", "passthrough", "-enc_time_base", "-1"),
+         description="Camera rig, camera 0: 25 fps from 0 ms (frame k at 40k ms), GOP 10",
+         features=("rig",), verify=lambda p, e: _require(e["frame_pts"][:3] == [0, 40, 80], f"{p.name}: pts")),
+    Case("rig_cam1_offset", "mkv", "h264", x264(10), 50,
+         extra_filters="settb=1/1000,setpts=N*40",
+         output_args=("-fps_mode", "passthrough", "-enc_time_base", "-1", "-output_ts_offset", "0.31"),
+         description="Camera rig, camera 1: 25 fps starting 310 ms late (frame k at 310 + 40k ms)",
+         features=("rig",), verify=lambda p, e: _require(e["frame_pts"][:2] == [310, 350], f"{p.name}: pts")),
+    Case("rig_cam2_15fps", "mkv", "h264", x264(10), 30,
+         extra_filters="settb=1/1000,setpts=round(N*1000/15)",
+         output_args=("-fps_mode", "passthrough", "-enc_time_base", "-1"),
+         description="Camera rig, camera 2: 15 fps from 0 ms (frame k at round(1000k/15) ms)",
+         features=("rig",), verify=lambda p, e: _require(e["frame_pts"][:4] == [0, 67, 133, 200], f"{p.name}: pts")),
     Case("hevc_long_gop", "mp4", "hevc", x265(300), 320,
          **NVDEC_SMALL,
          description="HEVC, GOP 300 (key frames 0 and 300), no B-frames",
