@@ -209,10 +209,13 @@ def collate_clips(items: List[Dict[str, Any]]) -> Dict[str, Any]:
     if not items:
         return {}
     frames = [it["frames"] for it in items]
-    base = frames[0]._base
-    joined = (base is not None and base.shape[0] == len(frames) and base.is_contiguous()
-              and all(f._base is base and f.data_ptr() == base[k].data_ptr() for k, f in enumerate(frames)))
-    batch: Dict[str, Any] = {"frames": base if joined else torch.stack(frames)}
+    first = frames[0]
+    base = first._base
+    size = first.numel() * first.element_size()
+    joined = (base is not None and base.is_contiguous() and base.numel() == len(frames) * first.numel()
+              and all(f._base is base and f.is_contiguous() and f.shape == first.shape
+                      and f.data_ptr() == base.data_ptr() + k * size for k, f in enumerate(frames)))
+    batch: Dict[str, Any] = {"frames": base.view(len(frames), *first.shape) if joined else torch.stack(frames)}
     for key in ("frame_ids", "timestamps"):
         batch[key] = torch.stack([it[key] for it in items])
     for key in ("sample", "files", "index"):
