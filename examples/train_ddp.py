@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any, Dict, Iterable
+from typing import Any, Dict, Iterable, List
 
 import torch
 import torch.distributed as dist
@@ -58,12 +58,13 @@ class TinyModel(nn.Module):
     def forward(self, clips: torch.Tensor) -> torch.Tensor:  # (B, cams, T, 3, H, W) float
         b = clips.shape[0]
         x = self.features(clips.flatten(0, 2)).flatten(1)       # (B * cams * T, 8)
-        return self.head(x).view(b, -1).mean(dim=1)
+        out: torch.Tensor = self.head(x).view(b, -1).mean(dim=1)
+        return out
 
 
 def batches(args: argparse.Namespace, index: ClipIndex, gpu: int, sampler: DistributedClipSampler,
             clips: Iterable[int]) -> Iterable[Dict[str, Any]]:
-    tensor = dict(size=tuple(args.size), dtype="float32")
+    tensor: Dict[str, Any] = {"size": tuple(args.size), "dtype": "float32"}
     chosen = list(clips)
     if args.pattern == 1:
         dataset = MultiCameraClipDataset(index, clip_len=args.clip_len, iGpu=gpu, **tensor)
@@ -77,7 +78,7 @@ def batches(args: argparse.Namespace, index: ClipIndex, gpu: int, sampler: Distr
     return GopBatchDecoder(gpu, **tensor).decode_all(loader)
 
 
-def _collate(items):  # a module-level function: spawn workers import it
+def _collate(items: List[Dict[str, Any]]) -> Dict[str, Any]:  # module-level: spawn workers import it
     from on_demand_video_decoder.torch import collate_gops
     return collate_gops(items)
 
@@ -101,7 +102,7 @@ def main() -> int:
     sampler = DistributedClipSampler(len(clips), num_replicas=world, rank=rank, seed=args.seed)
 
     torch.manual_seed(args.seed)
-    model = TinyModel().to(device)
+    model: nn.Module = TinyModel().to(device)
     if distributed:
         model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     optimiser = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -116,7 +117,7 @@ def main() -> int:
             target = frames.mean(dim=(1, 2, 3, 4, 5))
             loss = nn.functional.mse_loss(model(frames), target)
             optimiser.zero_grad()
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             optimiser.step()
             seen += batch["index"]
             losses.append(loss.item())

@@ -55,11 +55,12 @@ step "sanitizers and fuzzing" "^odvd: fuzz summary" env FUZZ_SECONDS="${FUZZ_SEC
 
 step "thread-safety analysis" "thread-safety analysis (clean|failed)" bash tools/thread_safety.sh
 
-# PyTorch: the training-batch tests compare with torch's interpolate, and the README's PyTorch
-# examples run (PyPI's wheel; it runs on the CPU where there is no GPU).
-if ! "$PYTHON" -c "import torch" >/dev/null 2>&1; then
-  echo "odvd: installing PyTorch (pip install torch)"
-  "$PYTHON" -m pip install -q torch
+# PyTorch: the training-batch tests compare with torch's interpolate, the PyTorch data path
+# runs through real DataLoader workers and torchrun, and the README's PyTorch examples run
+# (PyPI's wheel; it runs on the CPU where there is no GPU). mypy checks the examples' types.
+if ! "$PYTHON" -c "import torch, mypy" >/dev/null 2>&1; then
+  echo "odvd: installing PyTorch and mypy (pip install torch mypy)"
+  "$PYTHON" -m pip install -q torch mypy
 fi
 
 # Run from outside the source tree so the installed package is what gets imported.

@@ -512,7 +512,8 @@ VideoSummary describe_video(const std::string& path, int video_stream) {
     s.gop_lengths.push_back(index->frames.gop(g).frame_count);
   }
   s.frame_pts.reserve(static_cast<size_t>(s.frame_count));
-  for (int f = 0; f < s.frame_count; ++f) s.frame_pts.push_back(index->frames.packet(index->frames.packet_of_frame(f)).pts);
+  for (int f = 0; f < s.frame_count; ++f)
+    s.frame_pts.push_back(index->frames.packet(index->frames.packet_of_frame(f)).pts);
   return s;
 }
 

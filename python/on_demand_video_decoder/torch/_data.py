@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset, get_worker_info
+from torch.utils.dlpack import from_dlpack
+
+if TYPE_CHECKING:
+    from .._odvd import PyNvGopDecoder
 
 from .. import _odvd
 from ._index import ClipIndex, Sample
@@ -100,11 +104,11 @@ class _ProcessDecoder:
         self.gpu = gpu
         self.parallel_calls = parallel_calls
         self.options = options
-        self._decoder = None
+        self._decoder: Optional["PyNvGopDecoder"] = None
         self._pid = -1
         self._entries = 0
 
-    def get(self, entries: int):
+    def get(self, entries: int) -> "PyNvGopDecoder":
         from .. import PyNvGopDecoder
 
         if self._decoder is None or self._pid != os.getpid() or entries > self._entries:
@@ -120,7 +124,7 @@ class _ProcessDecoder:
         return state
 
 
-class MultiCameraClipDataset(Dataset):
+class MultiCameraClipDataset(Dataset[Dict[str, Any]]):
     """Clips of T frames of every camera of each sample of a ``ClipIndex``, decoded into
     one tensor per clip (Note [Clip sampling] in ``_sampling.py`` for the rules).
 
@@ -177,7 +181,7 @@ class MultiCameraClipDataset(Dataset):
             files += f
             ids += i
         decoder = self._decoder.get(len(ids))
-        frames = torch.from_dlpack(decoder.DecodeToTensor(files, ids, **self.tensor))
+        frames = from_dlpack(decoder.DecodeToTensor(files, ids, **self.tensor))
         return frames
 
     def __getitem__(self, i: int) -> Dict[str, Any]:
@@ -193,13 +197,17 @@ class MultiCameraClipDataset(Dataset):
             frames = frames.view(len(clips), *next(iter(shapes)), *frames.shape[1:])
             per_clip = [frames[k] for k in range(len(clips))]
         else:  # samples with different camera counts: a call per clip
-            per_clip = [self._decode([c]).unflatten(0, c[1].shape) for c in clips]
+            per_clip = [_unflatten(self._decode([c]), c[1].shape) for c in clips]
         out = []
         for i, f in zip(indices, per_clip):
             item = self.table.metadata(i)
             item["frames"] = f
             out.append(item)
         return out
+
+
+def _unflatten(frames: torch.Tensor, shape: Tuple[int, ...]) -> torch.Tensor:
+    return frames.view(*shape, *frames.shape[1:])
 
 
 def collate_clips(items: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -253,7 +261,7 @@ class ClipBatchLoader:
 
 # ---- pattern 2 ----
 
-class GopClipDataset(Dataset):
+class GopClipDataset(Dataset[Dict[str, Any]]):
     """Pattern 2's worker half: the clips of ``MultiCameraClipDataset`` (the same arguments
     and indices) as GOP bundles — demux only, never CUDA, so any DataLoader worker start
     method works. ``dataset[i]`` is the clip's metadata plus ``bundle`` (a numpy uint8
@@ -319,7 +327,7 @@ class GopBatchDecoder:
             return {}
         files, ids = batch["entry_files"], batch["entry_ids"]
         decoder = self._decoder.get(len(ids))
-        frames = torch.from_dlpack(decoder.DecodeFromGOPToTensor(batch["bundle"], files, ids, **self.tensor))
+        frames = from_dlpack(decoder.DecodeFromGOPToTensor(batch["bundle"], files, ids, **self.tensor))
         out = {k: v for k, v in batch.items() if k not in ("bundle", "entry_files", "entry_ids")}
         out["frames"] = frames.view(*batch["frame_ids"].shape, *frames.shape[1:])
         return out

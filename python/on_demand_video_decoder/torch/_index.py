@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -36,7 +36,7 @@ class CameraFile:
     frame_count: int
     time_base: Fraction
     pts: np.ndarray = field(repr=False)          # int64, one per frame, stream time base
-    gop_starts: tuple = field(repr=False)
+    gop_starts: Tuple[int, ...] = field(repr=False)
 
     @property
     def timestamps(self) -> np.ndarray:
@@ -82,14 +82,14 @@ class Sample:
     """One recording: a name and its camera files, in camera order."""
 
     name: str
-    cameras: tuple
+    cameras: Tuple[CameraFile, ...]
 
     @property
     def paths(self) -> List[str]:
         return [c.path for c in self.cameras]
 
 
-SamplesArg = Union[Sequence[Sequence[Union[str, os.PathLike]]], Mapping[str, Sequence[Union[str, os.PathLike]]]]
+SamplesArg = Union[Sequence[Sequence[Union[str, os.PathLike[str]]]], Mapping[str, Sequence[Union[str, os.PathLike[str]]]]]
 
 
 class ClipIndex:
@@ -164,7 +164,7 @@ class ClipIndex:
 
     # ---- files ----
 
-    def save(self, path: Union[str, os.PathLike]) -> None:
+    def save(self, path: Union[str, os.PathLike[str]]) -> None:
         """Writes the index to ``path`` (atomically): Parquet for ``*.parquet``, else JSON."""
         path = Path(path)
         tmp = path.with_name(path.name + ".tmp")
@@ -180,7 +180,7 @@ class ClipIndex:
         os.replace(tmp, path)
 
     @classmethod
-    def load(cls, path: Union[str, os.PathLike]) -> "ClipIndex":
+    def load(cls, path: Union[str, os.PathLike[str]]) -> "ClipIndex":
         """Reads an index written by ``save``; ``ValueError`` naming the file if it is not one."""
         path = Path(path)
         if path.suffix == ".parquet":
@@ -207,10 +207,10 @@ def _flat(record: Dict[str, Any]) -> Dict[str, Any]:
             "pts_step": record.get("pts_step"), "pts": record.get("pts")}
 
 
-def _pyarrow():
+def _pyarrow() -> Tuple[Any, Any]:
     try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+        import pyarrow as pa  # type: ignore[import-not-found,unused-ignore]
+        import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
     except ImportError as e:
         raise ImportError("saving or loading a .parquet clip index needs pyarrow (pip install pyarrow); "
                           "use a .json path otherwise") from e

@@ -19,9 +19,12 @@ Note [Clip sampling]
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, Tuple
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ._index import Sample
 
 TIME_MODES = ("nearest", "previous", "exact")
 EXACT_TOLERANCE = 1e-6
@@ -84,7 +87,7 @@ class ClipRule:
     def clip_step(self) -> int:
         return self.step if self.step is not None else self.clip_len * self.stride
 
-    def clips(self, sample) -> tuple[np.ndarray, int]:
+    def clips(self, sample: "Sample") -> Tuple[np.ndarray, int]:
         """(ids, dropped): ids is an int array (clips, cameras, T) of the sample's clips."""
         cams = sample.cameras
         if not 0 <= self.reference_camera < len(cams):
