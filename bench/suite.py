@@ -20,6 +20,8 @@ untimed warm-up calls first):
                 Prefetcher(workers=4) (latency = one call's own time inside the worker)
   tensor, tensor_torch  random access into (6, 3, 448, 800) float16 normalised batches: fused
                 (DecodeToTensor) and DecodeN12ToRGB + the torch chain (bench/tensor_workloads.py)
+  dataloader_direct, dataloader_p1, dataloader_p2  the PyTorch data path's two patterns against the
+                same frames decoded directly (bench/dataloader_workload.py)
   multi4        each call 4 random frames of every camera (24 entries)
   sequential    PyNvSampleReader(1, 6): call k asks every camera for frame k, whole clips; the
                 first pass (opening 6 files) is untimed and reported as `first_pass_fps`;
@@ -74,6 +76,7 @@ import on_demand_video_decoder as nvc  # noqa: E402
 from bench_nvdec import NvmlSampler, machine, nvdec_unavailable_reason  # noqa: E402
 from make_videos import BY_NAME, CONFIGS  # noqa: E402
 from probe_streams import free_streams  # noqa: E402
+import dataloader_workload  # noqa: E402
 import tensor_workloads  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -529,6 +532,9 @@ def run_config(name: str, folder: Path, args, backends: list[str], scratch: Path
             attempt("tensor_torch" if chain else "tensor", backend,
                     lambda: tensor_workloads.ours_tensor(clip, dev, s, inflight * args.calls, measure, counted,
                                                          chain, inflight))
+        for pattern in ("direct", "p1", "p2"):
+            attempt(f"dataloader_{pattern}", backend,
+                    lambda: dataloader_workload.ours_dataloader(clip, dev, s, args.calls, measure, counted, pattern))
         attempt("multi4", backend, lambda: ours_random(clip, dev, s, args.calls, per_camera=4))
         attempt("sequential", backend, lambda: ours_sequential(clip, dev, s))
         # Decode-ahead's effect, same run: off on NVDEC (where it is the default), on for the CPU.
@@ -625,6 +631,9 @@ def markdown(out: dict) -> str:
         for k, v in {**c["skipped"], **c["errors"]}.items():
             lines.append(f"| {k} | skipped or failed: {v} | | | | | | | | | |")
         lines.append("")
+        loader_lines = dataloader_workload.summary(c)
+        if loader_lines:
+            lines += ["PyTorch data path (clips of 1 frame x 6 cameras, 4 per batch, random order):", *loader_lines, ""]
         tensor_lines = tensor_workloads.summary(c)
         if tensor_lines:
             lines += ["Training batches (DecodeToTensor, (6, 3, 448, 800) float16 normalised):", *tensor_lines, ""]
@@ -722,7 +731,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-peers", action="store_true")
     p.add_argument("--no-limit", action="store_true", help="skip the limit runs (and the fractions)")
     p.add_argument("--workloads", default="all",
-                   help="all, or a list of: random,random_x4,tensor,tensor_torch,multi4,sequential,sequential_no_ahead,sequential_ahead,bundle,bundle_arrays,peer_pynvvideocodec,"
+                   help="all, or a list of: random,random_x4,tensor,tensor_torch,dataloader_direct,dataloader_p1,dataloader_p2,multi4,sequential,sequential_no_ahead,sequential_ahead,bundle,bundle_arrays,peer_pynvvideocodec,"
                         "peer_pynvvideocodec_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta,peer_pyav")
     args = p.parse_args(argv)
 

@@ -101,6 +101,71 @@ void store_row(Out* slot, int width, int height, int oy, const float* rgb, const
   }
 }
 
+// Source row sy, columns [x_lo, x_hi) of the crop, as the RGB bytes DecodeN12ToRGB gives
+// (8-bit NV12 through its vector rows).
+template <SourceKind kKind>
+void convert_row_bytes(const TensorFrameJob& job, int sy, int x_lo, int x_hi, uint8_t* out) {
+  const int y = job.crop_y + sy;
+  int x = job.crop_x + x_lo;
+  const int end = job.crop_x + x_hi;
+  if constexpr (kKind == SourceKind::kSemiplanar8) {
+    if (x % 2 == 0 && job.chroma_row_shift == 1) {
+      const uint8_t* luma = job.planes[0] + static_cast<size_t>(y) * job.pitches[0] + x;
+      const uint8_t* uv = job.planes[1] + static_cast<size_t>(y >> 1) * job.pitches[1] + x;
+      const int done = convert_nv12_row_simd(luma, uv, end - x, job.q16, out);
+      out += 3 * done;
+      x += done;
+    }
+  }
+  for (; x < end; ++x) {
+    int32_t Y = 0;
+    int32_t U = 0;
+    int32_t V = 0;
+    fetch_yuv_as<kKind>(job, x, y, Y, U, V);
+    yuv_to_rgb_pixel(job.q16, Y, U, V, false, out);
+    out += 3;
+  }
+}
+
+using ByteRowConverter = void (*)(const TensorFrameJob&, int, int, int, uint8_t*);
+
+ByteRowConverter byte_row_converter(SourceKind kind) {
+  switch (kind) {
+    case SourceKind::kSemiplanar8: return convert_row_bytes<SourceKind::kSemiplanar8>;
+    case SourceKind::kSemiplanar16: return convert_row_bytes<SourceKind::kSemiplanar16>;
+    case SourceKind::kPlanar8: return convert_row_bytes<SourceKind::kPlanar8>;
+    case SourceKind::kPlanar16: return convert_row_bytes<SourceKind::kPlanar16>;
+  }
+  return convert_row_bytes<SourceKind::kSemiplanar8>;
+}
+
+// uint8 without a resize: the RGB bytes themselves, in the layout's places (no float step;
+// the same values as the general path, whose weights are all 1).
+template <bool kNchw>
+void copy_band_bytes(const Band& band, uint8_t* slot) {
+  const TensorPlan& plan = band.plan;
+  const int width = plan.width();
+  const int64_t plane = static_cast<int64_t>(width) * plan.height();
+  const ByteRowConverter convert = byte_row_converter(band.job.kind);
+  std::vector<uint8_t> row(static_cast<size_t>(3) * width);
+  for (int oy = band.y0; oy < band.y1; ++oy) {
+    if (!kNchw) {
+      convert(band.job, oy, 0, width, slot + static_cast<int64_t>(oy) * 3 * width);
+      continue;
+    }
+    convert(band.job, oy, 0, width, row.data());
+    const int first = plan.finish.bgr ? 2 : 0;
+    uint8_t* r = slot + static_cast<int64_t>(oy) * width;
+    uint8_t* g = r + plane;
+    uint8_t* b = g + plane;
+    for (int x = 0; x < width; ++x) {
+      r[x] = row[3 * x + first];
+      g[x] = row[3 * x + 1];
+      b[x] = row[3 * x + 2 - first];
+    }
+  }
+}
+
 template <bool kQuantized>
 using RowConverter = void (*)(const TensorFrameJob&, int, int, int, float*);
 
@@ -183,6 +248,14 @@ void write_band(const Band& band, Out* slot) {
 template <typename Out, bool kNchw>
 void write_band_of(const Band& band, uint8_t* base) {
   Out* slot = reinterpret_cast<Out*>(base) + band.job.out_offset;
+  if constexpr (std::is_same_v<Out, uint8_t>) {
+    const TapTableView tx = tap_table_at(band.plan.tables.data(), band.job.taps_x);
+    const TapTableView ty = tap_table_at(band.plan.tables.data(), band.job.taps_y);
+    if (is_identity(tx, 0, band.plan.width()) && is_identity(ty, band.y0, band.y1)) {
+      copy_band_bytes<kNchw>(band, slot);
+      return;
+    }
+  }
   write_band<Out, kNchw, std::is_same_v<Out, uint8_t>>(band, slot);
 }
 

@@ -248,15 +248,19 @@ class ClipBatchLoader:
         return len(self.batch_sampler)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[Dict[str, Any]]:
-        with ThreadPoolExecutor(self.depth) as pool:
-            pending: List[Any] = []
-            batches = iter(self.batch_sampler)
-            for indices in batches:
+        pool = ThreadPoolExecutor(self.depth)
+        pending: List[Any] = []
+        try:
+            for indices in self.batch_sampler:
                 pending.append(pool.submit(self.dataset.__getitems__, list(indices)))
                 if len(pending) > self.depth:
                     yield collate_clips(pending.pop(0).result())
             while pending:
                 yield collate_clips(pending.pop(0).result())
+        finally:
+            # A caller that stops early does not wait for the batches decoding ahead: those not
+            # started are cancelled, the running ones finish in the background.
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 # ---- pattern 2 ----

@@ -1,0 +1,137 @@
+"""The `dataloader` workloads of bench/suite.py (issue #20): the PyTorch data path against the
+same frames decoded directly.
+
+The config's 6 camera files are one sample of a ClipIndex; clips of one frame per camera
+(sync by frame id), visited in a seeded random order, 4 clips per batch. Every workload
+decodes exactly these frames as uint8 RGB-equivalent tensors (no resize):
+
+  dataloader_direct  the calls themselves through DecodeN12ToRGB, 4 in flight (Prefetcher,
+                     parallel_calls=4): the `random_x4` of these frames
+  dataloader_p1      pattern 1: MultiCameraClipDataset + ClipBatchLoader(depth=4) in this
+                     process (one DecodeToTensor call per batch, batches decoding ahead)
+  dataloader_p2      pattern 2: GopClipDataset in 4 DataLoader workers (spawn; demux only) +
+                     GopBatchDecoder in this process
+
+Rows report frames/s (samples/s = frames/s / 6); summary() gives each pattern's rate over the
+direct one (goal for pattern 1: >= 0.95).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+
+import on_demand_video_decoder as nvc
+
+BATCH = 4
+
+
+def _collate(items):  # module level: spawn workers import it
+    from on_demand_video_decoder.torch import collate_gops
+    return collate_gops(items)
+
+
+def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, counted, pattern: str) -> dict | str:
+    try:
+        import torch
+        from on_demand_video_decoder.torch import (ClipBatchLoader, ClipIndex, GopBatchDecoder, GopClipDataset,
+                                                   MultiCameraClipDataset)
+    except ImportError as e:
+        return f"PyTorch is not installed ({e})"
+    index = ClipIndex([clip.paths], progress=False)
+    n = len(clip.paths)
+    frames = min(clip.frame_counts)
+    rng = random.Random(clip.seed * 7919)
+    order = [[rng.randrange(frames) for _ in range(BATCH)] for _ in range(batches)]
+    warm = [[rng.randrange(frames) for _ in range(BATCH)] for _ in range(4)]
+
+    if pattern == "direct":
+        calls = [[f] * n for batch in order for f in batch]
+
+        def make():
+            return nvc.PyNvGopDecoder(n, gpu, True, parallel_calls=4)
+
+        def run(d, deadline):
+            def requests():
+                for ids in calls:
+                    if time.perf_counter() > deadline:
+                        return
+                    yield clip.paths, ids
+
+            got, lat = 0, []
+            t = time.perf_counter()
+            with nvc.Prefetcher(d, requests(), depth=8, workers=4) as p:
+                for out in p:
+                    got += len(out)
+                    now = time.perf_counter()
+                    lat.append(now - t)
+                    t = now
+            return got, lat
+
+        def warm_up(d):
+            for batch in warm:
+                for f in batch:
+                    d.DecodeN12ToRGB(clip.paths, [f] * n)
+
+        return measure("dataloader_direct", gpu, make, run, warm=warm_up, decoded=counted, seconds=seconds)
+
+    if pattern == "p1":
+        def make():
+            return MultiCameraClipDataset(index, clip_len=1, step=1, iGpu=gpu, parallel_calls=5)
+
+        def loop(ds, batches_, deadline=None):
+            got, lat, t = 0, [], time.perf_counter()
+            for b in ClipBatchLoader(ds, batches_, depth=4):
+                got += b["frames"].shape[0] * b["frames"].shape[1]
+                now = time.perf_counter()
+                lat.append(now - t)
+                t = now
+                if deadline is not None and now > deadline and len(lat) >= 3:
+                    break
+            return got, lat
+
+        return measure("dataloader_p1", gpu, make, lambda ds, dl: loop(ds, order, dl),
+                       warm=lambda ds: loop(ds, warm) and None,
+                       decoded=lambda ds: counted(ds._decoder.get(BATCH * n)), seconds=seconds)
+
+    def make():
+        gops = GopClipDataset(index, clip_len=1, step=1)
+        loader = torch.utils.data.DataLoader(gops, batch_sampler=order, num_workers=4, collate_fn=_collate,
+                                             multiprocessing_context="spawn", persistent_workers=True, prefetch_factor=4)
+        return loader, GopBatchDecoder(gpu)
+
+    def loop(obj, deadline):
+        loader, decoder = obj
+        got, lat, t = 0, [], time.perf_counter()
+        for b in decoder.decode_all(loader):
+            got += b["frames"].shape[0] * b["frames"].shape[1]
+            now = time.perf_counter()
+            lat.append(now - t)
+            t = now
+            if now > deadline and len(lat) >= 3:
+                break
+        return got, lat
+
+    def warm_up(obj):
+        loader, decoder = obj
+        next(iter(decoder.decode_all(loader)))  # starts the workers
+
+    return measure("dataloader_p2", gpu, make, loop, warm=warm_up,
+                   decoded=lambda obj: counted(obj[1]._decoder.get(BATCH * n)), seconds=seconds)
+
+
+def summary(config: dict) -> list[str]:
+    lines = []
+    for backend in ("nvdec", "cpu"):
+        rows = {r["workload"]: r for r in config["rows"] if r["backend"] == backend}
+        direct = rows.get("dataloader_direct")
+        if direct is None:
+            continue
+        parts = [f"{backend}: direct {direct['frames_per_s']:.1f} frames/s"]
+        for name, goal in (("dataloader_p1", " (goal >= 0.95)"), ("dataloader_p2", "")):
+            if name in rows:
+                r = rows[name]
+                parts.append(f"{name} {r['frames_per_s']:.1f} frames/s = {r['frames_per_s'] / 6:.1f} samples/s, "
+                             f"{r['frames_per_s'] / direct['frames_per_s']:.3f}x{goal}")
+        lines.append("- " + "; ".join(parts))
+    return lines
