@@ -57,10 +57,11 @@ step "thread-safety analysis" "thread-safety analysis (clean|failed)" bash tools
 
 # PyTorch: the training-batch tests compare with torch's interpolate, the PyTorch data path
 # runs through real DataLoader workers and torchrun, and the README's PyTorch examples run
-# (PyPI's wheel; it runs on the CPU where there is no GPU). mypy checks the examples' types.
-if ! "$PYTHON" -c "import torch, mypy" >/dev/null 2>&1; then
-  echo "odvd: installing PyTorch and mypy (pip install torch mypy)"
-  "$PYTHON" -m pip install -q torch mypy
+# (PyPI's wheel; it runs on the CPU where there is no GPU). mypy checks the examples' types;
+# pyarrow lets the clip index's Parquet files be tested.
+if ! "$PYTHON" -c "import torch, mypy, pyarrow" >/dev/null 2>&1; then
+  echo "odvd: installing PyTorch, mypy and pyarrow (pip install torch mypy pyarrow)"
+  "$PYTHON" -m pip install -q torch mypy pyarrow
 fi
 
 # Run from outside the source tree so the installed package is what gets imported.

@@ -208,8 +208,10 @@ Described from_interface(const py::dict& i, MemoryKind kind, int device) {
   d.readonly = data[1].cast<bool>();
   for (const auto& v : py::tuple(i["shape"])) d.shape.push_back(v.cast<int64_t>());
   const std::string type = i["typestr"].cast<std::string>();
-  d.element = type.size() >= 3 && (type[1] == 'u' || type[1] == 'f') ? type[1] : '?';
-  d.itemsize = type.size() >= 3 ? std::stoi(type.substr(2)) : 0;
+  // "|u1", "<f2", "<f4": byte order, kind, item size in bytes; anything else is refused later.
+  const bool known = type.size() == 3 && (type[1] == 'u' || type[1] == 'f') && type[2] >= '1' && type[2] <= '8';
+  d.element = known ? type[1] : '?';
+  d.itemsize = known ? type[2] - '0' : 0;
   if (i.contains("strides") && !i["strides"].is_none()) {
     for (const auto& v : py::tuple(i["strides"])) d.strides.push_back(v.cast<int64_t>() / std::max(d.itemsize, 1));
   }
@@ -278,11 +280,17 @@ OutTensor import_out(const py::object& out, BatchRequest& r) {
   Described d;
   if (py::hasattr(out, "__dlpack__") && py::hasattr(out, "__dlpack_device__")) {
     d = from_dlpack(out, r.stream, t.managed);
-  } else if (py::hasattr(out, "__cuda_array_interface__")) {
-    // The interface names no device: batch_request takes the memory to be the decoder's.
-    d = from_interface(out.attr("__cuda_array_interface__"), MemoryKind::kCuda, -1);
-  } else if (py::hasattr(out, "__array_interface__")) {
-    d = from_interface(out.attr("__array_interface__"), MemoryKind::kHost, -1);
+  } else if (py::hasattr(out, "__cuda_array_interface__") || py::hasattr(out, "__array_interface__")) {
+    const bool cuda = py::hasattr(out, "__cuda_array_interface__");
+    const char* name = cuda ? "__cuda_array_interface__" : "__array_interface__";
+    try {
+      // The CUDA interface names no device: batch_request takes the memory to be the decoder's.
+      d = from_interface(out.attr(name), cuda ? MemoryKind::kCuda : MemoryKind::kHost, -1);
+    } catch (const py::error_already_set& e) {
+      throw ArgumentError(std::string("out.") + name + " is not a version-3 array interface: " + e.what());
+    } catch (const py::cast_error& e) {
+      throw ArgumentError(std::string("out.") + name + " is not a version-3 array interface: " + e.what());
+    }
   } else {
     type_error("out", "a tensor (an object with __dlpack__, __cuda_array_interface__ or __array_interface__)", out);
   }

@@ -331,6 +331,32 @@ def test_out_numpy_and_a_slice_of_a_larger_batch(manifest, cpu_decoder):
     assert np.array_equal(nhwc, np.asarray(cpu_decoder.DecodeToTensor([path] * 2, [2, 9], size=(24, 32), layout="NHWC")))
 
 
+class InterfaceOnly:
+    """An array exposing only __array_interface__ (no DLPack), as older libraries do."""
+
+    def __init__(self, array, interface=None):
+        self.array = array
+        self.__array_interface__ = interface if interface is not None else array.__array_interface__
+
+
+def test_out_through_the_array_interface(manifest, cpu_decoder):
+    path = video_path(manifest, "h264_gop30.mp4")
+    target = np.zeros((2, 3, 12, 16), np.float32)
+    result = cpu_decoder.DecodeToTensor([path, path], [2, 9], dtype="float32", out=InterfaceOnly(target))
+    assert isinstance(result, InterfaceOnly)
+    want = np.asarray(cpu_decoder.DecodeToTensor([path, path], [2, 9], size=(12, 16), dtype="float32"))
+    assert np.array_equal(target, want)
+    bad = dict(target.__array_interface__, typestr="<c8")
+    with pytest.raises(ValueError, match="out has dtype unsupported"):
+        cpu_decoder.DecodeToTensor([path, path], [2, 9], dtype="float32", out=InterfaceOnly(target, bad))
+    broken = {"shape": (2, 3, 12, 16)}
+    with pytest.raises(ValueError, match="out.__array_interface__ is not a version-3 array interface"):
+        cpu_decoder.DecodeToTensor([path, path], [2, 9], dtype="float32", out=InterfaceOnly(target, broken))
+    readonly = dict(target.__array_interface__, data=(target.ctypes.data, True))
+    with pytest.raises(ValueError, match="out is read-only"):
+        cpu_decoder.DecodeToTensor([path, path], [2, 9], dtype="float32", out=InterfaceOnly(target, readonly))
+
+
 def test_out_torch_tensor(manifest, cpu_decoder):
     torch = torch_or_none()
     if torch is None:
