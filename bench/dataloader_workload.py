@@ -22,6 +22,7 @@ import random
 import time
 
 import on_demand_video_decoder as nvc
+from overlap import TimedDecoder, run_in_flight
 
 BATCH = 4
 
@@ -49,31 +50,17 @@ def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, count
         calls = [[f] * n for batch in order for f in batch]
 
         def make():
-            return nvc.PyNvGopDecoder(n, gpu, True, parallel_calls=4)
-
-        def run(d, deadline):
-            def requests():
-                for ids in calls:
-                    if time.perf_counter() > deadline:
-                        return
-                    yield clip.paths, ids
-
-            got, lat = 0, []
-            t = time.perf_counter()
-            with nvc.Prefetcher(d, requests(), depth=8, workers=4) as p:
-                for out in p:
-                    got += len(out)
-                    now = time.perf_counter()
-                    lat.append(now - t)
-                    t = now
-            return got, lat
+            return TimedDecoder(nvc.PyNvGopDecoder(n, gpu, True, parallel_calls=4))
 
         def warm_up(d):
-            for batch in warm:
-                for f in batch:
-                    d.DecodeN12ToRGB(clip.paths, [f] * n)
+            run_in_flight(d, clip.paths, [[f] * n for batch in warm for f in batch], 4)
+            d.seconds.clear()
 
-        return measure("dataloader_direct", gpu, make, run, warm=warm_up, decoded=counted, seconds=seconds)
+        def run(d, deadline):
+            return run_in_flight(d, clip.paths, calls, 4, deadline), list(d.seconds)
+
+        return measure("dataloader_direct", gpu, make, run, warm=warm_up, decoded=lambda d: counted(d.decoder),
+                       seconds=seconds)
 
     if pattern == "p1":
         def make():

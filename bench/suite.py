@@ -77,6 +77,7 @@ from bench_nvdec import NvmlSampler, machine, nvdec_unavailable_reason  # noqa: 
 from make_videos import BY_NAME, CONFIGS  # noqa: E402
 from probe_streams import free_streams  # noqa: E402
 import dataloader_workload  # noqa: E402
+from overlap import TimedDecoder, run_in_flight  # noqa: E402
 import tensor_workloads  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,23 +216,6 @@ def loop_calls(call, calls: list, min_calls: int = 3):
     return run
 
 
-class TimedDecoder:
-    """Forwards DecodeN12ToRGB and records each call's own duration (calls in flight on
-    several threads)."""
-
-    def __init__(self, decoder):
-        self.decoder = decoder
-        self.seconds: list[float] = []
-        self._lock = threading.Lock()
-
-    def DecodeN12ToRGB(self, *args):  # noqa: N802 - the decoder's API name
-        t = time.perf_counter()
-        out = self.decoder.DecodeN12ToRGB(*args)
-        with self._lock:
-            self.seconds.append(time.perf_counter() - t)
-        return out
-
-
 # --------------------------------------------------------------------------------------
 # Workloads
 # --------------------------------------------------------------------------------------
@@ -291,23 +275,11 @@ def ours_random_overlapped(clip: Clip, gpu: int, seconds: float, calls: int, inf
 
     def warm_up(d):
         # Concurrent warm-up: every session set opens its files (bench/RESULTS.md §7).
-        with nvc.Prefetcher(d, ((clip.paths, i) for i in warm), depth=2 * inflight, workers=inflight) as p:
-            for _ in p:
-                pass
+        run_in_flight(d, clip.paths, warm, inflight)
         d.seconds.clear()
 
     def run(d, deadline):
-        def requests():
-            for i in ids:
-                if time.perf_counter() > deadline:
-                    return
-                yield clip.paths, i
-
-        frames = 0
-        with nvc.Prefetcher(d, requests(), depth=2 * inflight, workers=inflight) as p:
-            for out in p:
-                frames += len(out)
-        return frames, list(d.seconds)
+        return run_in_flight(d, clip.paths, ids, inflight, deadline), list(d.seconds)
 
     return measure(f"random_x{inflight}", gpu, make, run, warm=warm_up,
                    decoded=lambda d: counted(d.decoder), seconds=seconds)

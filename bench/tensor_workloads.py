@@ -20,10 +20,8 @@ against the torch chain (<= 1/3), peak memory (below the chain's).
 
 from __future__ import annotations
 
-import threading
-import time
-
 import on_demand_video_decoder as nvc
+from overlap import TimedDecoder, run_in_flight
 
 SIZE = (448, 800)
 MEAN = (0.485, 0.456, 0.406)
@@ -31,22 +29,18 @@ STD = (0.229, 0.224, 0.225)
 PROFILED_CALLS = 8
 
 
-class FusedCaller:
-    """Prefetcher-compatible: its DecodeN12ToRGB makes the fused batch; records call times."""
+class FusedCaller(TimedDecoder):
+    """What the Prefetcher calls (its DecodeN12ToRGB) makes the fused batch; records call times."""
 
     def __init__(self, decoder):
-        self.decoder = decoder
-        self.seconds: list[float] = []
-        self._lock = threading.Lock()
+        super().__init__(decoder, self._entries)
+        self.paths: list[str] = []
 
     def batch(self, paths, ids):
         return self.decoder.DecodeToTensor(list(paths), list(ids), size=SIZE, dtype="float16", mean=MEAN, std=STD)
 
-    def DecodeN12ToRGB(self, paths, ids, as_bgr=False):  # noqa: N802 - what Prefetcher calls
-        t = time.perf_counter()
+    def _entries(self, paths, ids, as_bgr=False):
         out = self.batch(paths, ids)
-        with self._lock:
-            self.seconds.append(time.perf_counter() - t)
         return [out] * len(ids)  # the Prefetcher's caller counts entries
 
 
@@ -133,9 +127,7 @@ def ours_tensor(clip, gpu: int, seconds: float, calls: int, measure, counted, to
         return caller
 
     def warm_up(c):
-        with nvc.Prefetcher(c, ((clip.paths, i) for i in warm), depth=2 * inflight, workers=inflight) as p:
-            for _ in p:
-                pass
+        run_in_flight(c, clip.paths, warm, inflight)
         note = {"traffic_mb_per_frame": traffic_estimate(not torch_chain, info.width, info.height),
                 "overlap": inflight}
         if gpu >= 0:
@@ -145,17 +137,7 @@ def ours_tensor(clip, gpu: int, seconds: float, calls: int, measure, counted, to
         return note
 
     def run(c, deadline):
-        def requests():
-            for i in ids:
-                if time.perf_counter() > deadline:
-                    return
-                yield clip.paths, i
-
-        frames = 0
-        with nvc.Prefetcher(c, requests(), depth=2 * inflight, workers=inflight) as p:
-            for out in p:
-                frames += len(out)
-        return frames, list(c.seconds)
+        return run_in_flight(c, clip.paths, ids, inflight, deadline), list(c.seconds)
 
     return measure(name, gpu, make, run, warm=warm_up, decoded=lambda c: counted(c.decoder), seconds=seconds)
 

@@ -154,7 +154,21 @@ ColorInfo resolve_color(ColorInfo c) {
   return c;
 }
 
-YuvCoefficients make_yuv_coefficients(ColorInfo resolved, int bit_depth) {
+namespace {
+
+// The conversion's exact coefficients for one colour description and bit depth, giving
+// 0..1: R = y_gain * (Y - y_offset) + r_v * (V - c_offset), and so on.
+struct ExactCoefficients {
+  int y_offset;
+  int c_offset;
+  double y_gain;
+  double r_v;
+  double g_u;
+  double g_v;
+  double b_u;
+};
+
+ExactCoefficients exact_coefficients(ColorInfo resolved, int bit_depth) {
   ODVD_CHECK(bit_depth >= 8 && bit_depth <= 12);
   const LumaWeights w = weights_of(resolved.matrix);
   const double kg = 1.0 - w.kr - w.kb;
@@ -162,35 +176,30 @@ YuvCoefficients make_yuv_coefficients(ColorInfo resolved, int bit_depth) {
   const bool full = resolved.range == ColorRange::kFull;
   const double y_range = full ? (1 << bit_depth) - 1 : 219.0 * scale;
   const double c_range = full ? (1 << bit_depth) - 1 : 224.0 * scale;
-  YuvCoefficients k{};
-  k.y_offset = full ? 0 : 16 * scale;
-  k.c_offset = 1 << (bit_depth - 1);
-  k.y_gain = q16(255.0 / y_range);
-  k.r_v = q16(255.0 * 2.0 * (1.0 - w.kr) / c_range);
-  k.b_u = q16(255.0 * 2.0 * (1.0 - w.kb) / c_range);
-  k.g_u = q16(255.0 * 2.0 * w.kb * (1.0 - w.kb) / kg / c_range);
-  k.g_v = q16(255.0 * 2.0 * w.kr * (1.0 - w.kr) / kg / c_range);
-  return k;
+  return ExactCoefficients{full ? 0 : 16 * scale,
+                           1 << (bit_depth - 1),
+                           1.0 / y_range,
+                           2.0 * (1.0 - w.kr) / c_range,
+                           2.0 * w.kb * (1.0 - w.kb) / kg / c_range,
+                           2.0 * w.kr * (1.0 - w.kr) / kg / c_range,
+                           2.0 * (1.0 - w.kb) / c_range};
+}
+
+}  // namespace
+
+YuvCoefficients make_yuv_coefficients(ColorInfo resolved, int bit_depth) {
+  // 0..255 results in Q16 (Note [Colour conversion]).
+  const ExactCoefficients e = exact_coefficients(resolved, bit_depth);
+  return YuvCoefficients{e.y_offset,         e.c_offset,         q16(255.0 * e.y_gain), q16(255.0 * e.r_v),
+                         q16(255.0 * e.g_u), q16(255.0 * e.g_v), q16(255.0 * e.b_u)};
 }
 
 FloatYuvCoefficients make_float_yuv_coefficients(ColorInfo resolved, int bit_depth) {
-  // The same coefficients as make_yuv_coefficients() before Q16 rounding, for 0..1 outputs.
-  ODVD_CHECK(bit_depth >= 8 && bit_depth <= 12);
-  const LumaWeights w = weights_of(resolved.matrix);
-  const double kg = 1.0 - w.kr - w.kb;
-  const int scale = 1 << (bit_depth - 8);
-  const bool full = resolved.range == ColorRange::kFull;
-  const double y_range = full ? (1 << bit_depth) - 1 : 219.0 * scale;
-  const double c_range = full ? (1 << bit_depth) - 1 : 224.0 * scale;
-  FloatYuvCoefficients k{};
-  k.y_offset = static_cast<float>(full ? 0 : 16 * scale);
-  k.c_offset = static_cast<float>(1 << (bit_depth - 1));
-  k.y_gain = static_cast<float>(1.0 / y_range);
-  k.r_v = static_cast<float>(2.0 * (1.0 - w.kr) / c_range);
-  k.b_u = static_cast<float>(2.0 * (1.0 - w.kb) / c_range);
-  k.g_u = static_cast<float>(2.0 * w.kb * (1.0 - w.kb) / kg / c_range);
-  k.g_v = static_cast<float>(2.0 * w.kr * (1.0 - w.kr) / kg / c_range);
-  return k;
+  const ExactCoefficients e = exact_coefficients(resolved, bit_depth);
+  return FloatYuvCoefficients{static_cast<float>(e.y_offset), static_cast<float>(e.c_offset),
+                              static_cast<float>(e.y_gain),   static_cast<float>(e.r_v),
+                              static_cast<float>(e.g_u),      static_cast<float>(e.g_v),
+                              static_cast<float>(e.b_u)};
 }
 
 RgbImage allocate_rgb(const VideoFrame& frame, bool bgr) {

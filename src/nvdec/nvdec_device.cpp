@@ -69,6 +69,17 @@ std::shared_ptr<Buffer> NvdecDevice::upload(Workspace& w, Buffer& host) {
   return out;
 }
 
+const VideoFrame* NvdecDevice::on_device_copy(Workspace& w, const VideoFrame* frame, Uploads& uploaded) {
+  if (frame == nullptr || !frame->buffer || frame->buffer->kind() != MemoryKind::kHost) return frame;
+  auto it = uploaded.find(frame);
+  if (it == uploaded.end()) {
+    VideoFrame moved = *frame;
+    moved.buffer = upload(w, *frame->buffer);
+    it = uploaded.emplace(frame, std::move(moved)).first;
+  }
+  return &it->second;
+}
+
 RgbImage NvdecDevice::convert(Workspace& w, const VideoFrame& frame, bool bgr) {
   if (frame.buffer && frame.buffer->kind() == MemoryKind::kHost) {
     // Decoded on the CPU (fallback): converted there — the same arithmetic as the
@@ -91,19 +102,9 @@ RgbImage NvdecDevice::convert(Workspace& w, const VideoFrame& frame, bool bgr) {
 std::vector<VideoFrame> NvdecDevice::hand_out(const std::vector<const VideoFrame*>& picked) {
   MutexLock lock(mutex_);
   Workspace& w = ready();
-  // Frames decoded on the CPU (fallback) move to the device first, once each.
-  std::unordered_map<const VideoFrame*, VideoFrame> uploaded;
+  Uploads uploaded;
   std::vector<const VideoFrame*> on_device = picked;
-  for (const VideoFrame*& frame : on_device) {
-    if (frame == nullptr || !frame->buffer || frame->buffer->kind() != MemoryKind::kHost) continue;
-    auto it = uploaded.find(frame);
-    if (it == uploaded.end()) {
-      VideoFrame moved = *frame;
-      moved.buffer = upload(w, *frame->buffer);
-      it = uploaded.emplace(frame, std::move(moved)).first;
-    }
-    frame = &it->second;
-  }
+  for (const VideoFrame*& frame : on_device) frame = on_device_copy(w, frame, uploaded);
   std::vector<VideoFrame> out = hand_out_frames(on_device, [&](const VideoFrame& f) { return copy(w, f); });
   w.stream.synchronize("CUDA device " + std::to_string(ordinal_));
   return out;
@@ -136,20 +137,11 @@ void NvdecDevice::write_tensor(const std::vector<const VideoFrame*>& picked, con
   // Frames decoded on the CPU (fallback) are uploaded, and their jobs pointed at the copy.
   std::vector<TensorFrameJob> jobs = plan.jobs;
   std::vector<std::shared_ptr<Buffer>> read;  // every block the kernel reads
-  std::unordered_map<const VideoFrame*, VideoFrame> uploaded;
+  Uploads uploaded;
   for (size_t i = 0; i < picked.size(); ++i) {
-    const VideoFrame* f = picked[i];
+    const VideoFrame* f = on_device_copy(w, picked[i], uploaded);
     if (f == nullptr || !f->buffer) continue;
-    if (f->buffer->kind() == MemoryKind::kHost) {
-      auto it = uploaded.find(f);
-      if (it == uploaded.end()) {
-        VideoFrame moved = *f;
-        moved.buffer = upload(w, *f->buffer);
-        it = uploaded.emplace(f, std::move(moved)).first;
-      }
-      f = &it->second;
-      set_job_source(jobs[i], *f);
-    }
+    if (f != picked[i]) set_job_source(jobs[i], *f);
     read.push_back(f->buffer);
   }
   // The jobs, then the tap tables, in one block (16-byte aligned tables).

@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 
 #include "cuda/cuda_driver.hpp"
 #include "cuda/device_memory.hpp"
@@ -63,6 +64,10 @@ class NvdecDevice final : public Device {
   // A device copy of host bytes (a frame decoded on the CPU); enqueued.
   std::shared_ptr<Buffer> upload(Workspace& w, Buffer& host);
   RgbImage convert(Workspace& w, const VideoFrame& frame, bool bgr);
+  // Frames decoded on the CPU (fallback) go to the device once per call: `frame` itself
+  // when it is in device memory (or null), else its copy there, kept in `uploaded`.
+  using Uploads = std::unordered_map<const VideoFrame*, VideoFrame>;
+  const VideoFrame* on_device_copy(Workspace& w, const VideoFrame* frame, Uploads& uploaded);
 
   const int ordinal_;
   const size_t max_idle_decoders_;

@@ -21,26 +21,20 @@ struct Band {
   int y1;
 };
 
-// Source row sy, columns [x_lo, x_hi) of the crop, as interleaved R, G, B floats.
-template <SourceKind kKind, bool kQuantized>
-void convert_row(const TensorFrameJob& job, int sy, int x_lo, int x_hi, float* out) {
+// Source row sy, columns [x_lo, x_hi) of the crop, as the RGB bytes DecodeN12ToRGB gives
+// (8-bit NV12 through its vector rows).
+template <SourceKind kKind>
+void convert_row_bytes(const TensorFrameJob& job, int sy, int x_lo, int x_hi, uint8_t* out) {
   const int y = job.crop_y + sy;
   int x = job.crop_x + x_lo;
   const int end = job.crop_x + x_hi;
-  if constexpr (kQuantized && kKind == SourceKind::kSemiplanar8) {
-    // 8-bit NV12 to bytes with the RGB converter's vector rows, then to floats.
-    if (x % 2 == 0 && job.chroma_row_shift == 1 && end - x >= 16) {
-      uint8_t bytes[3 * 256];
-      while (end - x >= 16) {
-        const int n = std::min(256, end - x);
-        const uint8_t* luma = job.planes[0] + static_cast<size_t>(y) * job.pitches[0] + x;
-        const uint8_t* uv = job.planes[1] + static_cast<size_t>(y >> 1) * job.pitches[1] + x;
-        const int done = convert_nv12_row_simd(luma, uv, n, job.q16, bytes);
-        if (done == 0) break;
-        for (int i = 0; i < 3 * done; ++i) out[i] = bytes[i];
-        out += 3 * done;
-        x += done;
-      }
+  if constexpr (kKind == SourceKind::kSemiplanar8) {
+    if (x % 2 == 0 && job.chroma_row_shift == 1) {
+      const uint8_t* luma = job.planes[0] + static_cast<size_t>(y) * job.pitches[0] + x;
+      const uint8_t* uv = job.planes[1] + static_cast<size_t>(y >> 1) * job.pitches[1] + x;
+      const int done = convert_nv12_row_simd(luma, uv, end - x, job.q16, out);
+      out += 3 * done;
+      x += done;
     }
   }
   for (; x < end; ++x) {
@@ -48,32 +42,38 @@ void convert_row(const TensorFrameJob& job, int sy, int x_lo, int x_hi, float* o
     int32_t U = 0;
     int32_t V = 0;
     fetch_yuv_as<kKind>(job, x, y, Y, U, V);
-    const Rgbf v = yuv_to_rgbf<kQuantized>(job, Y, U, V);
-    out[0] = v.r;
-    out[1] = v.g;
-    out[2] = v.b;
+    yuv_to_rgb_pixel(job.q16, Y, U, V, false, out);
     out += 3;
   }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define ODVD_TENSOR_F16C 1
-// 8 floats at a time with the F16C instruction, rounding to nearest even. Returns how many
-// of `n` it converted (a multiple of 8).
-__attribute__((target("avx,f16c"))) int halves_f16c(const float* values, int n, uint16_t* out) {
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(values + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
+// Source row sy, columns [x_lo, x_hi) of the crop, as interleaved R, G, B floats: for uint8
+// outputs the RGB bytes, widened; for float outputs converted in floating point.
+template <SourceKind kKind, bool kQuantized>
+void convert_row(const TensorFrameJob& job, int sy, int x_lo, int x_hi, float* out) {
+  if constexpr (kQuantized) {
+    uint8_t bytes[3 * 256];
+    for (int x = x_lo; x < x_hi; x += 256) {
+      const int n = std::min(256, x_hi - x);
+      convert_row_bytes<kKind>(job, sy, x, x + n, bytes);
+      for (int i = 0; i < 3 * n; ++i) out[i] = bytes[i];
+      out += 3 * n;
+    }
+  } else {
+    const int y = job.crop_y + sy;
+    for (int x = job.crop_x + x_lo; x < job.crop_x + x_hi; ++x) {
+      int32_t Y = 0;
+      int32_t U = 0;
+      int32_t V = 0;
+      fetch_yuv_as<kKind>(job, x, y, Y, U, V);
+      const Rgbf v = yuv_to_rgbf<false>(job, Y, U, V);
+      out[0] = v.r;
+      out[1] = v.g;
+      out[2] = v.b;
+      out += 3;
+    }
   }
-  return i;
 }
-
-bool cpu_has_f16c() {
-  static const bool has = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
-  return has;
-}
-#endif
 
 // Output row oy from its interleaved R, G, B floats: normalised, cast, in the layout's
 // places (the arithmetic of store_pixel, a channel at a time).
@@ -98,32 +98,6 @@ void store_row(Out* slot, int width, int height, int oy, const float* rgb, const
       ox = std::min(ox, width);
     }
     for (; ox < width; ++ox) dst[ox * step] = OutputCast<Out>::cast(rgb[3 * ox + from] * scale + bias);
-  }
-}
-
-// Source row sy, columns [x_lo, x_hi) of the crop, as the RGB bytes DecodeN12ToRGB gives
-// (8-bit NV12 through its vector rows).
-template <SourceKind kKind>
-void convert_row_bytes(const TensorFrameJob& job, int sy, int x_lo, int x_hi, uint8_t* out) {
-  const int y = job.crop_y + sy;
-  int x = job.crop_x + x_lo;
-  const int end = job.crop_x + x_hi;
-  if constexpr (kKind == SourceKind::kSemiplanar8) {
-    if (x % 2 == 0 && job.chroma_row_shift == 1) {
-      const uint8_t* luma = job.planes[0] + static_cast<size_t>(y) * job.pitches[0] + x;
-      const uint8_t* uv = job.planes[1] + static_cast<size_t>(y >> 1) * job.pitches[1] + x;
-      const int done = convert_nv12_row_simd(luma, uv, end - x, job.q16, out);
-      out += 3 * done;
-      x += done;
-    }
-  }
-  for (; x < end; ++x) {
-    int32_t Y = 0;
-    int32_t U = 0;
-    int32_t V = 0;
-    fetch_yuv_as<kKind>(job, x, y, Y, U, V);
-    yuv_to_rgb_pixel(job.q16, Y, U, V, false, out);
-    out += 3;
   }
 }
 

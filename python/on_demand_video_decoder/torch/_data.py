@@ -223,7 +223,11 @@ def collate_clips(items: List[Dict[str, Any]]) -> Dict[str, Any]:
     joined = (base is not None and base.is_contiguous() and base.numel() == len(frames) * first.numel()
               and all(f._base is base and f.is_contiguous() and f.shape == first.shape
                       and f.data_ptr() == base.data_ptr() + k * size for k, f in enumerate(frames)))
-    batch: Dict[str, Any] = {"frames": base.view(len(frames), *first.shape) if joined else torch.stack(frames)}
+    return _with_metadata({"frames": base.view(len(frames), *first.shape) if joined else torch.stack(frames)}, items)
+
+
+def _with_metadata(batch: Dict[str, Any], items: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """`batch` plus the items' metadata: frame_ids and timestamps stacked, the rest as lists."""
     for key in ("frame_ids", "timestamps"):
         batch[key] = torch.stack([it[key] for it in items])
     for key in ("sample", "files", "index"):
@@ -308,11 +312,7 @@ def collate_gops(items: List[Dict[str, Any]]) -> Dict[str, Any]:
                              "entry_files": [f for it in items for f, row in zip(it["files"], it["frame_ids"])
                                              for _ in range(len(row))],
                              "entry_ids": [int(x) for it in items for x in it["frame_ids"].flatten()]}
-    for key in ("frame_ids", "timestamps"):
-        batch[key] = torch.stack([it[key] for it in items])
-    for key in ("sample", "files", "index"):
-        batch[key] = [it[key] for it in items]
-    return batch
+    return _with_metadata(batch, items)
 
 
 class GopBatchDecoder:
