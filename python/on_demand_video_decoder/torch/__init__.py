@@ -9,15 +9,18 @@ Importing this module imports torch; ``import on_demand_video_decoder`` alone ne
 - ``GopClipDataset`` + ``collate_gops`` + ``GopBatchDecoder``: pattern 2, demux in
   DataLoader workers, decode in the main process.
 - ``DistributedClipSampler``: a rank's shard, reshuffled per epoch (torchrun / DDP).
+- ``EpochSampler`` (+ ``randomness_report``): shuffled epochs decoding each GOP once, through a
+  shuffle buffer bounded in bytes (Note [Epoch plan]).
 - ``frames_at_times``, ``ClipRule``: the sampling rules (Note [Clip sampling]).
 """
 
 from ._data import (ClipBatchLoader, GopBatchDecoder, GopClipDataset, MultiCameraClipDataset, collate_clips,
                     collate_gops, default_gpu)
+from ._epoch import EpochSampler, gop_groups, randomness_report
 from ._index import CameraFile, ClipIndex, Sample
 from ._sampler import DistributedClipSampler
 from ._sampling import ClipRule, frames_at_times
 
-__all__ = ["CameraFile", "ClipBatchLoader", "ClipIndex", "ClipRule", "DistributedClipSampler", "GopBatchDecoder",
-           "GopClipDataset", "MultiCameraClipDataset", "Sample", "collate_clips", "collate_gops", "default_gpu",
-           "frames_at_times"]
+__all__ = ["CameraFile", "ClipBatchLoader", "ClipIndex", "ClipRule", "DistributedClipSampler", "EpochSampler",
+           "GopBatchDecoder", "GopClipDataset", "MultiCameraClipDataset", "Sample", "collate_clips", "collate_gops",
+           "default_gpu", "frames_at_times", "gop_groups", "randomness_report"]

@@ -209,8 +209,8 @@ def _flat(record: Dict[str, Any]) -> Dict[str, Any]:
 
 def _pyarrow() -> Tuple[Any, Any]:
     try:
-        import pyarrow as pa  # type: ignore[import-not-found,unused-ignore]
-        import pyarrow.parquet as pq  # type: ignore[import-not-found,unused-ignore]
+        import pyarrow as pa  # type: ignore[import-not-found,import-untyped,unused-ignore]
+        import pyarrow.parquet as pq  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError as e:
         raise ImportError("saving or loading a .parquet clip index needs pyarrow (pip install pyarrow); "
                           "use a .json path otherwise") from e
