@@ -22,6 +22,8 @@ untimed warm-up calls first):
                 (DecodeToTensor) and DecodeN12ToRGB + the torch chain (bench/tensor_workloads.py)
   dataloader_direct, dataloader_p1, dataloader_p2  the PyTorch data path's two patterns against the
                 same frames decoded directly (bench/dataloader_workload.py)
+  epoch_T1_*, epoch_T4_*  shuffled epochs through EpochSampler at three buffer sizes, 1-frame samples
+                and 4-frame clips (bench/epoch_workload.py)
   multi4        each call 4 random frames of every camera (24 entries)
   sequential    PyNvSampleReader(1, 6): call k asks every camera for frame k, whole clips; the
                 first pass (opening 6 files) is untimed and reported as `first_pass_fps`;
@@ -77,6 +79,7 @@ from bench_nvdec import NvmlSampler, machine, nvdec_unavailable_reason  # noqa: 
 from make_videos import BY_NAME, CONFIGS  # noqa: E402
 from probe_streams import free_streams  # noqa: E402
 import dataloader_workload  # noqa: E402
+import epoch_workload  # noqa: E402
 from overlap import TimedDecoder, run_in_flight  # noqa: E402
 import tensor_workloads  # noqa: E402
 
@@ -507,6 +510,11 @@ def run_config(name: str, folder: Path, args, backends: list[str], scratch: Path
         for pattern in ("direct", "p1", "p2"):
             attempt(f"dataloader_{pattern}", backend,
                     lambda: dataloader_workload.ours_dataloader(clip, dev, s, args.calls, measure, counted, pattern))
+        for clip_len in (1, 4):
+            for mib in ((1024, 4096, 16384) if backend == "nvdec" else (64, 256, 1024)):
+                attempt(f"epoch_T{clip_len}_{mib}MiB", backend,
+                        lambda: epoch_workload.ours_epoch(clip, dev, args.epoch_seconds, measure, counted, clip_len,
+                                                          mib, scratch))
         attempt("multi4", backend, lambda: ours_random(clip, dev, s, args.calls, per_camera=4))
         attempt("sequential", backend, lambda: ours_sequential(clip, dev, s))
         # Decode-ahead's effect, same run: off on NVDEC (where it is the default), on for the CPU.
@@ -603,6 +611,10 @@ def markdown(out: dict) -> str:
         for k, v in {**c["skipped"], **c["errors"]}.items():
             lines.append(f"| {k} | skipped or failed: {v} | | | | | | | | | |")
         lines.append("")
+        epoch_lines = epoch_workload.summary(c)
+        if epoch_lines:
+            lines += [f"Shuffled epochs (EpochSampler, {epoch_workload.RECORDINGS} recordings of the cameras):",
+                      *epoch_lines, ""]
         loader_lines = dataloader_workload.summary(c)
         if loader_lines:
             lines += ["PyTorch data path (clips of 1 frame x 6 cameras, 4 per batch, random order):", *loader_lines, ""]
@@ -699,11 +711,13 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=2.0, help="time cap per NVDEC workload (default 2)")
     p.add_argument("--cpu-seconds", type=float, default=2.0, help="time cap per CPU workload (default 2)")
     p.add_argument("--limit-seconds", type=float, default=1.5)
+    p.add_argument("--epoch-seconds", type=float, default=20.0,
+                   help="time cap per epoch workload (a full epoch is 24 x 235 samples; default 20)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-peers", action="store_true")
     p.add_argument("--no-limit", action="store_true", help="skip the limit runs (and the fractions)")
     p.add_argument("--workloads", default="all",
-                   help="all, or a list of: random,random_x4,tensor,tensor_torch,dataloader_direct,dataloader_p1,dataloader_p2,multi4,sequential,sequential_no_ahead,sequential_ahead,bundle,bundle_arrays,peer_pynvvideocodec,"
+                   help="all, or a list of: random,random_x4,tensor,tensor_torch,dataloader_direct,dataloader_p1,dataloader_p2,epoch_T1_<MiB>MiB,epoch_T4_<MiB>MiB,multi4,sequential,sequential_no_ahead,sequential_ahead,bundle,bundle_arrays,peer_pynvvideocodec,"
                         "peer_pynvvideocodec_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta,peer_pyav")
     args = p.parse_args(argv)
 

@@ -1,0 +1,118 @@
+"""The `epoch` workloads of bench/suite.py (issue #21): a shuffled epoch through EpochSampler
+against uniform random access and sequential reading of the same config.
+
+24 recordings of the config's 6 cameras (each recording a distinct set of paths: symlinks to
+the camera files in rotated order, so no decoder session is shared between recordings); every
+frame a sample. Runs: 1-frame samples (clip_len=1) and 4-frame clips (clip_len=4, step=4), each
+at buffer sizes 1, 4 and 16 GiB (GPU; 64, 256, 1024 MiB on the CPU); samples are held in
+training form, uint8 (cameras, T, 3, 448, 800) (1.1 MB a camera frame; 6.4 MB a 1-frame sample). A run stops at the end of the epoch
+or at its time cap, whichever is first. Each row adds the randomness figures of its emitted
+order (batches of 32) next to a uniform permutation's, and the buffer's peak bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+RECORDINGS = 24
+BATCH = 32
+SIZE = (448, 800)
+
+
+def recordings(paths: list[str], scratch: Path) -> list[list[str]]:
+    folder = scratch / "epoch_recordings"
+    folder.mkdir(exist_ok=True)
+    out = []
+    for r in range(RECORDINGS):
+        files = []
+        for k in range(len(paths)):
+            link = folder / f"rec{r:02d}_cam{k}.mp4"
+            if not link.exists():
+                os.symlink(os.path.abspath(paths[(k + r) % len(paths)]), link)
+            files.append(str(link))
+        out.append(files)
+    return out
+
+
+def ours_epoch(clip, gpu: int, seconds: float, measure, counted, clip_len: int, buffer_mib: int,
+               scratch: Path | None = None) -> dict | str:
+    try:
+        from on_demand_video_decoder.torch import ClipIndex, EpochSampler, MultiCameraClipDataset, randomness_report
+    except ImportError as e:
+        return f"PyTorch is not installed ({e})"
+    scratch = scratch or Path(tempfile.mkdtemp(prefix="odvd-epoch-"))
+    index = ClipIndex(recordings(clip.paths, scratch), progress=False)
+    state: dict = {}
+
+    def make():
+        ds = MultiCameraClipDataset(index, clip_len=clip_len, step=clip_len, iGpu=gpu, parallel_calls=4,
+                                    size=SIZE)
+        return EpochSampler(ds, buffer_bytes=buffer_mib << 20, groups_in_flight=4, seed=1)
+
+    def warm(sampler):
+        ds = sampler.dataset
+        ds.__getitems__([0])  # the decoder exists (and its context)
+        return None
+
+    def run(sampler, deadline):
+        frames, lat, t = 0, [], time.perf_counter()
+        n = 0
+        for item in sampler:
+            frames += item["frames"].shape[0] * item["frames"].shape[1]
+            n += 1
+            if n % BATCH == 0:
+                now = time.perf_counter()
+                lat.append(now - t)
+                t = now
+                if now > deadline:
+                    break
+        state["order"] = sampler.last_order or []
+        state["peak"] = sampler.peak_bytes
+        state["samples"] = n
+        state["epoch"] = len(sampler)
+        return frames, lat or [time.perf_counter() - t]
+
+    def decoded(sampler):
+        return counted(sampler.dataset._decoder.get(1))
+
+    row = measure(f"epoch_T{clip_len}_{buffer_mib}MiB", gpu, make, run, warm=warm, decoded=decoded,
+                  seconds=seconds)
+    ds_for_report = MultiCameraClipDataset(index, clip_len=clip_len, step=clip_len, iGpu=-1)
+    order = state.get("order") or []
+    if order:
+        report = randomness_report(order, ds_for_report, BATCH, seed=1)
+        row["randomness"] = report
+    row.update(buffer_mib=buffer_mib, buffer_peak_mib=state.get("peak", 0) / 2**20,
+               samples=state.get("samples"), epoch_samples=state.get("epoch"), clip_len=clip_len)
+    return row
+
+
+def summary(config: dict) -> list[str]:
+    lines = []
+    for backend in ("nvdec", "cpu"):
+        rows = [r for r in config["rows"] if r["backend"] == backend and r["workload"].startswith("epoch_")]
+        if not rows:
+            continue
+        by = {r["workload"]: r for r in config["rows"] if r["backend"] == backend}
+        base = by.get("random_x4") or by.get("random")
+        seq = by.get("sequential")
+        for r in rows:
+            parts = [f"{backend} {r['workload']}: {r['frames_per_s']:.0f} frames/s"]
+            if base:
+                parts.append(f"{r['frames_per_s'] / base['frames_per_s']:.2f}x {base['workload']}")
+            if seq:
+                parts.append(f"{r['frames_per_s'] / seq['frames_per_s']:.2f}x sequential")
+            parts.append(f"{r.get('samples')}/{r.get('epoch_samples')} samples, buffer peak "
+                         f"{r.get('buffer_peak_mib', 0):.0f} MiB, decoded/returned {r['decoded_per_returned']:.2f}")
+            rnd = r.get("randomness")
+            if rnd:
+                o, u = rnd["order"], rnd["uniform"]
+                parts.append(f"same recording per batch of {BATCH}: mean {o['same_recording_per_batch_mean']:.2f} "
+                             f"(uniform {u['same_recording_per_batch_mean']:.2f}), max "
+                             f"{o['same_recording_per_batch_max']:.0f} ({u['same_recording_per_batch_max']:.0f}); "
+                             f"GOP lag median {o['gop_lag_median']:.0f} (uniform {u['gop_lag_median']:.0f})")
+            lines.append("- " + "; ".join(parts))
+    return lines
