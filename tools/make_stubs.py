@@ -59,6 +59,8 @@ RESULTS = {
     "LoadGopList": f"list[{BUNDLE}]", "GetIndexInfo": "dict[str, typing.Any]",
     "GetFastInitInfo": "list[FastStreamInfo]",
 }
+# Generic types the generator leaves bare (mypy --strict wants their arguments).
+BARE = {"list": "list[typing.Any]", "tuple": "tuple[typing.Any, ...]", "dict": "dict[str, typing.Any]"}
 DEF = re.compile(r"^(\s*)def (\w+)\((.*)\) -> (.+):$")
 PARAM = re.compile(r"(\*?\w+): typing\.Any")
 
@@ -74,10 +76,15 @@ def retype(line: str) -> str:
         return f"{arg}: {SPECIFIC_ARGS.get((name, arg), ARGS.get(arg, 'typing.Any'))}"
 
     params = PARAM.sub(param, params)
+    if params.endswith("**kwargs"):
+        params += ": typing.Any"
     params = params.replace("fastStreamInfos: collections.abc.Sequence[FastStreamInfo] = []",
                             "fastStreamInfos: collections.abc.Sequence[FastStreamInfo] = ...")
     if result in ("list", "tuple", "dict", "typing.Any") and name in RESULTS:
         result = RESULTS[name]
+    result = BARE.get(result, result)
+    params = params.replace("**kwargs)", "**kwargs: typing.Any)") if params.endswith("**kwargs") else params
+    params = re.sub(r": (list|tuple|dict)(\b(?!\[))", lambda m: ": " + BARE[m.group(1)], params)
     return f"{indent}def {name}({params}) -> {result}:"
 
 

@@ -6,7 +6,7 @@ import enum
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Iterable, List
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ._gop_cache import DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, GopCache, file_identity
 from . import _odvd
@@ -15,7 +15,7 @@ from ._odvd import PyNvGopDecoder, PyNvSampleReader
 
 # Video codecs, numbered as NVIDIA's cudaVideoCodec (also used in GOP bundles): the
 # library's codec table (odvd/codecs.hpp), so the two never disagree.
-Codec = enum.Enum("Codec", {e["name"]: e["codec"] for e in _odvd.codec_table()}, module=__name__)
+Codec = enum.Enum("Codec", {e["name"]: e["codec"] for e in _odvd.codec_table()}, module=__name__)  # type: ignore[misc]
 Codec.__doc__ = "Video codecs, numbered as NVIDIA's cudaVideoCodec (also used in GOP bundles)."
 
 
@@ -89,7 +89,8 @@ class CachedGopDecoder:
         self._cache = GopCache(cache_max_entries, cache_max_bytes)
         self._last_hits: List[bool] = []
 
-    def _gops(self, filepaths, frame_ids, fastStreamInfos, use_cache: bool) -> List[tuple]:  # noqa: N803
+    def _gops(self, filepaths: Sequence[Any], frame_ids: Sequence[int], fastStreamInfos: Sequence[Any],  # noqa: N803
+              use_cache: bool) -> List[Tuple[Any, int, int]]:
         """One (one-record bundle, first_frame_id, gop_len) per entry, in entry order."""
         paths = [os.fspath(p) for p in filepaths]
         ids = list(frame_ids)
@@ -97,8 +98,9 @@ class CachedGopDecoder:
             raise ValueError(f"filepaths has {len(paths)} entries but frame_ids has {len(ids)}")
         if not use_cache:
             self._last_hits = [False] * len(paths)
-            return [(b, f[0], n[0]) for b, f, n in self._decoder.GetGOPList(paths, ids, fastStreamInfos)]
-        identities, found = [], []
+            return [(b, f[0], n[0]) for b, f, n in self._decoder.GetGOPList(paths, ids, list(fastStreamInfos))]
+        identities: List[Optional[Tuple[str, int, int]]] = []
+        found: List[Optional[Tuple[Any, int, int]]] = []
         for path, fid in zip(paths, ids):
             try:
                 identity = file_identity(path)
@@ -112,23 +114,27 @@ class CachedGopDecoder:
             demuxed = self._decoder.GetGOPList([paths[i] for i in misses], [ids[i] for i in misses], infos)
             for i, (bundle, firsts, lens) in zip(misses, demuxed):
                 found[i] = (bundle, firsts[0], lens[0])
-                if identities[i] is not None:
-                    self._cache.insert(identities[i], bundle, firsts[0], lens[0])
+                identity = identities[i]
+                if identity is not None:
+                    self._cache.insert(identity, bundle, firsts[0], lens[0])
         self._last_hits = [i not in set(misses) for i in range(len(paths))]
-        return found
+        return [f for f in found if f is not None]
 
-    def GetGOP(self, filepaths, frame_ids, fastStreamInfos=[], useGOPCache: bool = False):  # noqa: N802,N803,B006
+    def GetGOP(self, filepaths: Sequence[Any], frame_ids: Sequence[int],  # noqa: N802,N803
+               fastStreamInfos: Sequence[Any] = (), useGOPCache: bool = False) -> Tuple[Any, List[int], List[int]]:  # noqa: N803
         """Like :meth:`PyNvGopDecoder.GetGOP`; ``useGOPCache=True`` serves hits from the cache."""
         if not useGOPCache:
             self._last_hits = [False] * len(filepaths)
-            return self._decoder.GetGOP(filepaths, frame_ids, fastStreamInfos)
+            return self._decoder.GetGOP(filepaths, frame_ids, list(fastStreamInfos))
         gops = self._gops(filepaths, frame_ids, fastStreamInfos, True)
         if not gops:
             return self._decoder.GetGOP([], [], [])
         bundle = self._decoder.MergePacketDataToOne([g[0] for g in gops])
         return bundle, [g[1] for g in gops], [g[2] for g in gops]
 
-    def GetGOPList(self, filepaths, frame_ids, fastStreamInfos=[], useGOPCache: bool = False):  # noqa: N802,N803,B006
+    def GetGOPList(self, filepaths: Sequence[Any], frame_ids: Sequence[int],  # noqa: N802,N803
+                   fastStreamInfos: Sequence[Any] = (),  # noqa: N803
+                   useGOPCache: bool = False) -> List[Tuple[Any, List[int], List[int]]]:  # noqa: N803
         """Like :meth:`PyNvGopDecoder.GetGOPList`; ``useGOPCache=True`` serves hits from the cache."""
         gops = self._gops(filepaths, frame_ids, fastStreamInfos, useGOPCache)
         return [(b, [first], [n]) for b, first, n in gops]
@@ -141,7 +147,7 @@ class CachedGopDecoder:
         """Drop every cached GOP."""
         self._cache.clear()
 
-    def get_cache_info(self) -> dict:
+    def get_cache_info(self) -> Dict[str, Any]:
         """Cache state: entries, bytes, limits, hit/miss counts, and per file the cached
         GOPs (first_frame_id, gop_len, bytes)."""
         return self._cache.info()
@@ -152,7 +158,7 @@ class CachedGopDecoder:
 
 def CreateGopDecoder(maxfiles: int, iGpu: int = 0, suppressNoColorRangeWarning: bool = False,  # noqa: N802,N803
                      *, cache_max_entries: int = DEFAULT_MAX_ENTRIES, cache_max_bytes: int = DEFAULT_MAX_BYTES,
-                     **decoder_options: int) -> CachedGopDecoder:
+                     **decoder_options: Any) -> CachedGopDecoder:
     """Create a :class:`CachedGopDecoder` (see :class:`PyNvGopDecoder` for arguments, and its
     keyword-only ``worker_threads``, ``decoder_threads``, ``parallel_calls``, ``on_error``;
     ``cache_max_entries`` / ``cache_max_bytes`` bound the GOP cache)."""
@@ -163,14 +169,14 @@ def CreateGopDecoder(maxfiles: int, iGpu: int = 0, suppressNoColorRangeWarning: 
 
 def CreateSampleReader(num_of_set: int, num_of_file: int, iGpu: int = 0,  # noqa: N802,N803
                        suppressNoColorRangeWarning: bool = False,  # noqa: N803
-                       **reader_options) -> PyNvSampleReader:
+                       **reader_options: Any) -> PyNvSampleReader:
     """Create a :class:`PyNvSampleReader` (stream access: ``num_of_file`` slots, each keeping up
     to ``num_of_set`` files open and reading them forward; keyword-only ``worker_threads``,
     ``decoder_threads``, ``decode_ahead_mib``, ``on_error``)."""
     return PyNvSampleReader(num_of_set, num_of_file, iGpu, suppressNoColorRangeWarning, **reader_options)
 
 
-def content_digests(filepaths, workers: int = 8) -> Dict[str, str]:
+def content_digests(filepaths: Iterable[Any], workers: int = 8) -> Dict[str, str]:
     """``{path: content_digest(path)}`` for every file, ``workers`` files read at once.
 
     Record it when a dataset is built (e.g. next to its index, as JSON) and give it back to

@@ -16,7 +16,7 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -102,9 +102,9 @@ class GopCache:
             self._items.clear()
             self._bytes = 0
 
-    def info(self) -> dict:
+    def info(self) -> Dict[str, Any]:
         with self._lock:
-            files: Dict[str, List[dict]] = {}
+            files: Dict[str, List[Dict[str, int]]] = {}
             for key, item in self._items.items():
                 files.setdefault(key.path, []).append(
                     {"first_frame_id": key.first_frame_id, "gop_len": item.frame_count,

@@ -36,7 +36,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from . import _odvd
 
@@ -66,7 +66,7 @@ def video_key(real_path: str) -> str:
     return f"{Path(real_path).name}-{digest}"
 
 
-def _write_json(path: Path, value: dict) -> None:
+def _write_json(path: Path, value: Dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
     with open(tmp, "w", encoding="utf-8") as f:
@@ -76,12 +76,12 @@ def _write_json(path: Path, value: dict) -> None:
     os.replace(tmp, path)
 
 
-def _done_record(out: Path, real: str, video_stream: int) -> Optional[dict]:
+def _done_record(out: Path, real: str, video_stream: int) -> Optional[Dict[str, Any]]:
     """The stored video.json of a video if it is complete, of the same video stream,
     and the file is unchanged."""
     meta = out / "videos" / video_key(real) / "video.json"
     try:
-        record = json.loads(meta.read_text(encoding="utf-8"))
+        record: Dict[str, Any] = json.loads(meta.read_text(encoding="utf-8"))
         st = os.stat(real)
     except (OSError, ValueError):
         return None
@@ -94,7 +94,7 @@ def _done_record(out: Path, real: str, video_stream: int) -> Optional[dict]:
     return record
 
 
-def extract_video(decoder, real: str, out: Path, on_gop: Callable[[], None], video_stream: int = -1) -> dict:
+def extract_video(decoder: Any, real: str, out: Path, on_gop: Callable[[], None], video_stream: int = -1) -> Dict[str, Any]:
     """Stores every GOP of one video (the ``decoder``'s video stream, which must be
     ``video_stream``) and returns its index record."""
     st = os.stat(real)
@@ -120,7 +120,7 @@ def extract_video(decoder, real: str, out: Path, on_gop: Callable[[], None], vid
 
 def extract_gops(inputs: Iterable[str], out_dir: str, workers: int = 0,
                  progress: Optional[Callable[[int, int], None]] = None, *,
-                 video_stream: int = -1, counts: Optional[Dict[str, int]] = None) -> Tuple[dict, Dict[str, str]]:
+                 video_stream: int = -1, counts: Optional[Dict[str, int]] = None) -> Tuple[Dict[str, Any], Dict[str, str]]:
     """Extracts every GOP of every video under ``inputs`` into ``out_dir``: of each
     file's best video stream, or with ``video_stream=K`` of its K-th (ffmpeg's 0:v:K).
 
@@ -135,13 +135,13 @@ def extract_gops(inputs: Iterable[str], out_dir: str, workers: int = 0,
     videos = [os.path.realpath(v) for v in find_videos(inputs)]
     workers = workers or min(8, os.cpu_count() or 1)
     local = threading.local()
-    index: Dict[str, dict] = {}
+    index: Dict[str, Dict[str, Any]] = {}
     failures: Dict[str, str] = {}
     done = 0
 
     skipped = []
 
-    def run(real: str) -> dict:
+    def run(real: str) -> Dict[str, Any]:
         record = _done_record(out, real, video_stream)
         if record is not None:
             skipped.append(real)
@@ -181,7 +181,7 @@ class GopStore:
     def __repr__(self) -> str:
         return f"<GopStore {str(self.root)!r}: {len(self.videos)} videos, decoder {self.decoder!r}>"
 
-    def __init__(self, out_dir: str, decoder=None):
+    def __init__(self, out_dir: str, decoder: Any = None):
         self.root = Path(out_dir)
         try:
             index = json.loads((self.root / "index.json").read_text(encoding="utf-8"))
@@ -191,11 +191,11 @@ class GopStore:
             raise RuntimeError(f"the GOP index '{self.root / 'index.json'}' is damaged: {e}") from None
         if index.get("format") != INDEX_FORMAT or index.get("version") != INDEX_VERSION:
             raise RuntimeError(f"'{self.root / 'index.json'}' is not a version {INDEX_VERSION} {INDEX_FORMAT} file")
-        self.videos: Dict[str, dict] = index["videos"]
+        self.videos: Dict[str, Dict[str, Any]] = index["videos"]
         self._firsts = {v: [g[0] for g in rec["gops"]] for v, rec in self.videos.items()}
         self.decoder = decoder if decoder is not None else _odvd.PyNvGopDecoder(8, -1, True)
 
-    def _record(self, video: str) -> Tuple[str, dict]:
+    def _record(self, video: str) -> Tuple[str, Dict[str, Any]]:
         for name in (video, os.path.realpath(os.fspath(video))):
             if name in self.videos:
                 return name, self.videos[name]
@@ -218,14 +218,14 @@ class GopStore:
     # Both decode methods hand the bundle files to the decoder, which reads each distinct file
     # once and verifies its checksums once (the bytes never reach Python, so they need no
     # second check before decoding, as arrays from LoadGopsToList would).
-    def decode_rgb(self, videos: Sequence[str], frame_ids: Sequence[int], as_bgr: bool = False) -> List:
+    def decode_rgb(self, videos: Sequence[str], frame_ids: Sequence[int], as_bgr: bool = False) -> List[Any]:
         """One RGBFrame per (video, frame id), in order."""
         files = self._files(videos, frame_ids)
         if not files:
             return []
         return self.decoder._DecodeBundleFilesRGB(files, [os.fspath(v) for v in videos], list(frame_ids), as_bgr)
 
-    def decode(self, videos: Sequence[str], frame_ids: Sequence[int]) -> List:
+    def decode(self, videos: Sequence[str], frame_ids: Sequence[int]) -> List[Any]:
         """One DecodedFrameExt (YUV) per (video, frame id), in order."""
         files = self._files(videos, frame_ids)
         if not files:

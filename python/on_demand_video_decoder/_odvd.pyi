@@ -123,17 +123,17 @@ class CAIMemoryView:
     """
     One plane of a decoded frame, exportable without a copy
     """
-    def __dlpack__(self, **kwargs) -> typing.Any:
+    def __dlpack__(self, **kwargs: typing.Any) -> typing.Any:
         ...
-    def __dlpack_device__(self) -> tuple:
+    def __dlpack_device__(self) -> tuple[typing.Any, ...]:
         ...
     def __repr__(self) -> str:
         ...
     @property
-    def __array_interface__(self) -> dict:
+    def __array_interface__(self) -> dict[str, typing.Any]:
         ...
     @property
-    def __cuda_array_interface__(self) -> dict:
+    def __cuda_array_interface__(self) -> dict[str, typing.Any]:
         ...
     @property
     def data(self) -> int:
@@ -142,10 +142,10 @@ class CAIMemoryView:
     def dtype(self) -> str:
         ...
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[typing.Any, ...]:
         ...
     @property
-    def strides(self) -> tuple:
+    def strides(self) -> tuple[typing.Any, ...]:
         ...
 class DecodedFrameExt:
     """
@@ -153,9 +153,9 @@ class DecodedFrameExt:
     """
     def GetPtrToPlane(self, planeIdx: typing.SupportsInt | typing.SupportsIndex) -> int:
         ...
-    def __dlpack__(self, **kwargs) -> typing.Any:
+    def __dlpack__(self, **kwargs: typing.Any) -> typing.Any:
         ...
-    def __dlpack_device__(self) -> tuple:
+    def __dlpack_device__(self) -> tuple[typing.Any, ...]:
         ...
     def __repr__(self) -> str:
         ...
@@ -170,10 +170,10 @@ class DecodedFrameExt:
         Same as cuda()
         """
     @property
-    def __array_interface__(self) -> dict:
+    def __array_interface__(self) -> dict[str, typing.Any]:
         ...
     @property
-    def __cuda_array_interface__(self) -> dict:
+    def __cuda_array_interface__(self) -> dict[str, typing.Any]:
         ...
     @property
     def backend(self) -> str:
@@ -196,10 +196,10 @@ class DecodedFrameExt:
     def height(self) -> int:
         ...
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[typing.Any, ...]:
         ...
     @property
-    def strides(self) -> tuple:
+    def strides(self) -> tuple[typing.Any, ...]:
         ...
     @property
     def timestamp(self) -> int:
@@ -211,17 +211,17 @@ class RGBFrame:
     """
     A decoded frame as packed (H, W, 3) uint8 RGB or BGR; owns its memory
     """
-    def __dlpack__(self, **kwargs) -> typing.Any:
+    def __dlpack__(self, **kwargs: typing.Any) -> typing.Any:
         ...
-    def __dlpack_device__(self) -> tuple:
+    def __dlpack_device__(self) -> tuple[typing.Any, ...]:
         ...
     def __repr__(self) -> str:
         ...
     @property
-    def __array_interface__(self) -> dict:
+    def __array_interface__(self) -> dict[str, typing.Any]:
         ...
     @property
-    def __cuda_array_interface__(self) -> dict:
+    def __cuda_array_interface__(self) -> dict[str, typing.Any]:
         ...
     @property
     def backend(self) -> str:
@@ -250,17 +250,17 @@ class DecodedBatch:
     """
     A batch of decoded frames as one tensor (DecodeToTensor & co.); owns its memory. torch.from_dlpack(batch) or numpy.asarray(batch) take it without a copy
     """
-    def __dlpack__(self, **kwargs) -> typing.Any:
+    def __dlpack__(self, **kwargs: typing.Any) -> typing.Any:
         ...
-    def __dlpack_device__(self) -> tuple:
+    def __dlpack_device__(self) -> tuple[typing.Any, ...]:
         ...
     def __repr__(self) -> str:
         ...
     @property
-    def __array_interface__(self) -> dict:
+    def __array_interface__(self) -> dict[str, typing.Any]:
         ...
     @property
-    def __cuda_array_interface__(self) -> dict:
+    def __cuda_array_interface__(self) -> dict[str, typing.Any]:
         ...
     @property
     def data(self) -> int:
@@ -282,12 +282,12 @@ class DecodedBatch:
     def nbytes(self) -> int:
         ...
     @property
-    def shape(self) -> tuple:
+    def shape(self) -> tuple[typing.Any, ...]:
         """
         (N, 3, H, W) for NCHW, (N, H, W, 3) for NHWC; DecodeBatchToTensor: (V, F, ...)
         """
     @property
-    def strides(self) -> tuple:
+    def strides(self) -> tuple[typing.Any, ...]:
         """
         In bytes (C-contiguous)
         """
@@ -523,7 +523,7 @@ class PyNvGopDecoder:
         """
         One bundle holding the records of every bundle, in order
         """
-    def ParseSerializedPacketBundle(self, numpy_data: numpy.typing.NDArray[numpy.uint8]) -> tuple:
+    def ParseSerializedPacketBundle(self, numpy_data: numpy.typing.NDArray[numpy.uint8]) -> tuple[typing.Any, ...]:
         """
         (color_ranges, codec_ids, widths, heights, frame_sizes, gop_lens, first_frame_ids, packet payloads, payload sizes, packet sizes, frame ids per packet), one item per record
         """
@@ -539,7 +539,7 @@ class PyNvGopDecoder:
         ...
     def __repr__(self) -> str:
         ...
-    def _stats(self) -> dict:
+    def _stats(self) -> dict[str, typing.Any]:
         """
         Work counters since construction: packets_sent, gop_starts, continuations; device memory now: device_live_bytes, device_cached_bytes (diagnostics)
         """
@@ -619,7 +619,7 @@ class PyNvSampleReader:
         ...
     def __repr__(self) -> str:
         ...
-    def _stats(self) -> dict:
+    def _stats(self) -> dict[str, typing.Any]:
         """
         Work counters since construction (diagnostics)
         """
@@ -635,7 +635,7 @@ class PyNvSampleReader:
         """
         Free pooled device memory no frame uses
         """
-def GetBundleInfo(numpy_data: numpy.typing.NDArray[numpy.uint8]) -> list:
+def GetBundleInfo(numpy_data: numpy.typing.NDArray[numpy.uint8]) -> list[typing.Any]:
     """
     One dict per record of a bundle: source, video_stream (K as in 0:v:K; -1 unknown), codec, codec_id, width, height, bit_depth, chroma_format, first_frame_id, gop_len, packets, payload_bytes
     """
@@ -659,21 +659,21 @@ def _cuda_context_pid() -> int:
     """
     Process id in which this library created a CUDA context (0: never); for tests
     """
-def _decode_throughput(filepaths: collections.abc.Sequence[str], iGpu: typing.SupportsInt | typing.SupportsIndex, streams: typing.SupportsInt | typing.SupportsIndex, seconds: typing.SupportsFloat | typing.SupportsIndex = 3.0, raw: bool = False, per_gop: bool = False, sessions_per_thread: typing.SupportsInt | typing.SupportsIndex = 1, in_flight: typing.SupportsInt | typing.SupportsIndex = 0) -> dict:
+def _decode_throughput(filepaths: collections.abc.Sequence[str], iGpu: typing.SupportsInt | typing.SupportsIndex, streams: typing.SupportsInt | typing.SupportsIndex, seconds: typing.SupportsFloat | typing.SupportsIndex = 3.0, raw: bool = False, per_gop: bool = False, sessions_per_thread: typing.SupportsInt | typing.SupportsIndex = 1, in_flight: typing.SupportsInt | typing.SupportsIndex = 0) -> dict[str, typing.Any]:
     """
     The decoder's limit: pictures/s with `streams` sessions decoding every packet, nothing output; raw=True: bare cuvid, NVDEC only; per_gop=True: each GOP a stream of its own; raw threads (`streams`) drive sessions_per_thread sessions each, waiting for each picture in_flight behind (0: never) (benchmarks; in source builds only)
     """
 def _iostream_selftest(arg0: typing.SupportsInt | typing.SupportsIndex, arg1: typing.SupportsFloat | typing.SupportsIndex, arg2: str) -> str:
     ...
-def _profile(reset: bool = False) -> dict:
+def _profile(reset: bool = False) -> dict[str, typing.Any]:
     """
     Wall time per named scope: {name: (seconds, count)}; collected only when ODVD_PROFILE is set
     """
-def build_info() -> dict:
+def build_info() -> dict[str, typing.Any]:
     """
     What this build is: the FFmpeg it decodes with (version, configuration, licence, library versions), whether it has the NVDEC back end, and the vector units the CPU colour converter uses here
     """
-def codec_table() -> list:
+def codec_table() -> list[typing.Any]:
     """
     The codecs the library names: codec (cudaVideoCodec number, as in GOP bundles), name, display name, av_codec_id (the AVCodecID of the FFmpeg this build uses: it differs between FFmpeg versions) and nvdec (whether the NVDEC back end takes it)
     """
@@ -689,7 +689,7 @@ def cuda_driver_version() -> int:
     """
     The CUDA version the installed NVIDIA driver supports (12080 = 12.8), 0 without one
     """
-def describe_gpus() -> list:
+def describe_gpus() -> list[typing.Any]:
     """
     Each CUDA device with NVDEC's capabilities per codec, chroma format and bit depth (retains the device's primary context); [] without a GPU
     """

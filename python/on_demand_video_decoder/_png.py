@@ -61,7 +61,7 @@ def encode_png(array: np.ndarray, compress_level: int = 6) -> bytes:
     ))
 
 
-def write_png(path: Union[str, os.PathLike], array: np.ndarray, compress_level: int = 6) -> None:
+def write_png(path: Union[str, "os.PathLike[str]"], array: np.ndarray, compress_level: int = 6) -> None:
     """Write ``array`` to ``path`` as a PNG.
 
     The bytes go to a temporary file that is then renamed, so a reader never sees

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Deque, Iterable, Iterator, Sequence, Tuple
+from typing import Any, Deque, Iterable, Iterator, List, Sequence, Tuple
 
 
 class Prefetcher:
@@ -37,7 +37,7 @@ class Prefetcher:
     context manager, or call :meth:`close`, to stop early. See the module doc for more.
     """
 
-    def __init__(self, decoder: Any, requests: Iterable[Tuple[Sequence, Sequence]], depth: int = 2,
+    def __init__(self, decoder: Any, requests: Iterable[Tuple[Sequence[Any], Sequence[Any]]], depth: int = 2,
                  as_bgr: bool = False, workers: int = 1):
         if depth < 1:
             raise ValueError(f"depth must be at least 1 (got {depth})")
@@ -47,15 +47,18 @@ class Prefetcher:
         self._requests = iter(requests)
         self._as_bgr = as_bgr
         self._depth = depth
-        self._pending: Deque[Future] = deque()
+        self._pending: Deque["Future[List[Any]]"] = deque()
         self._exhausted = False
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="odvd-prefetch")
         self._fill()
 
-    def _decode(self, paths: Sequence, ids: Sequence) -> list:
+    def _decode(self, paths: Sequence[Any], ids: Sequence[Any]) -> List[Any]:
+        out: List[Any]
         if ids and isinstance(ids[0], (list, tuple)):
-            return self._decoder.DecodeBatchRGB(list(paths), [list(i) for i in ids], self._as_bgr)
-        return self._decoder.DecodeN12ToRGB(list(paths), list(ids), self._as_bgr)
+            out = self._decoder.DecodeBatchRGB(list(paths), [list(i) for i in ids], self._as_bgr)
+        else:
+            out = self._decoder.DecodeN12ToRGB(list(paths), list(ids), self._as_bgr)
+        return out
 
     def _fill(self) -> None:
         """Submits requests until `depth` are pending or the source is exhausted."""
@@ -66,7 +69,7 @@ class Prefetcher:
                 self._exhausted = True
                 return
             except BaseException as e:  # noqa: BLE001 - the request source failed: deliver in order
-                failed: Future = Future()
+                failed: "Future[List[Any]]" = Future()
                 failed.set_exception(e)
                 self._pending.append(failed)
                 self._exhausted = True
@@ -77,10 +80,10 @@ class Prefetcher:
         return (f"<Prefetcher depth={self._depth} pending={len(self._pending)} "
                 f"{'exhausted' if self._exhausted else 'more to come'} decoder={self._decoder!r}>")
 
-    def __iter__(self) -> Iterator[list]:
+    def __iter__(self) -> Iterator[List[Any]]:
         return self
 
-    def __next__(self) -> list:
+    def __next__(self) -> List[Any]:
         if not self._pending:
             raise StopIteration
         future = self._pending.popleft()
@@ -99,7 +102,7 @@ class Prefetcher:
     def __enter__(self) -> "Prefetcher":
         return self
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def __del__(self) -> None:

@@ -27,7 +27,7 @@ from typing import Callable, List, Optional, Union
 GENERATOR_VERSION = 1
 MANIFEST_NAME = "sample.json"
 
-PathLike = Union[str, os.PathLike]
+PathLike = Union[str, "os.PathLike[str]"]
 
 
 class SampleError(RuntimeError):

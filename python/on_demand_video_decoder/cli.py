@@ -22,7 +22,7 @@ import sys
 import time
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -73,7 +73,7 @@ def codec_name(codec_id: int) -> str:
     from . import _odvd
     for entry in _odvd.codec_table():
         if entry["av_codec_id"] == codec_id:
-            return entry["name"]
+            return str(entry["name"])
     return f"codec #{codec_id}"
 
 
@@ -102,7 +102,7 @@ def _jsonable(value: Any) -> Any:
     return name if isinstance(name, str) else str(value)
 
 
-def _index_function() -> Optional[Callable[[str], Dict[str, Any]]]:
+def _index_function() -> Optional[Callable[..., Dict[str, Any]]]:
     """The extension's ``GetIndexInfo`` if this build has it (it arrives with the frame index API)."""
     return getattr(_odvd, "GetIndexInfo", None)
 
@@ -167,7 +167,7 @@ def stream_summary(path: str, video_stream: int = -1) -> Dict[str, Any]:
         "bit_depth": fsi.bit_depth,
         "avg_frame_rate": [fsi.avg_frame_rate_num, fsi.avg_frame_rate_den],
         "r_frame_rate": [fsi.r_frame_rate_num, fsi.r_frame_rate_den],
-        "frame_rate_fps": float(avg or real) if (avg or real) else None,
+        "frame_rate_fps": float(avg or real or 0) if (avg or real) else None,
         "time_base": [fsi.time_base_num, fsi.time_base_den],
         "start_time": fsi.start_time,
         "duration": fsi.duration,
@@ -341,7 +341,7 @@ def _percentile_ms(latencies: Sequence[float], q: float) -> float:
 
 
 def run_random_access(decoder: Any, paths: List[str], frame_count: int, iterations: int,
-                      seed: int, progress: Progress) -> tuple:
+                      seed: int, progress: Progress) -> Tuple[List[float], int, List[Any]]:
     """Time ``iterations`` calls, each decoding one random frame of every camera.
 
     This is the multi-camera training pattern: one sample = the same moment (here:
@@ -351,7 +351,7 @@ def run_random_access(decoder: Any, paths: List[str], frame_count: int, iteratio
     rng = np.random.default_rng(seed)
     latencies: List[float] = []
     returned = 0
-    last: list = []
+    last: List[Any] = []
     with progress:
         for _ in range(iterations):
             ids = [int(i) for i in rng.integers(0, frame_count, size=len(paths))]
@@ -435,7 +435,7 @@ def _doctor_video(args: argparse.Namespace, problems: List[str], scratch: Path) 
     """The video the test decodes use: --video, else the demo's sample, else a small one
     made with ffmpeg in `scratch`."""
     if args.video:
-        return args.video
+        return str(args.video)
     from ._sample import default_sample_dir, load_sample, make_video
     sample = load_sample(default_sample_dir())
     if sample is not None:
@@ -454,7 +454,7 @@ def _decode_check(path: str, gpu: int) -> Dict[str, Any]:
     last = _odvd.GetIndexInfo(path)["frame_count"] - 1
     frames = decoder.DecodeN12ToRGB([path, path], [0, last])
     return {"frames": [0, last], "seconds": round(time.perf_counter() - start, 3), "images": frames,
-            "engines": sorted({f.backend for f in frames})}
+            "engines": sorted({f.backend for f in frames if f is not None})}
 
 
 def doctor_report(args: argparse.Namespace) -> Dict[str, Any]:
@@ -515,8 +515,8 @@ def doctor_report(args: argparse.Namespace) -> Dict[str, Any]:
                     cpu_images = [np.asarray(i) for i in images]
                 elif cpu_images is not None:
                     try:
-                        import torch
-                        same = all(np.array_equal(torch.from_dlpack(g).cpu().numpy(), c)
+                        import torch.utils.dlpack
+                        same = all(np.array_equal(torch.utils.dlpack.from_dlpack(g).cpu().numpy(), c)
                                    for g, c in zip(images, cpu_images))
                         result["bit_exact_with_cpu"] = same
                         if not same:
@@ -649,7 +649,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except SystemExit as stop:  # --help, --version, usage errors
         return stop.code if isinstance(stop.code, int) else EXIT_ERROR
     try:
-        return args.handler(args)
+        code: int = args.handler(args)
+        return code
     except BrokenPipeError:
         # The reader went away (`odvd info FILE | head`): stop quietly, and keep Python from
         # complaining again when it flushes stdout at exit.
