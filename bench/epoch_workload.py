@@ -110,9 +110,9 @@ def summary(config: dict) -> list[str]:
             rnd = r.get("randomness")
             if rnd:
                 o, u = rnd["order"], rnd["uniform"]
-                parts.append(f"same recording per batch of {BATCH}: mean {o['same_recording_per_batch_mean']:.2f} "
-                             f"(uniform {u['same_recording_per_batch_mean']:.2f}), max "
-                             f"{o['same_recording_per_batch_max']:.0f} ({u['same_recording_per_batch_max']:.0f}); "
-                             f"GOP lag median {o['gop_lag_median']:.0f} (uniform {u['gop_lag_median']:.0f})")
+                parts.append(f"samples per recording in a batch of {BATCH}: {o['same_recording_mean']:.2f} "
+                             f"(uniform {u['same_recording_mean']:.2f}), most {o['same_recording_max_mean']:.1f} "
+                             f"({u['same_recording_max_mean']:.1f}); GOP lag median {o['gop_lag_median']:.0f} "
+                             f"(uniform {u['gop_lag_median']:.0f})")
             lines.append("- " + "; ".join(parts))
     return lines

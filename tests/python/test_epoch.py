@@ -78,19 +78,37 @@ def test_batches_and_the_randomness_report(dataset):
     batches = list(sampler.batches(32))
     assert [b["frames"].shape[0] for b in batches] == [32] * 8 + [14]
     report = randomness_report(sampler.last_order, dataset, batch_size=32, seed=2)
-    assert report["uniform"]["same_recording_per_batch_mean"] < report["order"]["same_recording_per_batch_mean"]
+    assert report["uniform"]["same_recording_mean"] <= report["order"]["same_recording_mean"]
+    assert report["order"]["same_recording_max"] <= 32
     assert report["order"]["gop_lag_median"] >= 1
 
 
 def test_randomness_figures_on_a_hand_computed_order():
     # Samples 0..3; GOP groups 0, 0, 1, 0; recordings 0, 0, 1, 1; batches of 2.
     figures = _figures([0, 1, 2, 3], {0: 0, 1: 0, 2: 1, 3: 0}, {0: 0, 1: 0, 2: 1, 3: 1}, 2)
-    assert figures["same_recording_per_batch_mean"] == 2 and figures["same_recording_per_batch_max"] == 2
+    assert figures["same_recording_mean"] == 2 and figures["same_recording_max"] == 2
+    assert figures["same_recording_max_mean"] == 2
     # Group 0 at positions 0, 1, 3: lags 1 and 2.
     assert figures["gop_lag_mean"] == 1.5 and figures["gop_lag_median"] == 1.5
     assert figures["gop_lag_p10"] == pytest.approx(1.1)
     figures = _figures([0, 2, 1, 3], {0: 0, 1: 0, 2: 1, 3: 0}, {0: 0, 1: 0, 2: 1, 3: 1}, 2)
-    assert figures["same_recording_per_batch_mean"] == 1 and figures["gop_lag_mean"] == 1.5
+    assert figures["same_recording_mean"] == 1 and figures["gop_lag_mean"] == 1.5
+    # Three in a batch from recordings 0, 0, 1: 1.5 per recording, 2 at most; then one alone.
+    figures = _figures([0, 1, 2, 3], {0: 0, 1: 0, 2: 1, 3: 0}, {0: 0, 1: 0, 2: 1, 3: 1}, 3)
+    assert figures["same_recording_mean"] == (1.5 + 1) / 2 and figures["same_recording_max_mean"] == 1.5
+
+
+def test_simulate_gives_the_emitted_order_and_strides_decode_less(dataset):
+    sampler = EpochSampler(dataset, buffer_bytes=40 * sample_bytes(dataset), seed=9, num_replicas=2, rank=1)
+    assert sampler.simulate(sample_bytes(dataset)) == [it["index"] for it in sampler]
+    # Sparse use: clips of 2 frames 5 apart, a clip every 15 frames: each group decodes up to its
+    # last needed frame and skips what nobody needs (fewer pictures than frames in the GOPs).
+    sparse = MultiCameraClipDataset(dataset.table.index, clip_len=2, stride=5, step=15, iGpu=-1, size=(8, 8))
+    decoder = sparse._decoder.get(64)
+    before = decoder._stats()["packets_sent"]
+    assert sorted(it["index"] for it in EpochSampler(sparse, seed=1)) == list(range(len(sparse)))
+    sent = decoder._stats()["packets_sent"] - before
+    assert sent < 2 * 270  # every frame of every GOP would be 540 pictures
 
 
 def test_arguments(dataset):

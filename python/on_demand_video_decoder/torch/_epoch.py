@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import random
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Generic, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
 import numpy as np
 
@@ -77,27 +77,22 @@ class EpochSampler:
         sizes = [sum(len(g) for g in shard) for shard in self.shards()]
         return max(sizes) if self.even else sizes[self.rank]
 
+    def _picker(self) -> random.Random:
+        return random.Random((self.seed * 1_000_003 + self.epoch) * 8191 + self.rank)
+
     def __iter__(self) -> Iterator[Dict[str, Any]]:
-        shards = self.shards()
-        groups = shards[self.rank]
-        target = len(self) if self.even else sum(len(g) for g in groups)
-        picker = random.Random((self.seed * 1_000_003 + self.epoch) * 8191 + self.rank)
-        buffer: List[Dict[str, Any]] = []
-        held = 0
-        self.peak_bytes = 0
+        groups = self.shards()[self.rank]
+        pad = len(self) - sum(len(g) for g in groups)
+        buffer: ShuffleBuffer[Dict[str, Any]] = ShuffleBuffer(self.buffer_bytes, self._picker())
         emitted: List[int] = []
         first: List[Dict[str, Any]] = []  # the first samples again, for an even shard
 
-        def emit() -> Dict[str, Any]:
-            nonlocal held
-            k = picker.randrange(len(buffer))
-            buffer[k], buffer[-1] = buffer[-1], buffer[k]
-            item = buffer.pop()
-            held -= _bytes(item)
-            emitted.append(item["index"])
-            if len(first) < target - sum(len(g) for g in groups):
-                first.append(item)
-            return item
+        def out(items: Iterable[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
+            for item in items:
+                emitted.append(item["index"])
+                if len(first) < pad:
+                    first.append(item)
+                yield item
 
         with ThreadPoolExecutor(self.groups_in_flight) as pool:
             pending = [pool.submit(self._decode_group, g) for g in groups[:self.groups_in_flight]]
@@ -107,18 +102,25 @@ class EpochSampler:
                 nxt = next(upcoming, None)
                 if nxt is not None:
                     pending.append(pool.submit(self._decode_group, nxt))
-                size = sum(_bytes(it) for it in items)
-                while buffer and held + size > self.buffer_bytes:
-                    yield emit()
-                buffer += items
-                held += size
-                self.peak_bytes = max(self.peak_bytes, held)
-            while buffer:
-                yield emit()
+                yield from out(buffer.add([(it, _bytes(it)) for it in items]))
+            yield from out(buffer.drain())
         for item in first:  # an even shard: repeat the first samples
             emitted.append(item["index"])
             yield item
         self.last_order = emitted
+        self.peak_bytes = buffer.peak_bytes
+
+    def simulate(self, sample_bytes: int) -> List[int]:
+        """This rank's order for this epoch without decoding anything, every sample taken to
+        be ``sample_bytes`` (as when all have one output size): the order ``__iter__`` emits."""
+        groups = self.shards()[self.rank]
+        pad = len(self) - sum(len(g) for g in groups)
+        buffer: ShuffleBuffer[int] = ShuffleBuffer(self.buffer_bytes, self._picker())
+        order: List[int] = []
+        for g in groups:
+            order += buffer.add([(i, sample_bytes) for i in g])
+        order += buffer.drain()
+        return order + order[:pad]
 
     def batches(self, batch_size: int, drop_last: bool = False) -> Iterator[Dict[str, Any]]:
         """The epoch's samples in ``collate_clips`` batches of ``batch_size``."""
@@ -137,6 +139,43 @@ class EpochSampler:
             for it in items:
                 it["frames"] = it["frames"].clone()
         return items
+
+
+T = TypeVar("T")
+
+
+class ShuffleBuffer(Generic[T]):
+    """Items with sizes in, items out uniformly at random, at most ``capacity`` bytes held
+    (but always room for one added group; Note [Epoch plan]). Pure ordering: EpochSampler's
+    samples and its simulations go through the same code."""
+
+    def __init__(self, capacity: int, picker: random.Random):
+        self.capacity = capacity
+        self.picker = picker
+        self.items: List[Tuple[T, int]] = []
+        self.held = 0
+        self.peak_bytes = 0
+
+    def _take(self) -> T:
+        k = self.picker.randrange(len(self.items))
+        self.items[k], self.items[-1] = self.items[-1], self.items[k]
+        item, size = self.items.pop()
+        self.held -= size
+        return item
+
+    def add(self, group: Sequence[Tuple[T, int]]) -> List[T]:
+        """Makes room for ``group`` (returning what left, in order), then holds it."""
+        size = sum(s for _, s in group)
+        out = []
+        while self.items and self.held + size > self.capacity:
+            out.append(self._take())
+        self.items += group
+        self.held += size
+        self.peak_bytes = max(self.peak_bytes, self.held)
+        return out
+
+    def drain(self) -> List[T]:
+        return [self._take() for _ in range(len(self.items))]
 
 
 def _bytes(item: Dict[str, Any]) -> int:
@@ -162,9 +201,11 @@ def gop_groups(dataset: MultiCameraClipDataset) -> List[List[int]]:
 def randomness_report(order: Sequence[int], dataset: MultiCameraClipDataset, batch_size: int,
                       seed: int = 0) -> Dict[str, Dict[str, float]]:
     """How random an emitted order of dataset indices is, next to a uniform permutation of the
-    same indices (seeded): per batch of ``batch_size``, the most samples of one recording
-    (mean and max over batches); and the lag, in positions, between consecutive samples of
-    one GOP group (mean, median, 10th percentile). {"order": {...}, "uniform": {...}}."""
+    same indices (seeded). Per batch of ``batch_size``: the samples per recording in it
+    (``same_recording_mean``: batch size over the recordings it holds, averaged over batches)
+    and the most of one recording (``same_recording_max_mean`` averaged, ``same_recording_max``
+    the largest); and the lag, in positions, between consecutive samples of one GOP group
+    (``gop_lag_mean``, ``_median``, ``_p10``). {"order": {...}, "uniform": {...}}."""
     group_of = {i: g for g, members in enumerate(gop_groups(dataset)) for i in members}
     sample_of = {i: int(np.searchsorted(dataset.table.offsets, i, side="right")) - 1 for i in set(order)}
     uniform = list(order)
@@ -175,12 +216,14 @@ def randomness_report(order: Sequence[int], dataset: MultiCameraClipDataset, bat
 
 def _figures(order: Sequence[int], group_of: Dict[int, int], sample_of: Dict[int, int],
              batch_size: int) -> Dict[str, float]:
-    per_batch = []
+    means, maxima = [], []
     for b in range(0, len(order), batch_size):
         counts: Dict[int, int] = {}
-        for i in order[b:b + batch_size]:
+        batch = order[b:b + batch_size]
+        for i in batch:
             counts[sample_of[i]] = counts.get(sample_of[i], 0) + 1
-        per_batch.append(max(counts.values()))
+        means.append(len(batch) / len(counts))
+        maxima.append(max(counts.values()))
     last: Dict[int, int] = {}
     lags = []
     for pos, i in enumerate(order):
@@ -189,7 +232,8 @@ def _figures(order: Sequence[int], group_of: Dict[int, int], sample_of: Dict[int
             lags.append(pos - last[g])
         last[g] = pos
     lag = np.asarray(lags, dtype=np.float64) if lags else np.zeros(1)
-    return {"same_recording_per_batch_mean": float(np.mean(per_batch)) if per_batch else 0.0,
-            "same_recording_per_batch_max": float(max(per_batch)) if per_batch else 0.0,
+    return {"same_recording_mean": float(np.mean(means)) if means else 0.0,
+            "same_recording_max_mean": float(np.mean(maxima)) if maxima else 0.0,
+            "same_recording_max": float(max(maxima)) if maxima else 0.0,
             "gop_lag_mean": float(lag.mean()), "gop_lag_median": float(np.median(lag)),
             "gop_lag_p10": float(np.percentile(lag, 10))}
