@@ -75,6 +75,25 @@ void convert_row(const TensorFrameJob& job, int sy, int x_lo, int x_hi, float* o
   }
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define ODVD_TENSOR_F16C 1
+// 8 floats at a time with the F16C instruction, rounding to nearest even. Returns how many
+// of `n` it converted (a multiple of 8).
+__attribute__((target("avx,f16c"))) int halves_f16c(const float* values, int n, uint16_t* out) {
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(values + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
+  }
+  return i;
+}
+
+bool cpu_has_f16c() {
+  static const bool has = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  return has;
+}
+#endif
+
 // Output row oy from its interleaved R, G, B floats: normalised, cast, in the layout's
 // places (the arithmetic of store_pixel, a channel at a time).
 template <typename Out, bool kNchw>
@@ -244,6 +263,14 @@ void dispatch_dtype(const Band& band, TensorDtype dtype, uint8_t* base) {
 }
 
 }  // namespace
+
+bool floats_to_halves_vectorised() {
+#ifdef ODVD_TENSOR_F16C
+  return cpu_has_f16c();
+#else
+  return false;
+#endif
+}
 
 void floats_to_halves(const float* values, int n, uint16_t* out) {
   int i = 0;

@@ -16,6 +16,8 @@ namespace odvd {
 // float -> float16 bits, rounded to nearest even: float_to_half_bits() of each value, with
 // the F16C instruction where the CPU has it (the same bits).
 void floats_to_halves(const float* values, int n, uint16_t* out);
+// Whether floats_to_halves() uses F16C on this machine.
+bool floats_to_halves_vectorised();
 
 // Fills `target` (host memory, plan.height() x plan.width(), one slot per job).
 void write_tensor_on_cpu(const TensorPlan& plan, const TensorTarget& target, ThreadPool& pool);

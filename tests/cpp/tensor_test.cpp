@@ -66,6 +66,12 @@ TEST(TensorCasts, VectorHalvesEqualTheScalarOnes) {
     for (float v : {f, -f, mid, -mid, std::nextafter(mid, 1e9F), std::nextafter(mid, 0.0F)}) values.push_back(v);
   }
   for (float v : {65519.0F, 65520.0F, 1e9F, -1e9F, INFINITY, -INFINITY, 0.0F, -0.0F, 1e-30F}) values.push_back(v);
+#if defined(__x86_64__)
+  // The vector path is the one compared whenever the CPU has it (a lost #define once turned
+  // it off without any test noticing).
+  __builtin_cpu_init();
+  EXPECT_EQ(floats_to_halves_vectorised(), __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx"));
+#endif
   std::vector<uint16_t> got(values.size());
   floats_to_halves(values.data(), static_cast<int>(values.size()), got.data());
   for (size_t i = 0; i < values.size(); ++i) ASSERT_EQ(got[i], float_to_half_bits(values[i])) << values[i];
