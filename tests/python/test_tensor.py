@@ -58,9 +58,10 @@ def taps(n_in: int, n_out: int, mode: str, antialias: bool) -> np.ndarray:
 
 def yuv_planes(frame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Y, U, V at full resolution (chroma nearest-sample), native depth, float64."""
-    a = to_numpy(frame).astype(np.int64)
+    raw = to_numpy(frame)
+    a = raw.astype(np.int64)
     h, w = frame.height, frame.width
-    if a.itemsize and to_numpy(frame).dtype == np.uint16:
+    if raw.dtype == np.uint16:  # high-aligned 16-bit words -> native-depth samples
         a = a >> (16 - frame.bit_depth)
     fmt = frame.format
     if fmt in (nvc.PixelFormat.YUV444, nvc.PixelFormat.YUV444_16Bit):
@@ -158,10 +159,6 @@ def as_hwc(batch_values: np.ndarray, layout: str) -> np.ndarray:
 @pytest.fixture(scope="module")
 def cpu_decoder():
     return nvc.PyNvGopDecoder(8, -1, True)
-
-
-def paths_of(manifest, name):
-    return video_path(manifest, name)
 
 
 # ---------------------------------------------------------------------------- identity
@@ -483,7 +480,7 @@ def test_gpu_matches_cpu_and_reference(manifest, cpu_decoder, layout, dtype):
         if dtype == "uint8":
             assert np.abs(got - cpu).max() <= 1, name
         else:
-            check_against(got, cpu, dtype if dtype != "float32" else "float32")
+            check_against(got, cpu, dtype)
 
 
 def test_gpu_identity_equals_rgb_frames_including_fallback(manifest):
