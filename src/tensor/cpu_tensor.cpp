@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
 #endif
 #include <cstring>
@@ -88,8 +89,13 @@ __attribute__((target("avx,f16c"))) int halves_f16c(const float* values, int n, 
   return i;
 }
 
+// F16C from CPUID (leaf 1, ECX bit 29): clang's __builtin_cpu_supports does not know "f16c";
+// "avx" also says that the OS saves the YMM registers.
 bool cpu_has_f16c() {
-  static const bool has = __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx");
+  static const bool has = [] {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    return __builtin_cpu_supports("avx") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C) != 0;
+  }();
   return has;
 }
 #endif

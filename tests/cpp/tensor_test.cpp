@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <cstring>
 #include <vector>
 
@@ -68,9 +71,10 @@ TEST(TensorCasts, VectorHalvesEqualTheScalarOnes) {
   for (float v : {65519.0F, 65520.0F, 1e9F, -1e9F, INFINITY, -INFINITY, 0.0F, -0.0F, 1e-30F}) values.push_back(v);
 #if defined(__x86_64__)
   // The vector path is the one compared whenever the CPU has it (a lost #define once turned
-  // it off without any test noticing).
-  __builtin_cpu_init();
-  EXPECT_EQ(floats_to_halves_vectorised(), __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avx"));
+  // it off without any test noticing). F16C: CPUID leaf 1, ECX bit 29.
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  const bool f16c = __builtin_cpu_supports("avx") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_F16C);
+  EXPECT_EQ(floats_to_halves_vectorised(), f16c);
 #endif
   std::vector<uint16_t> got(values.size());
   floats_to_halves(values.data(), static_cast<int>(values.size()), got.data());
