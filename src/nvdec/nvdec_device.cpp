@@ -144,11 +144,9 @@ void NvdecDevice::write_tensor(const std::vector<const VideoFrame*>& picked, con
     if (f != picked[i]) set_job_source(jobs[i], *f);
     read.push_back(f->buffer);
   }
-  // The jobs, then the tap tables, in one block (16-byte aligned tables).
-  const size_t jobs_bytes = (jobs.size() * sizeof(TensorFrameJob) + 15) / 16 * 16;
-  const std::shared_ptr<Buffer> staged = make_host_buffer(jobs_bytes + plan.tables.size());
-  std::memcpy(staged->data(), jobs.data(), jobs.size() * sizeof(TensorFrameJob));
-  std::memcpy(staged->data() + jobs_bytes, plan.tables.data(), plan.tables.size());
+  const PackedPlan packed = pack_plan(jobs, plan.tables);
+  const std::shared_ptr<Buffer> staged = make_host_buffer(packed.bytes.size());
+  std::memcpy(staged->data(), packed.bytes.data(), packed.bytes.size());
   std::shared_ptr<Buffer> block = upload(w, *staged);
   read.push_back(block);
 
@@ -159,7 +157,7 @@ void NvdecDevice::write_tensor(const std::vector<const VideoFrame*>& picked, con
   order_after(launch_on, w.stream.get());
   DeviceTensorPlan p;
   p.jobs = reinterpret_cast<const TensorFrameJob*>(block->data());
-  p.tables = block->data() + jobs_bytes;
+  p.tables = block->data() + packed.tables_offset;
   p.count = target.count;
   p.height = plan.height();
   p.width = plan.width();

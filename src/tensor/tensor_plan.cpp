@@ -1,5 +1,6 @@
 #include "tensor/tensor_plan.hpp"
 
+#include <cstring>
 #include <map>
 #include <tuple>
 
@@ -81,6 +82,16 @@ TensorFinish make_finish(const TensorOptions& o) {
 }
 
 }  // namespace
+
+PackedPlan pack_plan(const std::vector<TensorFrameJob>& jobs, const std::vector<uint8_t>& tables) {
+  PackedPlan p;
+  const size_t jobs_bytes = jobs.size() * sizeof(TensorFrameJob);
+  p.tables_offset = (jobs_bytes + 15) / 16 * 16;
+  p.bytes.assign(p.tables_offset + tables.size(), 0);
+  if (jobs_bytes != 0) std::memcpy(p.bytes.data(), jobs.data(), jobs_bytes);
+  if (!tables.empty()) std::memcpy(p.bytes.data() + p.tables_offset, tables.data(), tables.size());
+  return p;
+}
 
 void set_job_source(TensorFrameJob& job, const VideoFrame& f) {
   for (int i = 0; i < 3; ++i) {

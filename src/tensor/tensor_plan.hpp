@@ -33,6 +33,14 @@ struct TensorPlan {
 TensorPlan make_tensor_plan(const std::vector<const VideoFrame*>& picked, const std::vector<std::string>& labels,
                             const TensorOptions& options);
 
+// The block a device reads a plan from: `jobs` (re-pointed at the device's copies of the
+// frames), then the tap tables at `tables_offset` (16-byte aligned).
+struct PackedPlan {
+  std::vector<uint8_t> bytes;
+  size_t tables_offset = 0;
+};
+PackedPlan pack_plan(const std::vector<TensorFrameJob>& jobs, const std::vector<uint8_t>& tables);
+
 // Points job `i`'s planes at `frame` (another copy of the same picture, e.g. uploaded).
 void set_job_source(TensorFrameJob& job, const VideoFrame& frame);
 

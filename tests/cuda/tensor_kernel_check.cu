@@ -147,6 +147,30 @@ bool agree(TensorDtype dtype, const uint8_t* got, const uint8_t* want, size_t k)
   return false;
 }
 
+// `plan` (jobs pointed at device frames) in device memory, writing `count` slots to `out`.
+struct DevicePlan {
+  std::unique_ptr<DeviceMemory> block;
+  DeviceTensorPlan plan;
+};
+
+DevicePlan upload_plan(const std::vector<TensorFrameJob>& jobs, const TensorPlan& plan, const TensorOptions& o,
+                       int64_t count, uint8_t* out) {
+  const PackedPlan packed = pack_plan(jobs, plan.tables);
+  DevicePlan d;
+  d.block = std::make_unique<DeviceMemory>(packed.bytes.size());
+  CHECK_CUDA(cudaMemcpy(d.block->get(), packed.bytes.data(), packed.bytes.size(), cudaMemcpyHostToDevice));
+  d.plan.jobs = reinterpret_cast<const TensorFrameJob*>(d.block->get());
+  d.plan.tables = d.block->get() + packed.tables_offset;
+  d.plan.count = count;
+  d.plan.height = plan.height();
+  d.plan.width = plan.width();
+  d.plan.layout = o.layout;
+  d.plan.dtype = o.dtype;
+  d.plan.finish = plan.finish;
+  d.plan.out = out;
+  return d;
+}
+
 bool run_case(const Case& c, ThreadPool& pool, const Stream& stream) {
   std::vector<const VideoFrame*> picked;
   std::vector<std::string> labels;
@@ -172,23 +196,11 @@ bool run_case(const Case& c, ThreadPool& pool, const Stream& stream) {
     on_device.push_back(upload(*picked[i]));
     set_job_source(jobs[i], on_device.back());
   }
-  const size_t jobs_bytes = (jobs.size() * sizeof(TensorFrameJob) + 15) / 16 * 16;
-  DeviceMemory block(jobs_bytes + plan.tables.size());
-  CHECK_CUDA(cudaMemcpy(block.get(), jobs.data(), jobs.size() * sizeof(TensorFrameJob), cudaMemcpyHostToDevice));
-  CHECK_CUDA(cudaMemcpy(block.get() + jobs_bytes, plan.tables.data(), plan.tables.size(), cudaMemcpyHostToDevice));
   const auto bytes = static_cast<size_t>(want.bytes());
   DeviceMemory out(bytes + 2 * kGuard);
   CHECK_CUDA(cudaMemset(out.get(), kGuardByte, bytes + 2 * kGuard));
-  DeviceTensorPlan p;
-  p.jobs = reinterpret_cast<const TensorFrameJob*>(block.get());
-  p.tables = block.get() + jobs_bytes;
-  p.count = want.count;
-  p.height = want.height;
-  p.width = want.width;
-  p.layout = want.layout;
-  p.dtype = want.dtype;
-  p.finish = plan.finish;
-  p.out = out.get() + kGuard;
+  const DevicePlan d = upload_plan(jobs, plan, c.options, want.count, out.get() + kGuard);
+  const DeviceTensorPlan& p = d.plan;
   const std::string error = enqueue_tensor_plan(p, stream.get());
   if (!error.empty()) throw MediaError(error);
   CHECK_CUDA(cudaStreamSynchronize(stream.get()));
@@ -236,23 +248,11 @@ void run_timing(const Stream& stream, std::mt19937& rng) {
       o.std = {0.229F, 0.224F, 0.225F};
     }
     const TensorPlan plan = make_tensor_plan(picked, labels, o);
-    const size_t jobs_bytes = (plan.jobs.size() * sizeof(TensorFrameJob) + 15) / 16 * 16;
-    DeviceMemory block(jobs_bytes + plan.tables.size());
-    CHECK_CUDA(
-        cudaMemcpy(block.get(), plan.jobs.data(), plan.jobs.size() * sizeof(TensorFrameJob), cudaMemcpyHostToDevice));
-    CHECK_CUDA(cudaMemcpy(block.get() + jobs_bytes, plan.tables.data(), plan.tables.size(), cudaMemcpyHostToDevice));
     const size_t out_bytes =
         static_cast<size_t>(entries) * 3 * plan.height() * plan.width() * tensor_dtype_size(o.dtype);
     DeviceMemory out(out_bytes);
-    DeviceTensorPlan p;
-    p.jobs = reinterpret_cast<const TensorFrameJob*>(block.get());
-    p.tables = block.get() + jobs_bytes;
-    p.count = entries;
-    p.height = plan.height();
-    p.width = plan.width();
-    p.dtype = o.dtype;
-    p.finish = plan.finish;
-    p.out = out.get();
+    const DevicePlan d = upload_plan(plan.jobs, plan, o, entries, out.get());
+    const DeviceTensorPlan& p = d.plan;
     Event start, stop;
     std::vector<float> ms;
     for (int i = 0; i < 220; ++i) {

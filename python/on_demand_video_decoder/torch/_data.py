@@ -20,6 +20,7 @@ Either way a batch is a dict: ``frames`` (B, cameras, T, 3, H, W) (``layout="NHW
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -98,7 +99,8 @@ def _check_tensor_args(tensor: Dict[str, Any]) -> Dict[str, Any]:
 
 class _ProcessDecoder:
     """A PyNvGopDecoder made in the process that uses it (never pickled: a DataLoader
-    worker makes its own), grown when a call carries more entries than it takes."""
+    worker makes its own), grown when a call carries more entries than it takes. Calls may
+    come from several threads (ClipBatchLoader): one decoder is made, not one per thread."""
 
     def __init__(self, gpu: int, parallel_calls: int, options: Dict[str, Any]):
         self.gpu = gpu
@@ -107,21 +109,31 @@ class _ProcessDecoder:
         self._decoder: Optional["PyNvGopDecoder"] = None
         self._pid = -1
         self._entries = 0
+        self._lock = threading.Lock()
 
     def get(self, entries: int) -> "PyNvGopDecoder":
         from .. import PyNvGopDecoder
 
-        if self._decoder is None or self._pid != os.getpid() or entries > self._entries:
-            self._entries = max(entries, self._entries if self._pid == os.getpid() else 0, 1)
-            self._decoder = PyNvGopDecoder(self._entries, self.gpu, True, parallel_calls=self.parallel_calls,
-                                           **self.options)
-            self._pid = os.getpid()
-        return self._decoder
+        with self._lock:
+            if self._decoder is None or self._pid != os.getpid() or entries > self._entries:
+                self._entries = max(entries, self._entries if self._pid == os.getpid() else 0, 1)
+                self._decoder = PyNvGopDecoder(self._entries, self.gpu, True, parallel_calls=self.parallel_calls,
+                                               **self.options)
+                self._pid = os.getpid()
+            return self._decoder
 
     def __getstate__(self) -> Dict[str, Any]:
-        state = dict(self.__dict__)
+        state = {k: v for k, v in self.__dict__.items() if k != "_lock"}
         state.update(_decoder=None, _pid=-1, _entries=0)
         return state
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+# Merges bundles in collate_gops: one per process (MergePacketDataToOne decodes nothing).
+_MERGER = _ProcessDecoder(-1, 1, {})
 
 
 class MultiCameraClipDataset(Dataset[Dict[str, Any]]):
@@ -300,15 +312,12 @@ class GopClipDataset(Dataset[Dict[str, Any]]):
 def collate_gops(items: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Pattern 2's collate_fn (runs in the worker): the items' bundles merged into one, and
     what GopBatchDecoder needs to decode it."""
-    from .. import PyNvGopDecoder
-
     if not items:
         return {}
     shapes = {tuple(it["frame_ids"].shape) for it in items}
     if len(shapes) != 1:
         raise ValueError(f"collate_gops: clips of one batch need one shape (cameras, T), got {sorted(shapes)}")
-    merger = PyNvGopDecoder(1, -1, True)
-    batch: Dict[str, Any] = {"bundle": merger.MergePacketDataToOne([it["bundle"] for it in items]),
+    batch: Dict[str, Any] = {"bundle": _MERGER.get(1).MergePacketDataToOne([it["bundle"] for it in items]),
                              "entry_files": [f for it in items for f, row in zip(it["files"], it["frame_ids"])
                                              for _ in range(len(row))],
                              "entry_ids": [int(x) for it in items for x in it["frame_ids"].flatten()]}
