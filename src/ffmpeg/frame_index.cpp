@@ -51,6 +51,13 @@ FrameIndex FrameIndex::build(const std::vector<ScannedPacket>& scanned, bool ski
     index.gops_.back().frame_count++;
   }
   if (raw_gop < 0) throw MediaError("the video stream has no random-access point (keyframe)");
+  if (index.frame_to_packet_.empty()) {
+    // Every picture displays before the first key or is discarded by the edit list: a file
+    // that presents nothing serves no frame id (found by the video fuzzer).
+    throw MediaError(
+        "the video stream presents no frame (its pictures precede the first key frame or are cut "
+        "by the edit list)");
+  }
 
   // Renumber: keep GOPs holding frames.
   std::vector<GopInfo> kept;

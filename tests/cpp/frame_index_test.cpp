@@ -99,6 +99,8 @@ TEST(FrameIndex, GopsWithoutFramesAreDropped) {
 TEST(FrameIndex, RejectsStreamsWithoutPacketsOrKeys) {
   EXPECT_THROW(FrameIndex::build({}, true), MediaError);
   EXPECT_THROW(FrameIndex::build({pkt(0), pkt(1)}, true), MediaError);
+  // A key whose only picture the edit list discards presents nothing (a fuzzer find).
+  EXPECT_THROW(FrameIndex::build({pkt(0, true, false, true)}, true), MediaError);
 }
 
 TEST(FrameIndex, AllIntra) {
