@@ -58,12 +58,13 @@ std::shared_ptr<FileSession> DecodeEngine::make_session(std::shared_ptr<const Vi
 }
 
 std::shared_ptr<FileSession> DecodeEngine::session_in(LruCache<std::string, FileSession>& sessions,
+                                                      const std::string& key,
                                                       const std::shared_ptr<const VideoIndex>& index,
                                                       bool always_stream) {
-  std::shared_ptr<FileSession> session = sessions.get(index->path);
+  std::shared_ptr<FileSession> session = sessions.get(key);
   if (session && session->index_ptr() == index) return session;
   session = make_session(index, always_stream);
-  sessions.put(index->path, session, 1);
+  sessions.put(key, session, 1);
   return session;
 }
 

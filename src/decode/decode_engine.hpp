@@ -77,9 +77,9 @@ class DecodeEngine {
   void prepare_device() { device_->prepare(); }
 
   std::shared_ptr<FileSession> make_session(std::shared_ptr<const VideoIndex> index, bool always_stream = false);
-  // The warm session of `index->path` in `sessions`, or a new one put there (a rescanned,
-  // i.e. changed, file gets a new session).
-  std::shared_ptr<FileSession> session_in(LruCache<std::string, FileSession>& sessions,
+  // The warm session under `key` in `sessions` (a file's path, or a path and a lane), or a
+  // new one on `index` put there (a rescanned, i.e. changed, file gets a new session).
+  std::shared_ptr<FileSession> session_in(LruCache<std::string, FileSession>& sessions, const std::string& key,
                                           const std::shared_ptr<const VideoIndex>& index, bool always_stream = false);
   // A backend for a record's stream (`record` completed by complete_stream_description).
   std::unique_ptr<DecoderBackend> make_record_backend(const GopRecord& record, const std::string& label);

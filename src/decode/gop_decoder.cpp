@@ -113,35 +113,81 @@ struct GopDecoder::Impl {
     std::map<int, int> substitute;
   };
 
-  // Decodes a file's GOPs; damage fails the frames it reaches (in `outcome`), not the call.
-  void decode_file(SessionSet& set, const FileWork& work, FrameMap& out, FileOutcome& outcome) {
-    std::shared_ptr<FileSession> session = engine.session_in(set.sessions, work.index);
+  // The session a lane decodes on: lane 0 under the file's path (the file's usual
+  // session), lane k under the path, a NUL (never in a path) and k (Note [GOP lanes]).
+  static std::string lane_key(const std::string& path, int lane) {
+    return lane == 0 ? path : path + std::string(1, '\0') + std::to_string(lane);
+  }
+
+  // Decodes a lane's GOPs into `out`; damage fails the frames it reaches (in `failed`),
+  // not the call.
+  void decode_lane(SessionSet& set, const FileWork& work, const Lane& lane, FrameMap& out,
+                   std::map<int, std::string>& failed) {
+    const std::string key = lane_key(work.path, lane.lane);
+    std::shared_ptr<FileSession> session = engine.session_in(set.sessions, key, work.index);
     SessionStats before = session->stats();
     try {
-      for (const GopWork& gop : work.gops) {
+      for (size_t g : lane.gops) {
+        const GopWork& gop = work.gops[g];
         Refusals refused;
         try {
           session->decode_gop(gop.gop, gop.frame_ids, out, false, &refused);
         } catch (const MediaError& e) {
           engine.add_stats(stats_between(before, session->stats()));
-          set.sessions.erase(work.path);  // never reuse state that saw an error
-          session = engine.session_in(set.sessions, work.index);
+          set.sessions.erase(key);  // never reuse state that saw an error
+          session = engine.session_in(set.sessions, key, work.index);
           before = session->stats();
           for (int id : gop.frame_ids) {
             if (out.count(id) == 0) refused.emplace_back(id, e.what());
           }
         }
-        for (auto& [id, why] : refused) outcome.failed.emplace(id, std::move(why));
+        for (auto& [id, why] : refused) failed.emplace(id, std::move(why));
       }
-      if (options.on_error == OnError::kNearest && !outcome.failed.empty()) {
-        outcome.substitute = substitute_nearest(*session, outcome.failed, out);
-      }
+    } catch (...) {
+      engine.add_stats(stats_between(before, session->stats()));
+      set.sessions.erase(key);
+      throw;
+    }
+    engine.add_stats(stats_between(before, session->stats()));
+  }
+
+  // kNearest: a substitute for each failed frame of a file, decoded on its lane-0 session.
+  void substitute_in_file(SessionSet& set, const FileWork& work, FrameMap& out, FileOutcome& outcome) {
+    std::shared_ptr<FileSession> session = engine.session_in(set.sessions, work.path, work.index);
+    const SessionStats before = session->stats();
+    try {
+      outcome.substitute = substitute_nearest(*session, outcome.failed, out);
     } catch (...) {
       engine.add_stats(stats_between(before, session->stats()));
       set.sessions.erase(work.path);
       throw;
     }
     engine.add_stats(stats_between(before, session->stats()));
+  }
+
+  // Decodes every file of the plan, its GOPs spread over lanes (Note [GOP lanes]).
+  void decode_plan(SessionSet& set, const DecodePlan& plan, std::vector<FrameMap>& frames,
+                   std::vector<FileOutcome>& outcomes) {
+    const std::vector<Lane> lanes = plan_lanes(plan, static_cast<size_t>(options.max_files));
+    std::vector<FrameMap> lane_frames(lanes.size());
+    std::vector<std::map<int, std::string>> lane_failed(lanes.size());
+    engine.pool().run_all(lanes.size(), [&](size_t k) {
+      const Lane& lane = lanes[k];
+      decode_lane(set, plan.files[lane.file], lane, lane_frames[k], lane_failed[k]);
+    });
+    for (size_t k = 0; k < lanes.size(); ++k) {
+      frames[lanes[k].file].merge(lane_frames[k]);
+      outcomes[lanes[k].file].failed.merge(lane_failed[k]);
+    }
+    if (options.on_error != OnError::kNearest) return;
+    std::vector<size_t> damaged;
+    for (size_t f = 0; f < plan.files.size(); ++f) {
+      if (!outcomes[f].failed.empty()) damaged.push_back(f);
+    }
+    engine.pool().run_all(damaged.size(), [&](size_t k) {
+      const size_t f = damaged[k];
+      substitute_in_file(set, plan.files[f], frames[f], outcomes[f]);
+    });
   }
 
   // The index of a file the call names, its content checked when digests were given.
@@ -167,8 +213,7 @@ struct GopDecoder::Impl {
         outcomes[plan.entry_file[i]].failed.emplace(ids[i], plan.entry_error[i]);
       }
     }
-    engine.pool().run_all(plan.files.size(),
-                          [&](size_t f) { decode_file(set, plan.files[f], frames[f], outcomes[f]); });
+    decode_plan(set, plan, frames, outcomes);
     for (const FileWork& file : plan.files) engine.note_color_range(*file.index);
     std::vector<const VideoFrame*> picked(ids.size(), nullptr);
     std::vector<EntryReport> report;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <numeric>
 #include <unordered_map>
 
 #include "odvd/error.hpp"
@@ -94,6 +95,72 @@ DecodePlan make_plan(const std::vector<std::string>& paths, const std::vector<in
     }
   }
   return plan;
+}
+
+// Note [GOP lanes]
+//   A file's GOPs used to decode one after another on the file's one session, so a call
+//   asking several GOPs of few files (4 random frames of each of 6 cameras: up to 24 GOPs,
+//   6 sessions) kept only as many NVDEC sessions busy as it had files, and the engines
+//   idled (bench/RESULTS.md: multi4 at 56% NVML, where a peer opening one decoder per
+//   entry reached 85%). Distinct GOPs share nothing but the file, so they may decode at
+//   once on sessions of their own; frames of one GOP still share its decode.
+//   The call may use as many sessions as its decoder keeps per call (maxfiles): each
+//   file has lane 0 (the session it always had, so a lone GOP and sequential patterns
+//   meet their warm state), and the spare sessions go one at a time to the file whose
+//   lanes have the most work each, while it has more GOPs than lanes. Inside a file the
+//   GOPs go longest first to the least loaded lane (work = pictures from the key to the
+//   last wanted frame), then each lane decodes its GOPs in file order. Nothing here
+//   depends on the device: on the CPU back end lanes are parallel libavcodec decodes.
+
+int gop_work(const FileWork& file, const GopWork& gop) {
+  const FrameIndex& frames = file.index->frames;
+  int last = frames.gop(gop.gop).key_packet;
+  for (int id : gop.frame_ids) last = std::max(last, frames.packet_of_frame(id));
+  return last - frames.gop(gop.gop).key_packet + 1;
+}
+
+std::vector<Lane> plan_lanes(const DecodePlan& plan, size_t sessions) {
+  const size_t files = plan.files.size();
+  std::vector<std::vector<int>> work(files);  // per file, per GOP
+  std::vector<int64_t> total(files, 0);
+  std::vector<size_t> lanes(files, 1);
+  for (size_t f = 0; f < files; ++f) {
+    for (const GopWork& g : plan.files[f].gops) {
+      work[f].push_back(gop_work(plan.files[f], g));
+      total[f] += work[f].back();
+    }
+    if (work[f].empty()) lanes[f] = 0;  // every entry of the file failed before decoding
+  }
+  size_t used = std::accumulate(lanes.begin(), lanes.end(), size_t{0});
+  while (used < sessions) {
+    // The file with the most work per lane that can still split (a ratio compare).
+    size_t best = files;
+    for (size_t f = 0; f < files; ++f) {
+      if (lanes[f] == 0 || lanes[f] >= work[f].size()) continue;
+      if (best == files || total[f] * static_cast<int64_t>(lanes[best]) > total[best] * static_cast<int64_t>(lanes[f]))
+        best = f;
+    }
+    if (best == files) break;
+    ++lanes[best];
+    ++used;
+  }
+  std::vector<Lane> out;
+  for (size_t f = 0; f < files; ++f) {
+    if (lanes[f] == 0) continue;
+    std::vector<size_t> order(work[f].size());
+    std::iota(order.begin(), order.end(), size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return work[f][a] > work[f][b]; });
+    const size_t first = out.size();
+    std::vector<int64_t> load(lanes[f], 0);
+    for (size_t k = 0; k < lanes[f]; ++k) out.push_back(Lane{f, static_cast<int>(k), {}});
+    for (size_t g : order) {
+      const size_t k = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      load[k] += work[f][g];
+      out[first + k].gops.push_back(g);
+    }
+    for (size_t k = 0; k < lanes[f]; ++k) std::sort(out[first + k].gops.begin(), out[first + k].gops.end());
+  }
+  return out;
 }
 
 }  // namespace odvd

@@ -53,4 +53,23 @@ void check_frame_id(const VideoIndex& index, size_t entry, int id);
 DecodePlan make_plan(const std::vector<std::string>& paths, const std::vector<int>& frame_ids,
                      const IndexLookup& index_of, bool tolerate_media_errors = false);
 
+// One decode task of a call: GOPs of one file decoded in order on one session (Note [GOP
+// lanes] in planner.cpp). Lane 0 of a file is its usual session; lanes >= 1 are sessions
+// of their own on the same file.
+struct Lane {
+  size_t file = 0;
+  int lane = 0;
+  std::vector<size_t> gops;  // indices into plan.files[file].gops, ascending
+};
+
+// Pictures decoded to produce a GOP's wanted frames: from its key to the last wanted
+// frame in decode order (the measure lanes are balanced by).
+int gop_work(const FileWork& file, const GopWork& gop);
+
+// Spreads the plan's GOPs over at most max(`sessions`, number of files) lanes: every
+// file one lane, spare sessions to the files with the most work per lane (each lane at
+// least one GOP), a file's GOPs to its lanes longest first onto the least loaded.
+// Lanes come file by file, lane 0 first.
+std::vector<Lane> plan_lanes(const DecodePlan& plan, size_t sessions);
+
 }  // namespace odvd

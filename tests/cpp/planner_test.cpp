@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <tuple>
 
 #include "decode/planner.hpp"
 #include "odvd/error.hpp"
@@ -49,6 +50,47 @@ TEST(Planner, GroupsByFileAndGopAndSharesWork) {
   EXPECT_EQ(plan.files[0].gops[0].frame_ids, (std::vector<int>{6, 7}));  // duplicate 7 planned once
   EXPECT_EQ(plan.files[0].gops[1].gop, 3);
   EXPECT_EQ(plan.files[1].gops[0].frame_ids, (std::vector<int>{3}));
+}
+
+// Lanes as (file, lane, GOP numbers) for comparing.
+std::vector<std::tuple<size_t, int, std::vector<int>>> lanes_of(const DecodePlan& plan, size_t sessions) {
+  std::vector<std::tuple<size_t, int, std::vector<int>>> out;
+  for (const Lane& l : plan_lanes(plan, sessions)) {
+    std::vector<int> gops;
+    for (size_t g : l.gops) gops.push_back(plan.files[l.file].gops[g].gop);
+    out.emplace_back(l.file, l.lane, gops);
+  }
+  return out;
+}
+
+TEST(Planner, LanesSpreadDistinctGopsOverSpareSessions) {
+  Fixture fx;
+  // a: GOPs 0 (work 5: up to frame 4), 1 (work 1), 2 (work 3), 3 (work 5); b: GOP 0 (work 1).
+  DecodePlan plan = make_plan({"a", "a", "a", "a", "b", "a"}, {4, 5, 12, 19, 0, 13}, fx.lookup());
+  EXPECT_EQ(gop_work(plan.files[0], plan.files[0].gops[0]), 5);
+  EXPECT_EQ(gop_work(plan.files[0], plan.files[0].gops[2]), 4);  // frames 12 and 13 of GOP 2
+  using L = std::vector<std::tuple<size_t, int, std::vector<int>>>;
+  // As many sessions as files: one lane each, GOPs in file order (as before lanes).
+  EXPECT_EQ(lanes_of(plan, 2), (L{{0, 0, {0, 1, 2, 3}}, {1, 0, {0}}}));
+  EXPECT_EQ(lanes_of(plan, 1), lanes_of(plan, 2));  // never fewer lanes than files
+  // Spare sessions go to the file with the most work per lane; longest GOPs first onto
+  // the least loaded lane (ties to the lower lane), each lane in file order.
+  // Two lanes for a: 0 (5) -> lane 0, 3 (5) -> lane 1, 2 (4) -> lane 0, 1 (1) -> lane 1.
+  EXPECT_EQ(lanes_of(plan, 3), (L{{0, 0, {0, 2}}, {0, 1, {1, 3}}, {1, 0, {0}}}));
+  // Three: 0, 3, 2 one lane each, then 1 onto the least loaded (lane 2, holding 4).
+  EXPECT_EQ(lanes_of(plan, 4), (L{{0, 0, {0}}, {0, 1, {3}}, {0, 2, {1, 2}}, {1, 0, {0}}}));
+  // No more lanes than GOPs, however many sessions.
+  EXPECT_EQ(lanes_of(plan, 24), (L{{0, 0, {0}}, {0, 1, {3}}, {0, 2, {2}}, {0, 3, {1}}, {1, 0, {0}}}));
+}
+
+TEST(Planner, LanesSkipFilesWithNothingToDecode) {
+  Fixture fx;
+  DecodePlan plan = make_plan({"cut", "a"}, {15, 2}, fx.lookup(), /*tolerate=*/true);
+  ASSERT_EQ(plan.files.size(), 2u);
+  ASSERT_TRUE(plan.files[0].gops.empty());  // its one frame was cut off
+  const std::vector<Lane> lanes = plan_lanes(plan, 8);
+  ASSERT_EQ(lanes.size(), 1u);
+  EXPECT_EQ(lanes[0].file, 1u);
 }
 
 TEST(Planner, RejectsBadArgumentsBeforeWork) {

@@ -81,6 +81,41 @@ def test_multi_frame_call_decodes_each_gop_once(manifest):
     assert stats["packets_sent"] == 26 + 11 + 28, stats  # 0..25, 30..40, 60..87
 
 
+@pytest.mark.parametrize("name", ALL_VIDEOS)
+def test_gops_of_one_call_decode_on_lanes_bit_exact(backend, igpu, manifest, name):
+    """Note [GOP lanes]: the distinct GOPs of one file in one call decode at once on sessions
+    of their own (maxfiles=12 leaves spare sessions). Every frame stays bit-exact, each GOP
+    is still decoded once per call, and later calls reuse the lanes' warm sessions on other
+    GOPs (a lane that decoded GOP 2 last time starts GOP 0 now)."""
+    entry = manifest["videos"][name]
+    if backend == "nvdec" and not nvdec_supports(entry):
+        pytest.skip("NVDEC on this GPU does not decode this video")
+    skip_unless_bit_exact(backend, entry)
+    path = video_path(manifest, name)
+    md5 = read_framemd5(generate.DEFAULT_OUT / entry["framemd5"])
+    info = nvc._odvd.GetIndexInfo(path)
+    starts = [0]
+    for length in info["gop_lengths"][:-1]:
+        starts.append(starts[-1] + length)
+    n = entry["frame_count"]
+    dec = nvc.PyNvGopDecoder(12, igpu, True)
+    for salt in range(3):
+        # The last frame of every other GOP (from a salted start), a middle one, a repeat.
+        ids = []
+        for g in range(salt % 2, len(starts), 2):
+            end = starts[g + 1] if g + 1 < len(starts) else n
+            ids += [end - 1, (starts[g] + end) // 2]
+        ids = (ids + ids[:1])[:12]
+        ids = ids[::-1] if salt == 2 else ids
+        before = dec._stats()["gop_starts"]
+        frames = dec.Decode([path] * len(ids), ids)
+        for fid, frame in zip(ids, frames):
+            assert hashlib.md5(planar_yuv_bytes(frame)).hexdigest() == md5[fid], f"{name} frame {fid} of {ids}"
+        gops = {max(g for g, s in enumerate(starts) if s <= fid) for fid in ids}
+        # Each GOP starts once (a lane continuing its open GOP from the last call starts none).
+        assert dec._stats()["gop_starts"] - before <= len(gops), (ids, dec._stats())
+
+
 def test_random_access_in_a_long_gop_continues_forward(backend, igpu, manifest):
     """Note [Open random access]: in a file of few long GOPs (hevc_long_gop: 320 frames,
     keys 0 and 300), random calls leave the stream open, so a later call for a frame further
