@@ -48,6 +48,17 @@ struct GopDecoderOptions {
   // Calls that may decode at the same time (from different threads), each on its own
   // warm sessions (Note [Parallel calls]); >= 1. More calls wait.
   int parallel_calls = 1;
+  // Decode sessions stay warm between calls (open file, configured decoder, an open GOP
+  // to continue) while their estimated decoder memory (warm_session_bytes: 16 frames of
+  // the stream) stays within this many MiB in all, split evenly among the parallel_calls
+  // session sets; the least recently used go first. A call decodes all its files
+  // whatever the budget (a session out of budget is dropped after its call), so this
+  // bounds what is kept, not what a call uses (up to maxfiles sessions at once). The most
+  // recently used session of each set stays warm even over the budget (0: only that one). Without it, a data loader
+  // reading random clips of many recordings kept maxfiles * parallel_calls sessions (~26 MB each for 1600x900 HEVC on
+  // the CPU).
+  int session_cache_mib = kDefaultSessionCacheMib;
+  static constexpr int kDefaultSessionCacheMib = 2048;
   // What a call does with entries that cannot be decoded (Note [Damage policy]).
   OnError on_error = OnError::kRaise;
   // Which video stream of each file: -1 the one av_find_best_stream picks (the default),
@@ -129,6 +140,8 @@ class GopDecoder {
     int64_t continuations = 0;
     int64_t device_live_bytes = 0;    // device memory frames hold now (pool, GPU only)
     int64_t device_cached_bytes = 0;  // device memory the pool keeps for reuse
+    int64_t warm_sessions = 0;        // decode sessions kept warm now (all session sets)
+    int64_t warm_session_bytes = 0;   // their charge against session_cache_mib
   };
   Stats stats() const;
 

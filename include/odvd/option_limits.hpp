@@ -25,6 +25,8 @@ struct OptionLimits {
   static constexpr int kMaxParallelCalls = 64;
   // maxfiles * parallel_calls: decode sessions one PyNvGopDecoder may keep warm.
   static constexpr int kMaxSessions = 65536;
+  // session_cache_mib: decoder memory of the sessions one PyNvGopDecoder keeps warm.
+  static constexpr int kMaxSessionCacheMib = 1 << 19;  // 512 GiB
 };
 
 // Throws ArgumentError "<name> must be <lo>..<hi> (got <value>)<hint>" unless lo <= value <= hi.

@@ -160,7 +160,8 @@ def CreateGopDecoder(maxfiles: int, iGpu: int = 0, suppressNoColorRangeWarning: 
                      *, cache_max_entries: int = DEFAULT_MAX_ENTRIES, cache_max_bytes: int = DEFAULT_MAX_BYTES,
                      **decoder_options: Any) -> CachedGopDecoder:
     """Create a :class:`CachedGopDecoder` (see :class:`PyNvGopDecoder` for arguments, and its
-    keyword-only ``worker_threads``, ``decoder_threads``, ``parallel_calls``, ``on_error``;
+    keyword-only ``worker_threads``, ``decoder_threads``, ``parallel_calls``,
+    ``session_cache_mib``, ``on_error``;
     ``cache_max_entries`` / ``cache_max_bytes`` bound the GOP cache)."""
     decoder = PyNvGopDecoder(maxfiles, iGpu, suppressNoColorRangeWarning, **decoder_options)
     return CachedGopDecoder(decoder, _key=_FACTORY_KEY, cache_max_entries=cache_max_entries,

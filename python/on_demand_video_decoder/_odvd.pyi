@@ -535,13 +535,13 @@ class PyNvGopDecoder:
         """
         Internal (GopStore): decode entry i's frame from the records of bundle file i, to RGB/BGR
         """
-    def __init__(self, maxfiles: int, iGpu: int = 0, suppressNoColorRangeWarning: bool = False, *, worker_threads: int = 0, decoder_threads: int = 0, parallel_calls: int = 1, on_error: typing.Literal["raise", "skip", "nearest"] = 'raise', video_stream: int = -1, content_digests: collections.abc.Mapping[str, str] | None = None, fallback: typing.Literal["cpu", "raise"] = 'cpu') -> None:
+    def __init__(self, maxfiles: int, iGpu: int = 0, suppressNoColorRangeWarning: bool = False, *, worker_threads: int = 0, decoder_threads: int = 0, parallel_calls: int = 1, session_cache_mib: typing.Any = 2048, on_error: typing.Literal["raise", "skip", "nearest"] = 'raise', video_stream: int = -1, content_digests: collections.abc.Mapping[str, str] | None = None, fallback: typing.Literal["cpu", "raise"] = 'cpu') -> None:
         ...
     def __repr__(self) -> str:
         ...
     def _stats(self) -> dict[str, typing.Any]:
         """
-        Work counters since construction: packets_sent, gop_starts, continuations; device memory now: device_live_bytes, device_cached_bytes (diagnostics)
+        Work counters since construction: packets_sent, gop_starts, continuations; device memory now: device_live_bytes, device_cached_bytes; sessions kept warm now: warm_sessions, warm_session_bytes (diagnostics)
         """
     def release_decoder(self) -> None:
         """

@@ -64,7 +64,7 @@ std::shared_ptr<FileSession> DecodeEngine::session_in(LruCache<std::string, File
   std::shared_ptr<FileSession> session = sessions.get(key);
   if (session && session->index_ptr() == index) return session;
   session = make_session(index, always_stream);
-  sessions.put(key, session, 1);
+  sessions.put(key, session, warm_session_bytes(*index));
   return session;
 }
 

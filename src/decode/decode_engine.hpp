@@ -78,7 +78,9 @@ class DecodeEngine {
 
   std::shared_ptr<FileSession> make_session(std::shared_ptr<const VideoIndex> index, bool always_stream = false);
   // The warm session under `key` in `sessions` (a file's path, or a path and a lane), or a
-  // new one on `index` put there (a rescanned, i.e. changed, file gets a new session).
+  // new one on `index` put there, charged warm_session_bytes (a rescanned, i.e. changed,
+  // file gets a new session). The caller holds the session it gets even if the cache
+  // drops it at once (over its byte budget).
   std::shared_ptr<FileSession> session_in(LruCache<std::string, FileSession>& sessions, const std::string& key,
                                           const std::shared_ptr<const VideoIndex>& index, bool always_stream = false);
   // A backend for a record's stream (`record` completed by complete_stream_description).

@@ -8,6 +8,20 @@
 
 namespace odvd {
 
+size_t decoded_frame_bytes(const StreamInfo& s) {
+  const bool wide = s.bit_depth > 8;
+  const int chroma = chroma_format_of(s.av_pixel_format);
+  const PixelFormat format = chroma == 1   ? (wide ? PixelFormat::kP016 : PixelFormat::kNv12)
+                             : chroma == 2 ? (wide ? PixelFormat::kP216 : PixelFormat::kNv16)
+                                           : (wide ? PixelFormat::kYuv444P16 : PixelFormat::kYuv444);
+  return frame_layout(format, s.width, s.height, s.bit_depth).byte_size();
+}
+
+size_t warm_session_bytes(const VideoIndex& index) {
+  constexpr size_t kReferencePictures = 16;
+  return kReferencePictures * decoded_frame_bytes(index.stream);
+}
+
 FileSession::FileSession(std::shared_ptr<const VideoIndex> index, Device& device, bool always_stream)
     : index_(index), reader_(std::move(index)), always_stream_(always_stream) {
   // Packets reach the backend as Annex-B; give it matching extradata when the container

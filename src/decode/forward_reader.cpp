@@ -98,15 +98,7 @@ class TaskCount {
 //     and no task starts until it is done: the child finds every task finished.
 ForwardReader::ForwardReader(DecodeEngine& engine, std::shared_ptr<const VideoIndex> index, size_t ahead_bytes)
     : engine_(engine), index_(std::move(index)), ahead_bytes_(ahead_bytes), ahead_(kAheadRuns) {
-  // A decoded frame as the back ends store it: NV12 / P016 for 4:2:0, NV16 / P216 for
-  // 4:2:2, planar 4:4:4 otherwise (an upper bound for 4:0:0).
-  const StreamInfo& s = index_->stream;
-  const bool wide = s.bit_depth > 8;
-  const int chroma = chroma_format_of(s.av_pixel_format);
-  const PixelFormat format = chroma == 1   ? (wide ? PixelFormat::kP016 : PixelFormat::kNv12)
-                             : chroma == 2 ? (wide ? PixelFormat::kP216 : PixelFormat::kNv16)
-                                           : (wide ? PixelFormat::kYuv444P16 : PixelFormat::kYuv444);
-  frame_bytes_ = frame_layout(format, s.width, s.height, s.bit_depth).byte_size();
+  frame_bytes_ = decoded_frame_bytes(index_->stream);
   // Runs: consecutive GOPs, each run closed once it holds kRunFrames frames.
   const FrameIndex& frames = index_->frames;
   for (int g = 0; g < frames.gop_count(); ++g) {

@@ -32,6 +32,7 @@ void GopDecoderOptions::validate() const {
   check_option_range("decoder_threads", decoder_threads, 0, L::kMaxDecoderThreads, " (0: automatic)");
   check_video_stream(video_stream);
   check_option_range("parallel_calls", parallel_calls, 1, L::kMaxParallelCalls);
+  check_option_range("session_cache_mib", session_cache_mib, 0, L::kMaxSessionCacheMib);
   if (static_cast<long long>(max_files) * parallel_calls > L::kMaxSessions) {
     throw ArgumentError("maxfiles * parallel_calls must be at most " + std::to_string(L::kMaxSessions) +
                         " decode sessions (got " + std::to_string(max_files) + " * " + std::to_string(parallel_calls) +
@@ -49,9 +50,10 @@ EngineOptions engine_options(const GopDecoderOptions& o) {
   return e;
 }
 
-// The per-file state one call works with: warm decode sessions and demuxers.
+// The per-file state one call works with: warm decode sessions (at most `files` of them,
+// within `session_bytes` of estimated decoder memory) and demuxers.
 struct SessionSet {
-  explicit SessionSet(size_t files) : sessions(files, SIZE_MAX), extractors(files, SIZE_MAX) {}
+  SessionSet(size_t files, size_t session_bytes) : sessions(files, session_bytes), extractors(files, SIZE_MAX) {}
   LruCache<std::string, FileSession> sessions;
   LruCache<std::string, GopExtractor> extractors;  // demux-only state of get_gops
 };
@@ -70,11 +72,12 @@ struct GopDecoder::Impl {
       : engine(engine_options(o)),
         options(o),
         content_check(o.content_digests),
-        record_backends(static_cast<size_t>(o.max_files * o.parallel_calls)) {
+        record_backends(static_cast<size_t>(o.max_files * o.parallel_calls)),
+        set_bytes((static_cast<size_t>(o.session_cache_mib) << 20) / static_cast<size_t>(o.parallel_calls)) {
     options.worker_threads = engine.options().worker_threads;
     options.decoder_threads = engine.options().decoder_threads;
     for (int i = 0; i < o.parallel_calls; ++i) {
-      sets.push_back(std::make_unique<SessionSet>(static_cast<size_t>(o.max_files)));
+      sets.push_back(std::make_unique<SessionSet>(static_cast<size_t>(o.max_files), set_bytes));
       free_sets.push_back(sets.back().get());
     }
   }
@@ -165,10 +168,19 @@ struct GopDecoder::Impl {
     engine.add_stats(stats_between(before, session->stats()));
   }
 
+  // Sessions a call may spread its GOPs over (Note [GOP lanes]): maxfiles, or fewer where
+  // the set's warm-session budget holds fewer (more lanes would open sessions that the
+  // cache drops after every call).
+  size_t lane_sessions(const DecodePlan& plan) const {
+    size_t largest = 1;
+    for (const FileWork& f : plan.files) largest = std::max(largest, warm_session_bytes(*f.index));
+    return std::min(static_cast<size_t>(options.max_files), set_bytes / largest);
+  }
+
   // Decodes every file of the plan, its GOPs spread over lanes (Note [GOP lanes]).
   void decode_plan(SessionSet& set, const DecodePlan& plan, std::vector<FrameMap>& frames,
                    std::vector<FileOutcome>& outcomes) {
-    const std::vector<Lane> lanes = plan_lanes(plan, static_cast<size_t>(options.max_files));
+    const std::vector<Lane> lanes = plan_lanes(plan, lane_sessions(plan));
     std::vector<FrameMap> lane_frames(lanes.size());
     std::vector<std::map<int, std::string>> lane_failed(lanes.size());
     engine.pool().run_all(lanes.size(), [&](size_t k) {
@@ -387,6 +399,7 @@ struct GopDecoder::Impl {
   GopDecoderOptions options;
   ContentCheck content_check;
   BackendPool record_backends;  // idle backends of decode_records (thread-safe)
+  const size_t set_bytes;       // each session set's warm-session budget (session_cache_mib)
   std::vector<std::unique_ptr<SessionSet>> sets;
   Mutex sets_mutex;
   CondVar set_free;
@@ -511,7 +524,12 @@ std::vector<EntryReport> GopDecoder::last_report() const {
 GopDecoder::Stats GopDecoder::stats() const {
   const WorkStats s = impl_->engine.stats();
   const DecodeEngine::MemoryUse m = impl_->engine.memory_use();
-  return Stats{s.packets_sent, s.gop_starts, s.continuations, m.live_bytes, m.cached_bytes};
+  Stats out{s.packets_sent, s.gop_starts, s.continuations, m.live_bytes, m.cached_bytes, 0, 0};
+  for (const auto& set : impl_->sets) {
+    out.warm_sessions += static_cast<int64_t>(set->sessions.size());
+    out.warm_session_bytes += static_cast<int64_t>(set->sessions.bytes());
+  }
+  return out;
 }
 
 std::vector<std::string> GopDecoder::take_warnings() {

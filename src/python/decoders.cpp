@@ -70,26 +70,28 @@ static std::string device_words(int device, Fallback fallback) {
 void bind_gop_decoder(py::module_& m) {
   using Infos = std::vector<StreamInfo>;
   py::class_<PyGopDecoder> cls(m, "PyNvGopDecoder", "Random access to frames of many video files");
-  // worker_threads, decoder_threads and parallel_calls are our extensions (keyword-only):
-  // threads decoding files in parallel and libavcodec threads per file (0 = automatic),
-  // and calls that may decode at once from different threads (Note [Parallel calls]).
+  // worker_threads, decoder_threads, parallel_calls and session_cache_mib are our
+  // extensions (keyword-only): threads decoding files in parallel and libavcodec threads
+  // per file (0 = automatic), calls that may decode at once from different threads (Note
+  // [Parallel calls]) and the decoder memory kept warm between calls (GopDecoderOptions).
   using L = OptionLimits;
   cls.def(py::init([](const py::object& maxfiles, const py::object& gpu, const py::object& suppress,
                       const py::object& workers, const py::object& threads, const py::object& calls,
-                      const py::object& on_error, const py::object& video_stream, const py::object& digests,
-                      const py::object& fallback) {
+                      const py::object& cache_mib, const py::object& on_error, const py::object& video_stream,
+                      const py::object& digests, const py::object& fallback) {
             return std::make_unique<PyGopDecoder>(
                 integer(maxfiles, "maxfiles", 1, L::kMaxEntries), int32(gpu, "iGpu"),
                 flag(suppress, "suppressNoColorRangeWarning"),
                 integer(workers, "worker_threads", 0, L::kMaxWorkerThreads, " (0: automatic)"),
                 integer(threads, "decoder_threads", 0, L::kMaxDecoderThreads, " (0: automatic)"),
-                integer(calls, "parallel_calls", 1, L::kMaxParallelCalls), text(on_error, "on_error"),
+                integer(calls, "parallel_calls", 1, L::kMaxParallelCalls),
+                integer(cache_mib, "session_cache_mib", 0, L::kMaxSessionCacheMib), text(on_error, "on_error"),
                 int32(video_stream, "video_stream"), content_digests(digests), text(fallback, "fallback"));
           }),
           py::arg("maxfiles"), py::arg("iGpu") = 0, py::arg("suppressNoColorRangeWarning") = false, py::kw_only(),
           py::arg("worker_threads") = 0, py::arg("decoder_threads") = 0, py::arg("parallel_calls") = 1,
-          py::arg("on_error") = "raise", py::arg("video_stream") = -1, py::arg("content_digests") = py::none(),
-          py::arg("fallback") = "cpu")
+          py::arg("session_cache_mib") = GopDecoderOptions::kDefaultSessionCacheMib, py::arg("on_error") = "raise",
+          py::arg("video_stream") = -1, py::arg("content_digests") = py::none(), py::arg("fallback") = "cpu")
       .def("Decode", &PyGopDecoder::decode, py::arg("filepaths"), py::arg("frame_ids"),
            py::arg("fastStreamInfos") = Infos{}, "Decode one frame per entry to YUV (DecodedFrameExt)")
       .def("DecodeN12ToRGB", &PyGopDecoder::decode_rgb, py::arg("filepaths"), py::arg("frame_ids"),
@@ -111,13 +113,15 @@ void bind_gop_decoder(py::module_& m) {
       .def("release_device_memory", &PyGopDecoder::release_device_memory, "Free pooled device memory")
       .def("_stats", &PyGopDecoder::stats,
            "Work counters since construction: packets_sent, gop_starts, continuations; device memory now: "
-           "device_live_bytes, device_cached_bytes (diagnostics)");
+           "device_live_bytes, device_cached_bytes; sessions kept warm now: warm_sessions, warm_session_bytes "
+           "(diagnostics)");
   cls.def("__repr__", [](PyGopDecoder& self) {
     const GopDecoderOptions& o = self.decoder().options();
     return "<PyNvGopDecoder maxfiles=" + std::to_string(o.max_files) + " " + device_words(o.device, o.fallback) +
            " on_error='" + on_error_name(o.on_error) + "' worker_threads=" + std::to_string(o.worker_threads) +
            " decoder_threads=" + std::to_string(o.decoder_threads) +
-           " parallel_calls=" + std::to_string(o.parallel_calls) + ">";
+           " parallel_calls=" + std::to_string(o.parallel_calls) +
+           " session_cache_mib=" + std::to_string(o.session_cache_mib) + ">";
   });
   bind_bundle_methods(cls);
 }

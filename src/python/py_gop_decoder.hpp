@@ -68,8 +68,8 @@ inline py::list report_to_list(const std::vector<EntryReport>& report) {
 class PyGopDecoder {
  public:
   PyGopDecoder(int max_files, int gpu, bool suppress_warning, int worker_threads, int decoder_threads,
-               int parallel_calls, const std::string& on_error, int video_stream, ContentDigests digests,
-               const std::string& fallback) {
+               int parallel_calls, int session_cache_mib, const std::string& on_error, int video_stream,
+               ContentDigests digests, const std::string& fallback) {
     GopDecoderOptions options;
     options.max_files = max_files;
     options.device = gpu;
@@ -77,6 +77,7 @@ class PyGopDecoder {
     options.worker_threads = worker_threads;
     options.decoder_threads = decoder_threads;
     options.parallel_calls = parallel_calls;
+    options.session_cache_mib = session_cache_mib;
     options.on_error = parse_on_error(on_error);
     options.video_stream = video_stream;
     options.content_digests = std::move(digests);
@@ -147,6 +148,8 @@ class PyGopDecoder {
     d["continuations"] = s.continuations;
     d["device_live_bytes"] = s.device_live_bytes;
     d["device_cached_bytes"] = s.device_cached_bytes;
+    d["warm_sessions"] = s.warm_sessions;
+    d["warm_session_bytes"] = s.warm_session_bytes;
     return d;
   }
 

@@ -42,7 +42,8 @@ def bundle_file(clip, tmp_path_factory) -> str:
 # --- §3: every option bounded -----------------------------------------------------------
 
 GOP_OPTIONS = [  # (keyword, lowest, highest); the bound is in the message, as the README lists it
-    ("maxfiles", 1, 65536), ("worker_threads", 0, 1024), ("decoder_threads", 0, 64), ("parallel_calls", 1, 64)]
+    ("maxfiles", 1, 65536), ("worker_threads", 0, 1024), ("decoder_threads", 0, 64), ("parallel_calls", 1, 64),
+    ("session_cache_mib", 0, 524288)]
 READER_OPTIONS = [("num_of_set", 1, 1024), ("num_of_file", 1, 65536), ("worker_threads", 0, 1024),
                   ("decoder_threads", 0, 64)]
 

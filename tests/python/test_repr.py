@@ -34,7 +34,7 @@ def test_reprs_name_their_state(manifest, tmp_path):
         assert not ADDRESS.search(text), f"{what}: {text}"
     plain = repr(objects["plain decoder"])
     assert plain.startswith("<PyNvGopDecoder maxfiles=3 iGpu=-1 (CPU) on_error='raise' worker_threads=")
-    assert plain.endswith(" parallel_calls=1>") and "decoder_threads=" in plain
+    assert plain.endswith(" parallel_calls=1 session_cache_mib=2048>") and "decoder_threads=" in plain
     assert repr(frame) == "<DecodedFrameExt NV12 192x108 pts=512 decoded by cpu on cpu>"
     assert repr(rgb) == "<RGBFrame RGB 192x108 pts=512 decoded by cpu on cpu>"
     assert repr(frame.cuda()[1]) == "<CAIMemoryView (54, 96, 2) uint8 on cpu>"
