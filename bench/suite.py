@@ -38,7 +38,11 @@ untimed warm-up calls first):
                 verified on loading and again before decoding; GopStore's path before #16)
   peers         (bench/peers/) PyNvVideoCodec SimpleDecoder (random; one caller, and 4 callers in flight),
                 torchcodec VideoDecoder on CUDA (random; FFmpeg's NVDEC and its "beta" NVDEC
-                path), PyAV seek+decode on the CPU (random), when importable
+                path), NVIDIA ACCV-Lab's accvlab.on_demand_video_decoder, the API we implement
+                (random, random x4 on 4 callers, multi4, sequential with its PyNvSampleReader,
+                bundle from its own GOP files; built by bench/peers/accvlab_build.sh; each row
+                has `max_diff_vs_ours`, one call's frames against ours), PyAV seek+decode on the
+                CPU (random), when importable
 The CPU back end runs the same workloads, with fewer calls (--cpu-seconds per workload).
 
 Per workload: frames returned/s; pictures decoded per frame returned (counted by the library
@@ -388,6 +392,131 @@ def peer_pynvvideocodec(clip: Clip, gpu: int, seconds: float, calls: int, caller
                         seconds, calls, callers)
 
 
+def peer_accvlab_module():
+    """(bench/peers/accvlab.py, None), or (None, why it cannot be used here)."""
+    try:
+        from peers import accvlab as peer
+    except Exception as e:  # noqa: BLE001 - a missing peer is reported, not fatal
+        return None, f"accvlab cannot be imported here ({type(e).__name__}: {e})"
+    return peer, None
+
+
+def peer_accvlab_reference(gpu: int, entries: list[str], ids: list[int]) -> list:
+    """Our frames for one call (copies in torch tensors; our decoder is gone before the peer's
+    memory baseline), to compare accvlab's with (row key `max_diff_vs_ours`)."""
+    import torch
+    d = nvc.PyNvGopDecoder(len(entries), gpu, True)
+    ref = [torch.as_tensor(f, device=f"cuda:{gpu}").clone() for f in d.DecodeN12ToRGB(entries, ids)]
+    del d
+    gc.collect()
+    return ref
+
+
+def peer_accvlab(clip: Clip, gpu: int, seconds: float, calls: int, callers: int = 1) -> dict | str:
+    """accvlab's random access (the `random` calls), `callers` threads each with its own decoder."""
+    peer, why = peer_accvlab_module()
+    if peer is None:
+        return why
+    check = clip.random_calls(1, salt=2)[0]
+    ref = peer_accvlab_reference(gpu, clip.paths, check)
+    probe = peer.Caller(clip.paths, gpu)
+    diff = peer.max_abs_diff(probe(check), ref, gpu)
+    del probe, ref
+    gc.collect()
+    name = "peer_accvlab" + (f"_x{callers}" if callers > 1 else "")
+    row = peer_callers(lambda: peer.Caller(clip.paths, gpu), name, f"accvlab {peer.VERSION}", clip, gpu,
+                       seconds, calls, callers)
+    row["max_diff_vs_ours"] = diff
+    return row
+
+
+def peer_accvlab_multi(clip: Clip, gpu: int, seconds: float, calls: int, per_camera: int = 4) -> dict | str:
+    """accvlab on the `multi4` calls: per_camera random frames of every camera in one
+    DecodeN12ToRGB call (6 x per_camera entries). It decodes every entry from its key frame on
+    its own decoder, so its model counts key frame..target per entry (not per GOP, as ours)."""
+    peer, why = peer_accvlab_module()
+    if peer is None:
+        return why
+    entries = clip.entries(per_camera)
+    ids = clip.random_calls(calls, per_camera)
+    warm = clip.random_calls(5, per_camera, salt=1)
+    ref = peer_accvlab_reference(gpu, entries, warm[0])
+
+    def key(cam: int, f: int) -> int:
+        return max(k for k in clip.keys[cam] if k <= f)
+
+    work = sum(f - key(i // per_camera, f) + 1 for call in ids for i, f in enumerate(call))
+
+    def warm_up(c):
+        diff = peer.max_abs_diff(c(warm[0]), ref, gpu)
+        for i in warm[1:]:
+            c(i)
+        return {"max_diff_vs_ours": diff}
+
+    return measure(f"peer_accvlab_multi{per_camera}", gpu, lambda: peer.Caller(entries, gpu),
+                   loop_calls(lambda c, i: len(c(i)), ids), warm=warm_up, seconds=seconds,
+                   extra={"library": f"accvlab {peer.VERSION}", "decoded_model": work / (len(entries) * len(ids))})
+
+
+def peer_accvlab_sequential(clip: Clip, gpu: int, seconds: float) -> dict | str:
+    """accvlab's PyNvSampleReader on the `sequential` calls (as ours_sequential: the first pass
+    untimed, then passes from frame 0 again until the deadline)."""
+    peer, why = peer_accvlab_module()
+    if peer is None:
+        return why
+    n = len(clip.paths)
+    frames = min(clip.frame_counts)
+    ref = peer_accvlab_reference(gpu, clip.paths, [0] * n)
+
+    def warm(r):
+        # The whole first pass as ours (opening the files); the comparison of frame 0 untimed.
+        t = time.perf_counter()
+        first = r([0] * n)
+        spent = time.perf_counter() - t
+        diff = peer.max_abs_diff(first, ref, gpu)
+        t = time.perf_counter()
+        for k in range(1, frames):
+            r([k] * n)
+        spent += time.perf_counter() - t
+        return {"first_pass_fps": n * frames / spent, "max_diff_vs_ours": diff}
+
+    def run(r, deadline):
+        got, lat, k = 0, [], 0
+        while len(lat) < 3 or time.perf_counter() <= deadline:
+            t = time.perf_counter()
+            got += len(r([k] * n))
+            lat.append(time.perf_counter() - t)
+            k = (k + 1) % frames
+        return got, lat
+
+    return measure("peer_accvlab_sequential", gpu, lambda: peer.SampleReader(clip.paths, gpu), run, warm=warm,
+                   seconds=seconds, extra={"library": f"accvlab {peer.VERSION}", "decoded_model": 1.0})
+
+
+def peer_accvlab_bundle(clip: Clip, gpu: int, seconds: float, calls: int, store_dir: Path) -> dict | str:
+    """accvlab's demuxer-free path on the `random` calls: every GOP extracted beforehand into
+    its own file (GetGOP + SavePacketsToFile, `extract_s`), each call LoadGops on the calls'
+    GOP files + DecodeFromGOPRGB."""
+    peer, why = peer_accvlab_module()
+    if peer is None:
+        return why
+    ids = clip.random_calls(calls)
+    warm = clip.random_calls(5, salt=1)
+    index, extract_s = peer.extract_gops(clip.paths, clip.frame_counts, store_dir, gpu)
+    ref = peer_accvlab_reference(gpu, clip.paths, warm[0])
+
+    def warm_up(b):
+        diff = peer.max_abs_diff(b(warm[0]), ref, gpu)
+        for i in warm[1:]:
+            b(i)
+        return {"max_diff_vs_ours": diff}
+
+    return measure("peer_accvlab_bundle", gpu, lambda: peer.GopBundles(clip.paths, gpu, index),
+                   loop_calls(lambda b, i: len(b(i)), ids), warm=warm_up, seconds=seconds,
+                   extra={"library": f"accvlab {peer.VERSION}", "extract_s": extract_s,
+                          "decoded_model": clip.model_work(ids) / (len(clip.paths) * len(ids))})
+
+
 def peer_torchcodec(clip: Clip, gpu: int, seconds: float, calls: int, backend: str = "ffmpeg") -> dict | str:
     try:
         from peers import torchcodec as peer
@@ -533,6 +662,12 @@ def run_config(name: str, folder: Path, args, backends: list[str], scratch: Path
                     lambda: peer_pynvvideocodec(clip, dev, s, 4 * args.calls, callers=4))
             attempt("peer_torchcodec_ffmpeg", backend, lambda: peer_torchcodec(clip, dev, s, args.calls, "ffmpeg"))
             attempt("peer_torchcodec_beta", backend, lambda: peer_torchcodec(clip, dev, s, args.calls, "beta"))
+            attempt("peer_accvlab", backend, lambda: peer_accvlab(clip, dev, s, args.calls))
+            attempt("peer_accvlab_x4", backend, lambda: peer_accvlab(clip, dev, s, 4 * args.calls, callers=4))
+            attempt("peer_accvlab_multi4", backend, lambda: peer_accvlab_multi(clip, dev, s, args.calls))
+            attempt("peer_accvlab_sequential", backend, lambda: peer_accvlab_sequential(clip, dev, s))
+            attempt("peer_accvlab_bundle", backend,
+                    lambda: peer_accvlab_bundle(clip, dev, s, args.calls, scratch / f"{name}_accvlab_gops"))
         if backend == "cpu" and not args.no_peers:
             attempt("peer_pyav", backend, lambda: peer_pyav(clip, s, args.calls))
     if not args.no_limit:
@@ -718,7 +853,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-limit", action="store_true", help="skip the limit runs (and the fractions)")
     p.add_argument("--workloads", default="all",
                    help="all, or a list of: random,random_x4,tensor,tensor_torch,dataloader_direct,dataloader_p1,dataloader_p2,epoch_T1_<MiB>MiB,epoch_T4_<MiB>MiB,multi4,sequential,sequential_no_ahead,sequential_ahead,bundle,bundle_arrays,peer_pynvvideocodec,"
-                        "peer_pynvvideocodec_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta,peer_pyav")
+                        "peer_pynvvideocodec_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta,peer_accvlab,peer_accvlab_x4,"
+                        "peer_accvlab_multi4,peer_accvlab_sequential,peer_accvlab_bundle,peer_pyav")
     args = p.parse_args(argv)
 
     if args.configs == "all":

@@ -9,6 +9,12 @@
 #   .carry/sweep/<config>/      every config of the sweep (bench/make_videos.py), one camera each
 #                               (bench/suite.py copies it to 6 on the device: the carry limit)
 #   .carry/wheels/              peer libraries for the side-by-side benchmark (PyNvVideoCodec)
+#   .carry/accvlab/             only with the argument `accvlab` (below): NVIDIA ACCV-Lab's
+#                               accvlab.on_demand_video_decoder built here for the GPU machine's
+#                               Python 3.12 against .carry/ffmpeg (bench/peers/accvlab_build.sh,
+#                               ~10 MiB; needs its source: /work/.mirror/NVIDIA+ACCV-Lab/repo or
+#                               ACCVLAB_SRC); ACCVLAB_ON_DEVICE=1 carries its source instead
+#                               (accvlab-src.tar.gz, built there by run_gpu.sh accvlab)
 #   tests/videos/generated/     the test videos and their oracles (tests/videos/generate.py)
 #
 # Every step is skipped when its output already exists. Finally prints the size of what each of
@@ -27,8 +33,13 @@
 # and torchcodec on its CUDA device beside ours:
 #   carry [".carry/ffmpeg", ".carry/include", ".carry/torchcodec", ".carry/peer-ffmpeg", ".carry/videos"],
 #   command: bash tools/device/run_gpu.sh build,torchcodec
+# and NVIDIA ACCV-Lab's accvlab.on_demand_video_decoder beside ours (after `prepare.sh accvlab`):
+#   carry [".carry/ffmpeg", ".carry/include", ".carry/accvlab", ".carry/videos"],
+#   command: bash tools/device/run_gpu.sh build,accvlab
 #
-# Usage: bash tools/device/prepare.sh
+# Usage: bash tools/device/prepare.sh            (everything above but .carry/accvlab)
+#        bash tools/device/prepare.sh accvlab    (only .carry/ffmpeg, .carry/include, the benchmark
+#                                                 videos and .carry/accvlab; the accvlab call's size)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT="$PWD"
@@ -142,7 +153,41 @@ report_size() {
   check_call_size sweep .carry/ffmpeg .carry/include .carry/wheels .carry/sweep
   check_call_size pyav .carry/ffmpeg .carry/include .carry/pyav .carry/videos
   check_call_size torchcodec .carry/ffmpeg .carry/include .carry/torchcodec .carry/peer-ffmpeg .carry/videos
+  [[ -d "$CARRY/accvlab" ]] && check_call_size accvlab .carry/ffmpeg .carry/include .carry/accvlab .carry/videos
+  return 0
 }
+
+# NVIDIA ACCV-Lab's accvlab.on_demand_video_decoder (bench/peers/accvlab_build.sh): built here
+# (its extension links no libtorch), or with ACCVLAB_ON_DEVICE=1 only its sources packed for a
+# build on the GPU machine. Skipped when built already (ACCVLAB_REBUILD=1 rebuilds: about 2.5
+# minutes on 2 cores).
+build_accvlab() {
+  if [[ "${ACCVLAB_ON_DEVICE:-0}" != 1 && "${ACCVLAB_REBUILD:-0}" != 1 ]] &&
+    compgen -G "$CARRY/accvlab/accvlab/on_demand_video_decoder/_PyNvOnDemandDecoder*.so" >/dev/null; then
+    step "accvlab already built in .carry/accvlab ($(head -1 "$CARRY/accvlab/BUILD.txt" 2>/dev/null))"
+    return
+  fi
+  if [[ "${ACCVLAB_ON_DEVICE:-0}" == 1 ]]; then
+    step "accvlab sources -> .carry/accvlab/accvlab-src.tar.gz (built on the GPU machine)"
+    rm -rf "$CARRY/accvlab"
+    bash bench/peers/accvlab_build.sh --pack-source "$CARRY/accvlab"
+  else
+    step "accvlab.on_demand_video_decoder (static FFmpeg, Python 3.12, sm_90) -> .carry/accvlab"
+    rm -f "$CARRY/accvlab/accvlab-src.tar.gz"
+    bash bench/peers/accvlab_build.sh "$CARRY/accvlab"
+  fi
+}
+
+if [[ "${1:-}" == accvlab ]]; then
+  need_ffmpeg_cli
+  build_ffmpeg
+  copy_ffnvcodec
+  generate_bench_videos
+  build_accvlab
+  check_call_size accvlab .carry/ffmpeg .carry/include .carry/accvlab .carry/videos
+  echo 'prepare: done. Device call: see the head of this file (run_gpu.sh build,accvlab).'
+  exit 0
+fi
 
 need_ffmpeg_cli
 build_ffmpeg

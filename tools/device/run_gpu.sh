@@ -7,6 +7,9 @@
 #                       "tests/videos/generated"], command: bash tools/device/run_gpu.sh
 #   the sweep:   carry [".carry/ffmpeg", ".carry/include", ".carry/wheels", ".carry/sweep"],
 #                command: bash tools/device/run_gpu.sh build,sweep
+#   accvlab:     carry [".carry/ffmpeg", ".carry/include", ".carry/accvlab", ".carry/videos"],
+#                command: bash tools/device/run_gpu.sh build,accvlab
+#                (.carry/accvlab: bash tools/device/prepare.sh accvlab; 9.2 MiB, the call ~50 MiB)
 #
 # Steps (all by default; the optional first argument picks some, e.g. `build,test` or
 # `build,bench`; `env` always runs):
@@ -25,6 +28,12 @@
 #                                  (not a default step; carry .carry/pyav instead of .carry/wheels)
 #   torchcodec $OUT/torchcodec/   bench/suite.py, ours and torchcodec on CUDA (.carry/torchcodec,
 #                                  .carry/peer-ffmpeg) on .carry/videos (not a default step)
+#   accvlab $OUT/accvlab/         bench/suite.py, NVDEC, hevc_gop30_b0: ours (random, random_x4, multi4,
+#                                  sequential, bundle) beside NVIDIA ACCV-Lab's accvlab.on_demand_video_decoder
+#                                  (peer_accvlab*, bench/peers/accvlab.py) from .carry/accvlab (built on this
+#                                  machine by bench/peers/accvlab_build.sh; only if .carry/accvlab holds
+#                                  no extension but accvlab-src.tar.gz is it built there, into
+#                                  build/accvlab-pkg, log $OUT/accvlab_build.txt); not a default step
 #   probe   $OUT/probe_streams.*  bench/probe_streams.py on .carry/videos/hevc_gop30_b0 (not a default
 #                                  step): N free-running sequential streams against 6 in lockstep
 #   and     $OUT/summary.txt       one status per step
@@ -258,6 +267,35 @@ step_torchcodec() {
   return "${PIPESTATUS[0]}"
 }
 
+# NVIDIA ACCV-Lab's accvlab.on_demand_video_decoder (the API we implement) beside ours, same run:
+# our workloads and its best path for each (bench/peers/accvlab.py). Its package comes built in
+# .carry/accvlab (tools/device/prepare.sh accvlab); where only its source tarball came, it is
+# built here first (bench/peers/accvlab_build.sh: the extension only, sm_90, -j16).
+ACCVLAB_WORKLOADS=random,random_x4,multi4,sequential,bundle,peer_accvlab,peer_accvlab_x4,peer_accvlab_multi4,peer_accvlab_sequential,peer_accvlab_bundle
+step_accvlab() {
+  local pkg="$ROOT/.carry/accvlab" started=$SECONDS
+  if ! compgen -G "$pkg/accvlab/on_demand_video_decoder/_PyNvOnDemandDecoder*.so" >/dev/null; then
+    if [[ ! -f "$pkg/accvlab-src.tar.gz" ]]; then
+      echo "no accvlab in .carry/accvlab (bash tools/device/prepare.sh accvlab)"
+      return 1
+    fi
+    pkg="$ROOT/build/accvlab-pkg"
+    ACCVLAB_SRC="$ROOT/.carry/accvlab/accvlab-src.tar.gz" PYTHON=python3 JOBS=16 CUDA_ARCHS=90 \
+      timeout "$(($1 / 2))" bash bench/peers/accvlab_build.sh "$pkg" >"$OUT/accvlab_build.txt" 2>&1 || {
+      echo "accvlab build failed (see accvlab_build.txt)"
+      return 1
+    }
+  fi
+  cp "$pkg/BUILD.txt" "$OUT/accvlab_build_info.txt" 2>/dev/null
+  local left=$(($1 - (SECONDS - started)))
+  ((left < 10)) && left=10
+  # shellcheck disable=SC2086
+  PYTHONPATH="$pkg:$PYTHONPATH" timeout "$left" python3 bench/suite.py \
+    --videos "$ROOT/.carry/videos" --configs hevc_gop30_b0 --backends nvdec --workloads "$ACCVLAB_WORKLOADS" \
+    --out "$OUT/accvlab" ${ODVD_BENCH_ARGS:-} 2>&1 | tee "$OUT/accvlab.txt"
+  return "${PIPESTATUS[0]}"
+}
+
 # How many sequential streams NVDEC sustains, free-running and in lockstep (bench/probe_streams.py;
 # ODVD_PROBE_ARGS adds arguments).
 step_probe() {
@@ -289,6 +327,7 @@ run_step bench 200 0
 run_step sweep 520 0
 run_step pyav 200 0
 run_step torchcodec 200 0
+run_step accvlab 300 0
 run_step probe 200 0
 echo "${SUMMARY[*]}" >"$OUT/summary.txt"
 echo "summary: ${SUMMARY[*]:-nothing selected} (total $SECONDS s)"
