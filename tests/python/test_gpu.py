@@ -488,6 +488,40 @@ def test_second_gpu(torch, cpu_dec, manifest):
     assert torch.cuda.current_device() == 0
 
 
+def test_two_gpus_decode_at_once_from_threads(torch, cpu_dec, manifest):
+    """Issue #22: one process driving two GPUs at once (a thread per device, multi-frame calls
+    spread over GOP lanes, RGB and batched tensors): every frame on its decoder's device,
+    equal to the CPU back end's, and no context left current on the calling threads."""
+    if cuda_device_count() < 2:
+        pytest.skip("fewer than 2 CUDA devices: multi-GPU test skipped")
+    path = video_path(manifest, "h264_gop30.mp4")
+    ids = [[(7 * k + 13 * i) % 90 for i in range(4)] for k in range(20)]
+    expected = {tuple(i): [to_numpy(f) for f in cpu_dec.DecodeN12ToRGB([path] * 4, i)] for i in ids}
+    failures = []
+
+    def drive(gpu):
+        try:
+            dec = nvc.PyNvGopDecoder(4, gpu, True)
+            for i in ids:
+                rgb = dec.DecodeN12ToRGB([path] * 4, i)
+                for f, want in zip(rgb, expected[tuple(i)]):
+                    assert f.__dlpack_device__() == (2, gpu)
+                    assert np.array_equal(torch.from_dlpack(f).cpu().numpy(), want)
+                batch = torch.from_dlpack(dec.DecodeToTensor([path] * 4, i, layout="NHWC"))
+                assert batch.device == torch.device("cuda", gpu)
+                assert np.array_equal(batch.cpu().numpy(), np.stack(expected[tuple(i)]))
+        except Exception as e:  # noqa: BLE001 - reported on the main thread
+            failures.append(f"iGpu={gpu}: {type(e).__name__}: {e}")
+
+    threads = [threading.Thread(target=drive, args=(g,)) for g in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures
+    assert torch.cuda.current_device() == 0
+
+
 # ----------------------------------------------------------------------------- unsupported streams
 
 @pytest.mark.cpu_free
