@@ -117,6 +117,16 @@ def nvdec_bit_exact(entry: dict) -> bool:
     return entry["codec"] not in NVDEC_NOT_BIT_EXACT
 
 
+def bit_exact_video(backend: str, manifest: dict, name: str) -> tuple[dict, str, list[str]]:
+    """(manifest entry, path, framemd5 lines) of a test video whose frames are compared
+    bit-exactly on `backend`; skips where NVDEC does not decode it, or not bit-exactly."""
+    entry = manifest["videos"][name]
+    if backend == "nvdec" and not nvdec_supports(entry):
+        pytest.skip("NVDEC on this GPU does not decode this video")
+    skip_unless_bit_exact(backend, entry)
+    return entry, video_path(manifest, name), read_framemd5(generate.DEFAULT_OUT / entry["framemd5"])
+
+
 def skip_unless_bit_exact(backend: str, entry: dict) -> None:
     """Tests of bit-exact output skip on NVDEC for codecs it decodes, but not bit-exactly."""
     if backend == "nvdec" and nvdec_supports(entry) and not nvdec_bit_exact(entry):

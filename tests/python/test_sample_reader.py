@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 
 import on_demand_video_decoder as nvc
-from conftest import (nvdec_supports, planar_yuv_bytes, read_framemd5, skip_unless_bit_exact, to_numpy, torch_or_none,
-                      video_path)
+from conftest import bit_exact_video, planar_yuv_bytes, read_framemd5, to_numpy, torch_or_none, video_path
 import generate
 
 ALL_VIDEOS = [c.file for c in generate.CASES]
@@ -35,12 +34,7 @@ def rgb(frames) -> list[np.ndarray]:
 @pytest.mark.parametrize("ahead", [0, 64], ids=["streaming", "decode_ahead"])
 @pytest.mark.parametrize("name", ALL_VIDEOS)
 def test_sequential_reading_is_bit_exact(backend, igpu, manifest, name, ahead):
-    entry = manifest["videos"][name]
-    if backend == "nvdec" and not nvdec_supports(entry):
-        pytest.skip("NVDEC on this GPU does not decode this video")
-    skip_unless_bit_exact(backend, entry)
-    path = video_path(manifest, name)
-    md5 = read_framemd5(generate.DEFAULT_OUT / entry["framemd5"])
+    entry, path, md5 = bit_exact_video(backend, manifest, name)
     reader = reader_for(igpu, num_of_file=1, ahead=ahead)
     for fid in range(entry["frame_count"]):
         frame = reader.Decode([path], [fid])[0]

@@ -10,7 +10,7 @@ import hashlib
 import pytest
 
 import on_demand_video_decoder as nvc
-from conftest import nvdec_supports, planar_yuv_bytes, read_framemd5, skip_unless_bit_exact, video_path
+from conftest import bit_exact_video, nvdec_supports, planar_yuv_bytes, read_framemd5, skip_unless_bit_exact, video_path
 import generate
 
 ALL_VIDEOS = [c.file for c in generate.CASES]
@@ -87,12 +87,7 @@ def test_gops_of_one_call_decode_on_lanes_bit_exact(backend, igpu, manifest, nam
     of their own (maxfiles=12 leaves spare sessions). Every frame stays bit-exact, each GOP
     is still decoded once per call, and later calls reuse the lanes' warm sessions on other
     GOPs (a lane that decoded GOP 2 last time starts GOP 0 now)."""
-    entry = manifest["videos"][name]
-    if backend == "nvdec" and not nvdec_supports(entry):
-        pytest.skip("NVDEC on this GPU does not decode this video")
-    skip_unless_bit_exact(backend, entry)
-    path = video_path(manifest, name)
-    md5 = read_framemd5(generate.DEFAULT_OUT / entry["framemd5"])
+    entry, path, md5 = bit_exact_video(backend, manifest, name)
     info = nvc._odvd.GetIndexInfo(path)
     starts = [0]
     for length in info["gop_lengths"][:-1]:
