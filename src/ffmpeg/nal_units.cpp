@@ -13,6 +13,8 @@ constexpr int kH264Idr = 5;
 constexpr int kH264Sei = 6;
 constexpr int kH264Sps = 7;
 constexpr int kH264Pps = 8;
+constexpr int kH264Aud = 9;
+constexpr int kH264Filler = 12;
 constexpr int kH264SeiRecoveryPoint = 6;
 
 // HEVC NAL unit types (ITU-T H.265 table 7-1).
@@ -23,7 +25,28 @@ constexpr int kHevcVclMax = 31;
 constexpr int kHevcVps = 32;
 constexpr int kHevcSps = 33;
 constexpr int kHevcPps = 34;
+constexpr int kHevcAud = 35;
+constexpr int kHevcFiller = 38;
+constexpr int kHevcPrefixSei = 39;
+constexpr int kHevcSuffixSei = 40;
 constexpr int kHevcSubLayerNonRefMax = 14;
+
+// Note [Skippable packets]
+//   Random access passes over packets whose pictures no later picture references (H.264
+//   nal_ref_idc 0, HEVC sub-layer non-reference pictures of the top temporal layer) when
+//   nobody wants their frames. Such a packet may carry more than its picture: a PPS or
+//   SPS that later pictures decode with (encoders may repeat or change them in any
+//   access unit), an end of sequence that resets picture order counting. Dropping those
+//   changes later pictures without a word from the decoder (found by the video fuzzer: a
+//   frame differed between a call that also wanted a non-reference frame and one that
+//   did not). So a packet is skippable only when every NAL unit in it is a non-reference
+//   slice or one that only describes (SEI, access unit delimiter, filler data).
+bool harmless_h264_nal(int type) {
+  return type == kH264Sei || type == kH264Aud || type == kH264Filler;
+}
+bool harmless_hevc_nal(int type) {
+  return type == kHevcAud || type == kHevcFiller || type == kHevcPrefixSei || type == kHevcSuffixSei;
+}
 
 // Calls fn(nal, size) for each NAL unit of the packet. Returns false when the packet's
 // framing is inconsistent (a length running past the end, no start code).
@@ -109,7 +132,10 @@ void inspect_h264_nal(const uint8_t* nal, size_t size, PacketTraits& traits, boo
     traits.has_picture = true;
     if (type == kH264Idr) traits.idr = traits.irap = true;
     if (ref_idc != 0) all_non_ref = false;
-  } else if (type == kH264Sps) {
+    return;
+  }
+  if (!harmless_h264_nal(type)) all_non_ref = false;  // Note [Skippable packets]
+  if (type == kH264Sps) {
     traits.parameter_sets = true;
   } else if (type == kH264Sei && size > 1) {
     if (h264_sei_has_recovery_point(nal, size)) traits.recovery_point = true;
@@ -129,9 +155,10 @@ void inspect_hevc_nal(const uint8_t* nal, size_t size, PacketTraits& traits, boo
     if (type >= kHevcBlaWLp && type <= kHevcIrapMax) traits.irap = true;
     if (type >= kHevcBlaWLp && type <= kHevcIdrNLp) traits.idr = true;  // BLA or IDR
     if (!(type <= kHevcSubLayerNonRefMax && type % 2 == 0)) all_non_ref = false;
-  } else if (type == kHevcVps || type == kHevcSps) {
-    traits.parameter_sets = true;
+    return;
   }
+  if (!harmless_hevc_nal(type)) all_non_ref = false;  // Note [Skippable packets]
+  if (type == kHevcVps || type == kHevcSps) traits.parameter_sets = true;
 }
 
 bool is_parameter_set(Codec codec, const uint8_t* nal) {

@@ -31,7 +31,8 @@ struct PacketTraits {
   bool irap = false;            // HEVC IRAP (IDR, BLA, CRA); equals idr for H.264
   bool recovery_point = false;  // H.264 recovery point SEI present
   bool non_reference = false;   // every slice is non-reference (H.264 nal_ref_idc == 0,
-                                // HEVC sub-layer non-reference type)
+                                // HEVC sub-layer non-reference type) and nothing else in
+                                // the packet changes later decoding (Note [Skippable packets])
   int temporal_id = 0;          // HEVC TemporalId of the slices (max over slices)
   bool parameter_sets = false;  // carries SPS (H.264) / VPS or SPS (HEVC)
 };

@@ -95,6 +95,20 @@ TEST(NalUnits, HevcPictureTypes) {
   EXPECT_EQ(inspect(Codec::kHevc, annexb({hevc(1, 2)})).temporal_id, 2);
 }
 
+// Note [Skippable packets]: a non-reference picture's packet that also carries a parameter
+// set or an end of sequence changes later decoding; only descriptive units may ride along.
+TEST(NalUnits, NonReferencePacketsCarryingStateAreNotSkippable) {
+  EXPECT_TRUE(inspect(Codec::kHevc, annexb({hevc(35), hevc(39), hevc(0), hevc(40)})).non_reference);  // AUD, SEI
+  EXPECT_TRUE(inspect(Codec::kHevc, annexb({hevc(38), hevc(0)})).non_reference);                      // filler
+  EXPECT_FALSE(inspect(Codec::kHevc, annexb({hevc(34), hevc(0)})).non_reference);                     // PPS
+  EXPECT_FALSE(inspect(Codec::kHevc, annexb({hevc(33), hevc(34), hevc(2)})).non_reference);           // SPS
+  EXPECT_FALSE(inspect(Codec::kHevc, annexb({hevc(0), hevc(36)})).non_reference);                     // EOS
+  EXPECT_FALSE(inspect(Codec::kHevc, annexb({hevc(45), hevc(0)})).non_reference);                     // reserved
+  EXPECT_TRUE(inspect(Codec::kH264, annexb({{h264(0, 9), 0x10}, {h264(0, 6), 0x05}, {h264(0, 1), 0x9A}})).non_reference);
+  EXPECT_FALSE(inspect(Codec::kH264, annexb({{h264(3, 8), 0xCE}, {h264(0, 1), 0x9A}})).non_reference);  // PPS
+  EXPECT_FALSE(inspect(Codec::kH264, annexb({{h264(0, 1), 0x9A}, {h264(0, 10)}})).non_reference);        // EOS
+}
+
 TEST(NalUnits, DetectLayoutFromExtradata) {
   Bytes avcc = {1, 0x64, 0, 0x1F, 0xFF, 0xE1, 0};
   EXPECT_FALSE(detect_nal_layout(Codec::kH264, avcc.data(), avcc.size()).annex_b);
