@@ -104,9 +104,10 @@ TEST(NalUnits, NonReferencePacketsCarryingStateAreNotSkippable) {
   EXPECT_FALSE(inspect(Codec::kHevc, annexb({hevc(33), hevc(34), hevc(2)})).non_reference);           // SPS
   EXPECT_FALSE(inspect(Codec::kHevc, annexb({hevc(0), hevc(36)})).non_reference);                     // EOS
   EXPECT_FALSE(inspect(Codec::kHevc, annexb({hevc(45), hevc(0)})).non_reference);                     // reserved
-  EXPECT_TRUE(inspect(Codec::kH264, annexb({{h264(0, 9), 0x10}, {h264(0, 6), 0x05}, {h264(0, 1), 0x9A}})).non_reference);
+  EXPECT_TRUE(
+      inspect(Codec::kH264, annexb({{h264(0, 9), 0x10}, {h264(0, 6), 0x05}, {h264(0, 1), 0x9A}})).non_reference);
   EXPECT_FALSE(inspect(Codec::kH264, annexb({{h264(3, 8), 0xCE}, {h264(0, 1), 0x9A}})).non_reference);  // PPS
-  EXPECT_FALSE(inspect(Codec::kH264, annexb({{h264(0, 1), 0x9A}, {h264(0, 10)}})).non_reference);        // EOS
+  EXPECT_FALSE(inspect(Codec::kH264, annexb({{h264(0, 1), 0x9A}, {h264(0, 10)}})).non_reference);       // EOS
 }
 
 TEST(NalUnits, DetectLayoutFromExtradata) {
