@@ -160,9 +160,9 @@ void CpuBackend::open_context() {
   // wanted picture is fed (Note [Frame identity and GOPs]) — and damage is still caught
   // by the per-picture error flags.
   ctx->flags |= AV_CODEC_FLAG_OUTPUT_CORRUPT;
-  ctx->pkt_timebase = AVRational{1, 1};  // timestamps pass through untouched
+  ctx->pkt_timebase = AVRational{1, 1};   // timestamps pass through untouched
   ctx->get_buffer2 = get_cleared_buffer;  // Note [Cleared pictures]
-  complaints_.attach(ctx.get());         // Note [Decoder complaints]
+  complaints_.attach(ctx.get());          // Note [Decoder complaints]
   av::check(avcodec_open2(ctx.get(), codec, nullptr), where() + ": opening the decoder");
   ctx_ = std::move(ctx);
 }
