@@ -35,7 +35,8 @@ namespace odvd {
 struct GopRecord;  // gop/gop_bundle.hpp
 
 struct GopDecoderOptions {
-  // Most entries one call may carry, and the number of files kept warm. Must be >= 1.
+  // Most entries one call may carry, and the most sessions one call uses and each session
+  // set keeps warm (within session_cache_mib). Must be >= 1.
   int max_files = 1;
   // -1 selects the CPU back end (libavcodec); >= 0 the CUDA device whose NVDEC decodes.
   int device = -1;
