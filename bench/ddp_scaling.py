@@ -25,14 +25,11 @@ OUT/ddp_scaling.{json,md}.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -49,6 +46,7 @@ def rank_worker(args: argparse.Namespace) -> int:
 
     sys.path.insert(0, str(HERE))
     from epoch_workload import recordings
+    from suite import cpu_seconds
     from on_demand_video_decoder.torch import (ClipBatchLoader, ClipIndex, DistributedClipSampler, EpochSampler,
                                                MultiCameraClipDataset, default_gpu)
 
@@ -74,7 +72,7 @@ def rank_worker(args: argparse.Namespace) -> int:
             def batches_of(epoch=epoch):
                 return epoch.batches(BATCH)
         dist.barrier()
-        frames, cpu0, t0 = 0, _cpu_seconds(), time.perf_counter()
+        frames, cpu0, t0 = 0, cpu_seconds(), time.perf_counter()
         for batch in batches_of():
             frames += int(batch["frames"].shape[0] * batch["frames"].shape[1])
             if time.perf_counter() - t0 > args.seconds:
@@ -83,7 +81,7 @@ def rank_worker(args: argparse.Namespace) -> int:
             import torch
             torch.cuda.synchronize(gpu)
         row = {"rank": rank, "gpu": gpu, "frames": frames, "seconds": time.perf_counter() - t0,
-               "cpu_seconds": _cpu_seconds() - cpu0}
+               "cpu_seconds": cpu_seconds() - cpu0}
         rows: list = [None] * world
         dist.all_gather_object(rows, row)
         results[workload] = rows
@@ -102,53 +100,25 @@ def camera_paths(folder: str) -> list[str]:
     return paths
 
 
-def _cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
 # ------------------------------------------------------------------------------ the driver
 
 class DecoderUtilisation:
-    """NVML decoder utilisation of every GPU, sampled at 10 Hz on a thread (nothing where
-    libnvidia-ml cannot be loaded)."""
+    """bench_nvdec's NvmlSampler on every GPU at once (none where NVML cannot be loaded)."""
 
-    def __init__(self):
-        self.samples: dict[int, list[int]] = {}
-        self.handles = []
-        try:
-            self.nvml = ctypes.CDLL("libnvidia-ml.so.1")
-            self.nvml.nvmlInit_v2()
-            count = ctypes.c_uint()
-            self.nvml.nvmlDeviceGetCount_v2(ctypes.byref(count))
-            for i in range(count.value):
-                h = ctypes.c_void_p()
-                if self.nvml.nvmlDeviceGetHandleByIndex_v2(i, ctypes.byref(h)) == 0:
-                    self.handles.append(h)
-        except OSError:
-            self.nvml = None
-        self.stop_event = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        util, period = ctypes.c_uint(), ctypes.c_uint()
-        while not self.stop_event.wait(0.1):
-            for i, h in enumerate(self.handles):
-                if self.nvml.nvmlDeviceGetDecoderUtilization(h, ctypes.byref(util), ctypes.byref(period)) == 0:
-                    self.samples.setdefault(i, []).append(util.value)
+    def __init__(self, gpus: int):
+        from bench_nvdec import NvmlSampler
+        self.samplers = {g: NvmlSampler(g, period_s=0.1) for g in range(gpus)}
 
     def __enter__(self):
-        if self.handles:
-            self.thread.start()
+        for s in self.samplers.values():
+            s.start()
         return self
 
     def __exit__(self, *exc):
-        self.stop_event.set()
-        if self.thread.is_alive():
-            self.thread.join()
+        self.results = {g: s.stop() for g, s in self.samplers.items()}
 
     def means(self) -> dict[int, float]:
-        return {i: sum(s) / len(s) for i, s in self.samples.items() if s}
+        return {g: r["mean_percent"] for g, r in self.results.items() if r.get("available")}
 
 
 def gpu_count() -> int:
@@ -161,7 +131,7 @@ def run_n(n: int, args: argparse.Namespace, scratch: Path) -> dict:
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={n}", __file__,
            "--rank-worker", "--videos", args.videos, "--seconds", str(args.seconds), "--workloads", args.workloads,
            "--scratch", str(scratch), "--result", str(result)] + (["--cpu"] if args.cpu else [])
-    with DecoderUtilisation() as nvml:
+    with DecoderUtilisation(0 if args.cpu else gpu_count()) as nvml:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
     if done.returncode != 0:
         raise RuntimeError(f"torchrun with {n} processes failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
@@ -195,6 +165,8 @@ def summarise(runs: dict[int, dict]) -> dict:
 def markdown(table: dict, args: argparse.Namespace, device: str) -> str:
     lines = [f"DDP scaling on {device}: `{' '.join(sys.argv)}`", ""]
     for workload, rows in table.items():
+        if not rows:  # not run (--workloads)
+            continue
         lines += [f"**{workload}**", "", "| processes | frames/s | per rank | efficiency | NVDEC % per GPU | CPU ms/frame |",
                   "|---|---|---|---|---|---|"]
         for r in rows:

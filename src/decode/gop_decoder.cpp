@@ -122,30 +122,15 @@ struct GopDecoder::Impl {
     return lane == 0 ? path : path + std::string(1, '\0') + std::to_string(lane);
   }
 
-  // Decodes a lane's GOPs into `out`; damage fails the frames it reaches (in `failed`),
-  // not the call.
-  void decode_lane(SessionSet& set, const FileWork& work, const Lane& lane, FrameMap& out,
-                   std::map<int, std::string>& failed) {
-    const std::string key = lane_key(work.path, lane.lane);
+  // Runs fn(session) on the warm session under `key` (made when there is none), counting
+  // its work; a session that saw an exception is dropped from the set (never reuse state
+  // that saw an error) and the exception goes on.
+  template <typename Fn>
+  void on_session(SessionSet& set, const std::string& key, const FileWork& work, Fn&& fn) {
     std::shared_ptr<FileSession> session = engine.session_in(set.sessions, key, work.index);
-    SessionStats before = session->stats();
+    const SessionStats before = session->stats();
     try {
-      for (size_t g : lane.gops) {
-        const GopWork& gop = work.gops[g];
-        Refusals refused;
-        try {
-          session->decode_gop(gop.gop, gop.frame_ids, out, false, &refused);
-        } catch (const MediaError& e) {
-          engine.add_stats(stats_between(before, session->stats()));
-          set.sessions.erase(key);  // never reuse state that saw an error
-          session = engine.session_in(set.sessions, key, work.index);
-          before = session->stats();
-          for (int id : gop.frame_ids) {
-            if (out.count(id) == 0) refused.emplace_back(id, e.what());
-          }
-        }
-        for (auto& [id, why] : refused) failed.emplace(id, std::move(why));
-      }
+      fn(*session);
     } catch (...) {
       engine.add_stats(stats_between(before, session->stats()));
       set.sessions.erase(key);
@@ -154,18 +139,29 @@ struct GopDecoder::Impl {
     engine.add_stats(stats_between(before, session->stats()));
   }
 
+  // Decodes a lane's GOPs into `out`; damage fails the frames it reaches (in `failed`),
+  // not the call.
+  void decode_lane(SessionSet& set, const FileWork& work, const Lane& lane, FrameMap& out,
+                   std::map<int, std::string>& failed) {
+    const std::string key = lane_key(work.path, lane.lane);
+    for (size_t g : lane.gops) {
+      const GopWork& gop = work.gops[g];
+      Refusals refused;
+      try {
+        on_session(set, key, work, [&](FileSession& s) { s.decode_gop(gop.gop, gop.frame_ids, out, false, &refused); });
+      } catch (const MediaError& e) {  // the GOP's frames not out yet fail (the next GOP gets a new session)
+        for (int id : gop.frame_ids) {
+          if (out.count(id) == 0) refused.emplace_back(id, e.what());
+        }
+      }
+      for (auto& [id, why] : refused) failed.emplace(id, std::move(why));
+    }
+  }
+
   // kNearest: a substitute for each failed frame of a file, decoded on its lane-0 session.
   void substitute_in_file(SessionSet& set, const FileWork& work, FrameMap& out, FileOutcome& outcome) {
-    std::shared_ptr<FileSession> session = engine.session_in(set.sessions, work.path, work.index);
-    const SessionStats before = session->stats();
-    try {
-      outcome.substitute = substitute_nearest(*session, outcome.failed, out);
-    } catch (...) {
-      engine.add_stats(stats_between(before, session->stats()));
-      set.sessions.erase(work.path);
-      throw;
-    }
-    engine.add_stats(stats_between(before, session->stats()));
+    on_session(set, work.path, work,
+               [&](FileSession& s) { outcome.substitute = substitute_nearest(s, outcome.failed, out); });
   }
 
   // Sessions a call may spread its GOPs over (Note [GOP lanes]): maxfiles, or fewer where

@@ -144,9 +144,9 @@ void NvdecDevice::write_tensor(const std::vector<const VideoFrame*>& picked, con
     if (f != picked[i]) set_job_source(jobs[i], *f);
     read.push_back(f->buffer);
   }
-  const PackedPlan packed = pack_plan(jobs, plan.tables);
-  const std::shared_ptr<Buffer> staged = make_host_buffer(packed.bytes.size());
-  std::memcpy(staged->data(), packed.bytes.data(), packed.bytes.size());
+  const PackedPlan packed = packed_plan_layout(jobs, plan.tables);
+  const std::shared_ptr<Buffer> staged = make_host_buffer(packed.bytes);
+  pack_plan(jobs, plan.tables, packed, staged->data());
   std::shared_ptr<Buffer> block = upload(w, *staged);
   read.push_back(block);
 

@@ -83,14 +83,19 @@ TensorFinish make_finish(const TensorOptions& o) {
 
 }  // namespace
 
-PackedPlan pack_plan(const std::vector<TensorFrameJob>& jobs, const std::vector<uint8_t>& tables) {
+PackedPlan packed_plan_layout(const std::vector<TensorFrameJob>& jobs, const std::vector<uint8_t>& tables) {
   PackedPlan p;
-  const size_t jobs_bytes = jobs.size() * sizeof(TensorFrameJob);
-  p.tables_offset = (jobs_bytes + 15) / 16 * 16;
-  p.bytes.assign(p.tables_offset + tables.size(), 0);
-  if (jobs_bytes != 0) std::memcpy(p.bytes.data(), jobs.data(), jobs_bytes);
-  if (!tables.empty()) std::memcpy(p.bytes.data() + p.tables_offset, tables.data(), tables.size());
+  p.tables_offset = (jobs.size() * sizeof(TensorFrameJob) + 15) / 16 * 16;
+  p.bytes = p.tables_offset + tables.size();
   return p;
+}
+
+void pack_plan(const std::vector<TensorFrameJob>& jobs, const std::vector<uint8_t>& tables, const PackedPlan& layout,
+               uint8_t* dst) {
+  const size_t jobs_bytes = jobs.size() * sizeof(TensorFrameJob);
+  if (jobs_bytes != 0) std::memcpy(dst, jobs.data(), jobs_bytes);
+  std::memset(dst + jobs_bytes, 0, layout.tables_offset - jobs_bytes);  // the alignment gap
+  if (!tables.empty()) std::memcpy(dst + layout.tables_offset, tables.data(), tables.size());
 }
 
 void set_job_source(TensorFrameJob& job, const VideoFrame& f) {

@@ -34,12 +34,15 @@ TensorPlan make_tensor_plan(const std::vector<const VideoFrame*>& picked, const 
                             const TensorOptions& options);
 
 // The block a device reads a plan from: `jobs` (re-pointed at the device's copies of the
-// frames), then the tap tables at `tables_offset` (16-byte aligned).
+// frames), then the tap tables at `tables_offset` (16-byte aligned); `bytes` in all.
 struct PackedPlan {
-  std::vector<uint8_t> bytes;
+  size_t bytes = 0;
   size_t tables_offset = 0;
 };
-PackedPlan pack_plan(const std::vector<TensorFrameJob>& jobs, const std::vector<uint8_t>& tables);
+PackedPlan packed_plan_layout(const std::vector<TensorFrameJob>& jobs, const std::vector<uint8_t>& tables);
+// Writes the block into `dst` (layout.bytes bytes; straight into the staging buffer).
+void pack_plan(const std::vector<TensorFrameJob>& jobs, const std::vector<uint8_t>& tables, const PackedPlan& layout,
+               uint8_t* dst);
 
 // Points job `i`'s planes at `frame` (another copy of the same picture, e.g. uploaded).
 void set_job_source(TensorFrameJob& job, const VideoFrame& frame);

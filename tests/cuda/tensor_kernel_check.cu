@@ -155,10 +155,12 @@ struct DevicePlan {
 
 DevicePlan upload_plan(const std::vector<TensorFrameJob>& jobs, const TensorPlan& plan, const TensorOptions& o,
                        int64_t count, uint8_t* out) {
-  const PackedPlan packed = pack_plan(jobs, plan.tables);
+  const PackedPlan packed = packed_plan_layout(jobs, plan.tables);
+  std::vector<uint8_t> bytes(packed.bytes);
+  pack_plan(jobs, plan.tables, packed, bytes.data());
   DevicePlan d;
-  d.block = std::make_unique<DeviceMemory>(packed.bytes.size());
-  CHECK_CUDA(cudaMemcpy(d.block->get(), packed.bytes.data(), packed.bytes.size(), cudaMemcpyHostToDevice));
+  d.block = std::make_unique<DeviceMemory>(bytes.size());
+  CHECK_CUDA(cudaMemcpy(d.block->get(), bytes.data(), bytes.size(), cudaMemcpyHostToDevice));
   d.plan.jobs = reinterpret_cast<const TensorFrameJob*>(d.block->get());
   d.plan.tables = d.block->get() + packed.tables_offset;
   d.plan.count = count;
