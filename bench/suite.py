@@ -30,6 +30,7 @@ untimed warm-up calls first):
                 with decode-ahead (the default on NVDEC: Note [Decode ahead])
   sequential_no_ahead  the same on NVDEC with decode_ahead_mib=0: one streaming session per camera
   sequential_ahead     the same on the CPU back end with decode_ahead_mib=256 (its default is off)
+  sequential_ahead_<MiB>MiB  the same on NVDEC with decode_ahead_mib=<MiB> (run only when named)
   bundle        random, decoded from GOP bundles extracted beforehand (nvc.extract_gops,
                 GopStore.decode_rgb: bundle files read from disk, no demuxer; each file read and
                 verified once per call)
@@ -66,6 +67,7 @@ import gc
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import statistics
@@ -309,21 +311,29 @@ def ours_sequential(clip: Clip, gpu: int, seconds: float, ahead: int | None = No
             call(r, k)
         return {"first_pass_fps": n * warm_frames / (time.perf_counter() - t)} if warm_frames == frames else None
 
+    info = {}  # filled after the timed calls; measure() adds it to the row
+
     def run(r, deadline):
         # On from where the warm-up stopped; after the last frame back to frame 0, where each
         # file restarts at its key frame (so passes repeat until the deadline).
         got, lat, k = 0, [], warm_frames % frames
+        before = r._stats()
         while len(lat) < 3 or time.perf_counter() <= deadline:
             t = time.perf_counter()
             got += call(r, k)
             lat.append(time.perf_counter() - t)
             k = (k + 1) % frames
+        st = r._stats()
+        # Decode-ahead (Note [Decode ahead]): the share of frames it gave, and the most one
+        # file held ahead at once (whole run, warm-up included).
+        info["ahead_share"] = (st["ahead_frames"] - before["ahead_frames"]) / max(1, got)
+        info["ahead_peak_mib_per_file"] = st.get("ahead_peak_bytes", 0) / 2**20
         return got, lat
 
     extra = {} if ahead is None else {"decode_ahead_mib": ahead}
     return measure(label, gpu,
                    lambda: nvc.PyNvSampleReader(1, n, gpu, True, **extra), run, warm=warm,
-                   decoded=counted, seconds=seconds)
+                   decoded=counted, seconds=seconds, extra=info)
 
 
 def ours_bundle(clip: Clip, gpu: int, seconds: float, calls: int, store_dir: Path, arrays: bool = False) -> dict:
@@ -650,6 +660,12 @@ def run_config(name: str, folder: Path, args, backends: list[str], scratch: Path
         if backend == "nvdec":
             attempt("sequential_no_ahead", backend,
                     lambda: ours_sequential(clip, dev, s, ahead=0, label="sequential_no_ahead"))
+            # Decode-ahead budgets, only when asked for by name (sequential_ahead_<MiB>MiB):
+            # the frontier of rate against the frames held ahead on long-GOP configs.
+            for mib in sorted(int(w[len("sequential_ahead_"):-3]) for w in (wanted or ())
+                              if re.fullmatch(r"sequential_ahead_\d+MiB", w)):
+                label = f"sequential_ahead_{mib}MiB"
+                attempt(label, backend, lambda: ours_sequential(clip, dev, s, ahead=mib, label=label))
         else:
             attempt("sequential_ahead", backend,
                     lambda: ours_sequential(clip, dev, s, ahead=256, label="sequential_ahead"))
@@ -740,6 +756,9 @@ def markdown(out: dict) -> str:
             extra = f" (first pass {r['first_pass_fps']:.0f})" if "first_pass_fps" in r else ""
             if "streams_limit_fraction" in r:
                 extra += f" ({100 * r['streams_limit_fraction']:.0f}% of {len(c['paths'])} streams' limit)"
+            if r.get("ahead_share"):
+                extra += (f" ({100 * r['ahead_share']:.0f}% decoded ahead, at most "
+                          f"{r['ahead_peak_mib_per_file']:.0f} MiB held per file)")
             lines.append(f"| {r['workload']} | {r['library']} | {r['backend']} | {r['frames_per_s']:.1f}{extra} | "
                          f"{per_text} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {nv} | {r['cpu_ms_per_frame']:.2f} | "
                          f"{fmt(r['peak_gpu_mib'], '.0f')} | {frac} |")
@@ -852,7 +871,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-peers", action="store_true")
     p.add_argument("--no-limit", action="store_true", help="skip the limit runs (and the fractions)")
     p.add_argument("--workloads", default="all",
-                   help="all, or a list of: random,random_x4,tensor,tensor_torch,dataloader_direct,dataloader_p1,dataloader_p2,epoch_T1_<MiB>MiB,epoch_T4_<MiB>MiB,multi4,sequential,sequential_no_ahead,sequential_ahead,bundle,bundle_arrays,peer_pynvvideocodec,"
+                   help="all, or a list of: random,random_x4,tensor,tensor_torch,dataloader_direct,dataloader_p1,dataloader_p2,epoch_T1_<MiB>MiB,epoch_T4_<MiB>MiB,multi4,sequential,sequential_no_ahead,sequential_ahead,sequential_ahead_<MiB>MiB (NVDEC; only by name),bundle,bundle_arrays,peer_pynvvideocodec,"
                         "peer_pynvvideocodec_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta,peer_accvlab,peer_accvlab_x4,"
                         "peer_accvlab_multi4,peer_accvlab_sequential,peer_accvlab_bundle,peer_pyav")
     args = p.parse_args(argv)

@@ -16,6 +16,7 @@
 // Thread-safety: Mutex and CondVar are, like the std types they wrap, safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -75,6 +76,13 @@ class CondVar {
     std::unique_lock<std::mutex> lock(m.m_, std::adopt_lock);
     cv_.wait(lock);
     lock.release();  // the caller's lock: still held, not ours to unlock
+  }
+  // As wait(), returning after `timeout` at the latest (for waits that must also notice
+  // a flag nobody notifies them of).
+  void wait_for(Mutex& m, std::chrono::milliseconds timeout) ODVD_REQUIRES(m) {
+    std::unique_lock<std::mutex> lock(m.m_, std::adopt_lock);
+    cv_.wait_for(lock, timeout);
+    lock.release();
   }
   void notify_one() noexcept { cv_.notify_one(); }
   void notify_all() noexcept { cv_.notify_all(); }

@@ -41,8 +41,9 @@ struct SampleReaderOptions {
   int worker_threads = 0;   // 0 = one per hardware thread
   int decoder_threads = 0;  // libavcodec threads per file; 0 = split the machine
   // Decode-ahead (Note [Decode ahead], src/decode/forward_reader.cpp): a file read
-  // forward gets its next runs of GOPs decoded on sessions of their own in the
-  // background, their frames held within this many MiB per open file. 0 = off; -1 = the
+  // forward gets its coming runs of GOPs decoded on sessions of their own in the
+  // background, the frames decoded and not yet read held within this many MiB per open
+  // file (plus one chunk, ForwardReader::kChunkFrames frames). 0 = off; -1 = the
   // default: kDefaultDecodeAheadMib on NVDEC, off on the CPU back end (whose cores the
   // streaming decode already uses).
   int decode_ahead_mib = -1;
@@ -111,6 +112,7 @@ class SampleReader {
     int64_t ahead_gops = 0;           // GOPs decoded ahead (in runs) that came back whole
     int64_t ahead_frames = 0;         // frames handed out from them
     int64_t ahead_failed = 0;         // GOPs in runs whose decode ahead failed
+    int64_t ahead_peak_bytes = 0;     // the most bytes of frames one file held ahead at once
     int64_t device_live_bytes = 0;    // device memory frames hold now (pool, GPU only)
     int64_t device_cached_bytes = 0;  // device memory the pool keeps for reuse
   };

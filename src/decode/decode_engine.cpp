@@ -160,6 +160,7 @@ void DecodeEngine::add_stats(const WorkStats& d) {
   totals_.ahead_gops += d.ahead_gops;
   totals_.ahead_frames += d.ahead_frames;
   totals_.ahead_failed += d.ahead_failed;
+  totals_.ahead_peak_bytes = std::max(totals_.ahead_peak_bytes, d.ahead_peak_bytes);
 }
 
 WorkStats DecodeEngine::stats() const {

@@ -57,6 +57,8 @@ struct WorkStats {
   int64_t ahead_gops = 0;    // GOPs decoded ahead that came back whole (Note [Decode ahead])
   int64_t ahead_frames = 0;  // frames handed out from them
   int64_t ahead_failed = 0;  // GOPs whose decode ahead failed (their frames decoded by streaming)
+  // The most bytes of frames one file held ahead at once (a maximum, not a sum).
+  int64_t ahead_peak_bytes = 0;
 };
 
 class DecodeEngine {

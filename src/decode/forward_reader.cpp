@@ -3,6 +3,9 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <climits>
 #include <exception>
 #include <numeric>
 #include <thread>
@@ -34,6 +37,10 @@ class TaskCount {
     if (--running_ == 0) idle_.notify_all();
   }
 
+  // Whether a fork() waits for the tasks to end: a task waiting for room in its budget
+  // stops then instead (it polls this; nobody can notify it without a lock the fork holds).
+  bool forking() const { return forking_.load(std::memory_order_acquire); }
+
  private:
   TaskCount() { ::pthread_atfork(&TaskCount::before_fork, &TaskCount::after_fork, &TaskCount::after_fork); }
 
@@ -42,15 +49,28 @@ class TaskCount {
   // The lock escapes the function by design, which the analysis cannot express.
   static void before_fork() ODVD_NO_THREAD_SAFETY_ANALYSIS {
     TaskCount& c = global();
+    c.forking_.store(true, std::memory_order_release);
     c.mutex_.lock();
     while (c.running_ != 0) c.idle_.wait(c.mutex_);
   }
-  static void after_fork() ODVD_NO_THREAD_SAFETY_ANALYSIS { global().mutex_.unlock(); }
+  static void after_fork() ODVD_NO_THREAD_SAFETY_ANALYSIS {
+    global().forking_.store(false, std::memory_order_release);
+    global().mutex_.unlock();
+  }
 
   Mutex mutex_;
   CondVar idle_;
   int running_ ODVD_GUARDED_BY(mutex_) = 0;
+  std::atomic<bool> forking_{false};
 };
+
+// The frame ids of GOP `g`, in order.
+std::vector<int> frames_of_gop(const FrameIndex& frames, int g) {
+  const GopInfo& info = frames.gop(g);
+  std::vector<int> ids(static_cast<size_t>(info.frame_count));
+  std::iota(ids.begin(), ids.end(), info.first_frame_id);
+  return ids;
+}
 
 }  // namespace
 
@@ -62,43 +82,65 @@ class TaskCount {
 //   units (the random-access path decodes any GOP from its key, bit-exactly), so a
 //   camera read forward can keep more sessions busy: the file's GOPs are grouped into
 //   runs of consecutive GOPs holding at least kRunFrames frames, and while the reader is
-//   in run r, the next kAheadRuns runs decode whole, each on a session of its own, in
-//   the background, into frames held here. A read of a run decoded ahead waits for it
-//   (if need be) and takes its frame without decoding; the session that decoded it goes
-//   on with the next run not yet ahead. The streaming session decodes only what is not
-//   ahead: the first run read, and frames after a jump.
+//   in run r, the next runs decode in the background, each on a lane (a session and a
+//   thread) of its own: kAheadLanes lanes, so the lane of the run being read goes on
+//   decoding while the other decodes the next run. Each task hands its frames over
+//   kChunkFrames at a time, onto the reader's shelf, and a read of a run decoded ahead
+//   takes its frame from there, waiting for it to come out if need be. The streaming
+//   session decodes only what no lane does: the first run read, and frames after a jump.
 //   * When: a read that moves forward (a later frame, in the same or the next GOP — the
-//     sequential pattern of Note [Continuing a GOP]) starts the runs after its own; a
-//     reader that jumps about starts nothing, so random access costs nothing extra.
-//   * Runs, not GOPs: a run decoded ahead costs a thread, a restart at its key and a
-//     flush at its end, which a one-frame GOP does not repay (all-intra video read 0.75x
-//     as fast with one GOP per task; GOP 12 gained 1.11x: RESULTS §12). A run streams
-//     through its GOPs (FileSession's streaming path) and flushes after its last frame,
-//     so nothing past it is decoded.
-//   * Why two: with one run ahead a camera's second session idles from the moment its
-//     run is done until the reader has taken it; with two, one of them is always
-//     decoding while the reader takes frames (measured: RESULTS §12).
-//   * Memory: the frames held and being decoded ahead (each run's frame count times a
-//     frame's bytes, estimated from the stream's size, bit depth and chroma format) stay
-//     within `ahead_bytes` (the reader's decode_ahead_mib), counting the frames of the
-//     run being read that are not handed out yet; a run that does not fit waits for a
-//     later read (so a budget of two runs alternates: one ahead while the streaming
-//     session decodes the other), and one larger than the budget is never decoded
-//     ahead. Frames are freed as they are handed out, and earlier ones with them (a
-//     forward reader will not ask for them again; if it does, the streaming session
-//     decodes them).
-//   * Errors: the background decode's error is never the reader's. A run whose decode
-//     failed is dropped and the streaming session decodes the frame instead, giving
+//     sequential pattern of Note [Continuing a GOP]) starts the runs after its own on
+//     free lanes; a reader that jumps about starts nothing, so random access costs
+//     nothing extra. A lane is free once the reader has passed its run (its task is
+//     stopped and its frames let go).
+//   * Runs, not GOPs: a run costs a thread, a restart at its key and a flush at its end,
+//     which a one-frame GOP does not repay (all-intra video read 0.75x as fast with one
+//     GOP per task; GOP 12 gained 1.11x: RESULTS §12). A run streams through its GOPs
+//     (FileSession's streaming path) and flushes after its last frame, so nothing past
+//     it is decoded.
+//   * Why hand over as they come (not a run at a time): the lane of the run being read
+//     is consumed while it decodes, so in steady state the shelf holds about one run —
+//     the next one, decoded while the reader takes the current one — for two sessions
+//     busy per camera. Handing runs over whole held three (the one being read and two
+//     decoding) for the same two sessions, and a long GOP never fitted a budget of a
+//     few hundred MiB (GOP 250 at 1600x900 is 540 MB a run).
+//   * Memory: the frames on the shelf, and those a task is decoding (it reserves a chunk
+//     before it decodes it), stay within the budget (`ahead_bytes`, the reader's
+//     decode_ahead_mib; a frame's bytes estimated from the stream's size, bit depth and
+//     chroma format): a task waits for room before each chunk. The one exception keeps
+//     the reader from waiting forever: the lane of the earliest run still decoding may
+//     decode a chunk while none of its frames is on the shelf. So at most one chunk
+//     past the budget, and a run larger than the budget still goes ahead as far as the
+//     budget allows (the later lane stops there until the reader takes frames). The
+//     reader lets go of every frame of its run before the one it takes (a forward
+//     reader will not ask for them again; if it does, the streaming session decodes
+//     them), and of every lane whose run it has passed.
+//   * Errors: the background decode's error is never the reader's. A task that fails
+//     stops; the frames it handed over before are the ones any decode gives (the same
+//     packets from the same key), and the streaming session decodes the rest, giving
 //     exactly the frames or the error a reader without decode-ahead gives (a damaged
 //     packet late in the run does not fail a read of an earlier frame).
-//   * Work counters: a background session's packets count when its task is joined.
+//   * Work counters: a lane's packets count once its task has ended (when the reader
+//     meets that, or lets go of the lane).
 //   * fork(): a child process (a data loader's worker) inherits the tasks but not their
 //     threads, and any lock a task held at that moment stays locked in the child
 //     forever. So fork() waits until no task runs (a pthread_atfork handler, TaskCount),
-//     and no task starts until it is done: the child finds every task finished.
+//     and no task starts until it is done: the child finds every task ended. A task
+//     waiting for room stops when a fork() begins (it would wait for the reader, which
+//     may be the very thread that forks); the streaming session decodes what it had
+//     not handed over.
 ForwardReader::ForwardReader(DecodeEngine& engine, std::shared_ptr<const VideoIndex> index, size_t ahead_bytes)
-    : engine_(engine), index_(std::move(index)), ahead_bytes_(ahead_bytes), ahead_(kAheadRuns) {
-  frame_bytes_ = decoded_frame_bytes(index_->stream);
+    : engine_(engine),
+      index_(std::move(index)),
+      ahead_bytes_(ahead_bytes),
+      shelf_(std::make_shared<Shelf>()),
+      ahead_(kAheadLanes) {
+  {
+    MutexLock lock(shelf_->mutex);
+    shelf_->lanes.resize(kAheadLanes);
+  }
+  frame_bytes_ = std::max<size_t>(1, decoded_frame_bytes(index_->stream));
+  shelf_->limit = ahead_bytes_ / frame_bytes_;
   // Runs: consecutive GOPs, each run closed once it holds kRunFrames frames.
   const FrameIndex& frames = index_->frames;
   for (int g = 0; g < frames.gop_count(); ++g) {
@@ -112,6 +154,11 @@ ForwardReader::ForwardReader(DecodeEngine& engine, std::shared_ptr<const VideoIn
 }
 
 ForwardReader::~ForwardReader() {
+  {
+    MutexLock lock(shelf_->mutex);
+    for (Shelf::Lane& lane : shelf_->lanes) lane.cancel = true;
+    shelf_->changed.notify_all();
+  }
   for (Ahead& a : ahead_) {
     if (a.task.valid()) a.task.wait();  // the task uses the session; never outlive it
   }
@@ -123,11 +170,7 @@ void ForwardReader::read(int id, FrameMap& out) {
   const int run = run_of_gop_[static_cast<size_t>(gop)];
   const bool forward = last_id_ >= 0 && id > last_id_ && gop <= frames.gop_of_frame(last_id_) + 1;
   last_id_ = id;
-  if (!take_current(run, id, out) && !(claim(run) && take_current(run, id, out))) {
-    if (run != current_run_) {  // the frames decoded ahead are behind the reader now
-      current_.clear();
-      current_run_ = -1;
-    }
+  if (!take_ahead(run, id, out)) {
     if (!main_) main_ = engine_.make_session(index_, /*always_stream=*/true);
     const SessionStats before = main_->stats();
     try {
@@ -141,121 +184,218 @@ void ForwardReader::read(int id, FrameMap& out) {
   if (forward) schedule(run);
 }
 
-bool ForwardReader::take_current(int run, int id, FrameMap& out) {
-  if (run != current_run_) return false;
-  auto it = current_.find(id);
-  if (it == current_.end()) return false;  // its decode failed, or handed out already
-  out[id] = std::move(it->second);
-  current_.erase(current_.begin(), std::next(it));
-  WorkStats work;
-  work.ahead_frames = 1;
-  engine_.add_stats(work);
-  return true;
-}
-
-bool ForwardReader::claim(int run) {
-  for (Ahead& a : ahead_) {
-    if (a.run != run) continue;
-    current_ = join(a);
-    current_run_ = run;
-    a.run = -1;
-    return true;
+bool ForwardReader::take_ahead(int run, int id, FrameMap& out) {
+  // Let go of the lanes of runs passed (Note [Decode ahead], memory: and so the lane of
+  // this run, if any, is the earliest one decoding, which never waits for room forever).
+  int lane = -1;
+  for (size_t i = 0; i < ahead_.size(); ++i) {
+    int lane_run = -1;
+    {
+      MutexLock lock(shelf_->mutex);
+      lane_run = shelf_->lanes[i].run;
+    }
+    if (lane_run >= 0 && lane_run < run) drop(i);
+    if (lane_run == run) lane = static_cast<int>(i);
   }
-  return false;
+  if (lane < 0) return false;
+  bool took = false;
+  bool ended = false;
+  size_t peak = 0;
+  {
+    Shelf& shelf = *shelf_;
+    MutexLock lock(shelf.mutex);
+    Shelf::Lane& l = shelf.lanes[static_cast<size_t>(lane)];
+    // Frames before this one will not be asked for again: room for the tasks.
+    const size_t before = l.frames.size();
+    l.frames.erase(l.frames.begin(), l.frames.lower_bound(id));
+    shelf.held -= before - l.frames.size();
+    if (before != l.frames.size()) shelf.changed.notify_all();
+    while (l.through < id && !l.ended) shelf.changed.wait(shelf.mutex);
+    auto it = l.frames.find(id);
+    if (it != l.frames.end()) {  // else its task stopped before it (failed, or a fork)
+      out[id] = std::move(it->second);
+      l.frames.erase(it);
+      --shelf.held;
+      shelf.changed.notify_all();
+      took = true;
+    }
+    ended = l.ended;
+    peak = shelf.peak;
+  }
+  Ahead& a = ahead_[static_cast<size_t>(lane)];
+  if (ended && a.task.valid()) report(static_cast<size_t>(lane));
+  if (took) {
+    WorkStats work;
+    work.ahead_frames = 1;
+    work.ahead_peak_bytes = static_cast<int64_t>(peak * frame_bytes_);
+    engine_.add_stats(work);
+  }
+  return took;
 }
 
-// Starts the runs after `run`, up to kAheadRuns of them, that are not ahead yet, on
-// sessions that are free or hold a run the reader has passed.
+// Starts the runs after `run`, up to kAheadLanes of them, that no lane has yet, on lanes
+// that are free or hold a run too far ahead.
 void ForwardReader::schedule(int run) {
   if (ahead_bytes_ == 0) return;
-  const int last = std::min(run + kAheadRuns, static_cast<int>(runs_.size()) - 1);
+  const int last = std::min(run + kAheadLanes, static_cast<int>(runs_.size()) - 1);
   for (int next = run + 1; next <= last; ++next) {
-    if (next == current_run_ ||
-        std::any_of(ahead_.begin(), ahead_.end(), [&](const Ahead& a) { return a.run == next; })) {
-      continue;
+    int found = -1;
+    int spare = -1;
+    {
+      MutexLock lock(shelf_->mutex);
+      for (size_t i = 0; i < shelf_->lanes.size(); ++i) {
+        const int r = shelf_->lanes[i].run;
+        if (r == next) found = static_cast<int>(i);
+        if (spare < 0 && (r < 0 || r > last)) spare = static_cast<int>(i);
+      }
     }
-    auto slot =
-        std::find_if(ahead_.begin(), ahead_.end(), [&](const Ahead& a) { return a.run <= run || a.run > last; });
-    if (slot == ahead_.end()) return;
-    drop(*slot);
-    if (!start(*slot, next)) return;
+    if (found >= 0) continue;
+    if (spare < 0) return;
+    drop(static_cast<size_t>(spare));
+    start(static_cast<size_t>(spare), next);
   }
 }
 
-bool ForwardReader::start(Ahead& slot, int run) {
-  const Run& r = runs_[static_cast<size_t>(run)];
-  const double bytes =
-      static_cast<double>(held_frames() + static_cast<size_t>(r.frame_count)) * static_cast<double>(frame_bytes_);
-  if (bytes > static_cast<double>(ahead_bytes_)) return false;
+bool ForwardReader::Shelf::may_decode(size_t i, size_t n) const {
+  if (held + n <= limit) return true;
+  if (!lanes[i].frames.empty()) return false;
+  for (size_t j = 0; j < lanes.size(); ++j) {
+    if (j != i && lanes[j].run >= 0 && !lanes[j].ended && lanes[j].run < lanes[i].run) return false;
+  }
+  return true;  // the earliest run decoding, with nothing on the shelf: never starved
+}
+
+void ForwardReader::start(size_t lane, int run) {
+  Ahead& slot = ahead_[lane];
   if (!slot.session) slot.session = engine_.make_session(index_, /*always_stream=*/true);
-  slot.run = run;
-  std::promise<FrameMap> result;
-  slot.task = result.get_future();
-  // The thread gets its own reference to the session and drops it before it hands over
-  // the result: once the future is ready, it touches nothing of this reader (so the
-  // destructor need only wait for the future), and once it has left TaskCount it holds
-  // no lock a fork() could catch. The run streams through its GOPs and ends with a
+  {
+    MutexLock lock(shelf_->mutex);
+    shelf_->lanes[lane] = Shelf::Lane{};
+    shelf_->lanes[lane].run = run;
+  }
+  std::promise<void> done;
+  slot.task = done.get_future();
+  // The thread holds its own references (session, index, shelf) and drops them before
+  // it signals the future: once the future is ready it touches nothing of this reader
+  // (so the destructor need only wait for the future), and once it has left TaskCount it
+  // holds no lock a fork() could catch. The run streams through its GOPs and ends with a
   // flush, so no picture past it is decoded.
   TaskCount::global().begin();
   try {
-    std::thread([session = slot.session, index = index_, r, result = std::move(result)]() mutable {
+    std::thread([session = slot.session, index = index_, shelf = shelf_, r = runs_[static_cast<size_t>(run)], lane,
+                 done = std::move(done)]() mutable {
       {
         ODVD_PROFILE_SCOPE("reader.decode_ahead");
+        bool whole = true;
+        bool failed = false;
         try {
-          FrameMap decoded;
-          for (int g = r.first_gop; g <= r.last_gop; ++g) {
-            const GopInfo& info = index->frames.gop(g);
-            std::vector<int> ids(static_cast<size_t>(info.frame_count));
-            std::iota(ids.begin(), ids.end(), info.first_frame_id);
-            session->decode_gop(g, ids, decoded, /*flush=*/g == r.last_gop);
+          for (int g = r.first_gop; g <= r.last_gop && whole; ++g) {
+            const std::vector<int> ids = frames_of_gop(index->frames, g);
+            for (size_t k = 0; k < ids.size() && whole; k += kChunkFrames) {
+              const std::vector<int> chunk(
+                  ids.begin() + static_cast<std::ptrdiff_t>(k),
+                  ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), k + kChunkFrames)));
+              {
+                MutexLock lock(shelf->mutex);
+                Shelf::Lane& l = shelf->lanes[lane];
+                // Waiting for room; a fork() stops the wait (Note [Decode ahead], fork()).
+                bool stop = l.cancel;
+                while (!stop && !shelf->may_decode(lane, chunk.size())) {
+                  shelf->changed.wait_for(shelf->mutex, std::chrono::milliseconds(20));
+                  stop = l.cancel || TaskCount::global().forking();
+                }
+                if (stop) {
+                  whole = false;
+                  break;
+                }
+                shelf->held += chunk.size();
+                shelf->peak = std::max(shelf->peak, shelf->held);
+              }
+              FrameMap got;
+              const bool last = g == r.last_gop && k + chunk.size() >= ids.size();
+              try {
+                session->decode_gop(g, chunk, got, /*flush=*/last);
+              } catch (...) {
+                MutexLock lock(shelf->mutex);
+                shelf->held -= chunk.size();
+                throw;
+              }
+              MutexLock lock(shelf->mutex);
+              Shelf::Lane& l = shelf->lanes[lane];
+              shelf->held += got.size();
+              shelf->held -= chunk.size();
+              l.frames.merge(got);
+              l.through = chunk.back();
+              shelf->changed.notify_all();
+            }
           }
-          session.reset();
-          index.reset();
-          result.set_value(std::move(decoded));
         } catch (...) {
-          session.reset();
-          index.reset();
-          result.set_exception(std::current_exception());
+          whole = false;
+          failed = true;
         }
+        session.reset();
+        index.reset();
+        {
+          MutexLock lock(shelf->mutex);
+          Shelf::Lane& l = shelf->lanes[lane];
+          l.ended = true;
+          l.whole = whole;
+          l.failed = failed;
+          shelf->changed.notify_all();
+        }
+        shelf.reset();
+        done.set_value();
       }
       TaskCount::global().end();
     }).detach();
   } catch (...) {  // no thread: the promise is gone, so the future reports a broken promise
     TaskCount::global().end();
+    MutexLock lock(shelf_->mutex);
+    shelf_->lanes[lane].ended = true;
   }
-  return true;
 }
 
-ForwardReader::FrameMap ForwardReader::join(Ahead& slot) {
-  if (!slot.task.valid()) return {};
-  FrameMap frames;
-  bool whole = true;
+// The lane's task has ended (or never started): counts its session's work once.
+void ForwardReader::report(size_t lane) {
+  Ahead& slot = ahead_[lane];
+  if (!slot.task.valid()) return;
   try {
-    frames = slot.task.get();
-  } catch (...) {
-    frames.clear();  // Note [Decode ahead]: the streaming session decodes instead
-    whole = false;
+    slot.task.get();
+  } catch (...) {  // a broken promise: no thread ran
   }
-  // The task is over: its session's counters are stable now.
   WorkStats work = stats_between(slot.counted, slot.session->stats());
-  const Run& r = runs_[static_cast<size_t>(slot.run)];
-  (whole ? work.ahead_gops : work.ahead_failed) = r.last_gop - r.first_gop + 1;
-  engine_.add_stats(work);
   slot.counted = slot.session->stats();
-  return frames;
-}
-
-void ForwardReader::drop(Ahead& slot) {
-  join(slot);
-  slot.run = -1;
-}
-
-size_t ForwardReader::held_frames() const {
-  size_t n = current_.size();
-  for (const Ahead& a : ahead_) {
-    if (a.run >= 0) n += static_cast<size_t>(runs_[static_cast<size_t>(a.run)].frame_count);
+  int gops = 0;
+  bool whole = false;
+  bool failed = false;
+  {
+    MutexLock lock(shelf_->mutex);
+    const Shelf::Lane& l = shelf_->lanes[lane];
+    const Run& r = runs_[static_cast<size_t>(l.run)];
+    gops = r.last_gop - r.first_gop + 1;
+    whole = l.whole;
+    failed = l.failed;
   }
-  return n;
+  if (whole) work.ahead_gops = gops;
+  if (failed) work.ahead_failed = gops;
+  engine_.add_stats(work);
+}
+
+void ForwardReader::drop(size_t lane) {
+  {
+    MutexLock lock(shelf_->mutex);
+    Shelf::Lane& l = shelf_->lanes[lane];
+    if (l.run < 0) return;
+    l.cancel = true;
+    shelf_->changed.notify_all();
+  }
+  if (ahead_[lane].task.valid()) ahead_[lane].task.wait();
+  report(lane);
+  MutexLock lock(shelf_->mutex);
+  Shelf::Lane& l = shelf_->lanes[lane];
+  shelf_->held -= l.frames.size();
+  shelf_->changed.notify_all();
+  l = Shelf::Lane{};
 }
 
 }  // namespace odvd

@@ -364,8 +364,17 @@ std::vector<EntryReport> SampleReader::last_report() const {
 SampleReader::Stats SampleReader::stats() const {
   const WorkStats s = impl_->engine.stats();
   const DecodeEngine::MemoryUse m = impl_->engine.memory_use();
-  return Stats{s.packets_sent, s.gop_starts,   s.continuations, s.ahead_gops,
-               s.ahead_frames, s.ahead_failed, m.live_bytes,    m.cached_bytes};
+  Stats out;
+  out.packets_sent = s.packets_sent;
+  out.gop_starts = s.gop_starts;
+  out.continuations = s.continuations;
+  out.ahead_gops = s.ahead_gops;
+  out.ahead_frames = s.ahead_frames;
+  out.ahead_failed = s.ahead_failed;
+  out.ahead_peak_bytes = s.ahead_peak_bytes;
+  out.device_live_bytes = m.live_bytes;
+  out.device_cached_bytes = m.cached_bytes;
+  return out;
 }
 
 }  // namespace odvd

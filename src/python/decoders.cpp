@@ -313,6 +313,7 @@ void bind_sample_reader(py::module_& m) {
             d["ahead_gops"] = s.ahead_gops;
             d["ahead_frames"] = s.ahead_frames;
             d["ahead_failed"] = s.ahead_failed;
+            d["ahead_peak_bytes"] = s.ahead_peak_bytes;
             d["device_live_bytes"] = s.device_live_bytes;
             d["device_cached_bytes"] = s.device_cached_bytes;
             return d;

@@ -112,14 +112,21 @@ def test_decode_ahead_with_slots_jumps_and_budget(backend, igpu, manifest):
         check(reader, [a, c], [k, k])
     after = reader._stats()
     assert (after["ahead_gops"], after["ahead_frames"]) == (stats["ahead_gops"], stats["ahead_frames"]), after
-    # 642x362 frames, 25 per GOP: about 8.3 MiB a GOP; a 4 MiB budget decodes nothing ahead.
+    # 642x362 frames, 25 per GOP: about 8.3 MiB a GOP. Frames go ahead as far as the
+    # budget allows, a run larger than it too; the frames held ahead stay within it, plus
+    # one chunk of 4 frames at most (Note [Decode ahead], memory).
     odd = video_path(manifest, "h264_odd_size.mov")
     md5[odd] = read_framemd5(generate.DEFAULT_OUT / manifest["videos"]["h264_odd_size.mov"]["framemd5"])
-    for budget, used in ((4, False), (9, True)):
+    frame_bytes = 2 * 656 * 368 * 3 // 2  # an upper bound of one stored frame (aligned sizes)
+    for budget in (1, 4, 9, 64):
         r = reader_for(igpu, num_of_file=1, ahead=budget)
         for i in range(50):
             check(r, [odd], [i])
-        assert (r._stats()["ahead_frames"] > 0) == used, (budget, r._stats())
+        st = r._stats()
+        assert st["ahead_frames"] > 0 and st["ahead_failed"] == 0, (budget, st)
+        assert 0 < st["ahead_peak_bytes"] <= (budget << 20) + 4 * frame_bytes, (budget, st)
+        if budget >= 9:  # GOP 1 decodes whole, ahead
+            assert st["ahead_frames"] == 25 and st["ahead_gops"] == 1, st
 
 
 def _demux_in_child(decoder, path, queue):
@@ -130,11 +137,13 @@ def _demux_in_child(decoder, path, queue):
         queue.put(("error", repr(e)))
 
 
-def test_decode_ahead_and_fork(manifest):
+@pytest.mark.parametrize("ahead", [64, 1], ids=["room", "waiting_for_room"])
+def test_decode_ahead_and_fork(manifest, ahead):
     """Note [Decode ahead], fork(): a data loader's worker forked while GOPs decode ahead
-    inherits no running task (fork() waits for them), so its demux-only work goes through,
-    and the parent's reader reads on, bit-exact. CPU back end (NVDEC is not used in forked
-    children; a decoder used there is its own issue)."""
+    inherits no running task (fork() waits for them; a task waiting for room in its budget
+    stops instead), so its demux-only work goes through, and the parent's reader reads on,
+    bit-exact. CPU back end (NVDEC is not used in forked children; a decoder used there is
+    its own issue)."""
     import multiprocessing as mp
 
     path = video_path(manifest, "h264_odd_size.mov")
@@ -142,7 +151,7 @@ def test_decode_ahead_and_fork(manifest):
     demuxer = nvc.PyNvGopDecoder(1, -1, True)
     ctx = mp.get_context("fork")
     for _ in range(3):
-        reader = reader_for(-1, num_of_file=1, ahead=64)
+        reader = reader_for(-1, num_of_file=1, ahead=ahead)
         reader.Decode([path], [0])
         reader.Decode([path], [1])  # forward: GOP 1 starts decoding ahead, on a thread of this process
         queue = ctx.Queue()
@@ -155,7 +164,10 @@ def test_decode_ahead_and_fork(manifest):
         assert (status, result) == ("ok", (True, [25], [25])) and child.exitcode == 0, result
         got = [hashlib.md5(planar_yuv_bytes(reader.Decode([path], [i])[0])).hexdigest() for i in range(2, 50)]
         assert got == md5[2:50]
-        assert reader._stats()["ahead_frames"] == 25  # GOP 1 came from the decode ahead
+        if ahead == 64:
+            assert reader._stats()["ahead_frames"] == 25  # GOP 1 came from the decode ahead
+        else:  # 1 MiB: its first chunk at most, then it waited for room until the fork
+            assert reader._stats()["ahead_frames"] <= 4
 
 
 def test_decode_ahead_arguments(backend, igpu, manifest):
