@@ -2,7 +2,8 @@
 # Hostile-input checks (DESIGN.md habit 6), in a separate clang build (build/fuzz) with
 # AddressSanitizer and UndefinedBehaviorSanitizer:
 #   1. the bundle unit tests, corruption sweeps included, and the allocation-failure sweeps
-#      (tests/cpp/alloc_failure_test.cpp) under the sanitizers;
+#      (tests/cpp/alloc_failure_test.cpp) under the sanitizers; the decode-ahead tests
+#      (tests/cpp/forward_reader_test.cpp) under ThreadSanitizer, in build/tsan;
 #   2. the libFuzzer target bundle_fuzz for FUZZ_SECONDS (default 60) on a scratch copy
 #      of the seed corpus (tests/fuzz/corpus plus freshly generated seeds);
 #   3. the libFuzzer target video_fuzz (container -> index -> GOP -> CPU decode) for
@@ -62,6 +63,15 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 echo "odvd: allocation-failure sweeps (bundle parser and writer, file index) under ASan + UBSan"
 "$BUILD/tests/cpp/alloc_failure_test" --gtest_brief=1
 
+# The decode-ahead lanes share frames with the reader across threads (Note [Decode ahead]):
+# their test, in a build of its own under ThreadSanitizer (tests/cpp/forward_reader_test.cpp).
+echo "odvd: decode-ahead (ForwardReader) tests under ThreadSanitizer"
+CC=clang CXX=clang++ cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DODVD_BUILD_PYTHON=OFF -DODVD_BUILD_TESTS=ON -DODVD_ENABLE_CUDA=OFF -DODVD_WERROR=ON \
+  -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
+ninja -C build/tsan -j "$JOBS" forward_reader_test
+TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1}" build/tsan/tests/cpp/forward_reader_test --gtest_brief=1
+
 echo "odvd: fuzzing bundle_fuzz for ${FUZZ_SECONDS} s"
 corpus="$BUILD/corpus"
 rm -rf "$corpus" && mkdir -p "$corpus" "$BUILD/artifacts"
@@ -82,5 +92,5 @@ if [ -d tests/videos/generated ]; then
 fi
 fuzz video_fuzz "$BUILD/tests/fuzz/video_fuzz" "$corpus" -max_total_time="$VIDEO_FUZZ_SECONDS" -max_len=65536 \
   -timeout=30 -rss_limit_mb=2048 -print_funcs=0 -print_final_stats=1 -artifact_prefix="$BUILD/artifacts/"
-echo "odvd: fuzz summary: sanitized unit tests and allocation sweeps passed; bundle_fuzz $(runs bundle_fuzz) runs" \
+echo "odvd: fuzz summary: sanitized unit tests (decode-ahead under TSan) and allocation sweeps passed; bundle_fuzz $(runs bundle_fuzz) runs" \
   "in ${FUZZ_SECONDS} s, video_fuzz $(runs video_fuzz) runs in ${VIDEO_FUZZ_SECONDS} s, no crash"

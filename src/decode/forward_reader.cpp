@@ -260,9 +260,11 @@ bool ForwardReader::Shelf::may_decode(size_t i, size_t n) const {
   if (held + n <= limit) return true;
   if (!lanes[i].frames.empty()) return false;
   for (size_t j = 0; j < lanes.size(); ++j) {
-    if (j != i && lanes[j].run >= 0 && !lanes[j].ended && lanes[j].run < lanes[i].run) return false;
+    const Lane& o = lanes[j];
+    // An earlier run decoding, or ended with frames still on the shelf, goes first.
+    if (j != i && o.run >= 0 && o.run < lanes[i].run && (!o.ended || !o.frames.empty())) return false;
   }
-  return true;  // the earliest run decoding, with nothing on the shelf: never starved
+  return true;  // the earliest run on the shelf, with nothing there: never starved
 }
 
 void ForwardReader::start(size_t lane, int run) {
