@@ -45,8 +45,8 @@ EngineOptions cpu_engine() {
 }
 
 // Reads `ids` in order with decode-ahead at `budget` bytes; `pause` between reads.
-std::vector<std::string> read_all(DecodeEngine& engine, const std::shared_ptr<const VideoIndex>& index,
-                                  size_t budget, const std::vector<int>& ids,
+std::vector<std::string> read_all(DecodeEngine& engine, const std::shared_ptr<const VideoIndex>& index, size_t budget,
+                                  const std::vector<int>& ids,
                                   std::chrono::microseconds pause = std::chrono::microseconds(0)) {
   ForwardReader reader(engine, index, budget);
   std::vector<std::string> out;
@@ -103,9 +103,9 @@ TEST(ForwardReader, ASlowReaderKeepsTheBudget) {
 TEST(ForwardReader, JumpsAndSkipsGiveTheRightFrames) {
   INDEX_OR_SKIP(index, "hevc_long_gop.mp4");
   std::vector<int> ids;
-  for (int i = 0; i < 70; ++i) ids.push_back(i);              // forward: lanes start
+  for (int i = 0; i < 70; ++i) ids.push_back(i);                    // forward: lanes start
   for (int i : {10, 11, 12, 200, 201, 202, 203}) ids.push_back(i);  // back, then far ahead
-  for (int i = 204; i < 320; i += 3) ids.push_back(i);      // forward, skipping frames
+  for (int i = 204; i < 320; i += 3) ids.push_back(i);              // forward, skipping frames
   DecodeEngine plain(cpu_engine());
   const std::vector<std::string> want = read_all(plain, index, 0, ids);
   for (size_t frames : {1, 8, 300}) {
