@@ -20,28 +20,14 @@
 #include "ffmpeg/video_index.hpp"
 #include "gop/record_stream.hpp"
 #include "odvd/error.hpp"
+#include "test_videos.hpp"
 
 namespace odvd {
 namespace {
 
 using testing::FakeBackend;
 using testing::FakeDevice;
-
-std::string video(const std::string& name) {
-  return std::string(ODVD_TEST_VIDEOS) + "/" + name;
-}
-
-std::shared_ptr<const VideoIndex> index_of(const std::string& name) {
-  const std::string path = video(name);
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return nullptr;
-  std::fclose(f);
-  return IndexCache::global().get(path);
-}
-
-#define INDEX_OR_SKIP(var, name)                          \
-  std::shared_ptr<const VideoIndex> var = index_of(name); \
-  if (!var) GTEST_SKIP() << name << " missing: run tests/videos/generate.py first";
+using testing::video;
 
 int64_t pts_of(const VideoIndex& index, int frame_id) {
   return index.frames.packet(index.frames.packet_of_frame(frame_id)).pts;

@@ -8,7 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,21 +15,10 @@
 #include "decode/decode_engine.hpp"
 #include "decode/file_session.hpp"
 #include "ffmpeg/video_index.hpp"
+#include "test_videos.hpp"
 
 namespace odvd {
 namespace {
-
-std::shared_ptr<const VideoIndex> index_of(const std::string& name) {
-  const std::string path = std::string(ODVD_TEST_VIDEOS) + "/" + name;
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return nullptr;
-  std::fclose(f);
-  return IndexCache::global().get(path);
-}
-
-#define INDEX_OR_SKIP(var, name)                          \
-  std::shared_ptr<const VideoIndex> var = index_of(name); \
-  if (!var) GTEST_SKIP() << name << " missing: run tests/videos/generate.py first";
 
 // A frame's identity for comparison: its timestamp and every byte of its planes.
 std::string fingerprint(const VideoFrame& f) {
