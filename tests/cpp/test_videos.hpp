@@ -26,6 +26,6 @@ inline std::shared_ptr<const VideoIndex> index_of(const std::string& name) {
 }  // namespace odvd::testing
 
 // Declares `var`, the index of test video `name`, or skips the test when it is missing.
-#define INDEX_OR_SKIP(var, name)                                            \
+#define INDEX_OR_SKIP(var, name)                                           \
   std::shared_ptr<const VideoIndex> var = ::odvd::testing::index_of(name); \
   if (!var) GTEST_SKIP() << name << " missing: run tests/videos/generate.py first";
