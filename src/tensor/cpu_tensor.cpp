@@ -7,6 +7,7 @@
 #endif
 #include <cstring>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "color/color_convert.hpp"
@@ -168,13 +169,18 @@ void copy_band_bytes(const Band& band, uint8_t* slot) {
   const int64_t plane = static_cast<int64_t>(width) * plan.height();
   const ByteRowConverter convert = byte_row_converter(band.job.kind);
   std::vector<uint8_t> row(static_cast<size_t>(3) * width);
+  const int first = plan.finish.bgr ? 2 : 0;
   for (int oy = band.y0; oy < band.y1; ++oy) {
     if (!kNchw) {
-      convert(band.job, oy, 0, width, slot + static_cast<int64_t>(oy) * 3 * width);
+      // The converters give R, G, B; BGR swaps the first and third byte of each pixel.
+      uint8_t* out = slot + static_cast<int64_t>(oy) * 3 * width;
+      convert(band.job, oy, 0, width, out);
+      if (first != 0) {
+        for (int x = 0; x < width; ++x) std::swap(out[3 * x], out[3 * x + 2]);
+      }
       continue;
     }
     convert(band.job, oy, 0, width, row.data());
-    const int first = plan.finish.bgr ? 2 : 0;
     uint8_t* r = slot + static_cast<int64_t>(oy) * width;
     uint8_t* g = r + plane;
     uint8_t* b = g + plane;

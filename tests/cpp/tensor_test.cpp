@@ -9,6 +9,7 @@
 #include <cpuid.h>
 #endif
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "odvd/error.hpp"
@@ -241,6 +242,101 @@ TEST(TensorCpu, AFlatFrameGivesItsColourEverywhereInEveryDtype) {
         const double want = k >= n ? 0.0 : (dtype == TensorDtype::kUint8 ? 128.0 : 110.0 / 219.0);
         const double bound = dtype == TensorDtype::kBFloat16 ? 4e-3 : 1e-3;
         ASSERT_NEAR(v, want, bound) << tensor_dtype_name(dtype) << " element " << k;
+      }
+    }
+  }
+}
+
+// A frame whose red and blue differ everywhere: luma and both chroma samples vary with x and y.
+VideoFrame colour_frame(int width, int height) {
+  VideoFrame f = allocate_host_frame(PixelFormat::kNv12, width, height, 8);
+  for (int r = 0; r < height; ++r) {
+    for (int x = 0; x < width; ++x)
+      f.plane_data(0)[static_cast<size_t>(r) * f.planes[0].pitch + x] = 40 + (3 * x + r) % 150;
+  }
+  for (int r = 0; r < f.planes[1].height; ++r) {
+    uint8_t* row = f.plane_data(1) + static_cast<size_t>(r) * f.planes[1].pitch;
+    for (int x = 0; x + 1 < f.planes[1].pitch; x += 2) {
+      row[x] = static_cast<uint8_t>(60 + (x + 5 * r) % 40);       // U: low (little blue)
+      row[x + 1] = static_cast<uint8_t>(170 + (2 * x + r) % 60);  // V: high (much red)
+    }
+  }
+  return f;
+}
+
+// The tensor's elements as floats, whatever the dtype.
+std::vector<float> tensor_values(const TensorTarget& t) {
+  const size_t n = static_cast<size_t>(t.slot_elements()) * t.count;
+  std::vector<float> v(n);
+  const uint8_t* p = t.buffer->data();
+  for (size_t k = 0; k < n; ++k) {
+    switch (t.dtype) {
+      case TensorDtype::kUint8: v[k] = p[k]; break;
+      case TensorDtype::kFloat32: std::memcpy(&v[k], p + 4 * k, 4); break;
+      case TensorDtype::kBFloat16: {
+        uint16_t b;
+        std::memcpy(&b, p + 2 * k, 2);
+        v[k] = from_bits(static_cast<uint32_t>(b) << 16);
+        break;
+      }
+      case TensorDtype::kFloat16: {
+        uint16_t h;
+        std::memcpy(&h, p + 2 * k, 2);
+        v[k] = static_cast<float>(half_value(h));
+        break;
+      }
+    }
+  }
+  return v;
+}
+
+TEST(TensorCpu, BgrIsRgbWithTheFirstAndThirdChannelsSwapped) {
+  // Every dtype and layout, without a resize (uint8 takes the byte path there) and with one.
+  const VideoFrame f = colour_frame(38, 22);
+  ThreadPool pool(2);
+  for (TensorDtype dtype :
+       {TensorDtype::kUint8, TensorDtype::kFloat16, TensorDtype::kBFloat16, TensorDtype::kFloat32}) {
+    for (TensorLayout layout : {TensorLayout::kNchw, TensorLayout::kNhwc}) {
+      for (const bool resize : {false, true}) {
+        std::vector<float> out[2];
+        int height = 0;
+        int width = 0;
+        for (const bool bgr : {false, true}) {
+          TensorOptions o;
+          o.dtype = dtype;
+          o.layout = layout;
+          o.bgr = bgr;
+          if (resize) {
+            o.height = 15;
+            o.width = 27;
+          }
+          const TensorPlan plan = make_tensor_plan({&f}, {"f"}, o);
+          TensorTarget t;
+          t.count = 1;
+          t.height = height = plan.height();
+          t.width = width = plan.width();
+          t.dtype = dtype;
+          t.layout = layout;
+          t.buffer = make_host_buffer(static_cast<size_t>(t.bytes()));
+          write_tensor_on_cpu(plan, t, pool);
+          out[bgr ? 1 : 0] = tensor_values(t);
+        }
+        const std::string what = std::string(tensor_dtype_name(dtype)) +
+                                 (layout == TensorLayout::kNchw ? " NCHW" : " NHWC") + (resize ? " resized" : "");
+        const size_t pixels = static_cast<size_t>(height) * width;
+        size_t red_not_blue = 0;
+        for (size_t i = 0; i < pixels; ++i) {
+          for (int c = 0; c < 3; ++c) {
+            const size_t rgb_at = layout == TensorLayout::kNchw ? c * pixels + i : 3 * i + c;
+            const size_t bgr_at = layout == TensorLayout::kNchw ? (2 - c) * pixels + i : 3 * i + (2 - c);
+            ASSERT_EQ(out[0][rgb_at], out[1][bgr_at]) << what << " pixel " << i << " channel " << c;
+          }
+          const size_t r_at = layout == TensorLayout::kNchw ? i : 3 * i;
+          const size_t b_at = layout == TensorLayout::kNchw ? 2 * pixels + i : 3 * i + 2;
+          red_not_blue += out[0][r_at] != out[0][b_at];
+        }
+        EXPECT_EQ(red_not_blue, pixels) << what
+                                        << ": the frame's red and blue must differ for the test to mean anything";
       }
     }
   }

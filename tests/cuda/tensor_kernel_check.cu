@@ -121,6 +121,25 @@ float bfloat_to_float(uint16_t b) {
   return f;
 }
 
+// Element k of an output as a float (for messages).
+float element(TensorDtype dtype, const uint8_t* p, size_t k) {
+  switch (dtype) {
+    case TensorDtype::kUint8: return p[k];
+    case TensorDtype::kFloat32: {
+      float f;
+      std::memcpy(&f, p + 4 * k, 4);
+      return f;
+    }
+    case TensorDtype::kFloat16:
+    case TensorDtype::kBFloat16: {
+      uint16_t h;
+      std::memcpy(&h, p + 2 * k, 2);
+      return dtype == TensorDtype::kFloat16 ? half_to_float(h) : bfloat_to_float(h);
+    }
+  }
+  return 0.0F;
+}
+
 // Element k of both outputs agrees within the dtype's bound.
 bool agree(TensorDtype dtype, const uint8_t* got, const uint8_t* want, size_t k) {
   switch (dtype) {
@@ -220,8 +239,10 @@ bool run_case(const Case& c, ThreadPool& pool, const Stream& stream) {
     }
   }
   if (guard_errors == 0 && wrong == 0) return true;
-  std::printf("FAIL %s: %zu guard bytes overwritten, %zu of %zu elements differ (first at %zu)\n", c.text.c_str(),
-              guard_errors, wrong, elements, first_wrong);
+  std::printf("FAIL %s: %zu guard bytes overwritten, %zu of %zu elements differ (first at %zu: GPU %.9g, CPU %.9g)\n",
+              c.text.c_str(), guard_errors, wrong, elements, first_wrong,
+              wrong == 0 ? 0.0 : double(element(want.dtype, got.data() + kGuard, first_wrong)),
+              wrong == 0 ? 0.0 : double(element(want.dtype, want.buffer->data(), first_wrong)));
   return false;
 }
 
