@@ -548,9 +548,13 @@ def test_unsupported_codec_is_refused_with_fallback_raise(gpu_dec, cpu_dec, mani
 
 # ----------------------------------------------------------------------------- memory
 
-def test_gpu_memory_does_not_grow_over_1000_calls(torch, manifest):
-    """Device free memory after 1,000 calls (results dropped) equals that after a
-    warm-up: no leak of frames, pool slabs, decoder sessions or mapped surfaces."""
+def test_gpu_memory_does_not_grow_over_1500_calls(torch, manifest):
+    """No leak of frames, pool slabs, decoder sessions or mapped surfaces over 1,500 calls
+    (results dropped). Device memory in use moves while decoder sessions come and go (the
+    driver's, tens of MiB on an H100), so one reading after a warm-up against one at the
+    end can differ either way; a leak instead raises the level steadily. So the test
+    compares the most memory in use over the last 500 calls with the most over the first
+    500: a leak of 16 MiB per 1,000 calls raises it by 16 MiB."""
     names = ["h264_gop30.mp4", "h264_intra.mp4", "hevc_bframes.ts", "vp9_gop8.webm"]
     names = [n for n in names if nvdec_supports(manifest["videos"][n])]
     paths = [video_path(manifest, n) for n in names]
@@ -566,18 +570,23 @@ def test_gpu_memory_does_not_grow_over_1000_calls(torch, manifest):
         else:
             dec.DecodeN12ToRGB(ps, ids, as_bgr=i % 3 == 2)
 
-    def free_bytes() -> int:
+    def used_bytes() -> int:
         gc.collect()
         torch.cuda.synchronize()
-        return torch.cuda.mem_get_info(GPU)[0]
+        free, total = torch.cuda.mem_get_info(GPU)
+        return total - free
 
     for i in range(50):
         one_call(i)
-    before = free_bytes()
+    used = []  # (call, bytes in use), every 25 calls
     start = time.monotonic()
-    for i in range(1000):
+    for i in range(1500):
         one_call(i)
-    after = free_bytes()
+        if i % 25 == 24:
+            used.append((i + 1, used_bytes()))
     elapsed = time.monotonic() - start
-    assert before - after <= 16 * MIB, (f"device free memory fell by {(before - after) / MIB:.1f} MiB "
-                                        f"over 1,000 calls ({elapsed:.1f} s)")
+    first = max(u for c, u in used if c <= 500)
+    last = max(u for c, u in used if c > 1000)
+    trace = ", ".join(f"{c}: {u / MIB:.0f}" for c, u in used[::4])
+    assert last - first <= 16 * MIB, (f"the most device memory in use rose by {(last - first) / MIB:.1f} MiB from "
+                                      f"calls 1-500 to calls 1001-1500 ({elapsed:.1f} s); MiB in use by call: {trace}")

@@ -21,6 +21,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="PyTorch is not installed (the test command installs it)")
 
 import on_demand_video_decoder as nvc  # noqa: E402
+from on_demand_video_decoder import _sample  # noqa: E402
 from conftest import require_nvdec, video_path  # noqa: E402
 import watermark  # noqa: E402
 from on_demand_video_decoder.torch import (ClipBatchLoader, ClipIndex, ClipRule, DistributedClipSampler,  # noqa: E402
@@ -302,6 +303,17 @@ def test_memory_is_flat_over_20_epochs(two_samples):
 # ---------------------------------------------------------------------------- torchrun
 
 
+def require_demo_sample():
+    """The example decodes the demo sample: one already made, or ffmpeg to make it (a GPU
+    machine may have neither; CI has ffmpeg)."""
+    if _sample.load_sample(_sample.default_sample_dir()) is not None:
+        return
+    try:
+        _sample.find_ffmpeg()
+    except _sample.SampleError as e:
+        pytest.skip(f"no demo sample in {_sample.default_sample_dir()} and none can be made: {e}")
+
+
 def run_example(*args, nproc=2, timeout=600):
     env = dict(os.environ, OMP_NUM_THREADS="1")
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
@@ -333,6 +345,7 @@ def test_torchrun_pattern_2_with_spawn_workers():
 
 def test_example_on_the_gpu():
     require_nvdec()
+    require_demo_sample()
     out, seen = run_example("--epochs", "2", "--max-clips", "40", nproc=1)
     assert "decoding on cuda:0" in out and sorted(seen[(0, 0)]) == list(range(40)), out
     out, seen = run_example("--epochs", "1", "--max-clips", "40", "--pattern", "2", "--workers", "4", nproc=1)
