@@ -40,7 +40,8 @@ def test_each_stream_decodes_bit_exact_on_every_path(backend, igpu, multi, tmp_p
     path, streams, md5 = multi
     ids = [0, 17, 35, 5]
     for k, stream in enumerate(streams):
-        if backend == "nvdec" and not nvdec_supports({"codec": stream["codec"], "bit_depth": 8, "pix_fmt": "yuv420p"}):
+        if backend == "nvdec" and not nvdec_supports({"codec": stream["codec"], "bit_depth": 8, "pix_fmt": "yuv420p",
+                                                      "width": stream["width"], "height": stream["height"]}):
             continue
         dec = nvc.CreateGopDecoder(4, igpu, True, video_stream=k)
         check_frames(dec.Decode([path] * 4, ids), ids, stream, md5[k])
@@ -127,7 +128,8 @@ def test_bundles_name_the_video_stream_they_came_from(igpu, multi):
 
 def test_a_decoder_of_one_stream_refuses_records_of_another(backend, igpu, multi, tmp_path):
     path, streams, md5 = multi
-    if backend == "nvdec" and not nvdec_supports({"codec": "hevc", "bit_depth": 8, "pix_fmt": "yuv420p"}):
+    if backend == "nvdec" and not nvdec_supports({"codec": streams[1]["codec"], "bit_depth": 8, "pix_fmt": "yuv420p",
+                                                  "width": streams[1]["width"], "height": streams[1]["height"]}):
         pytest.skip("NVDEC on this GPU does not decode HEVC")
     ids = [4, 20]
     second, _, _ = nvc.PyNvGopDecoder(2, -1, True, video_stream=1).GetGOP([path] * 2, ids)
