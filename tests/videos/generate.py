@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import watermark  # noqa: E402  (sibling module)
 
 # Bump whenever the generated files or the manifest layout change.
-GENERATOR_VERSION = 13
+GENERATOR_VERSION = 14
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
 MANIFEST = "manifest.json"
@@ -377,6 +377,12 @@ CASES: list[Case] = [
          features=("long_gop",)),
     Case("h264_intra", "mp4", "h264", x264(1), 40,
          description="H.264 all-intra (GOP 1)", features=("intra",)),
+    # The watermarks leave the chroma planes flat (grey frames, red equal to blue): this one
+    # paints chroma gradients behind the same luma, so channel order (as_bgr) shows.
+    Case("h264_colour", "mp4", "h264", x264(15), 30,
+         extra_filters="geq=lum='lum(X,Y)':cb='40+mod(3*X+Y,60)':cr='170+mod(2*X+3*Y,60)'",
+         description="H.264, GOP 15, red-dominant chroma gradients (red differs from blue "
+                     "everywhere)", features=("colour",)),
     Case("hevc_bframes", "ts", "hevc", x265(24, bframes=3), 75,
          **NVDEC_HEVC,
          description="HEVC in MPEG-TS, closed GOP 24, 3 B-frames",
