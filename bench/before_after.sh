@@ -4,7 +4,7 @@
 # sequential, bundle) on every config in .carry/sweep with each build, and compares them
 # (bench/compare_runs.py). The earlier source travels as a tarball made here:
 #
-#   git archive COMMIT | gzip > .carry/before.tar.gz
+#   git archive COMMIT | gzip > .carry/before.tar.gz    (or BEFORE_TAR=another tarball, relative to the root)
 #   device call: carry [".carry/ffmpeg", ".carry/include", ".carry/sweep", ".carry/before.tar.gz"],
 #                command: bash bench/before_after.sh
 #
@@ -20,7 +20,7 @@ OUT="${OUT:-/tmp/odvd_before_after}"
 OLD=/tmp/odvd_before
 mkdir -p "$OUT"
 if ! compgen -G "$OLD/python/on_demand_video_decoder/_odvd*.so" >/dev/null; then
-  rm -rf "$OLD" && mkdir -p "$OLD" && tar -xzf "$ROOT/.carry/before.tar.gz" -C "$OLD" || exit 1
+  rm -rf "$OLD" && mkdir -p "$OLD" && tar -xzf "$ROOT/${BEFORE_TAR:-.carry/before.tar.gz}" -C "$OLD" || exit 1
   ln -s "$ROOT/.carry" "$OLD/.carry"
   (cd "$OLD" && OUT="$OUT/build_before" bash tools/device/run_gpu.sh build) >"$OUT/build_before.txt" 2>&1
 fi

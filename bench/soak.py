@@ -120,6 +120,11 @@ class Sampler:
         self.samples.append({"calls": calls, "seconds": round(elapsed, 2), "rss": rss_bytes(),
                              "device_used": self.device.used(), "pool_live": s.get("device_live_bytes", 0),
                              "pool_cached": s.get("device_cached_bytes", 0)})
+        last = self.samples[-1]
+        # A line per sample: a run stopped by a time limit still leaves its figures.
+        print(f"  {self.phase} {calls} calls, {elapsed:.1f} s: RSS {last['rss'] / MIB:.1f} MiB, NVML "
+              f"{nvml_mib(last['device_used'])} MiB, pool live+cached "
+              f"{(last['pool_live'] + last['pool_cached']) / MIB:.1f} MiB", flush=True)
 
     def growth(self) -> dict:
         base = next((s for s in self.samples if s["calls"] >= self.warmup), self.samples[0])
@@ -229,6 +234,7 @@ def main() -> int:
     report = {"gpu": args.gpu, "calls": args.calls, "entries": args.entries, "every": args.every,
               "warmup": args.warmup, "videos": [p for p, _ in videos], "phases": {}}
     ok = True
+    undecided = False
     phases = {"random": run_random, "reader": run_reader}
     chosen = [p.strip() for p in args.phases.split(",") if p.strip()]
     for name in chosen:
@@ -255,17 +261,21 @@ def main() -> int:
         # use (moved by sessions coming and going) at most --rise-mib.
         limits = {"pool_live": MIB, "pool_cached_rise": MIB, "rss_rise": args.rise_mib * MIB,
                   "device_used_rise": args.rise_mib * MIB}
+        if g["pool_live_rise"] is None:  # fewer than 6 samples after warm-up: no thirds to compare
+            undecided = True
+            print("        too few samples after warm-up to judge (6 or more needed: lower --every)", flush=True)
         for key, limit in limits.items():
             if g[key] is not None and g[key] > limit:
                 ok = False
                 print(f"        GROWTH: {key} {fmt_mib(g[key])} MiB > {limit / MIB:.0f} MiB", flush=True)
-    report["flat"] = ok
-    print("soak: " + ("flat" if ok else "GROWTH") + f" (pool counters at most 1 MiB, host RSS and device memory "
+    report["flat"] = ok and not undecided
+    verdict = "GROWTH" if not ok else "undecided" if undecided else "flat"
+    print(f"soak: {verdict} (pool counters at most 1 MiB, host RSS and device memory "
           f"at most {args.rise_mib} MiB higher at the end than early on)", flush=True)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "soak.json").write_text(json.dumps(report, indent=1))
-    return 0 if ok else 1
+    return 1 if not ok else 2 if undecided else 0
 
 
 if __name__ == "__main__":
