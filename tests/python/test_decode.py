@@ -131,7 +131,8 @@ RGB_MEAN_ABS_DIFF = {8: 0.5, 10: 1.0}  # by source bit depth
 
 @needs_ffmpeg
 @pytest.mark.parametrize("name", ["h264_gop30.mp4", "hevc_10bit.mkv", "h264_odd_size.mov", "hevc_bframes.ts",
-                                  "vp9_gop8.webm", "av1_gop8.mp4", "h264_10bit.mp4"])
+                                  "vp9_gop8.webm", "av1_gop8.mp4", "h264_10bit.mp4",
+                                  "h264_colour.mp4"])  # the others are grey: only this one tests chroma
 def test_rgb_matches_ffmpeg_within_tolerance(decoder, backend, manifest, name):
     entry = manifest["videos"][name]
     path = video_path(manifest, name)
