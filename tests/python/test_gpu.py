@@ -34,7 +34,8 @@ ALL_VIDEOS = [c.file for c in generate.CASES]
 UNSUPPORTED_ON_HOPPER = ["av1_gop8.mp4", "h264_10bit.mp4", "h264_444.mp4", "hevc_tiny.mp4"]
 RGB_VIDEOS = ["h264_gop30.mp4", "h264_odd_size.mov", "hevc_10bit.mkv", "hevc_bframes.mkv",
               "hevc_hev1_open_gop.mp4", "h264_edit_list.mp4", "vp9_gop8.webm",
-              "h264_colour.mp4"]  # the others are grey (red = blue): only this one tests chroma and as_bgr
+              # the others are grey (red = blue): only these test chroma and as_bgr
+              "h264_colour.mp4", "hevc_colour_10bit.mkv"]
 MIB = 1 << 20
 
 

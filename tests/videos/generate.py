@@ -48,7 +48,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import watermark  # noqa: E402  (sibling module)
 
 # Bump whenever the generated files or the manifest layout change.
-GENERATOR_VERSION = 14
+GENERATOR_VERSION = 15
+
+# Chroma gradients behind the watermark (which sets luma only; every other test video is
+# grey, red = blue): red-dominant everywhere, so channel order and chroma handling show.
+COLOUR_FILTER = "geq=lum='lum(X,Y)':cb='40+mod(3*X+Y,60)':cr='170+mod(2*X+3*Y,60)'"
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "generated"
 MANIFEST = "manifest.json"
@@ -380,9 +384,18 @@ CASES: list[Case] = [
     # The watermarks leave the chroma planes flat (grey frames, red equal to blue): this one
     # paints chroma gradients behind the same luma, so channel order (as_bgr) shows.
     Case("h264_colour", "mp4", "h264", x264(15), 30,
-         extra_filters="geq=lum='lum(X,Y)':cb='40+mod(3*X+Y,60)':cr='170+mod(2*X+3*Y,60)'",
+         extra_filters=COLOUR_FILTER,
          description="H.264, GOP 15, red-dominant chroma gradients (red differs from blue "
                      "everywhere)", features=("colour",)),
+    Case("hevc_colour_10bit", "mkv", "hevc", x265(15), 30, **NVDEC_HEVC,
+         pix_fmt="yuv420p10le",
+         extra_filters=f"{COLOUR_FILTER},format=yuv420p10le",
+         description="HEVC Main 10, GOP 15, the chroma gradients of h264_colour",
+         features=("colour", "10bit")),
+    Case("h264_colour_444", "mp4", "h264", x264(15) + ["-profile:v", "high444"], 30,
+         pix_fmt="yuv444p", extra_filters=f"{COLOUR_FILTER},format=yuv444p",
+         description="H.264 High 4:4:4, GOP 15, the chroma gradients of h264_colour "
+                     "(full-resolution chroma)", features=("colour", "444")),
     Case("hevc_bframes", "ts", "hevc", x265(24, bframes=3), 75,
          **NVDEC_HEVC,
          description="HEVC in MPEG-TS, closed GOP 24, 3 B-frames",
