@@ -38,7 +38,7 @@ def recordings(paths: list[str], scratch: Path) -> list[list[str]]:
 
 
 def ours_epoch(clip, gpu: int, seconds: float, measure, counted, clip_len: int, buffer_mib: int,
-               scratch: Path | None = None) -> dict | str:
+               scratch: Path | None = None, groups_ahead: int | None = None) -> dict | str:
     try:
         from on_demand_video_decoder.torch import ClipIndex, EpochSampler, MultiCameraClipDataset, randomness_report
     except ImportError as e:
@@ -50,7 +50,7 @@ def ours_epoch(clip, gpu: int, seconds: float, measure, counted, clip_len: int, 
     def make():
         ds = MultiCameraClipDataset(index, clip_len=clip_len, step=clip_len, iGpu=gpu, parallel_calls=4,
                                     size=SIZE)
-        return EpochSampler(ds, buffer_bytes=buffer_mib << 20, groups_in_flight=4, seed=1)
+        return EpochSampler(ds, buffer_bytes=buffer_mib << 20, groups_in_flight=4, groups_ahead=groups_ahead, seed=1)
 
     def warm(sampler):
         ds = sampler.dataset
@@ -78,7 +78,8 @@ def ours_epoch(clip, gpu: int, seconds: float, measure, counted, clip_len: int, 
     def decoded(sampler):
         return counted(sampler.dataset._decoder.get(1))
 
-    row = measure(f"epoch_T{clip_len}_{buffer_mib}MiB", gpu, make, run, warm=warm, decoded=decoded,
+    label = f"epoch_T{clip_len}_{buffer_mib}MiB" + (f"_ahead{groups_ahead}" if groups_ahead else "")
+    row = measure(label, gpu, make, run, warm=warm, decoded=decoded,
                   seconds=seconds)
     ds_for_report = MultiCameraClipDataset(index, clip_len=clip_len, step=clip_len, iGpu=-1)
     order = state.get("order") or []

@@ -111,7 +111,37 @@ def test_simulate_gives_the_emitted_order_and_strides_decode_less(dataset):
     assert sent < 2 * 270  # every frame of every GOP would be 540 pictures
 
 
+@pytest.mark.parametrize("in_flight, ahead", [(1, 1), (1, 5), (3, 8)])
+def test_groups_handed_out_ahead_keep_the_order(dataset, in_flight, ahead):
+    """However many groups decode at once or wait finished, the order is the simulated one
+    and every frame its own (the order depends on the seed, the epoch and the rank only)."""
+    budget = 2 * 30 * sample_bytes(dataset)
+    sampler = EpochSampler(dataset, buffer_bytes=budget, groups_in_flight=in_flight, groups_ahead=ahead, seed=5)
+    seen = []
+    for item in sampler:
+        assert watermark.read_watermark_rgb(item["frames"][1, 0].numpy()) == item["frame_ids"][1, 0]
+        seen.append(item["index"])
+    assert seen == sampler.simulate(sample_bytes(dataset))
+
+
+def test_a_consumer_that_stops_early_cancels_the_groups_not_started(dataset):
+    def packets_sent() -> int:
+        return dataset._decoder.get(64)._stats()["packets_sent"]
+
+    before = packets_sent()
+    list(EpochSampler(dataset, buffer_bytes=1, seed=1))
+    per_group = (packets_sent() - before) / len(gop_groups(dataset))  # 10 groups
+    before = packets_sent()
+    sampler = EpochSampler(dataset, buffer_bytes=1, groups_in_flight=1, groups_ahead=10, seed=1)
+    for _ in sampler:
+        break
+    # The first group and the one started while it was taken: not all ten handed out.
+    assert packets_sent() - before <= 3 * per_group
+
+
 def test_arguments(dataset):
+    with pytest.raises(ValueError, match=r"groups_ahead must be >= groups_in_flight \(4\), got 2"):
+        EpochSampler(dataset, groups_ahead=2)
     with pytest.raises(ValueError, match="buffer_bytes must be >= 1"):
         EpochSampler(dataset, buffer_bytes=0)
     with pytest.raises(ValueError, match="rank must be 0..1"):

@@ -9,6 +9,12 @@ Note [Epoch plan]
   * Each epoch the groups are permuted (seed + epoch); a rank takes groups rank, rank + W, ...
     (disjoint, covering). Up to ``groups_in_flight`` groups decode at once, each in one call
     (the decoder shares the GOP between the group's clips and skips pictures nobody needs).
+    ``groups_ahead`` groups (default: as many as decode at once) are handed to the decoding
+    threads ahead of the one the buffer takes next: groups enter the buffer in permutation
+    order, so with no more handed out than decode at once, a group that finishes before an
+    earlier one leaves its thread idle until the earlier one is done. More ahead keeps every
+    thread busy at the cost of finished groups waiting outside the buffer (at most
+    ``groups_ahead - 1`` of them). A consumer that stops early cancels the groups not started.
   * A group's samples enter a shuffle buffer bounded in bytes (``buffer_bytes``: the frames
     held, in the dataset's output form, so resized samples cost their output size); before a
     group enters, samples leave, each chosen uniformly at random from the buffer, until it fits;
@@ -24,6 +30,7 @@ Note [Epoch plan]
 from __future__ import annotations
 
 import random
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, Generic, Iterable, Iterator, List, Optional, Sequence, Tuple, TypeVar
 
@@ -42,13 +49,15 @@ class EpochSampler:
 
     def __init__(self, dataset: MultiCameraClipDataset, *, buffer_bytes: int = 1 << 30, groups_in_flight: int = 4,
                  seed: int = 0, num_replicas: Optional[int] = None, rank: Optional[int] = None,
-                 even: Optional[bool] = None):
+                 even: Optional[bool] = None, groups_ahead: Optional[int] = None):
         if not isinstance(dataset, MultiCameraClipDataset):
             raise TypeError(f"dataset must be a MultiCameraClipDataset, got {type(dataset).__name__}")
         if buffer_bytes < 1:
             raise ValueError(f"buffer_bytes must be >= 1, got {buffer_bytes}")
         if groups_in_flight < 1:
             raise ValueError(f"groups_in_flight must be >= 1, got {groups_in_flight}")
+        if groups_ahead is not None and groups_ahead < groups_in_flight:
+            raise ValueError(f"groups_ahead must be >= groups_in_flight ({groups_in_flight}), got {groups_ahead}")
         world, me = _world()
         self.num_replicas = world if num_replicas is None else num_replicas
         self.rank = me if rank is None else rank
@@ -57,6 +66,7 @@ class EpochSampler:
         self.dataset = dataset
         self.buffer_bytes = buffer_bytes
         self.groups_in_flight = groups_in_flight
+        self.groups_ahead = groups_in_flight if groups_ahead is None else groups_ahead
         self.seed = seed
         self.even = self.num_replicas > 1 if even is None else even
         self.epoch = 0
@@ -95,14 +105,18 @@ class EpochSampler:
                 yield item
 
         with ThreadPoolExecutor(self.groups_in_flight) as pool:
-            pending = [pool.submit(self._decode_group, g) for g in groups[:self.groups_in_flight]]
-            upcoming = iter(groups[self.groups_in_flight:])
-            while pending:
-                items = pending.pop(0).result()
-                nxt = next(upcoming, None)
-                if nxt is not None:
-                    pending.append(pool.submit(self._decode_group, nxt))
-                yield from out(buffer.add([(it, _bytes(it)) for it in items]))
+            pending = deque(pool.submit(self._decode_group, g) for g in groups[:self.groups_ahead])
+            upcoming = iter(groups[self.groups_ahead:])
+            try:
+                while pending:
+                    items = pending.popleft().result()
+                    nxt = next(upcoming, None)
+                    if nxt is not None:
+                        pending.append(pool.submit(self._decode_group, nxt))
+                    yield from out(buffer.add([(it, _bytes(it)) for it in items]))
+            finally:  # stopped early (or failed): groups not started are not decoded for nothing
+                for f in pending:
+                    f.cancel()
             yield from out(buffer.drain())
         for item in first:  # an even shard: repeat the first samples
             emitted.append(item["index"])
