@@ -17,6 +17,13 @@ wheel="$(ls "$DIST"/on_demand_video_decoder-*manylinux*.whl | head -n 1)"
 VENV="$(realpath -m build/wheel-venv)"
 rm -rf "$VENV"
 "$PYTHON" -m venv --system-site-packages "$VENV"
+# A venv made from a venv's Python sees the base interpreter's packages, not that venv's (the
+# GPU machine's python3 is a venv holding torch, numpy and pytest): a .pth appends the running
+# venv's site-packages, after the new venv's own, so the wheel installed below still comes first.
+parent_site="$("$PYTHON" -c 'import sys, sysconfig; print(sysconfig.get_paths()["purelib"] if sys.prefix != sys.base_prefix else "")')"
+if [[ -n "$parent_site" ]]; then
+  echo "$parent_site" >"$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/odvd_test_tools.pth"
+fi
 # --ignore-installed: the base Python's copy (tools/build.sh's, same version) must not count as installed.
 PIP_ROOT_USER_ACTION=ignore "$VENV/bin/python" -m pip install -q --no-index --no-deps --ignore-installed "$wheel"
 echo "odvd: installed $(basename "$wheel") into $VENV"
