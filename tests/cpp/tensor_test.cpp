@@ -170,6 +170,32 @@ VideoFrame flat_frame(int width, int height, uint8_t y, uint8_t u, uint8_t v) {
   return f;
 }
 
+// The tensor's elements as floats, whatever the dtype.
+std::vector<float> tensor_values(const TensorTarget& t) {
+  const size_t n = static_cast<size_t>(t.slot_elements()) * t.count;
+  std::vector<float> v(n);
+  const uint8_t* p = t.buffer->data();
+  for (size_t k = 0; k < n; ++k) {
+    switch (t.dtype) {
+      case TensorDtype::kUint8: v[k] = p[k]; break;
+      case TensorDtype::kFloat32: std::memcpy(&v[k], p + 4 * k, 4); break;
+      case TensorDtype::kBFloat16: {
+        uint16_t b;
+        std::memcpy(&b, p + 2 * k, 2);
+        v[k] = from_bits(static_cast<uint32_t>(b) << 16);
+        break;
+      }
+      case TensorDtype::kFloat16: {
+        uint16_t h;
+        std::memcpy(&h, p + 2 * k, 2);
+        v[k] = static_cast<float>(half_value(h));
+        break;
+      }
+    }
+  }
+  return v;
+}
+
 TEST(TensorPlan, RefusesCropsOutsideAFrameAndUnequalSizes) {
   const VideoFrame a = flat_frame(64, 32, 100, 128, 128);
   const VideoFrame b = flat_frame(48, 32, 100, 128, 128);
@@ -220,25 +246,9 @@ TEST(TensorCpu, AFlatFrameGivesItsColourEverywhereInEveryDtype) {
       std::memset(t.buffer->data(), 0xff, t.bytes());
       write_tensor_on_cpu(plan, t, pool);
       const size_t n = 3 * 9 * 20;
+      const std::vector<float> values = tensor_values(t);
       for (size_t k = 0; k < 2 * n; ++k) {
-        float v = 0;
-        const uint8_t* p = t.buffer->data();
-        switch (dtype) {
-          case TensorDtype::kUint8: v = p[k]; break;
-          case TensorDtype::kFloat32: std::memcpy(&v, p + 4 * k, 4); break;
-          case TensorDtype::kBFloat16: {
-            uint16_t b;
-            std::memcpy(&b, p + 2 * k, 2);
-            v = from_bits(static_cast<uint32_t>(b) << 16);
-            break;
-          }
-          case TensorDtype::kFloat16: {
-            uint16_t h;
-            std::memcpy(&h, p + 2 * k, 2);
-            v = static_cast<float>(half_value(h));
-            break;
-          }
-        }
+        const float v = values[k];
         const double want = k >= n ? 0.0 : (dtype == TensorDtype::kUint8 ? 128.0 : 110.0 / 219.0);
         const double bound = dtype == TensorDtype::kBFloat16 ? 4e-3 : 1e-3;
         ASSERT_NEAR(v, want, bound) << tensor_dtype_name(dtype) << " element " << k;
@@ -262,32 +272,6 @@ VideoFrame colour_frame(int width, int height) {
     }
   }
   return f;
-}
-
-// The tensor's elements as floats, whatever the dtype.
-std::vector<float> tensor_values(const TensorTarget& t) {
-  const size_t n = static_cast<size_t>(t.slot_elements()) * t.count;
-  std::vector<float> v(n);
-  const uint8_t* p = t.buffer->data();
-  for (size_t k = 0; k < n; ++k) {
-    switch (t.dtype) {
-      case TensorDtype::kUint8: v[k] = p[k]; break;
-      case TensorDtype::kFloat32: std::memcpy(&v[k], p + 4 * k, 4); break;
-      case TensorDtype::kBFloat16: {
-        uint16_t b;
-        std::memcpy(&b, p + 2 * k, 2);
-        v[k] = from_bits(static_cast<uint32_t>(b) << 16);
-        break;
-      }
-      case TensorDtype::kFloat16: {
-        uint16_t h;
-        std::memcpy(&h, p + 2 * k, 2);
-        v[k] = static_cast<float>(half_value(h));
-        break;
-      }
-    }
-  }
-  return v;
 }
 
 TEST(TensorCpu, BgrIsRgbWithTheFirstAndThirdChannelsSwapped) {
