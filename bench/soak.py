@@ -79,6 +79,29 @@ class DeviceMemory:
 _LIBC = ctypes.CDLL(None)
 
 
+class _Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks",
+                 "keepcost")]
+
+
+def heap_bytes() -> int | None:
+    """Bytes malloc has handed out and not had back (glibc mallinfo2: in use in the arenas plus
+    mmapped chunks), or None without mallinfo2 (glibc < 2.33). Beside RSS it tells a leak of
+    malloc'd memory (both rise) from memory the driver maps itself (only RSS rises)."""
+    fn = getattr(_LIBC, "mallinfo2", None)
+    if fn is None:
+        return None
+    fn.restype = _Mallinfo2
+    m = fn()
+    return int(m.uordblks + m.hblkhd)
+
+
+def thread_count() -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("Threads:"))
+
+
 def rss_bytes() -> int:
     # Free heap pages go back to the OS first (glibc malloc_trim): what is left is what the
     # process holds, not what the allocator keeps in its arenas for the next call.
@@ -118,11 +141,14 @@ class Sampler:
             return
         s = self.stats()
         self.samples.append({"calls": calls, "seconds": round(elapsed, 2), "rss": rss_bytes(),
+                             "heap": heap_bytes(), "threads": thread_count(),
                              "device_used": self.device.used(), "pool_live": s.get("device_live_bytes", 0),
                              "pool_cached": s.get("device_cached_bytes", 0)})
         last = self.samples[-1]
         # A line per sample: a run stopped by a time limit still leaves its figures.
-        print(f"  {self.phase} {calls} calls, {elapsed:.1f} s: RSS {last['rss'] / MIB:.1f} MiB, NVML "
+        heap = "-" if last["heap"] is None else f"{last['heap'] / MIB:.1f}"
+        print(f"  {self.phase} {calls} calls, {elapsed:.1f} s: RSS {last['rss'] / MIB:.1f} MiB (malloc'd {heap} MiB, "
+              f"{last['threads']} threads), NVML "
               f"{nvml_mib(last['device_used'])} MiB, pool live+cached "
               f"{(last['pool_live'] + last['pool_cached']) / MIB:.1f} MiB", flush=True)
 
@@ -180,7 +206,7 @@ def run_random(args, videos, device) -> Sampler:
 
 def run_reader(args, videos, device) -> Sampler:
     rng = random.Random(args.seed + 1)
-    reader = nvc.PyNvSampleReader(1, args.entries, args.gpu, True)
+    reader = nvc.PyNvSampleReader(1, args.entries, args.gpu, True, decode_ahead_mib=args.decode_ahead_mib)
     sampler = Sampler("reader", args.every, args.warmup, device, reader._stats)
     run = 8
     start = time.perf_counter()
@@ -216,6 +242,8 @@ def main() -> int:
     ap.add_argument("--every", type=int, default=500, help="sample every N calls")
     ap.add_argument("--warmup", type=int, default=1000, help="calls before the growth baseline")
     ap.add_argument("--seed", type=int, default=16)
+    ap.add_argument("--decode-ahead-mib", type=int, default=-1,
+                    help="the sample reader's decode_ahead_mib (-1: its default, on for NVDEC, off on the CPU)")
     ap.add_argument("--phases", default="random,reader",
                     help="which phases, in order (one per process fits a device call's time limit)")
     ap.add_argument("--rise-mib", type=int, default=16,

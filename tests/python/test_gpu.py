@@ -306,6 +306,24 @@ def test_tensors_keep_memory_alive_after_frames_and_decoder_are_gone(torch, mani
     assert watermark.read_watermark_rgb(expected[0]) == 5
 
 
+def test_device_pool_frees_blocks_no_request_took_for_a_while(manifest):
+    """The pool's cache ages (Note [Device memory pool]): a block of a size nobody asks for
+    again is freed after 4096 allocations, so a long run over files of many sizes does not
+    keep a block of every size it ever saw (the GPU soak's cache grew in steps without this)."""
+    require_nvdec()
+    big, small = video_path(manifest, "h264_odd_size.mov"), video_path(manifest, "h264_gop30.mp4")
+    dec = nvc.PyNvGopDecoder(1, GPU, True)
+    dec.release_device_memory()
+    dec.DecodeN12ToRGB([big], [0])  # dropped at once; 642x362: its NV12 and RGB blocks go to the cache
+    gc.collect()
+    big_rgb = 642 * 362 * 3
+    assert dec._stats()["device_cached_bytes"] >= big_rgb
+    for i in range(3000):  # one 192x108 frame at a time: >= 2 allocations a call, none of them big
+        dec.DecodeN12ToRGB([small], [i % 90])
+    cached = dec._stats()["device_cached_bytes"]
+    assert 0 < cached < big_rgb, f"{cached} bytes still cached after 3,000 calls of small frames"
+
+
 # ----------------------------------------------------------------------------- CUDA context safety
 
 def check_torch_still_works(torch) -> None:
