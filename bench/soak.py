@@ -14,10 +14,16 @@ device_live_bytes, device_cached_bytes). Growth is reported from the sample at t
 warm-up (`--warmup` calls, every file seen and every session made by then) to the last sample;
 both the difference and the trend (least-squares slope times the calls spanned) are
 reported, and the rise: the most in use over the last third of the samples less the most over
-the first third. The goal is flat: the pool's counters rise at most 1 MiB, host RSS and NVML at
-most `--rise-mib` (16): on NVDEC, sessions made and dropped as files switch move both by tens of
+the first third. The goal is flat: the pool's live bytes rise at most 1 MiB; its cache (which
+follows the sizes of recent allocations), host RSS and NVML at most `--rise-mib` (16): on NVDEC, sessions made and dropped as files switch move both by tens of
 MiB either way, so single readings and slopes swing, while a leak lifts the ceiling. RSS is
 sampled after glibc's malloc_trim, so free heap the allocator keeps does not count.
+On NVDEC the sessions open at the moment of a sample swing host RSS by +-100 MiB or more (the H100
+soak, bench/RESULTS.md §21: not malloc'd memory, which mallinfo2 shows flat, but the driver's
+own mappings), far above any leak the verdict must see; `--settle` closes every session and
+frees the pool before RSS and NVML are read (the pool's counters are read first), so each
+sample counts what the process keeps. `--fallback` picks the files NVDEC decodes or those it
+refuses (decoded on the CPU and uploaded).
 `--phases random` or `--phases reader` runs one phase (10,000 calls of each do not fit one
 device call: random access on NVDEC over the test videos runs ~13 calls of 4 entries a second).
 
@@ -131,15 +137,17 @@ def pick_videos(folder: Path, gpu: int) -> list[tuple[str, int]]:
 
 
 class Sampler:
-    def __init__(self, phase: str, every: int, warmup: int, device: DeviceMemory, stats):
+    def __init__(self, phase: str, every: int, warmup: int, device: DeviceMemory, stats, settle=None):
         self.phase, self.every, self.warmup = phase, every, warmup
-        self.device, self.stats = device, stats
+        self.device, self.stats, self.settle = device, stats, settle
         self.samples: list[dict] = []
 
     def maybe(self, calls: int, elapsed: float) -> None:
         if calls % self.every:
             return
-        s = self.stats()
+        s = self.stats()  # the pool's counters first: settling empties its cache
+        if self.settle is not None:
+            self.settle()
         self.samples.append({"calls": calls, "seconds": round(elapsed, 2), "rss": rss_bytes(),
                              "heap": heap_bytes(), "threads": thread_count(),
                              "device_used": self.device.used(), "pool_live": s.get("device_live_bytes", 0),
@@ -191,10 +199,21 @@ class Sampler:
         return out
 
 
+def settler(args, decoder):
+    """With --settle: what to run before RSS and NVML are read (see the module's docstring)."""
+    if not args.settle:
+        return None
+
+    def settle() -> None:
+        decoder.release_decoder()
+        decoder.release_device_memory()
+    return settle
+
+
 def run_random(args, videos, device) -> Sampler:
     rng = random.Random(args.seed)
     dec = nvc.PyNvGopDecoder(args.entries, args.gpu, True)
-    sampler = Sampler("random", args.every, args.warmup, device, dec._stats)
+    sampler = Sampler("random", args.every, args.warmup, device, dec._stats, settler(args, dec))
     start = time.perf_counter()
     for call in range(1, args.calls + 1):
         chosen = [rng.choice(videos) for _ in range(args.entries)]
@@ -207,7 +226,7 @@ def run_random(args, videos, device) -> Sampler:
 def run_reader(args, videos, device) -> Sampler:
     rng = random.Random(args.seed + 1)
     reader = nvc.PyNvSampleReader(1, args.entries, args.gpu, True, decode_ahead_mib=args.decode_ahead_mib)
-    sampler = Sampler("reader", args.every, args.warmup, device, reader._stats)
+    sampler = Sampler("reader", args.every, args.warmup, device, reader._stats, settler(args, reader))
     run = 8
     start = time.perf_counter()
     call = 0
@@ -242,12 +261,18 @@ def main() -> int:
     ap.add_argument("--every", type=int, default=500, help="sample every N calls")
     ap.add_argument("--warmup", type=int, default=1000, help="calls before the growth baseline")
     ap.add_argument("--seed", type=int, default=16)
+    ap.add_argument("--fallback", choices=("include", "exclude", "only"), default="include",
+                    help="on a GPU: soak every file (include), only those NVDEC decodes (exclude), or only "
+                         "those it refuses, decoded on the CPU and uploaded (only)")
     ap.add_argument("--decode-ahead-mib", type=int, default=-1,
                     help="the sample reader's decode_ahead_mib (-1: its default, on for NVDEC, off on the CPU)")
     ap.add_argument("--phases", default="random,reader",
                     help="which phases, in order (one per process fits a device call's time limit)")
     ap.add_argument("--rise-mib", type=int, default=16,
                     help="most host RSS / device memory may rise (see the rise in growth())")
+    ap.add_argument("--settle", action="store_true",
+                    help="before each sample, close the decoder's sessions and free its pooled memory, so RSS "
+                         "and NVML count what the process keeps, not which sessions happen to be open")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     if args.warmup >= args.calls:
@@ -256,6 +281,18 @@ def main() -> int:
     import warnings
     warnings.simplefilter("ignore")  # unsignalled colour ranges, once per file: not the subject here
     videos = pick_videos(args.videos, args.gpu)
+    if args.gpu >= 0 and args.fallback != "include":
+        # Which files NVDEC refuses (decoded on the CPU and uploaded: Device fallback) is the
+        # GPU's answer, not the manifest's: ask it, one frame each.
+        probe = nvc.PyNvGopDecoder(1, args.gpu, True)
+        native = [v for v in videos if probe.DecodeN12ToRGB([v[0]], [0], False)[0].backend == "nvdec"]
+        del probe
+        fallback = [v for v in videos if v not in native]
+        videos = fallback if args.fallback == "only" else native
+        print(f"soak: {len(native)} files on NVDEC, {len(fallback)} on the CPU fallback; "
+              f"soaking the {'fallback' if args.fallback == 'only' else 'NVDEC'} ones", flush=True)
+        if not videos:
+            raise SystemExit("soak: no videos left by --fallback")
     device = DeviceMemory(args.gpu)
     print(f"soak: {len(videos)} videos, {args.calls} calls per phase of {args.entries} entries, "
           f"{'GPU ' + str(args.gpu) if args.gpu >= 0 else 'CPU'}", flush=True)
@@ -285,9 +322,10 @@ def main() -> int:
         print(f"        rise (most in use, last third - first third, MiB): host RSS {fmt_mib(g['rss_rise'])}, "
               f"device (NVML) {fmt_mib(g['device_used_rise'])}, pool live {fmt_mib(g['pool_live_rise'])}, "
               f"pool cached {fmt_mib(g['pool_cached_rise'])}", flush=True)
-        # Flat: the pool's own counters (exact) rise at most 1 MiB; host RSS and device memory in
-        # use (moved by sessions coming and going) at most --rise-mib.
-        limits = {"pool_live": MIB, "pool_cached_rise": MIB, "rss_rise": args.rise_mib * MIB,
+        # Flat: the frames the pool hands out and gets back (live bytes, exact) at most 1 MiB; its
+        # cache, which follows the sizes of the last 4,096 allocations (Note [Device memory pool]),
+        # host RSS and device memory in use (moved by sessions coming and going) at most --rise-mib.
+        limits = {"pool_live": MIB, "pool_cached_rise": args.rise_mib * MIB, "rss_rise": args.rise_mib * MIB,
                   "device_used_rise": args.rise_mib * MIB}
         if g["pool_live_rise"] is None:  # fewer than 6 samples after warm-up: no thirds to compare
             undecided = True
@@ -298,7 +336,7 @@ def main() -> int:
                 print(f"        GROWTH: {key} {fmt_mib(g[key])} MiB > {limit / MIB:.0f} MiB", flush=True)
     report["flat"] = ok and not undecided
     verdict = "GROWTH" if not ok else "undecided" if undecided else "flat"
-    print(f"soak: {verdict} (pool counters at most 1 MiB, host RSS and device memory "
+    print(f"soak: {verdict} (pool live bytes at most 1 MiB, its cache, host RSS and device memory "
           f"at most {args.rise_mib} MiB higher at the end than early on)", flush=True)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
