@@ -34,8 +34,8 @@ def demuxer():
 def skip_unsupported(backend: str, entry: dict) -> None:
     skip_unless_bit_exact(backend, entry)
     if backend == "nvdec" and not nvdec_supports(entry):
-        pytest.skip(f"NVDEC on this GPU does not decode {entry['codec']} {entry['bit_depth']}-bit "
-                    "(the refusal is tested in test_decode.py)")
+        pytest.skip(f"NVDEC on this GPU does not decode {entry['codec']} {entry['bit_depth']}-bit {entry['pix_fmt']} "
+                    f"at {entry['width']}x{entry['height']} (the refusal is tested in test_decode.py)")
 
 
 def sample_ids(frame_count: int, gop_firsts: list[int]) -> list[int]:
