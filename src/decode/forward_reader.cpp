@@ -90,9 +90,15 @@ std::vector<int> frames_of_gop(const FrameIndex& frames, int g) {
 //   session decodes only what no lane does: the first run read, and frames after a jump.
 //   * When: a read that moves forward (a later frame, in the same or the next GOP — the
 //     sequential pattern of Note [Continuing a GOP]) starts the runs after its own on
-//     free lanes; a reader that jumps about starts nothing, so random access costs
-//     nothing extra. A lane is free once the reader has passed its run (its task is
-//     stopped and its frames let go).
+//     free lanes, once kInOrderBeforeAhead (16) frames have been read in order; a reader
+//     that jumps about starts nothing, so random access costs nothing extra. Why wait for
+//     16: a reader of short clips (8 frames of a file, then another file) started two
+//     lanes — two more sessions and decoding of runs nobody read — at its second frame;
+//     on an H100 that made 3,000 such reads 2.7x slower than without decode-ahead
+//     (bench/RESULTS.md §21.1). A stream pays for it once, at its first 16 frames; a run
+//     holds 16 frames or more, so the first run is still being read when the next starts.
+//     A lane is free once the reader has passed its run (its task is stopped and its
+//     frames let go).
 //   * Runs, not GOPs: a run costs a thread, a restart at its key and a flush at its end,
 //     which a one-frame GOP does not repay (all-intra video read 0.75x as fast with one
 //     GOP per task; GOP 12 gained 1.11x: RESULTS §12). A run streams through its GOPs
@@ -170,6 +176,7 @@ void ForwardReader::read(int id, FrameMap& out) {
   const int run = run_of_gop_[static_cast<size_t>(gop)];
   const bool forward = last_id_ >= 0 && id > last_id_ && gop <= frames.gop_of_frame(last_id_) + 1;
   last_id_ = id;
+  in_order_ = forward ? in_order_ + 1 : 1;
   if (!take_ahead(run, id, out)) {
     if (!main_) main_ = engine_.make_session(index_, /*always_stream=*/true);
     const SessionStats before = main_->stats();
@@ -181,7 +188,7 @@ void ForwardReader::read(int id, FrameMap& out) {
     }
     engine_.add_stats(stats_between(before, main_->stats()));
   }
-  if (forward) schedule(run);
+  if (forward && in_order_ >= kInOrderBeforeAhead) schedule(run);
 }
 
 bool ForwardReader::take_ahead(int run, int id, FrameMap& out) {

@@ -33,6 +33,9 @@ class ForwardReader {
   // Frames a task decodes between two hand-overs (and the most it decodes past the
   // budget: Note [Decode ahead], memory).
   static constexpr int kChunkFrames = 4;
+  // Frames read in order (each later than the one before, in the same or the next GOP)
+  // before any run is decoded ahead: a stream, not a short clip (Note [Decode ahead], When).
+  static constexpr int kInOrderBeforeAhead = kRunFrames;
 
   // `ahead_bytes`: the most the frames decoded ahead and not yet handed out may take
   // (plus one chunk); 0 = no decode-ahead. Creates no session yet.
@@ -102,6 +105,7 @@ class ForwardReader {
   std::shared_ptr<Shelf> shelf_;  // the tasks hold it too
   std::vector<Ahead> ahead_;      // kAheadLanes, indexed as shelf_->lanes
   int last_id_ = -1;              // the previous read's frame
+  int in_order_ = 0;              // frames read in order up to and including the previous read
 };
 
 }  // namespace odvd
