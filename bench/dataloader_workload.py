@@ -11,6 +11,8 @@ decodes exactly these frames as uint8 RGB-equivalent tensors (no resize):
                      process (one DecodeToTensor call per batch, batches decoding ahead)
   dataloader_p2      pattern 2: GopClipDataset in 4 DataLoader workers (spawn; demux only) +
                      GopBatchDecoder in this process
+  dataloader_p2_depth<k>  the same with decode_all(depth=k) and parallel_calls=k: k batches
+                     decoding ahead (only by name)
 
 Rows report frames/s (samples/s = frames/s / 6); summary() gives each pattern's rate over the
 direct one (goal for pattern 1: >= 0.95).
@@ -32,7 +34,8 @@ def _collate(items):  # module level: spawn workers import it
     return collate_gops(items)
 
 
-def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, counted, pattern: str) -> dict | str:
+def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, counted, pattern: str,
+                    depth: int = 1) -> dict | str:
     try:
         import torch
         from on_demand_video_decoder.torch import (ClipBatchLoader, ClipIndex, GopBatchDecoder, GopClipDataset,
@@ -85,12 +88,12 @@ def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, count
         gops = GopClipDataset(index, clip_len=1, step=1)
         loader = torch.utils.data.DataLoader(gops, batch_sampler=order, num_workers=4, collate_fn=_collate,
                                              multiprocessing_context="spawn", persistent_workers=True, prefetch_factor=4)
-        return loader, GopBatchDecoder(gpu)
+        return loader, GopBatchDecoder(gpu, parallel_calls=depth)
 
     def loop(obj, deadline):
         loader, decoder = obj
         got, lat, t = 0, [], time.perf_counter()
-        for b in decoder.decode_all(loader):
+        for b in decoder.decode_all(loader, depth=depth):
             got += b["frames"].shape[0] * b["frames"].shape[1]
             now = time.perf_counter()
             lat.append(now - t)
@@ -103,7 +106,7 @@ def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, count
         loader, decoder = obj
         next(iter(decoder.decode_all(loader)))  # starts the workers
 
-    return measure("dataloader_p2", gpu, make, loop, warm=warm_up,
+    return measure("dataloader_p2" if depth == 1 else f"dataloader_p2_depth{depth}", gpu, make, loop, warm=warm_up,
                    decoded=lambda obj: counted(obj[1]._decoder.get(BATCH * n)), seconds=seconds)
 
 
@@ -115,7 +118,8 @@ def summary(config: dict) -> list[str]:
         if direct is None:
             continue
         parts = [f"{backend}: direct {direct['frames_per_s']:.1f} frames/s"]
-        for name, goal in (("dataloader_p1", " (goal >= 0.95)"), ("dataloader_p2", "")):
+        deeper = sorted(w for w in rows if w.startswith("dataloader_p2_depth"))
+        for name, goal in (("dataloader_p1", " (goal >= 0.95)"), ("dataloader_p2", ""), *((w, "") for w in deeper)):
             if name in rows:
                 r = rows[name]
                 parts.append(f"{name} {r['frames_per_s']:.1f} frames/s = {r['frames_per_s'] / 6:.1f} samples/s, "

@@ -649,6 +649,12 @@ def run_config(name: str, folder: Path, args, backends: list[str], scratch: Path
         for pattern in ("direct", "p1", "p2"):
             attempt(f"dataloader_{pattern}", backend,
                     lambda: dataloader_workload.ours_dataloader(clip, dev, s, args.calls, measure, counted, pattern))
+        # Pattern 2 with batches decoding ahead, only by name: dataloader_p2_depth2.
+        for w in sorted(wanted or ()):
+            m = re.fullmatch(r"dataloader_p2_depth(\d+)", w)
+            if m:
+                attempt(w, backend, lambda: dataloader_workload.ours_dataloader(
+                    clip, dev, s, args.calls, measure, counted, "p2", depth=int(m.group(1))))
         for clip_len in (1, 4):
             for mib in ((1024, 4096, 16384) if backend == "nvdec" else (64, 256, 1024)):
                 attempt(f"epoch_T{clip_len}_{mib}MiB", backend,
@@ -878,7 +884,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-peers", action="store_true")
     p.add_argument("--no-limit", action="store_true", help="skip the limit runs (and the fractions)")
     p.add_argument("--workloads", default="all",
-                   help="all, or a list of: random,random_x4,tensor,tensor_torch,dataloader_direct,dataloader_p1,dataloader_p2,epoch_T1_<MiB>MiB,epoch_T4_<MiB>MiB,epoch_T<n>_<MiB>MiB_ahead<k> (only by name),multi4,sequential,sequential_no_ahead,sequential_ahead,sequential_ahead_<MiB>MiB (NVDEC; only by name),bundle,bundle_arrays,peer_pynvvideocodec,"
+                   help="all, or a list of: random,random_x4,tensor,tensor_torch,dataloader_direct,dataloader_p1,dataloader_p2,dataloader_p2_depth<k> (only by name),epoch_T1_<MiB>MiB,epoch_T4_<MiB>MiB,epoch_T<n>_<MiB>MiB_ahead<k> (only by name),multi4,sequential,sequential_no_ahead,sequential_ahead,sequential_ahead_<MiB>MiB (NVDEC; only by name),bundle,bundle_arrays,peer_pynvvideocodec,"
                         "peer_pynvvideocodec_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta,peer_accvlab,peer_accvlab_x4,"
                         "peer_accvlab_multi4,peer_accvlab_sequential,peer_accvlab_bundle,peer_pyav")
     args = p.parse_args(argv)

@@ -278,6 +278,37 @@ def test_clip_batch_loader_overlaps_and_keeps_order(two_samples):
         check_batch(b)
 
 
+def test_gop_batch_decoder_overlaps_and_keeps_order(two_samples):
+    """decode_all(depth=k): batches decode on k threads ahead of the caller, come out in the
+    loader's order with the frames of depth=1, a bad batch raises when it is due (not before the
+    good ones ahead of it), and a caller that stops early does not hang."""
+    gops = GopClipDataset(two_samples, clip_len=2, stride=7)
+    order = [[5, 1, 2], [0, 3], [4, 6, 7], [8], [9, 2]]
+    batches = [collate_gops([gops[i] for i in b]) for b in order]
+    decoder = GopBatchDecoder(-1, layout="NHWC", parallel_calls=3)
+    one = [b["frames"] for b in decoder.decode_all(batches, depth=1)]
+    for depth in (2, 3):
+        got = list(decoder.decode_all(batches, depth=depth))
+        assert [b["index"] for b in got] == order
+        for b, want in zip(got, one):
+            check_batch(b)
+            assert torch.equal(b["frames"], want)
+    bad = dict(batches[2], bundle=np.zeros(64, dtype=np.uint8))
+    seen = []
+    with pytest.raises(RuntimeError, match="not a GOP bundle"):
+        for b in decoder.decode_all(batches[:2] + [bad] + batches[3:], depth=2):
+            seen.append(b["index"])
+    assert seen == order[:2]
+    stream = decoder.decode_all(iter(batches * 20), depth=2)
+    assert next(stream)["index"] == order[0]
+    stream.close()  # the batches not started are cancelled
+    for bad_depth in (0, 1.5, True):
+        with pytest.raises(ValueError, match="depth must be an int >= 1"):
+            next(decoder.decode_all(batches, depth=bad_depth))
+    with pytest.raises(ValueError, match="parallel_calls must be an int >= 1"):
+        GopBatchDecoder(-1, parallel_calls=0)
+
+
 def test_memory_is_flat_over_20_epochs(two_samples):
     ds = MultiCameraClipDataset(two_samples, clip_len=2, stride=13, iGpu=-1, size=(36, 64), dtype="float32")
     loader = torch.utils.data.DataLoader(ds, batch_size=4, shuffle=True, num_workers=2,

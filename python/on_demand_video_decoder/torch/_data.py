@@ -327,13 +327,17 @@ def collate_gops(items: List[Dict[str, Any]]) -> Dict[str, Any]:
 class GopBatchDecoder:
     """Pattern 2's main-process half: ``decoder(batch)`` turns a ``collate_gops`` batch into
     a ``collate_clips`` batch, decoding on ``iGpu`` (default ``default_gpu()``) with the
-    batch arguments of ``DecodeToTensor``. ``decoder_options``: more PyNvGopDecoder keywords."""
+    batch arguments of ``DecodeToTensor``. ``parallel_calls``: how many batches may decode at
+    once (``decode_all``'s ``depth``, or calls from several threads). ``decoder_options``: more
+    PyNvGopDecoder keywords."""
 
-    def __init__(self, iGpu: Optional[int] = None, *, decoder_options: Optional[Dict[str, Any]] = None,  # noqa: N803
-                 **tensor: Any):
+    def __init__(self, iGpu: Optional[int] = None, *, parallel_calls: int = 1,  # noqa: N803
+                 decoder_options: Optional[Dict[str, Any]] = None, **tensor: Any):
         self.gpu = default_gpu() if iGpu is None else int(iGpu)
+        if isinstance(parallel_calls, bool) or not isinstance(parallel_calls, int) or parallel_calls < 1:
+            raise ValueError(f"parallel_calls must be an int >= 1, got {parallel_calls!r}")
         self.tensor = _check_tensor_args(tensor)
-        self._decoder = _ProcessDecoder(self.gpu, 1, dict(decoder_options or {}))
+        self._decoder = _ProcessDecoder(self.gpu, parallel_calls, dict(decoder_options or {}))
 
     def __call__(self, batch: Dict[str, Any]) -> Dict[str, Any]:
         if not batch:
@@ -345,7 +349,28 @@ class GopBatchDecoder:
         out["frames"] = frames.view(*batch["frame_ids"].shape, *frames.shape[1:])
         return out
 
-    def decode_all(self, loader: Iterable[Dict[str, Any]]) -> Iterator[Dict[str, Any]]:
-        """Each batch of ``loader`` (a DataLoader with ``collate_fn=collate_gops``), decoded."""
-        for batch in loader:
-            yield self(batch)
+    def decode_all(self, loader: Iterable[Dict[str, Any]], depth: int = 1) -> Iterator[Dict[str, Any]]:
+        """Each batch of ``loader`` (a DataLoader with ``collate_fn=collate_gops``), decoded, in
+        order. ``depth=1`` decodes each batch when it is due; ``depth=k`` keeps k batches
+        decoding on threads of this process while the caller works on the current one (and the
+        loader's workers demux the next), as ``ClipBatchLoader`` does for pattern 1 (with
+        ``parallel_calls=k`` they decode at once; on the CPU back end, where decoding already
+        fills the cores, it gains nothing). An error of a batch is raised when that batch is
+        due; a caller that stops early cancels those not started."""
+        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
+            raise ValueError(f"depth must be an int >= 1, got {depth!r}")
+        if depth == 1:
+            for batch in loader:
+                yield self(batch)
+            return
+        pool = ThreadPoolExecutor(depth)
+        pending: List[Any] = []
+        try:
+            for batch in loader:
+                pending.append(pool.submit(self, batch))
+                if len(pending) > depth:
+                    yield pending.pop(0).result()
+            while pending:
+                yield pending.pop(0).result()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
