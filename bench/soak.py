@@ -26,7 +26,7 @@ sample counts what the process keeps. `--fallback` picks the files NVDEC decodes
 refuses (decoded on the CPU and uploaded).
 `--phases random` or `--phases reader` runs one phase (10,000 calls of each do not fit one
 device call: random access on NVDEC over the test videos runs ~13 calls of 4 entries a second, ~18
-of 2 on an H100; `bash .carry/call_soak.sh random|reader` is one call each).
+of 2 on an H100; `bash tools/device/soak_call.sh random|reader` is one call each).
 
     python3 bench/soak.py --gpu 0 --videos tests/videos/generated --out OUT   # NVDEC
     python3 bench/soak.py --gpu -1 --calls 2000 ...                           # CPU back end
