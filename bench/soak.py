@@ -24,6 +24,9 @@ own mappings), far above any leak the verdict must see; `--settle` closes every 
 frees the pool before RSS and NVML are read (the pool's counters are read first), so each
 sample counts what the process keeps. `--fallback` picks the files NVDEC decodes or those it
 refuses (decoded on the CPU and uploaded).
+SIGTERM (`timeout`, a device call's limit) ends the phase under way: it is judged on the samples
+taken so far, said so ("cut short"), no later phase runs, and the exit status is 3 (1: growth,
+2: undecided, 0: flat).
 `--phases random` or `--phases reader` runs one phase (10,000 calls of each do not fit one
 device call: random access on NVDEC over the test videos runs ~13 calls of 4 entries a second, ~18
 of 2 on an H100; `bash tools/device/soak_call.sh random|reader` is one call each).
@@ -44,6 +47,7 @@ import ctypes
 import json
 import os
 import random
+import signal
 import sys
 import time
 from pathlib import Path
@@ -141,6 +145,7 @@ class Sampler:
     def __init__(self, phase: str, every: int, warmup: int, device: DeviceMemory, stats, settle=None):
         self.phase, self.every, self.warmup = phase, every, warmup
         self.device, self.stats, self.settle = device, stats, settle
+        self.cut = False  # stopped by SIGTERM before its last call
         self.samples: list[dict] = []
 
     def maybe(self, calls: int, elapsed: float) -> None:
@@ -200,6 +205,14 @@ class Sampler:
         return out
 
 
+class Cut(Exception):
+    """SIGTERM (a device call's time limit, `timeout`) arrived: report what was sampled."""
+
+
+def _cut(signum, frame):
+    raise Cut()
+
+
 def settler(args, decoder):
     """With --settle: what to run before RSS and NVML are read (see the module's docstring)."""
     if not args.settle:
@@ -216,11 +229,14 @@ def run_random(args, videos, device) -> Sampler:
     dec = nvc.PyNvGopDecoder(args.entries, args.gpu, True)
     sampler = Sampler("random", args.every, args.warmup, device, dec._stats, settler(args, dec))
     start = time.perf_counter()
-    for call in range(1, args.calls + 1):
-        chosen = [rng.choice(videos) for _ in range(args.entries)]
-        frames = dec.DecodeN12ToRGB([p for p, _ in chosen], [rng.randrange(n) for _, n in chosen], False)
-        del frames
-        sampler.maybe(call, time.perf_counter() - start)
+    try:
+        for call in range(1, args.calls + 1):
+            chosen = [rng.choice(videos) for _ in range(args.entries)]
+            frames = dec.DecodeN12ToRGB([p for p, _ in chosen], [rng.randrange(n) for _, n in chosen], False)
+            del frames
+            sampler.maybe(call, time.perf_counter() - start)
+    except Cut:
+        sampler.cut = True
     return sampler
 
 
@@ -230,6 +246,14 @@ def run_reader(args, videos, device) -> Sampler:
     sampler = Sampler("reader", args.every, args.warmup, device, reader._stats, settler(args, reader))
     run = 8
     start = time.perf_counter()
+    try:
+        _read_runs(args, videos, reader, sampler, rng, run, start)
+    except Cut:
+        sampler.cut = True
+    return sampler
+
+
+def _read_runs(args, videos, reader, sampler, rng, run, start) -> None:
     call = 0
     while call < args.calls:
         chosen = [rng.choice(videos) for _ in range(args.entries)]
@@ -242,7 +266,6 @@ def run_reader(args, videos, device) -> Sampler:
             del frames
             call += 1
             sampler.maybe(call, time.perf_counter() - start)
-    return sampler
 
 
 def nvml_mib(v) -> str:
@@ -306,13 +329,23 @@ def main() -> int:
     for name in chosen:
         if name not in phases:
             ap.error(f"--phases: expected names from {sorted(phases)}, got {name!r}")
+    signal.signal(signal.SIGTERM, _cut)
+    cut = False
     for name in chosen:
         fn = phases[name]
         sampler = fn(args, videos, device)
+        if not sampler.samples:
+            print(f"{name}: stopped (SIGTERM) before its first sample", flush=True)
+            return 3
         g = sampler.growth()
         secs = sampler.samples[-1]["seconds"]
-        report["phases"][name] = {"samples": sampler.samples, "growth": g, "seconds": secs}
-        print(f"{name:7s} {args.calls} calls in {secs:.1f} s; growth from call {g['from_calls']} to "
+        done = sampler.samples[-1]["calls"]
+        report["phases"][name] = {"samples": sampler.samples, "growth": g, "seconds": secs, "cut": sampler.cut}
+        if sampler.cut:
+            cut = True
+            print(f"{name}: stopped by SIGTERM after {done} of {args.calls} calls; judged on what was sampled",
+                  flush=True)
+        print(f"{name:7s} {done} calls in {secs:.1f} s; growth from call {g['from_calls']} to "
               f"{g['to_calls']} (MiB, last - first; trend): host RSS {fmt_mib(g['rss'])}; {fmt_mib(g['rss_trend'])} "
               f"(peak {fmt_mib(g['rss_peak_over_base'])}), "
               f"device (NVML) {fmt_mib(g['device_used'])}; {fmt_mib(g['device_used_trend'])}, "
@@ -335,14 +368,18 @@ def main() -> int:
             if g[key] is not None and g[key] > limit:
                 ok = False
                 print(f"        GROWTH: {key} {fmt_mib(g[key])} MiB > {limit / MIB:.0f} MiB", flush=True)
+        if sampler.cut:
+            break  # the time is up: no later phase
     report["flat"] = ok and not undecided
+    report["cut"] = cut
     verdict = "GROWTH" if not ok else "undecided" if undecided else "flat"
+    verdict += " (cut short)" if cut else ""
     print(f"soak: {verdict} (pool live bytes at most 1 MiB, its cache, host RSS and device memory "
           f"at most {args.rise_mib} MiB higher at the end than early on)", flush=True)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "soak.json").write_text(json.dumps(report, indent=1))
-    return 1 if not ok else 2 if undecided else 0
+    return 1 if not ok else 2 if undecided else 3 if cut else 0
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ if [[ -n ${EXAMPLE:-} ]]; then  # issue #20's proof: the DDP example on 1 GPU, b
 fi
 ENTRIES=4
 [[ $PHASE == random ]] && ENTRIES=2
-timeout $((585 - (SECONDS - T0))) python3 -u bench/soak.py --gpu 0 --videos tests/videos/generated --phases "$PHASE" \
+timeout $((580 - (SECONDS - T0))) python3 -u bench/soak.py --gpu 0 --videos tests/videos/generated --phases "$PHASE" \
   --entries "$ENTRIES" --calls 10000 --every 500 --settle --out "$OUT/soak_$PHASE" >"$OUT/soak_$PHASE.txt" 2>&1
 echo "$PHASE rc=$?"
 grep -E "^  $PHASE" "$OUT/soak_$PHASE.txt" | sed 's/NVML \([0-9]*\) MiB, pool live+cached/NVML \1, pool/' | cut -c1-160
