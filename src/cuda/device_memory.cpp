@@ -39,7 +39,8 @@ std::shared_ptr<DevicePool> DevicePool::for_device(int ordinal) {
   return pool;
 }
 
-DevicePool::DevicePool(const DeviceContext& device) : device_(device) {}
+DevicePool::DevicePool(const DeviceContext& device)
+    : device_(device), free_({kMaxCachedBytes, kIdleAllocations, kAgeCheckEvery}) {}
 
 DevicePool::~DevicePool() {
   release_unused();
@@ -52,23 +53,7 @@ std::shared_ptr<Buffer> DevicePool::allocate(size_t size, CUstream writer) {
   std::vector<Block> aged;
   {
     MutexLock lock(mutex_);
-    if (++allocations_ % kAgeCheckEvery == 0 && allocations_ > kIdleAllocations) {
-      for (auto it = free_.begin(); it != free_.end();) {
-        if (it->second.returned_at + kIdleAllocations < allocations_) {
-          cached_bytes_ -= it->second.size;
-          aged.push_back(std::move(it->second));
-          it = free_.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
-    auto it = free_.lower_bound(wanted);
-    if (it != free_.end() && it->first <= wanted + wanted / 4) {
-      block = std::move(it->second);
-      free_.erase(it);
-      cached_bytes_ -= block.size;
-    }
+    if (auto taken = free_.take(wanted, aged)) block = std::move(taken->block);
     live_bytes_ += block.ptr ? block.size : wanted;
   }
   for (Block& b : aged) free_block(b);  // outside the lock: cuMemFree may wait for the GPU
@@ -99,20 +84,13 @@ std::shared_ptr<Buffer> DevicePool::allocate(size_t size, CUstream writer) {
 }
 
 void DevicePool::give_back(Block block) {
-  std::vector<Block> evicted;
   {
     MutexLock lock(mutex_);
     live_bytes_ -= block.size;
     const size_t size = block.size;
-    if (cached_bytes_ + size > kMaxCachedBytes) {
-      evicted.push_back(std::move(block));
-    } else {
-      cached_bytes_ += size;
-      block.returned_at = allocations_;
-      free_.emplace(size, std::move(block));
-    }
+    if (free_.put(size, std::move(block))) return;
   }
-  for (Block& b : evicted) free_block(b);
+  free_block(block);  // over the cap: put() left it here
 }
 
 void DevicePool::give_back_freed(size_t size) {
@@ -132,18 +110,17 @@ void DevicePool::free_block(Block& block) {
 }
 
 void DevicePool::release_unused() {
-  std::multimap<size_t, Block> blocks;
+  std::vector<Block> blocks;
   {
     MutexLock lock(mutex_);
-    blocks.swap(free_);
-    cached_bytes_ = 0;
+    blocks = free_.take_all();
   }
-  for (auto& entry : blocks) free_block(entry.second);
+  for (Block& b : blocks) free_block(b);
 }
 
 size_t DevicePool::cached_bytes() const {
   MutexLock lock(mutex_);
-  return cached_bytes_;
+  return free_.cached_bytes();
 }
 
 size_t DevicePool::live_bytes() const {

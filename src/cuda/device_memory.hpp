@@ -5,9 +5,10 @@
 //   * A frame, every Python object made from it and every exported tensor hold a
 //     shared_ptr to its DeviceBuffer; the block returns to the pool only when the last
 //     of them is gone, so memory a user can still read is never reused.
-//   * Blocks are cudaMalloc-sized slabs kept in a free list by size; a request takes the
-//     smallest free block that fits without wasting more than a quarter of it, else
-//     allocates. Frame sizes repeat, so steady-state decoding allocates nothing.
+//   * Blocks are cudaMalloc-sized slabs kept in a free list by size (a BlockCache,
+//     util/block_cache.hpp, which holds the rules below and is tested without a GPU); a
+//     request takes the smallest free block that fits without wasting more than a quarter
+//     of it, else allocates. Frame sizes repeat, so steady-state decoding allocates nothing.
 //   * Ordering with consumers: a buffer exported to another stream (DLPack with a
 //     stream, or __cuda_array_interface__, whose consumers use their current stream)
 //     may still be read by work queued on that stream when its last reference dies.
@@ -34,6 +35,7 @@
 #include "cuda/cuda_driver.hpp"
 #include "odvd/frame.hpp"
 #include "odvd/mutex.hpp"
+#include "util/block_cache.hpp"
 
 namespace odvd::cuda {
 
@@ -63,8 +65,7 @@ class DevicePool : public std::enable_shared_from_this<DevicePool> {
   struct Block {
     CUdeviceptr ptr = 0;
     size_t size = 0;
-    Event pending_reads;       // recorded on a consumer stream at release, or empty
-    uint64_t returned_at = 0;  // allocations_ when it entered the free list
+    Event pending_reads;  // recorded on a consumer stream at release, or empty
   };
   void give_back(Block block);
   void give_back_freed(size_t size);  // a live block was freed instead of returned
@@ -72,10 +73,8 @@ class DevicePool : public std::enable_shared_from_this<DevicePool> {
 
   const DeviceContext& device_;
   mutable Mutex mutex_;
-  std::multimap<size_t, Block> free_ ODVD_GUARDED_BY(mutex_);  // by size
-  size_t cached_bytes_ ODVD_GUARDED_BY(mutex_) = 0;
+  BlockCache<Block> free_ ODVD_GUARDED_BY(mutex_);
   size_t live_bytes_ ODVD_GUARDED_BY(mutex_) = 0;
-  uint64_t allocations_ ODVD_GUARDED_BY(mutex_) = 0;  // requests so far: the pool's clock
 };
 
 // A block of a DevicePool, returned to it when the last reference goes away.

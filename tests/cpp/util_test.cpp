@@ -1,13 +1,15 @@
-// Thread pool, LRU cache and frame allocation.
+// Thread pool, LRU cache, block cache and frame allocation.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "odvd/error.hpp"
 #include "odvd/frame.hpp"
+#include "util/block_cache.hpp"
 #include "util/lru_cache.hpp"
 #include "util/thread_pool.hpp"
 
@@ -53,6 +55,68 @@ TEST(LruCache, EvictedValuesStayAliveForHolders) {
   cache.put(2, std::make_shared<int>(7), 1);
   EXPECT_EQ(cache.get(1), nullptr);
   EXPECT_EQ(*held, 42);
+}
+
+// A block as the cache sees it: move-only, like DevicePool's (it holds an Event).
+using TestBlock = std::unique_ptr<int>;
+TestBlock block(int id) {
+  return std::make_unique<int>(id);
+}
+
+TEST(BlockCache, TakesTheSmallestFitWastingAtMostAQuarter) {
+  BlockCache<TestBlock> cache({1 << 20, 1000, 10});
+  std::vector<TestBlock> aged;
+  EXPECT_TRUE(cache.put(1000, block(1)));
+  EXPECT_TRUE(cache.put(1200, block(2)));
+  EXPECT_TRUE(cache.put(5000, block(3)));
+  EXPECT_EQ(cache.cached_bytes(), 7200u);
+  auto a = cache.take(1100, aged);  // 1200 fits (1100 + 275 >= 1200); 1000 is too small
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->size, 1200u);
+  EXPECT_EQ(*a->block, 2);
+  EXPECT_FALSE(cache.take(3000, aged));  // 5000 wastes more than a quarter of it
+  auto b = cache.take(4000, aged);       // 4000 + 1000 >= 5000
+  ASSERT_TRUE(b);
+  EXPECT_EQ(*b->block, 3);
+  EXPECT_EQ(cache.cached_bytes(), 1000u);
+  EXPECT_TRUE(aged.empty());
+}
+
+TEST(BlockCache, RefusesBlocksOverTheCapAndHandsEveryBlockBack) {
+  BlockCache<TestBlock> cache({3000, 1000, 10});
+  EXPECT_TRUE(cache.put(2000, block(1)));
+  TestBlock over = block(2);
+  EXPECT_FALSE(cache.put(1500, std::move(over)));
+  ASSERT_TRUE(over);  // refused: still the caller's, to free
+  EXPECT_EQ(*over, 2);
+  EXPECT_TRUE(cache.put(1000, block(3)));
+  std::vector<TestBlock> all = cache.take_all();
+  EXPECT_EQ(all.size(), 2u);
+  EXPECT_EQ(cache.cached_bytes(), 0u);
+  EXPECT_EQ(cache.cached_blocks(), 0u);
+}
+
+TEST(BlockCache, BlocksNoRequestTakesAgeOutAndBlocksInUseDoNot) {
+  // The GPU soak's case: sizes in steady use come back at once; a size seen once stays no
+  // longer than `idle_allocations` requests (it stayed for ever before the cache aged).
+  BlockCache<TestBlock> cache({1 << 30, 100, 8});
+  std::vector<TestBlock> aged;
+  EXPECT_TRUE(cache.put(1 << 20, block(99)));  // a big frame, once
+  for (int i = 0; i < 99; ++i) {               // small frames: taken and put back every request
+    auto t = cache.take(256, aged);
+    EXPECT_TRUE(cache.put(256, t ? std::move(t->block) : block(i)));
+  }
+  EXPECT_TRUE(aged.empty());  // not idle for 100 requests yet
+  EXPECT_EQ(cache.cached_bytes(), (1u << 20) + 256u);
+  for (int i = 0; i < 20; ++i) {
+    auto t = cache.take(256, aged);
+    ASSERT_TRUE(t);
+    EXPECT_TRUE(cache.put(256, std::move(t->block)));
+  }
+  ASSERT_EQ(aged.size(), 1u);  // aged out at the first scan past 100 idle requests
+  EXPECT_EQ(*aged[0], 99);
+  EXPECT_EQ(cache.cached_bytes(), 256u);  // the block in steady use stays
+  EXPECT_EQ(cache.cached_blocks(), 1u);
 }
 
 TEST(Frame, Nv12LayoutSharesOnePitch) {
