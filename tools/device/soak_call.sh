@@ -2,7 +2,8 @@
 # Issue #16's GPU soak, one phase a device call (10,000 calls of both do not fit 600 s):
 #   bash tools/device/soak_call.sh random   (~550 s: ~18 calls of 2 entries a second on an H100)
 #   bash tools/device/soak_call.sh reader   (~320 s; EXAMPLE=1 first runs examples/train_ddp.py
-#                                            on the GPU, both patterns: carry .carry/sample_cache too)
+#                                            on the GPU, both patterns: carry .carry/sample_cache too;
+#                                            GPU_TESTS=1 first runs tests/python/test_gpu.py)
 # carry [".carry/ffmpeg", ".carry/include", "tests/videos/generated"] (tools/device/prepare.sh).
 # --settle: sessions closed and the pool emptied before each sample (bench/soak.py's docstring).
 set -u
@@ -14,6 +15,9 @@ mkdir -p "$OUT"
 ODVD_DEADLINE_S=200 bash tools/device/run_gpu.sh build >"$OUT/steps.txt" 2>&1
 tail -1 "$OUT/steps.txt"
 export PYTHONPATH=$PWD/python
+if [[ -n ${GPU_TESTS:-} ]]; then  # tests/python/test_gpu.py first (~60 s)
+  timeout 150 python3 -m pytest -q tests/python/test_gpu.py 2>&1 | tail -4
+fi
 if [[ -n ${EXAMPLE:-} ]]; then  # issue #20's proof: the DDP example on 1 GPU, both patterns
   export XDG_CACHE_HOME=$PWD/.carry/sample_cache OMP_NUM_THREADS=1
   timeout 90 python3 -m torch.distributed.run --standalone --nproc_per_node=1 examples/train_ddp.py \
