@@ -15,9 +15,10 @@ warm-up (`--warmup` calls, every file seen and every session made by then) to th
 both the difference and the trend (least-squares slope times the calls spanned) are
 reported, and the rise: the most in use over the last third of the samples less the most over
 the first third. The goal is flat: the pool's live bytes rise at most 1 MiB; its cache (which
-follows the sizes of recent allocations), host RSS and NVML at most `--rise-mib` (16): on NVDEC, sessions made and dropped as files switch move both by tens of
-MiB either way, so single readings and slopes swing, while a leak lifts the ceiling. RSS is
-sampled after glibc's malloc_trim, so free heap the allocator keeps does not count.
+follows the sizes of recent allocations), host RSS and NVML at most `--rise-mib` (16): on NVDEC,
+sessions made and dropped as files switch move both by tens of MiB either way, so single
+readings and slopes swing, while a leak lifts the ceiling. RSS is sampled after glibc's
+malloc_trim, so free heap the allocator keeps does not count.
 On NVDEC the sessions open at the moment of a sample swing host RSS by +-100 MiB or more (the H100
 soak, bench/RESULTS.md §21: not malloc'd memory, which mallinfo2 shows flat, but the driver's
 own mappings), far above any leak the verdict must see; `--settle` closes every session and

@@ -1,5 +1,7 @@
 #include "cuda/device_memory.hpp"
 
+#include <cstdint>
+#include <map>
 #include <utility>
 #include <vector>
 

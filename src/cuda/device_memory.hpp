@@ -28,8 +28,6 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
-#include <map>
 #include <memory>
 
 #include "cuda/cuda_driver.hpp"

@@ -247,6 +247,24 @@ def _with_metadata(batch: Dict[str, Any], items: List[Dict[str, Any]]) -> Dict[s
     return batch
 
 
+def _ahead(depth: int, jobs: Iterable[Any], work: Any) -> Iterator[Any]:
+    """``work(job)`` for each of ``jobs``, results in order, with ``depth`` of them running on
+    threads ahead of the caller (ClipBatchLoader, GopBatchDecoder.decode_all). An error is
+    raised when its job's result is due. A caller that stops early does not wait for the jobs
+    running ahead: those not started are cancelled, the running ones finish in the background."""
+    pool = ThreadPoolExecutor(depth)
+    pending: List[Any] = []
+    try:
+        for job in jobs:
+            pending.append(pool.submit(work, job))
+            if len(pending) > depth:
+                yield pending.pop(0).result()
+        while pending:
+            yield pending.pop(0).result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
 class ClipBatchLoader:
     """Pattern 1 with overlap: batches of ``dataset`` in the order of ``batch_sampler`` (an
     iterable of index lists, e.g. ``BatchSampler(DistributedClipSampler(ds), 8, False)``),
@@ -264,19 +282,8 @@ class ClipBatchLoader:
         return len(self.batch_sampler)  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[Dict[str, Any]]:
-        pool = ThreadPoolExecutor(self.depth)
-        pending: List[Any] = []
-        try:
-            for indices in self.batch_sampler:
-                pending.append(pool.submit(self.dataset.__getitems__, list(indices)))
-                if len(pending) > self.depth:
-                    yield collate_clips(pending.pop(0).result())
-            while pending:
-                yield collate_clips(pending.pop(0).result())
-        finally:
-            # A caller that stops early does not wait for the batches decoding ahead: those not
-            # started are cancelled, the running ones finish in the background.
-            pool.shutdown(wait=False, cancel_futures=True)
+        for items in _ahead(self.depth, (list(b) for b in self.batch_sampler), self.dataset.__getitems__):
+            yield collate_clips(items)
 
 
 # ---- pattern 2 ----
@@ -363,14 +370,4 @@ class GopBatchDecoder:
             for batch in loader:
                 yield self(batch)
             return
-        pool = ThreadPoolExecutor(depth)
-        pending: List[Any] = []
-        try:
-            for batch in loader:
-                pending.append(pool.submit(self, batch))
-                if len(pending) > depth:
-                    yield pending.pop(0).result()
-            while pending:
-                yield pending.pop(0).result()
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        yield from _ahead(depth, loader, self)
