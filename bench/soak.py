@@ -38,7 +38,9 @@ of 2 on an H100; `bash tools/device/soak_call.sh random|reader` is one call each
 Videos: every file in the test generator's manifest that the back end decodes (on NVDEC: H.264
 8-bit, HEVC, VP9 in 4:2:0; on the CPU: all but the bad_* files). Frames are converted
 to RGB and dropped at once (each returned tensor is released before the next call), as a
-training loop does. Writes OUT/soak.json (every sample) and prints a table.
+training loop does. Writes OUT/soak.json (every sample) and prints a table. Each sample also splits
+RSS by kind of mapping (anonymous, /dev/nvidia*, files: /proc/self/smaps) and counts Python's
+objects, so growth can be placed (not judged).
 """
 
 from __future__ import annotations
@@ -122,6 +124,28 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def rss_parts() -> dict:
+    """Host RSS by kind of mapping (/proc/self/smaps), to say where growth lives: "anon"
+    (malloc's arenas, Python's object arenas, the driver's own anonymous mappings), "nvidia"
+    (mappings of /dev/nvidia*: memory the driver shares with the GPU), "files" (libraries and
+    other mapped files). Beside them "py_blocks": Python objects alive (sys.getallocatedblocks)."""
+    parts = {"anon": 0, "nvidia": 0, "files": 0}
+    kind = "anon"
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split(maxsplit=6)
+            if not head:
+                continue
+            if "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):  # a mapping's first line
+                path = head[5] if len(head) > 5 else ""
+                kind = ("nvidia" if path.startswith("/dev/nvidia") else
+                        "anon" if not path.startswith("/") else "files")
+            elif head[0] == "Rss:":
+                parts[kind] += int(head[1]) * 1024
+    parts["py_blocks"] = sys.getallocatedblocks()
+    return parts
+
+
 def pick_videos(folder: Path, gpu: int) -> list[tuple[str, int]]:
     manifest = json.loads((folder / "manifest.json").read_text())
     out = []
@@ -158,14 +182,16 @@ class Sampler:
         self.samples.append({"calls": calls, "seconds": round(elapsed, 2), "rss": rss_bytes(),
                              "heap": heap_bytes(), "threads": thread_count(),
                              "device_used": self.device.used(), "pool_live": s.get("device_live_bytes", 0),
-                             "pool_cached": s.get("device_cached_bytes", 0)})
+                             "pool_cached": s.get("device_cached_bytes", 0), "parts": rss_parts()})
         last = self.samples[-1]
         # A line per sample: a run stopped by a time limit still leaves its figures.
         heap = "-" if last["heap"] is None else f"{last['heap'] / MIB:.1f}"
         print(f"  {self.phase} {calls} calls, {elapsed:.1f} s: RSS {last['rss'] / MIB:.1f} MiB (malloc'd {heap} MiB, "
               f"{last['threads']} threads), NVML "
               f"{nvml_mib(last['device_used'])} MiB, pool live+cached "
-              f"{(last['pool_live'] + last['pool_cached']) / MIB:.1f} MiB", flush=True)
+              f"{(last['pool_live'] + last['pool_cached']) / MIB:.1f} MiB; RSS anon/nvidia/files "
+              f"{last['parts']['anon'] / MIB:.1f}/{last['parts']['nvidia'] / MIB:.1f}/{last['parts']['files'] / MIB:.1f} "
+              f"MiB, {last['parts']['py_blocks']} Python objects", flush=True)
 
     def growth(self) -> dict:
         base = next((s for s in self.samples if s["calls"] >= self.warmup), self.samples[0])
@@ -202,6 +228,8 @@ class Sampler:
             out[key + "_rise"] = max(s[key] for s in after[-third:]) - max(s[key] for s in after[:third])
         # The largest excursion above the post-warm-up base: a leak that is freed at the end
         # would still show here.
+        # Where RSS went (not judged): each kind of mapping, and Python's objects, last - base.
+        out["parts"] = {k: last["parts"][k] - base["parts"][k] for k in base["parts"]}
         out["rss_peak_over_base"] = max(s["rss"] for s in self.samples if s["calls"] >= base["calls"]) - base["rss"]
         return out
 
@@ -354,6 +382,10 @@ def main() -> int:
         print("        samples (calls: RSS MiB / NVML MiB / pool live+cached MiB): " + ", ".join(
             f"{s['calls']}: {s['rss'] / MIB:.1f}/{nvml_mib(s['device_used'])}/"
             f"{(s['pool_live'] + s['pool_cached']) / MIB:.1f}" for s in sampler.samples), flush=True)
+        parts = g["parts"]
+        print(f"        host RSS by mapping, last - first (MiB): anon {fmt_mib(parts['anon'])}, /dev/nvidia* "
+              f"{fmt_mib(parts['nvidia'])}, files {fmt_mib(parts['files'])}; Python objects "
+              f"{parts['py_blocks']:+d}", flush=True)
         print(f"        rise (most in use, last third - first third, MiB): host RSS {fmt_mib(g['rss_rise'])}, "
               f"device (NVML) {fmt_mib(g['device_used_rise'])}, pool live {fmt_mib(g['pool_live_rise'])}, "
               f"pool cached {fmt_mib(g['pool_cached_rise'])}", flush=True)

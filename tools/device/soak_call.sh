@@ -6,6 +6,8 @@
 #                                            GPU_TESTS=1 first runs tests/python/test_gpu.py)
 # carry [".carry/ffmpeg", ".carry/include", "tests/videos/generated"] (tools/device/prepare.sh).
 # --settle: sessions closed and the pool emptied before each sample (bench/soak.py's docstring).
+# CALLS (default 10000) and LIMIT_S (default 580: the seconds this script may take in all, the
+# soak being cut short, and judged on its samples so far, when they run out).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 T0=$SECONDS
@@ -27,9 +29,9 @@ if [[ -n ${EXAMPLE:-} ]]; then  # issue #20's proof: the DDP example on 1 GPU, b
 fi
 ENTRIES=4
 [[ $PHASE == random ]] && ENTRIES=2
-timeout $((580 - (SECONDS - T0))) python3 -u bench/soak.py --gpu 0 --videos tests/videos/generated --phases "$PHASE" \
-  --entries "$ENTRIES" --calls 10000 --every 500 --settle --out "$OUT/soak_$PHASE" >"$OUT/soak_$PHASE.txt" 2>&1
+timeout $((${LIMIT_S:-580} - (SECONDS - T0))) python3 -u bench/soak.py --gpu 0 --videos tests/videos/generated --phases "$PHASE" \
+  --entries "$ENTRIES" --calls "${CALLS:-10000}" --every 500 --settle --out "$OUT/soak_$PHASE" >"$OUT/soak_$PHASE.txt" 2>&1
 echo "$PHASE rc=$?"
-grep -E "^  $PHASE" "$OUT/soak_$PHASE.txt" | sed 's/NVML \([0-9]*\) MiB, pool live+cached/NVML \1, pool/' | cut -c1-160
+grep -E "^  $PHASE" "$OUT/soak_$PHASE.txt" | sed 's/NVML \([0-9]*\) MiB, pool live+cached/NVML \1, pool/' | cut -c1-250
 grep -vE "^  $PHASE" "$OUT/soak_$PHASE.txt" | grep -v "samples (calls" | cut -c1-400
 echo "== done, t=$((SECONDS - T0)) s"
