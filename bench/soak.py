@@ -130,7 +130,8 @@ def rss_parts() -> dict:
     (mappings of /dev/nvidia*: memory the driver shares with the GPU), "files" (libraries and
     other mapped files). Beside them "py_blocks": Python objects alive (sys.getallocatedblocks)."""
     parts = {"anon": 0, "nvidia": 0, "files": 0}
-    kind = "anon"
+    maps = {}  # anonymous mappings: start address -> [RSS bytes, size, name] (where growth sits)
+    kind, where = "anon", ""
     with open("/proc/self/smaps") as f:
         for line in f:
             head = line.split(maxsplit=6)
@@ -140,10 +141,28 @@ def rss_parts() -> dict:
                 path = head[5] if len(head) > 5 else ""
                 kind = ("nvidia" if path.startswith("/dev/nvidia") else
                         "anon" if not path.startswith("/") else "files")
+                lo, hi = (int(x, 16) for x in head[0].split("-"))
+                where = (lo, hi - lo, path)
             elif head[0] == "Rss:":
                 parts[kind] += int(head[1]) * 1024
+                if kind == "anon":
+                    maps[f"{where[0]:x}"] = [int(head[1]) * 1024, where[1], where[2]]
     parts["py_blocks"] = sys.getallocatedblocks()
+    parts["maps"] = maps
     return parts
+
+
+def grown_mappings(base: dict, last: dict, top: int = 6) -> str:
+    """The anonymous mappings whose RSS grew most from `base` to `last` (rss_parts()["maps"]), each
+    with its size; a glibc thread arena sits 64 MiB-aligned ("arena?"), the main one is [heap]."""
+    rows = []
+    for start, (rss, size, name) in last.items():
+        grew = rss - base.get(start, [0])[0]
+        if grew > 0:
+            tag = " arena?" if int(start, 16) % (64 * MIB) == 0 else ""
+            rows.append((grew, f"{start} {name}({size / MIB:.1f} MiB{tag}) {grew / MIB:+.2f}"))
+    rows.sort(reverse=True)
+    return "; ".join(text for _, text in rows[:top]) or "none"
 
 
 def pick_videos(folder: Path, gpu: int) -> list[tuple[str, int]]:
@@ -229,7 +248,8 @@ class Sampler:
         # The largest excursion above the post-warm-up base: a leak that is freed at the end
         # would still show here.
         # Where RSS went (not judged): each kind of mapping, and Python's objects, last - base.
-        out["parts"] = {k: last["parts"][k] - base["parts"][k] for k in base["parts"]}
+        out["parts"] = {k: last["parts"][k] - base["parts"][k] for k in base["parts"] if k != "maps"}
+        out["grown_mappings"] = grown_mappings(base["parts"]["maps"], last["parts"]["maps"])
         out["rss_peak_over_base"] = max(s["rss"] for s in self.samples if s["calls"] >= base["calls"]) - base["rss"]
         return out
 
@@ -385,7 +405,7 @@ def main() -> int:
         parts = g["parts"]
         print(f"        host RSS by mapping, last - first (MiB): anon {fmt_mib(parts['anon'])}, /dev/nvidia* "
               f"{fmt_mib(parts['nvidia'])}, files {fmt_mib(parts['files'])}; Python objects "
-              f"{parts['py_blocks']:+d}", flush=True)
+              f"{parts['py_blocks']:+d}; grown most: {g['grown_mappings']}", flush=True)
         print(f"        rise (most in use, last third - first third, MiB): host RSS {fmt_mib(g['rss_rise'])}, "
               f"device (NVML) {fmt_mib(g['device_used_rise'])}, pool live {fmt_mib(g['pool_live_rise'])}, "
               f"pool cached {fmt_mib(g['pool_cached_rise'])}", flush=True)
