@@ -203,6 +203,13 @@ class Sampler:
                              "device_used": self.device.used(), "pool_live": s.get("device_live_bytes", 0),
                              "pool_cached": s.get("device_cached_bytes", 0), "parts": rss_parts()})
         last = self.samples[-1]
+        # Per-mapping figures are kept for the base (the first sample after warm-up, or the first
+        # of all) and the latest only: kept for every sample they would be the Python objects
+        # that grow.
+        base = next((x for x in self.samples if x["calls"] >= self.warmup), None)
+        for earlier in self.samples[:-1]:
+            if earlier is not base and earlier is not self.samples[0]:  # [0]: the base before warm-up ends
+                earlier["parts"].pop("maps", None)
         # A line per sample: a run stopped by a time limit still leaves its figures.
         heap = "-" if last["heap"] is None else f"{last['heap'] / MIB:.1f}"
         print(f"  {self.phase} {calls} calls, {elapsed:.1f} s: RSS {last['rss'] / MIB:.1f} MiB (malloc'd {heap} MiB, "
@@ -249,7 +256,7 @@ class Sampler:
         # would still show here.
         # Where RSS went (not judged): each kind of mapping, and Python's objects, last - base.
         out["parts"] = {k: last["parts"][k] - base["parts"][k] for k in base["parts"] if k != "maps"}
-        out["grown_mappings"] = grown_mappings(base["parts"]["maps"], last["parts"]["maps"])
+        out["grown_mappings"] = grown_mappings(base["parts"].get("maps", {}), last["parts"].get("maps", {}))
         out["rss_peak_over_base"] = max(s["rss"] for s in self.samples if s["calls"] >= base["calls"]) - base["rss"]
         return out
 
