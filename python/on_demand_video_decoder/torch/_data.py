@@ -80,7 +80,7 @@ class _ClipTable:
 
     def metadata(self, i: int) -> Dict[str, Any]:
         sample, ids = self.clip(i)
-        times = np.stack([c.timestamps[row] for c, row in zip(sample.cameras, ids)])
+        times = np.stack([c.timestamps_of(row) for c, row in zip(sample.cameras, ids)])
         return {"sample": sample.name, "files": sample.paths, "frame_ids": torch.from_numpy(ids.copy()),
                 "timestamps": torch.from_numpy(times), "index": int(i) % len(self)}
 

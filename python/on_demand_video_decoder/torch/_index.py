@@ -43,6 +43,11 @@ class CameraFile:
         """Presentation time of each frame in seconds (float64)."""
         return self.pts.astype(np.float64) * float(self.time_base)
 
+    def timestamps_of(self, frame_ids: np.ndarray) -> np.ndarray:
+        """``timestamps[frame_ids]`` (the same values), converting only those frames: a clip's
+        metadata costs its length, not its file's."""
+        return self.pts[frame_ids].astype(np.float64) * float(self.time_base)
+
     def to_record(self) -> Dict[str, Any]:
         r: Dict[str, Any] = {"path": self.path, "frames": self.frame_count,
                              "time_base": [self.time_base.numerator, self.time_base.denominator],

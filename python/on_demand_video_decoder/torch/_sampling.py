@@ -106,7 +106,7 @@ class ClipRule:
             elif self.sync == "frame":
                 per_camera.append(np.where(ref_ids < cam.frame_count, ref_ids, -1))
             else:
-                times = ref.timestamps[ref_ids]
+                times = ref.timestamps_of(ref_ids)
                 per_camera.append(frames_at_times(cam.timestamps, times.ravel(), self.time_mode,
                                                   self.tolerance).reshape(ref_ids.shape))
         ids = np.stack(per_camera, axis=1)                    # (clips, cameras, T)
