@@ -361,9 +361,10 @@ class GopBatchDecoder:
         order. ``depth=1`` decodes each batch when it is due; ``depth=k`` keeps k batches
         decoding on threads of this process while the caller works on the current one (and the
         loader's workers demux the next), as ``ClipBatchLoader`` does for pattern 1 (with
-        ``parallel_calls=k`` they decode at once; on the CPU back end, where decoding already
-        fills the cores, it gains nothing). An error of a batch is raised when that batch is
-        due; a caller that stops early cancels those not started."""
+        ``parallel_calls=k`` they decode at once). Measured, it has not paid: on the CPU back
+        end decoding already fills the cores, and on an H100 depth 2 ran at 0.80x and depth 4
+        at 0.10x of depth 1 (bench/RESULTS.md §22.4), so 1 is the default. An error of a batch
+        is raised when that batch is due; a caller that stops early cancels those not started."""
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 1:
             raise ValueError(f"depth must be an int >= 1, got {depth!r}")
         if depth == 1:
