@@ -285,34 +285,35 @@ struct GopDecoder::Impl {
     return records;
   }
 
-  // Checks the entries of a decode from records, then decodes each record (one task
-  // per record, on idle backends of the same stream where there are some).
-  // Returns each entry's frame (in `frames`; null when the damage policy left it
+  // Checks the entries of a decode from records, then decodes each record once for all the
+  // entries whose records are equal (Note [Shared records] in record_decode.hpp; one task a
+  // record, on idle backends of the same stream where there are some). Returns each entry's
+  // frame (in `frames`, one map a decoded record; null when the damage policy left the entry
   // without one), keeping the call's report as run() does.
   std::vector<const VideoFrame*> run_records(std::vector<GopRecord>& records, const std::vector<std::string>& labels,
                                              const std::vector<int>& ids, std::vector<FrameMap>& frames) {
     check_entry_lists(labels.size(), ids.size(), static_cast<size_t>(options.max_files));
     check_records(records, labels, ids);
     engine.prepare_device();
-    frames.assign(records.size(), FrameMap{});
-    std::vector<std::string> failed(records.size());
-    std::vector<int> returned(records.size(), -1);
-    engine.pool().run_all(records.size(), [&](size_t i) {
-      GopRecord& record = records[i];
+    const RecordGroups groups = group_records(records, labels, ids);
+    const size_t n = groups.first.size();
+    frames.assign(n, FrameMap{});
+    std::vector<std::string> failed(ids.size());  // per entry: why its frame did not come out
+    std::vector<int> returned(ids.size(), -1);
+    std::vector<std::vector<size_t>> members(n);
+    for (size_t i = 0; i < ids.size(); ++i) members[groups.of_entry[i]].push_back(i);
+    engine.pool().run_all(n, [&](size_t g) {
+      const size_t first = groups.first[g];
+      GopRecord& record = records[first];
       complete_stream_description(record);
-      const std::string label = labels[i].empty() ? record.source : labels[i];
-      const std::string what = quoted(label) + " (bundle record " + std::to_string(i) + ")";
-      failed[i] = decode_record(record, label, what, {ids[i]}, frames[i]);
-      if (failed[i].empty()) {
-        returned[i] = ids[i];
-      } else if (options.on_error == OnError::kNearest) {
-        returned[i] = nearest_in_record(record, label, what, ids[i], frames[i]);
-      }
+      const std::string label = labels[first].empty() ? record.source : labels[first];
+      const std::string what = quoted(label) + " (bundle record " + std::to_string(first) + ")";
+      decode_shared_record(record, label, what, groups.frame_ids[g], members[g], ids, frames[g], failed, returned);
     });
     std::vector<const VideoFrame*> picked(ids.size(), nullptr);
     std::vector<EntryReport> report;
     for (size_t i = 0; i < ids.size(); ++i) {
-      if (returned[i] >= 0) picked[i] = &frames[i].at(returned[i]);
+      if (returned[i] >= 0) picked[i] = &frames[groups.of_entry[i]].at(returned[i]);
       if (failed[i].empty()) continue;
       report.push_back(EntryReport{static_cast<int>(i), labels[i].empty() ? records[i].source : labels[i], ids[i],
                                    returned[i], failed[i]});
@@ -321,10 +322,47 @@ struct GopDecoder::Impl {
     return picked;
   }
 
+  // Decodes the frames `wanted` by the entries `members` (indices into `ids`) from their one
+  // record into `out`, and says for each member which frame it gets (`returned`) or why it
+  // gets none (`failed`), as each would have alone (Note [Shared records]).
+  void decode_shared_record(const GopRecord& record, const std::string& label, const std::string& what,
+                            const std::vector<int>& wanted, const std::vector<size_t>& members,
+                            const std::vector<int>& ids, FrameMap& out, std::vector<std::string>& failed,
+                            std::vector<int>& returned) {
+    Refusals refused;
+    bool whole = false;
+    const std::string reason = decode_record(record, label, what, wanted, out, &refused, &whole);
+    std::map<int, std::string> alone;  // after a decode that failed as a whole: each frame's own try
+    if (whole) {
+      // None of its frames counts; each is tried on its own, as without sharing, so a failure
+      // later in the GOP does not take an earlier entry's frame.
+      out.clear();
+      for (int id : wanted) {
+        FrameMap one;
+        alone[id] = wanted.size() == 1 ? reason : decode_record(record, label, what, {id}, one);
+        if (alone[id].empty()) out.emplace(id, std::move(one.at(id)));
+      }
+    }
+    for (size_t i : members) {
+      if (out.count(ids[i]) != 0) {
+        returned[i] = ids[i];
+        continue;
+      }
+      const auto own = std::find_if(refused.begin(), refused.end(), [&](const auto& r) { return r.first == ids[i]; });
+      failed[i] = whole ? alone[ids[i]] : own != refused.end() ? own->second : reason;
+      if (failed[i].empty()) failed[i] = what + ": frame " + std::to_string(ids[i]) + " did not come out";
+      if (options.on_error == OnError::kNearest) returned[i] = nearest_in_record(record, label, what, ids[i], out);
+    }
+  }
+
   // Decodes `wanted` frames of a record into `out`; returns why the first refused one
-  // failed ("" when all came out). Backends go back to the pool only after a clean decode.
+  // failed ("" when all came out), and, given `refused_out` and `whole`, every refused
+  // frame's reason and whether the decode failed as a whole (a MediaError: then `out` may
+  // hold frames that were never checked). Backends go back to the pool only after a clean
+  // decode.
   std::string decode_record(const GopRecord& record, const std::string& label, const std::string& what,
-                            const std::vector<int>& wanted, FrameMap& out) {
+                            const std::vector<int>& wanted, FrameMap& out, Refusals* refused_out = nullptr,
+                            bool* whole = nullptr) {
     const std::string key = backend_key(record);
     std::unique_ptr<DecoderBackend> backend = record_backends.take(key);
     if (!backend) backend = engine.make_record_backend(record, label);
@@ -337,8 +375,10 @@ struct GopDecoder::Impl {
     try {
       decode_gop_run(*backend, run, out, &refused);
     } catch (const MediaError& e) {
+      if (whole != nullptr) *whole = true;
       return e.what();
     }
+    if (refused_out != nullptr) *refused_out = refused;
     if (!refused.empty()) return refused.front().second;
     record_backends.give_back(key, std::move(backend));
     return "";
@@ -357,7 +397,7 @@ struct GopDecoder::Impl {
     for (const auto& kv : clean) {
       if (best < 0 || std::abs(kv.first - id) < std::abs(best - id)) best = kv.first;
     }
-    if (best >= 0) out[best] = clean[best];
+    if (best >= 0) out.emplace(best, clean[best]);  // another entry of the record may hold it already
     return best;
   }
 

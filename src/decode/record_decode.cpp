@@ -1,6 +1,7 @@
 #include "decode/record_decode.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "odvd/error.hpp"
@@ -41,6 +42,38 @@ GopRun run_for_record(const GopRecord& record, const std::string& what, const st
     run.roles.push_back(PacketRole{static_cast<int32_t>(i), p.pts, in_gop ? p.frame_id : -1, p.pts < key_pts});
   }
   return run;
+}
+
+RecordGroups group_records(const std::vector<GopRecord>& records, const std::vector<std::string>& labels,
+                           const std::vector<int>& ids) {
+  RecordGroups out;
+  out.of_entry.resize(ids.size());
+  // Candidates by what is cheap to compare; equality (packet data included) decides.
+  std::unordered_map<std::string, std::vector<size_t>> candidates;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const GopRecord& r = records[i];
+    std::string key = labels[i];
+    key += '\0';
+    key += r.source;
+    key += '\0' + std::to_string(r.first_frame_id) + "/" + std::to_string(r.frame_count) + "/" +
+           std::to_string(r.packets.size());
+    std::vector<size_t>& groups = candidates[key];
+    const auto same = std::find_if(groups.begin(), groups.end(), [&](size_t g) { return records[out.first[g]] == r; });
+    if (same != groups.end()) {
+      out.of_entry[i] = *same;
+      out.frame_ids[*same].push_back(ids[i]);
+      continue;
+    }
+    out.of_entry[i] = out.first.size();
+    groups.push_back(out.first.size());
+    out.first.push_back(i);
+    out.frame_ids.push_back({ids[i]});
+  }
+  for (std::vector<int>& wanted : out.frame_ids) {
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  }
+  return out;
 }
 
 }  // namespace odvd

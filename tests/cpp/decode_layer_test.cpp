@@ -15,6 +15,7 @@
 #include "decode/fallback_device.hpp"
 #include "decode/file_session.hpp"
 #include "decode/gop_stream.hpp"
+#include "decode/record_decode.hpp"
 #include "fake_device.hpp"
 #include "ffmpeg/codec_ids.hpp"
 #include "ffmpeg/video_index.hpp"
@@ -367,6 +368,56 @@ TEST(GopStream, SparesLaterFramesForAStreamingReader) {
   EXPECT_TRUE(stream.complete());
   EXPECT_EQ(out.count(0), 1u);
   EXPECT_EQ(spare.count(4), 1u);  // came out early (no reordering here): kept, not dropped
+}
+
+// Note [Shared records]: a record of one GOP of `source`, `packets` packets presenting frames `first` on.
+GopRecord record_of(const std::string& source, int first, int packets) {
+  GopRecord r;
+  r.source = source;
+  r.first_frame_id = first;
+  r.frame_count = packets;
+  for (int k = 0; k < packets; ++k) {
+    BundlePacket p;
+    p.pts = p.dts = k;
+    p.frame_id = first + k;
+    p.key = k == 0;
+    p.data = {0, 0, 1, static_cast<uint8_t>(k)};
+    r.packets.push_back(p);
+  }
+  return r;
+}
+
+TEST(GroupRecords, EqualRecordsDecodeOnceForEveryFrameTheirEntriesWant) {
+  const GopRecord a = record_of("cam0.mp4", 0, 8), b = record_of("cam1.mp4", 0, 8);
+  // A clip of 3 frames of each camera in one GOP, as GetGOP writes it: a record per entry.
+  const std::vector<GopRecord> records{a, a, a, b, b, b};
+  const std::vector<std::string> labels{"cam0.mp4", "cam0.mp4", "cam0.mp4", "cam1.mp4", "cam1.mp4", "cam1.mp4"};
+  const RecordGroups g = group_records(records, labels, {5, 2, 5, 1, 2, 3});
+  ASSERT_EQ(g.first, (std::vector<size_t>{0, 3}));
+  EXPECT_EQ(g.frame_ids[0], (std::vector<int>{2, 5}));  // ascending, each once
+  EXPECT_EQ(g.frame_ids[1], (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(g.of_entry, (std::vector<size_t>{0, 0, 0, 1, 1, 1}));
+}
+
+TEST(GroupRecords, RecordsMerelyAlikeStayApart) {
+  const GopRecord a = record_of("cam0.mp4", 0, 8);
+  GopRecord other_data = a;
+  other_data.packets[3].data.back() ^= 1;  // same file, GOP and sizes; one byte differs
+  GopRecord other_range = record_of("cam0.mp4", 8, 8);
+  GopRecord other_stream = a;
+  other_stream.video_stream = 1;
+  const std::vector<GopRecord> records{a, other_data, other_range, other_stream, a, a};
+  // The last entry has the first one's record under another label (messages name it).
+  const std::vector<std::string> labels{"x", "x", "x", "x", "x", "y"};
+  const RecordGroups g = group_records(records, labels, {1, 1, 9, 1, 4, 1});
+  EXPECT_EQ(g.first, (std::vector<size_t>{0, 1, 2, 3, 5}));
+  EXPECT_EQ(g.of_entry, (std::vector<size_t>{0, 1, 2, 3, 0, 4}));
+  EXPECT_EQ(g.frame_ids[0], (std::vector<int>{1, 4}));
+}
+
+TEST(GroupRecords, NoEntriesNoGroups) {
+  const RecordGroups g = group_records({}, {}, {});
+  EXPECT_TRUE(g.first.empty() && g.frame_ids.empty() && g.of_entry.empty());
 }
 
 }  // namespace

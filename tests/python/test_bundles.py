@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import zlib
 
 import numpy as np
 import pytest
 
 import on_demand_video_decoder as nvc
-from conftest import nvdec_supports, planar_yuv_bytes, read_framemd5, skip_unless_bit_exact, to_numpy, video_path
+from conftest import (frame_watermark, nvdec_supports, planar_yuv_bytes, read_framemd5,
+                      skip_unless_bit_exact, to_numpy, video_path)
 import generate
 
 ALL_VIDEOS = [c.file for c in generate.CASES]
@@ -139,6 +141,77 @@ def test_same_gop_twice_and_empty_calls(decoder, demuxer, manifest):
     empty, f, n = demuxer.GetGOP([], [])
     assert (f, n) == ([], [])
     assert decoder.DecodeFromGOP(empty, [], []) == []
+
+
+def test_entries_of_one_gop_decode_it_once(igpu, demuxer, manifest):
+    """Note [Shared records]: GetGOP writes a record per entry, so entries of one GOP bring equal
+    records; they decode that GOP once, as a decode from the file does (the same packets sent),
+    with every frame bit-exact."""
+    name = "h264_bframes_gop24.mp4"
+    entry = manifest["videos"][name]
+    path = video_path(manifest, name)
+    md5 = read_framemd5(generate.DEFAULT_OUT / entry["framemd5"])
+    ids = [5, 6, 5, 20, 30, 2]  # GOP 0 four times (5 twice), GOP 1 once, GOP 0 again last
+    paths = [path] * len(ids)
+    bundle, firsts, _ = demuxer.GetGOP(paths, ids)
+    assert firsts == [0, 0, 0, 0, 24, 0]
+    from_file = nvc.PyNvGopDecoder(8, igpu, True)
+    direct = from_file.Decode(paths, ids)
+    from_bundle = nvc.PyNvGopDecoder(8, igpu, True)
+    got = from_bundle.DecodeFromGOP(bundle, paths, ids)
+    assert [hashlib.md5(planar_yuv_bytes(f)).hexdigest() for f in got] == [md5[i] for i in ids]
+    assert [hashlib.md5(planar_yuv_bytes(f)).hexdigest() for f in direct] == [md5[i] for i in ids]
+    sent = from_bundle._stats()["packets_sent"]
+    assert sent == from_file._stats()["packets_sent"], (sent, from_file._stats())
+    # Each entry alone sends more: the GOP's packets up to its frame, once per entry.
+    alone = nvc.PyNvGopDecoder(8, igpu, True)
+    for i in range(len(ids)):
+        one, _, _ = demuxer.GetGOP([path], [ids[i]])
+        alone.DecodeFromGOP(one, [path], [ids[i]])
+    assert alone._stats()["packets_sent"] > sent
+    # Records alike but labelled apart (another name for the file) are not merged.
+    other = nvc.PyNvGopDecoder(8, igpu, True)
+    other.DecodeFromGOP(bundle, [path, path + "#2", path, path, path, path], ids)
+    assert other._stats()["packets_sent"] > sent
+
+
+def damaged_copies(demuxer, path: str, packet: int, copies: int) -> np.ndarray:
+    """A bundle of `copies` equal records of GOP 0 of `path` whose packet `packet` is garbage
+    (checksums recomputed, so the bundle parses and the damage reaches the decoder)."""
+    bundle, _, _ = demuxer.GetGOP([path], [0])
+    raw = bundle.tobytes()
+    body_size, = struct.unpack_from("<Q", raw, 20)
+    body = bytearray(raw[32:32 + body_size])
+    assert len(raw) == 32 + body_size  # one record
+    (_, _, _, _, _, _, _, payloads, _, sizes, _) = demuxer.ParseSerializedPacketBundle(bundle)
+    offsets = np.cumsum([0] + list(sizes[0]))
+    data = payloads[0][offsets[packet]:offsets[packet + 1]].tobytes()
+    at = body.find(data)
+    assert at > 0 and body.find(data, at + 1) < 0
+    body[at:at + len(data)] = np.random.default_rng(packet).integers(0, 256, len(data), dtype=np.uint8).tobytes()
+    record = raw[16:20] + struct.pack("<QI", body_size, zlib.crc32(bytes(body))) + bytes(body)
+    return np.frombuffer(raw[:12] + struct.pack("<I", copies) + record * copies, np.uint8)
+
+
+def test_shared_records_keep_the_damage_policy_per_frame(igpu, demuxer, manifest):
+    """Equal records of a GOP whose packet 10 is garbage (h264_gop30.mp4 has no B-frames:
+    frames from 10 on are refused) decode once for all their entries, and each entry gets
+    what it would get alone: its frame, the nearest clean one, or a refusal naming its frame."""
+    path = video_path(manifest, "h264_gop30.mp4")
+    ids = [5, 12, 20, 5, 9]
+    bundle = damaged_copies(demuxer, path, 10, len(ids))
+    for policy, want in (("skip", [5, None, None, 5, 9]), ("nearest", [5, 9, 9, 5, 9])):
+        dec = nvc.PyNvGopDecoder(8, igpu, True, on_error=policy)
+        got = dec.DecodeFromGOP(bundle, [path] * len(ids), ids)
+        assert [None if f is None else frame_watermark(f) for f in got] == want, policy
+        report = dec.GetLastReport()
+        assert [(r["entry"], r["requested"], r["returned"]) for r in report] == [(1, 12, want[1]), (2, 20, want[2])]
+        for r in report:
+            assert f"frame {r['requested']}" in r["reason"], r
+        # Once for all five: the packets from the key to frame 20, not five runs.
+        assert dec._stats()["packets_sent"] <= 21 + (policy == "nearest") * 2 * 30, dec._stats()
+    with pytest.raises(RuntimeError, match="frame 12"):
+        nvc.PyNvGopDecoder(8, igpu, True).DecodeFromGOP(bundle, [path] * len(ids), ids)
 
 
 # ----------------------------------------------------------------------------- errors
