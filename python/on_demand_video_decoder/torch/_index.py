@@ -46,7 +46,8 @@ class CameraFile:
     def timestamps_of(self, frame_ids: np.ndarray) -> np.ndarray:
         """``timestamps[frame_ids]`` (the same values), converting only those frames: a clip's
         metadata costs its length, not its file's."""
-        return self.pts[frame_ids].astype(np.float64) * float(self.time_base)
+        picked: np.ndarray = self.pts[frame_ids]
+        return picked.astype(np.float64) * float(self.time_base)
 
     def to_record(self) -> Dict[str, Any]:
         r: Dict[str, Any] = {"path": self.path, "frames": self.frame_count,
