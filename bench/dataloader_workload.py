@@ -13,6 +13,8 @@ decodes exactly these frames as uint8 RGB-equivalent tensors (no resize):
                      GopBatchDecoder in this process
   dataloader_p2_depth<k>  the same with decode_all(depth=k) and parallel_calls=k: k batches
                      decoding ahead (only by name)
+  dataloader_<direct|p1|p2>_T<n>  clips of n consecutive frames per camera instead of one
+                     (only by name; direct: a call per clip of 6n entries)
 
 Rows report frames/s (samples/s = frames/s / 6); summary() gives each pattern's rate over the
 direct one (goal for pattern 1: >= 0.95).
@@ -21,6 +23,7 @@ direct one (goal for pattern 1: >= 0.95).
 from __future__ import annotations
 
 import random
+import re
 import time
 
 import on_demand_video_decoder as nvc
@@ -35,7 +38,7 @@ def _collate(items):  # module level: spawn workers import it
 
 
 def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, counted, pattern: str,
-                    depth: int = 1) -> dict | str:
+                    depth: int = 1, clip_len: int = 1) -> dict | str:
     try:
         import torch
         from on_demand_video_decoder.torch import (ClipBatchLoader, ClipIndex, GopBatchDecoder, GopClipDataset,
@@ -44,30 +47,36 @@ def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, count
         return f"PyTorch is not installed ({e})"
     index = ClipIndex([clip.paths], progress=False)
     n = len(clip.paths)
-    frames = min(clip.frame_counts)
+    starts = min(clip.frame_counts) - clip_len + 1  # clips of clip_len frames, step 1
     rng = random.Random(clip.seed * 7919)
-    order = [[rng.randrange(frames) for _ in range(BATCH)] for _ in range(batches)]
-    warm = [[rng.randrange(frames) for _ in range(BATCH)] for _ in range(4)]
+    order = [[rng.randrange(starts) for _ in range(BATCH)] for _ in range(batches)]
+    warm = [[rng.randrange(starts) for _ in range(BATCH)] for _ in range(4)]
+    suffix = (f"_depth{depth}" if depth > 1 else "") + (f"_T{clip_len}" if clip_len > 1 else "")
 
     if pattern == "direct":
-        calls = [[f] * n for batch in order for f in batch]
+        paths = [p for p in clip.paths for _ in range(clip_len)]
+
+        def entries(f):
+            return [f + t for _ in clip.paths for t in range(clip_len)]
+
+        calls = [entries(f) for batch in order for f in batch]
 
         def make():
-            return TimedDecoder(nvc.PyNvGopDecoder(n, gpu, True, parallel_calls=4))
+            return TimedDecoder(nvc.PyNvGopDecoder(n * clip_len, gpu, True, parallel_calls=4))
 
         def warm_up(d):
-            run_in_flight(d, clip.paths, [[f] * n for batch in warm for f in batch], 4)
+            run_in_flight(d, paths, [entries(f) for batch in warm for f in batch], 4)
             d.seconds.clear()
 
         def run(d, deadline):
-            return run_in_flight(d, clip.paths, calls, 4, deadline), list(d.seconds)
+            return run_in_flight(d, paths, calls, 4, deadline), list(d.seconds)
 
-        return measure("dataloader_direct", gpu, make, run, warm=warm_up, decoded=lambda d: counted(d.decoder),
-                       seconds=seconds)
+        return measure("dataloader_direct" + suffix, gpu, make, run, warm=warm_up,
+                       decoded=lambda d: counted(d.decoder), seconds=seconds)
 
     if pattern == "p1":
         def make():
-            return MultiCameraClipDataset(index, clip_len=1, step=1, iGpu=gpu, parallel_calls=5)
+            return MultiCameraClipDataset(index, clip_len=clip_len, step=1, iGpu=gpu, parallel_calls=5)
 
         def loop(ds, batches_, deadline=None):
             got, lat, t = 0, [], time.perf_counter()
@@ -80,12 +89,12 @@ def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, count
                     break
             return got, lat
 
-        return measure("dataloader_p1", gpu, make, lambda ds, dl: loop(ds, order, dl),
+        return measure("dataloader_p1" + suffix, gpu, make, lambda ds, dl: loop(ds, order, dl),
                        warm=lambda ds: loop(ds, warm) and None,
-                       decoded=lambda ds: counted(ds._decoder.get(BATCH * n)), seconds=seconds)
+                       decoded=lambda ds: counted(ds._decoder.get(BATCH * n * clip_len)), seconds=seconds)
 
     def make():
-        gops = GopClipDataset(index, clip_len=1, step=1)
+        gops = GopClipDataset(index, clip_len=clip_len, step=1)
         loader = torch.utils.data.DataLoader(gops, batch_sampler=order, num_workers=4, collate_fn=_collate,
                                              multiprocessing_context="spawn", persistent_workers=True, prefetch_factor=4)
         return loader, GopBatchDecoder(gpu, parallel_calls=depth)
@@ -106,23 +115,27 @@ def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, count
         loader, decoder = obj
         next(iter(decoder.decode_all(loader)))  # starts the workers
 
-    return measure("dataloader_p2" if depth == 1 else f"dataloader_p2_depth{depth}", gpu, make, loop, warm=warm_up,
-                   decoded=lambda obj: counted(obj[1]._decoder.get(BATCH * n)), seconds=seconds)
+    return measure("dataloader_p2" + suffix, gpu, make, loop, warm=warm_up,
+                   decoded=lambda obj: counted(obj[1]._decoder.get(BATCH * n * clip_len)), seconds=seconds)
 
 
 def summary(config: dict) -> list[str]:
+    """Each pattern's rate over the direct one of the same clip length (rows ending _T<n>
+    against dataloader_direct_T<n>)."""
     lines = []
     for backend in ("nvdec", "cpu"):
         rows = {r["workload"]: r for r in config["rows"] if r["backend"] == backend}
-        direct = rows.get("dataloader_direct")
-        if direct is None:
-            continue
-        parts = [f"{backend}: direct {direct['frames_per_s']:.1f} frames/s"]
-        deeper = sorted(w for w in rows if w.startswith("dataloader_p2_depth"))
-        for name, goal in (("dataloader_p1", " (goal >= 0.95)"), ("dataloader_p2", ""), *((w, "") for w in deeper)):
-            if name in rows:
+        for direct_name in sorted(w for w in rows if re.fullmatch(r"dataloader_direct(_T\d+)?", w)):
+            tail = direct_name[len("dataloader_direct"):]
+            per_sample = 6 * (int(tail[2:]) if tail else 1)  # frames of a sample: 6 cameras x T
+            direct = rows[direct_name]
+            parts = [f"{backend}: direct{tail} {direct['frames_per_s']:.1f} frames/s"]
+            others = sorted(w for w in rows if w != direct_name and w.startswith("dataloader_")
+                            and re.fullmatch(r"dataloader_(p1|p2)(_depth\d+)?" + re.escape(tail), w))
+            for name in others:
                 r = rows[name]
-                parts.append(f"{name} {r['frames_per_s']:.1f} frames/s = {r['frames_per_s'] / 6:.1f} samples/s, "
+                goal = " (goal >= 0.95)" if name == "dataloader_p1" else ""
+                parts.append(f"{name} {r['frames_per_s']:.1f} frames/s = {r['frames_per_s'] / per_sample:.1f} samples/s, "
                              f"{r['frames_per_s'] / direct['frames_per_s']:.3f}x{goal}")
-        lines.append("- " + "; ".join(parts))
+            lines.append("- " + "; ".join(parts))
     return lines

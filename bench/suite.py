@@ -649,12 +649,15 @@ def run_config(name: str, folder: Path, args, backends: list[str], scratch: Path
         for pattern in ("direct", "p1", "p2"):
             attempt(f"dataloader_{pattern}", backend,
                     lambda: dataloader_workload.ours_dataloader(clip, dev, s, args.calls, measure, counted, pattern))
-        # Pattern 2 with batches decoding ahead, only by name: dataloader_p2_depth2.
+        # Only by name: pattern 2 with batches decoding ahead (dataloader_p2_depth2), clips of
+        # several frames (dataloader_p1_T4, dataloader_direct_T4, dataloader_p2_depth2_T4).
         for w in sorted(wanted or ()):
-            m = re.fullmatch(r"dataloader_p2_depth(\d+)", w)
-            if m:
+            m = re.fullmatch(r"dataloader_(direct|p1|p2)(?:_depth(\d+))?(?:_T(\d+))?", w)
+            if m and w not in ("dataloader_direct", "dataloader_p1", "dataloader_p2") and \
+                    (m.group(2) is None or m.group(1) == "p2"):
                 attempt(w, backend, lambda: dataloader_workload.ours_dataloader(
-                    clip, dev, s, args.calls, measure, counted, "p2", depth=int(m.group(1))))
+                    clip, dev, s, args.calls, measure, counted, m.group(1), depth=int(m.group(2) or 1),
+                    clip_len=int(m.group(3) or 1)))
         for clip_len in (1, 4):
             for mib in ((1024, 4096, 16384) if backend == "nvdec" else (64, 256, 1024)):
                 attempt(f"epoch_T{clip_len}_{mib}MiB", backend,
@@ -884,7 +887,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-peers", action="store_true")
     p.add_argument("--no-limit", action="store_true", help="skip the limit runs (and the fractions)")
     p.add_argument("--workloads", default="all",
-                   help="all, or a list of: random,random_x4,tensor,tensor_torch,dataloader_direct,dataloader_p1,dataloader_p2,dataloader_p2_depth<k> (only by name),epoch_T1_<MiB>MiB,epoch_T4_<MiB>MiB,epoch_T<n>_<MiB>MiB_ahead<k> (only by name),multi4,sequential,sequential_no_ahead,sequential_ahead,sequential_ahead_<MiB>MiB (NVDEC; only by name),bundle,bundle_arrays,peer_pynvvideocodec,"
+                   help="all, or a list of: random,random_x4,tensor,tensor_torch,dataloader_direct,dataloader_p1,dataloader_p2,dataloader_p2_depth<k>,dataloader_<direct|p1|p2>_T<n> (only by name),epoch_T1_<MiB>MiB,epoch_T4_<MiB>MiB,epoch_T<n>_<MiB>MiB_ahead<k> (only by name),multi4,sequential,sequential_no_ahead,sequential_ahead,sequential_ahead_<MiB>MiB (NVDEC; only by name),bundle,bundle_arrays,peer_pynvvideocodec,"
                         "peer_pynvvideocodec_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta,peer_accvlab,peer_accvlab_x4,"
                         "peer_accvlab_multi4,peer_accvlab_sequential,peer_accvlab_bundle,peer_pyav")
     args = p.parse_args(argv)
