@@ -1,6 +1,7 @@
 #include "decode/record_decode.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -44,6 +45,10 @@ GopRun run_for_record(const GopRecord& record, const std::string& what, const st
   return run;
 }
 
+namespace {
+constexpr size_t kComparedGroups = 8;  // groups of one key a record is compared with
+}  // namespace
+
 RecordGroups group_records(const std::vector<GopRecord>& records, const std::vector<std::string>& labels,
                            const std::vector<int>& ids) {
   RecordGroups out;
@@ -57,9 +62,14 @@ RecordGroups group_records(const std::vector<GopRecord>& records, const std::vec
     key += r.source;
     key += '\0' + std::to_string(r.first_frame_id) + "/" + std::to_string(r.frame_count) + "/" +
            std::to_string(r.packets.size());
+    // Alike records that differ (the same range of a file under one label, other bytes: made
+    // so, or two versions of a file) are compared with a few groups only, so that a call of
+    // 65,536 of them is not 65,536^2 comparisons of their data; beyond those, an equal
+    // record merely decodes on its own.
     std::vector<size_t>& groups = candidates[key];
-    const auto same = std::find_if(groups.begin(), groups.end(), [&](size_t g) { return records[out.first[g]] == r; });
-    if (same != groups.end()) {
+    const auto compared = groups.begin() + static_cast<std::ptrdiff_t>(std::min(groups.size(), kComparedGroups));
+    const auto same = std::find_if(groups.begin(), compared, [&](size_t g) { return records[out.first[g]] == r; });
+    if (same != compared) {
       out.of_entry[i] = *same;
       out.frame_ids[*same].push_back(ids[i]);
       continue;
