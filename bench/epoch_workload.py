@@ -38,7 +38,8 @@ def recordings(paths: list[str], scratch: Path) -> list[list[str]]:
 
 
 def ours_epoch(clip, gpu: int, seconds: float, measure, counted, clip_len: int, buffer_mib: int,
-               scratch: Path | None = None, groups_ahead: int | None = None) -> dict | str:
+               scratch: Path | None = None, groups_ahead: int | None = None,
+               groups_in_flight: int = 4) -> dict | str:
     try:
         from on_demand_video_decoder.torch import ClipIndex, EpochSampler, MultiCameraClipDataset, randomness_report
     except ImportError as e:
@@ -48,9 +49,10 @@ def ours_epoch(clip, gpu: int, seconds: float, measure, counted, clip_len: int, 
     state: dict = {}
 
     def make():
-        ds = MultiCameraClipDataset(index, clip_len=clip_len, step=clip_len, iGpu=gpu, parallel_calls=4,
+        ds = MultiCameraClipDataset(index, clip_len=clip_len, step=clip_len, iGpu=gpu, parallel_calls=groups_in_flight,
                                     size=SIZE)
-        return EpochSampler(ds, buffer_bytes=buffer_mib << 20, groups_in_flight=4, groups_ahead=groups_ahead, seed=1)
+        return EpochSampler(ds, buffer_bytes=buffer_mib << 20, groups_in_flight=groups_in_flight,
+                            groups_ahead=groups_ahead, seed=1)
 
     def warm(sampler):
         ds = sampler.dataset
@@ -78,7 +80,8 @@ def ours_epoch(clip, gpu: int, seconds: float, measure, counted, clip_len: int, 
     def decoded(sampler):
         return counted(sampler.dataset._decoder.get(1))
 
-    label = f"epoch_T{clip_len}_{buffer_mib}MiB" + (f"_ahead{groups_ahead}" if groups_ahead else "")
+    label = (f"epoch_T{clip_len}_{buffer_mib}MiB" + (f"_inflight{groups_in_flight}" if groups_in_flight != 4 else "")
+             + (f"_ahead{groups_ahead}" if groups_ahead else ""))
     row = measure(label, gpu, make, run, warm=warm, decoded=decoded,
                   seconds=seconds)
     ds_for_report = MultiCameraClipDataset(index, clip_len=clip_len, step=clip_len, iGpu=-1)

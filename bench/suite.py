@@ -663,13 +663,18 @@ def run_config(name: str, folder: Path, args, backends: list[str], scratch: Path
                 attempt(f"epoch_T{clip_len}_{mib}MiB", backend,
                         lambda: epoch_workload.ours_epoch(clip, dev, args.epoch_seconds, measure, counted, clip_len,
                                                           mib, scratch))
-        # Groups handed out ahead (EpochSampler's groups_ahead), only by name: epoch_T1_4096MiB_ahead8.
+        # Only by name: groups decoding at once (EpochSampler's groups_in_flight, default 4) and
+        # handed out ahead (groups_ahead): epoch_T1_4096MiB_ahead8, epoch_T1_4096MiB_inflight8,
+        # epoch_T1_4096MiB_inflight8_ahead16.
         for w in sorted(wanted or ()):
-            m = re.fullmatch(r"epoch_T(\d+)_(\d+)MiB_ahead(\d+)", w)
-            if m:
-                t, mib, ahead = (int(g) for g in m.groups())
+            m = re.fullmatch(r"epoch_T(\d+)_(\d+)MiB(?:_inflight(\d+))?(?:_ahead(\d+))?", w)
+            if m and (m.group(3) or m.group(4)):
+                t, mib = int(m.group(1)), int(m.group(2))
+                inflight = int(m.group(3) or 4)
+                ahead = int(m.group(4)) if m.group(4) else None
                 attempt(w, backend, lambda: epoch_workload.ours_epoch(clip, dev, args.epoch_seconds, measure, counted,
-                                                                      t, mib, scratch, groups_ahead=ahead))
+                                                                      t, mib, scratch, groups_ahead=ahead,
+                                                                      groups_in_flight=inflight))
         attempt("multi4", backend, lambda: ours_random(clip, dev, s, args.calls, per_camera=4))
         attempt("sequential", backend, lambda: ours_sequential(clip, dev, s))
         # Decode-ahead's effect, same run: off on NVDEC (where it is the default), on for the CPU.
@@ -887,7 +892,7 @@ def main(argv=None) -> int:
     p.add_argument("--no-peers", action="store_true")
     p.add_argument("--no-limit", action="store_true", help="skip the limit runs (and the fractions)")
     p.add_argument("--workloads", default="all",
-                   help="all, or a list of: random,random_x4,tensor,tensor_torch,dataloader_direct,dataloader_p1,dataloader_p2,dataloader_p2_depth<k>,dataloader_<direct|p1|p2>_T<n> (only by name),epoch_T1_<MiB>MiB,epoch_T4_<MiB>MiB,epoch_T<n>_<MiB>MiB_ahead<k> (only by name),multi4,sequential,sequential_no_ahead,sequential_ahead,sequential_ahead_<MiB>MiB (NVDEC; only by name),bundle,bundle_arrays,peer_pynvvideocodec,"
+                   help="all, or a list of: random,random_x4,tensor,tensor_torch,dataloader_direct,dataloader_p1,dataloader_p2,dataloader_p2_depth<k>,dataloader_<direct|p1|p2>_T<n> (only by name),epoch_T1_<MiB>MiB,epoch_T4_<MiB>MiB,epoch_T<n>_<MiB>MiB[_inflight<k>][_ahead<k>] (only by name),multi4,sequential,sequential_no_ahead,sequential_ahead,sequential_ahead_<MiB>MiB (NVDEC; only by name),bundle,bundle_arrays,peer_pynvvideocodec,"
                         "peer_pynvvideocodec_x4,peer_torchcodec_ffmpeg,peer_torchcodec_beta,peer_accvlab,peer_accvlab_x4,"
                         "peer_accvlab_multi4,peer_accvlab_sequential,peer_accvlab_bundle,peer_pyav")
     args = p.parse_args(argv)

@@ -51,6 +51,18 @@ def test_every_sample_exactly_once_and_each_gop_decoded_once(dataset, groups_of_
     assert sampler.peak_bytes <= max(budget, 30 * sample_bytes(dataset))
 
 
+def test_an_epoch_stopped_early_says_what_it_emitted(dataset):
+    sampler = EpochSampler(dataset, buffer_bytes=3 * 30 * sample_bytes(dataset), groups_in_flight=2, seed=5)
+    full = [it["index"] for it in sampler]
+    seen = []
+    for item in sampler:
+        seen.append(item["index"])
+        if len(seen) == 50:
+            break
+    assert seen == full[:50] and sampler.last_order == seen  # as far as the consumer went
+    assert 0 < sampler.peak_bytes <= 3 * 30 * sample_bytes(dataset)
+
+
 def test_the_order_is_seeded_and_per_epoch(dataset):
     a = EpochSampler(dataset, buffer_bytes=1 << 30, seed=3)
     first = [it["index"] for it in a]

@@ -44,8 +44,9 @@ class EpochSampler:
     """Every clip of ``dataset`` once per epoch, shuffled through a byte-bounded buffer, each
     GOP decoded once (Note [Epoch plan]). Iterate for samples (the dataset's dicts), or
     ``batches(size)`` for ``collate_clips`` batches; ``set_epoch(e)`` before each epoch;
-    ``last_order`` holds the dataset indices of the epoch last iterated (for
-    ``randomness_report``)."""
+    ``last_order`` holds the dataset indices the last iteration emitted (the whole epoch, or
+    as far as its consumer went), for ``randomness_report``, and ``peak_bytes`` the most the
+    buffer held then."""
 
     def __init__(self, dataset: MultiCameraClipDataset, *, buffer_bytes: int = 1 << 30, groups_in_flight: int = 4,
                  seed: int = 0, num_replicas: Optional[int] = None, rank: Optional[int] = None,
@@ -72,7 +73,7 @@ class EpochSampler:
         self.epoch = 0
         self.groups = gop_groups(dataset)
         self.last_order: List[int] = []
-        self.peak_bytes = 0  # the most bytes the buffer held in the epoch last iterated
+        self.peak_bytes = 0  # the most bytes the buffer held in the last iteration
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
@@ -104,25 +105,27 @@ class EpochSampler:
                     first.append(item)
                 yield item
 
-        with ThreadPoolExecutor(self.groups_in_flight) as pool:
-            pending = deque(pool.submit(self._decode_group, g) for g in groups[:self.groups_ahead])
-            upcoming = iter(groups[self.groups_ahead:])
-            try:
-                while pending:
-                    items = pending.popleft().result()
-                    nxt = next(upcoming, None)
-                    if nxt is not None:
-                        pending.append(pool.submit(self._decode_group, nxt))
-                    yield from out(buffer.add([(it, _bytes(it)) for it in items]))
-            finally:  # stopped early (or failed): groups not started are not decoded for nothing
-                for f in pending:
-                    f.cancel()
-            yield from out(buffer.drain())
-        for item in first:  # an even shard: repeat the first samples
-            emitted.append(item["index"])
-            yield item
-        self.last_order = emitted
-        self.peak_bytes = buffer.peak_bytes
+        try:
+            with ThreadPoolExecutor(self.groups_in_flight) as pool:
+                pending = deque(pool.submit(self._decode_group, g) for g in groups[:self.groups_ahead])
+                upcoming = iter(groups[self.groups_ahead:])
+                try:
+                    while pending:
+                        items = pending.popleft().result()
+                        nxt = next(upcoming, None)
+                        if nxt is not None:
+                            pending.append(pool.submit(self._decode_group, nxt))
+                        yield from out(buffer.add([(it, _bytes(it)) for it in items]))
+                finally:  # stopped early (or failed): groups not started are not decoded for nothing
+                    for f in pending:
+                        f.cancel()
+                yield from out(buffer.drain())
+            for item in first:  # an even shard: repeat the first samples
+                emitted.append(item["index"])
+                yield item
+        finally:  # an epoch stopped early still says what it emitted and held
+            self.last_order = emitted
+            self.peak_bytes = buffer.peak_bytes
 
     def simulate(self, sample_bytes: int) -> List[int]:
         """This rank's order for this epoch without decoding anything, every sample taken to
