@@ -105,8 +105,9 @@ class GopDecoder {
   // entry order. Demux only: never initialises CUDA, so it runs in data-loader workers.
   std::vector<GopRecord> get_gops(const std::vector<std::string>& paths, const std::vector<int>& frame_ids);
   // decode_records: entry i decodes frame_ids[i] from records[i] (the file is never
-  // opened; labels[i] names the entry in messages). ArgumentError when the counts differ
-  // or an id is not a frame of its record's GOP.
+  // opened; labels[i] names the entry in messages); entries with equal records and labels
+  // decode their GOP once (Note [Shared records] in decode/record_decode.hpp). ArgumentError
+  // when the counts differ or an id is not a frame of its record's GOP.
   std::vector<VideoFrame> decode_records(std::vector<GopRecord> records, const std::vector<std::string>& labels,
                                          const std::vector<int>& frame_ids);
   std::vector<RgbImage> decode_records_rgb(std::vector<GopRecord> records, const std::vector<std::string>& labels,
