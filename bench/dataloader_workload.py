@@ -27,7 +27,7 @@ import re
 import time
 
 import on_demand_video_decoder as nvc
-from overlap import TimedDecoder, run_in_flight
+from overlap import TimedDecoder, run_in_flight, steady_rate
 
 BATCH = 4
 
@@ -79,15 +79,16 @@ def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, count
             return MultiCameraClipDataset(index, clip_len=clip_len, step=1, iGpu=gpu, parallel_calls=5)
 
         def loop(ds, batches_, deadline=None):
-            got, lat, t = 0, [], time.perf_counter()
+            got, lat, t, seen = 0, [], time.perf_counter(), []
             for b in ClipBatchLoader(ds, batches_, depth=4):
                 got += b["frames"].shape[0] * b["frames"].shape[1]
                 now = time.perf_counter()
+                seen.append((now, b["frames"].shape[0] * b["frames"].shape[1]))
                 lat.append(now - t)
                 t = now
                 if deadline is not None and now > deadline and len(lat) >= 3:
                     break
-            return got, lat
+            return got, lat, {"steady_frames_per_s": steady_rate(seen)}
 
         return measure("dataloader_p1" + suffix, gpu, make, lambda ds, dl: loop(ds, order, dl),
                        warm=lambda ds: loop(ds, warm) and None,
@@ -101,15 +102,16 @@ def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, count
 
     def loop(obj, deadline):
         loader, decoder = obj
-        got, lat, t = 0, [], time.perf_counter()
+        got, lat, t, seen = 0, [], time.perf_counter(), []
         for b in decoder.decode_all(loader, depth=depth):
             got += b["frames"].shape[0] * b["frames"].shape[1]
             now = time.perf_counter()
+            seen.append((now, b["frames"].shape[0] * b["frames"].shape[1]))
             lat.append(now - t)
             t = now
             if now > deadline and len(lat) >= 3:
                 break
-        return got, lat
+        return got, lat, {"steady_frames_per_s": steady_rate(seen)}
 
     def warm_up(obj):
         loader, decoder = obj
@@ -135,7 +137,9 @@ def summary(config: dict) -> list[str]:
             for name in others:
                 r = rows[name]
                 goal = " (goal >= 0.95)" if name == "dataloader_p1" else ""
+                steady = r.get("steady_frames_per_s")
                 parts.append(f"{name} {r['frames_per_s']:.1f} frames/s = {r['frames_per_s'] / per_sample:.1f} samples/s, "
-                             f"{r['frames_per_s'] / direct['frames_per_s']:.3f}x{goal}")
+                             f"{r['frames_per_s'] / direct['frames_per_s']:.3f}x{goal}"
+                             + (f" (steady {steady:.1f} frames/s, first to last batch)" if steady else ""))
             lines.append("- " + "; ".join(parts))
     return lines

@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from overlap import steady_rate
+
 RECORDINGS = 24
 BATCH = 32
 SIZE = (448, 800)
@@ -60,13 +62,14 @@ def ours_epoch(clip, gpu: int, seconds: float, measure, counted, clip_len: int, 
         return None
 
     def run(sampler, deadline):
-        frames, lat, t = 0, [], time.perf_counter()
+        frames, lat, t, seen = 0, [], time.perf_counter(), []
         n = 0
         for item in sampler:
             frames += item["frames"].shape[0] * item["frames"].shape[1]
             n += 1
             if n % BATCH == 0:
                 now = time.perf_counter()
+                seen.append((now, frames - sum(k for _, k in seen)))
                 lat.append(now - t)
                 t = now
                 if now > deadline:
@@ -75,7 +78,7 @@ def ours_epoch(clip, gpu: int, seconds: float, measure, counted, clip_len: int, 
         state["peak"] = sampler.peak_bytes
         state["samples"] = n
         state["epoch"] = len(sampler)
-        return frames, lat or [time.perf_counter() - t]
+        return frames, lat or [time.perf_counter() - t], {"steady_frames_per_s": steady_rate(seen)}
 
     def decoded(sampler):
         return counted(sampler.dataset._decoder.get(1))
@@ -104,7 +107,9 @@ def summary(config: dict) -> list[str]:
         base = by.get("random_x4") or by.get("random")
         seq = by.get("sequential")
         for r in rows:
-            parts = [f"{backend} {r['workload']}: {r['frames_per_s']:.0f} frames/s"]
+            steady = r.get("steady_frames_per_s")
+            parts = [f"{backend} {r['workload']}: {r['frames_per_s']:.0f} frames/s"
+                     + (f" (steady {steady:.0f}, first to last batch of {BATCH})" if steady else "")]
             if base:
                 parts.append(f"{r['frames_per_s'] / base['frames_per_s']:.2f}x {base['workload']}")
             if seq:

@@ -45,3 +45,12 @@ def run_in_flight(decoder: TimedDecoder, paths: Sequence[str], calls: Iterable[S
         for out in p:
             frames += len(out)
     return frames
+
+
+def steady_rate(deliveries: Sequence[tuple[float, int]]) -> Optional[float]:
+    """Frames a second from the first delivery to the last, (time, frames) each: a loader's
+    fill before its first batch and the batches still decoding when the window ends are left
+    out, which a rate over the whole window counts against loaders that decode ahead."""
+    if len(deliveries) < 2 or deliveries[-1][0] <= deliveries[0][0]:
+        return None
+    return sum(n for _, n in deliveries[1:]) / (deliveries[-1][0] - deliveries[0][0])

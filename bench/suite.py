@@ -171,8 +171,8 @@ def counted(obj) -> int:
 
 def measure(name: str, gpu: int, make, run, *, warm=None, decoded=None, seconds: float, extra=None) -> dict:
     """make() -> object; warm(obj) untimed; run(obj, deadline) -> (frames, [seconds per call])
-    timed; decoded(obj) -> pictures decoded so far (counted; peers give a model's estimate in
-    `extra` as decoded_model instead)."""
+    timed, or (frames, [seconds], {more row fields}); decoded(obj) -> pictures decoded so far
+    (counted; peers give a model's estimate in `extra` as decoded_model instead)."""
     memory = GpuMemoryPeak(gpu).start()
     obj = make()
     note = warm(obj) if warm else None
@@ -182,7 +182,7 @@ def measure(name: str, gpu: int, make, run, *, warm=None, decoded=None, seconds:
         util.start()
     cpu0 = cpu_seconds()
     start = time.perf_counter()
-    frames, latencies = run(obj, start + seconds)
+    frames, latencies, *more = run(obj, start + seconds)
     wall = time.perf_counter() - start
     cpu = cpu_seconds() - cpu0
     nvml = util.stop() if util else {"available": False}
@@ -204,6 +204,8 @@ def measure(name: str, gpu: int, make, run, *, warm=None, decoded=None, seconds:
     }
     if isinstance(note, dict):
         row.update(note)
+    if more:
+        row.update(more[0])
     if extra:
         row.update(extra)
     return row
