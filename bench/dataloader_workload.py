@@ -32,6 +32,12 @@ from overlap import TimedDecoder, run_in_flight, steady_rate
 BATCH = 4
 
 
+def _frames_of(batch) -> int:
+    """Camera frames in a collated batch: frames are (clips, cameras, T, ...)."""
+    shape = batch["frames"].shape
+    return shape[0] * shape[1] * shape[2]
+
+
 def _collate(items):  # module level: spawn workers import it
     from on_demand_video_decoder.torch import collate_gops
     return collate_gops(items)
@@ -81,9 +87,9 @@ def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, count
         def loop(ds, batches_, deadline=None):
             got, lat, t, seen = 0, [], time.perf_counter(), []
             for b in ClipBatchLoader(ds, batches_, depth=4):
-                got += b["frames"].shape[0] * b["frames"].shape[1]
+                got += _frames_of(b)
                 now = time.perf_counter()
-                seen.append((now, b["frames"].shape[0] * b["frames"].shape[1]))
+                seen.append((now, _frames_of(b)))
                 lat.append(now - t)
                 t = now
                 if deadline is not None and now > deadline and len(lat) >= 3:
@@ -104,9 +110,9 @@ def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, count
         loader, decoder = obj
         got, lat, t, seen = 0, [], time.perf_counter(), []
         for b in decoder.decode_all(loader, depth=depth):
-            got += b["frames"].shape[0] * b["frames"].shape[1]
+            got += _frames_of(b)
             now = time.perf_counter()
-            seen.append((now, b["frames"].shape[0] * b["frames"].shape[1]))
+            seen.append((now, _frames_of(b)))
             lat.append(now - t)
             t = now
             if now > deadline and len(lat) >= 3:
