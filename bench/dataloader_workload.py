@@ -38,6 +38,21 @@ def _frames_of(batch) -> int:
     return shape[0] * shape[1] * shape[2]
 
 
+def _consume(batches, deadline=None):
+    """Takes collated batches until they end or, after 3, the deadline passes: (frames, the
+    seconds between deliveries, {"steady_frames_per_s"}), as suite.measure's run() returns."""
+    got, lat, t, seen = 0, [], time.perf_counter(), []
+    for b in batches:
+        now = time.perf_counter()
+        seen.append((now, _frames_of(b)))
+        got += seen[-1][1]
+        lat.append(now - t)
+        t = now
+        if deadline is not None and now > deadline and len(lat) >= 3:
+            break
+    return got, lat, {"steady_frames_per_s": steady_rate(seen)}
+
+
 def _collate(items):  # module level: spawn workers import it
     from on_demand_video_decoder.torch import collate_gops
     return collate_gops(items)
@@ -85,16 +100,7 @@ def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, count
             return MultiCameraClipDataset(index, clip_len=clip_len, step=1, iGpu=gpu, parallel_calls=5)
 
         def loop(ds, batches_, deadline=None):
-            got, lat, t, seen = 0, [], time.perf_counter(), []
-            for b in ClipBatchLoader(ds, batches_, depth=4):
-                got += _frames_of(b)
-                now = time.perf_counter()
-                seen.append((now, _frames_of(b)))
-                lat.append(now - t)
-                t = now
-                if deadline is not None and now > deadline and len(lat) >= 3:
-                    break
-            return got, lat, {"steady_frames_per_s": steady_rate(seen)}
+            return _consume(ClipBatchLoader(ds, batches_, depth=4), deadline)
 
         return measure("dataloader_p1" + suffix, gpu, make, lambda ds, dl: loop(ds, order, dl),
                        warm=lambda ds: loop(ds, warm) and None,
@@ -108,16 +114,7 @@ def ours_dataloader(clip, gpu: int, seconds: float, batches: int, measure, count
 
     def loop(obj, deadline):
         loader, decoder = obj
-        got, lat, t, seen = 0, [], time.perf_counter(), []
-        for b in decoder.decode_all(loader, depth=depth):
-            got += _frames_of(b)
-            now = time.perf_counter()
-            seen.append((now, _frames_of(b)))
-            lat.append(now - t)
-            t = now
-            if now > deadline and len(lat) >= 3:
-                break
-        return got, lat, {"steady_frames_per_s": steady_rate(seen)}
+        return _consume(decoder.decode_all(loader, depth=depth), deadline)
 
     def warm_up(obj):
         loader, decoder = obj

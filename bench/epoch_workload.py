@@ -63,17 +63,20 @@ def ours_epoch(clip, gpu: int, seconds: float, measure, counted, clip_len: int, 
 
     def run(sampler, deadline):
         frames, lat, t, seen = 0, [], time.perf_counter(), []
-        n = 0
+        n = batch_frames = 0
         for item in sampler:
-            frames += item["frames"].shape[0] * item["frames"].shape[1]
+            batch_frames += item["frames"].shape[0] * item["frames"].shape[1]
             n += 1
             if n % BATCH == 0:
                 now = time.perf_counter()
-                seen.append((now, frames - sum(k for _, k in seen)))
+                seen.append((now, batch_frames))
+                frames += batch_frames
+                batch_frames = 0
                 lat.append(now - t)
                 t = now
                 if now > deadline:
                     break
+        frames += batch_frames  # a last, partial batch
         state["order"] = sampler.last_order or []
         state["peak"] = sampler.peak_bytes
         state["samples"] = n

@@ -252,11 +252,11 @@ class Sampler:
                 out[key + "_rise"] = None
                 continue
             out[key + "_rise"] = max(s[key] for s in after[-third:]) - max(s[key] for s in after[:third])
-        # The largest excursion above the post-warm-up base: a leak that is freed at the end
-        # would still show here.
         # Where RSS went (not judged): each kind of mapping, and Python's objects, last - base.
         out["parts"] = {k: last["parts"][k] - base["parts"][k] for k in base["parts"] if k != "maps"}
         out["grown_mappings"] = grown_mappings(base["parts"].get("maps", {}), last["parts"].get("maps", {}))
+        # The largest excursion above the post-warm-up base: a leak that is freed at the end
+        # would still show here.
         out["rss_peak_over_base"] = max(s["rss"] for s in self.samples if s["calls"] >= base["calls"]) - base["rss"]
         return out
 

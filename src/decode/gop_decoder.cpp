@@ -330,8 +330,10 @@ struct GopDecoder::Impl {
                             const std::vector<int>& ids, FrameMap& out, std::vector<std::string>& failed,
                             std::vector<int>& returned) {
     Refusals refused;
-    bool whole = false;
-    const std::string reason = decode_record(record, label, what, wanted, out, &refused, &whole);
+    const std::string reason = decode_record(record, label, what, wanted, out, &refused);
+    // Failed with no frame refused: the decode failed as a whole (a MediaError), and `out`
+    // may hold frames that were never checked.
+    const bool whole = !reason.empty() && refused.empty();
     std::map<int, std::string> alone;  // after a decode that failed as a whole: each frame's own try
     if (whole) {
       // None of its frames counts; each is tried on its own, as without sharing, so a failure
@@ -356,13 +358,11 @@ struct GopDecoder::Impl {
   }
 
   // Decodes `wanted` frames of a record into `out`; returns why the first refused one
-  // failed ("" when all came out), and, given `refused_out` and `whole`, every refused
-  // frame's reason and whether the decode failed as a whole (a MediaError: then `out` may
-  // hold frames that were never checked). Backends go back to the pool only after a clean
-  // decode.
+  // failed ("" when all came out), and, given `refused_out`, every refused frame's reason
+  // (none when the decode failed as a whole: a MediaError). Backends go back to the pool
+  // only after a clean decode.
   std::string decode_record(const GopRecord& record, const std::string& label, const std::string& what,
-                            const std::vector<int>& wanted, FrameMap& out, Refusals* refused_out = nullptr,
-                            bool* whole = nullptr) {
+                            const std::vector<int>& wanted, FrameMap& out, Refusals* refused_out = nullptr) {
     const std::string key = backend_key(record);
     std::unique_ptr<DecoderBackend> backend = record_backends.take(key);
     if (!backend) backend = engine.make_record_backend(record, label);
@@ -375,7 +375,6 @@ struct GopDecoder::Impl {
     try {
       decode_gop_run(*backend, run, out, &refused);
     } catch (const MediaError& e) {
-      if (whole != nullptr) *whole = true;
       return e.what();
     }
     if (refused_out != nullptr) *refused_out = refused;
