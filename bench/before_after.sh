@@ -4,7 +4,8 @@
 # sequential, bundle) on every config in .carry/sweep with each build, and compares them
 # (bench/compare_runs.py). The earlier source travels as a tarball made here:
 #
-#   git archive COMMIT | gzip > .carry/before.tar.gz    (or BEFORE_TAR=another tarball, relative to the root)
+#   git archive COMMIT | gzip > .carry/before.tar.gz    (or BEFORE_TAR=another tarball, relative to the root;
+#                                                        one holding its built extension is not rebuilt)
 #   device call: carry [".carry/ffmpeg", ".carry/include", ".carry/sweep", ".carry/before.tar.gz"],
 #                command: bash bench/before_after.sh
 #
@@ -22,9 +23,12 @@ mkdir -p "$OUT"
 if ! compgen -G "$OLD/python/on_demand_video_decoder/_odvd*.so" >/dev/null; then
   rm -rf "$OLD" && mkdir -p "$OLD" && tar -xzf "$ROOT/${BEFORE_TAR:-.carry/before.tar.gz}" -C "$OLD" || exit 1
   ln -s "$ROOT/.carry" "$OLD/.carry"
-  (cd "$OLD" && OUT="$OUT/build_before" bash tools/device/run_gpu.sh build) >"$OUT/build_before.txt" 2>&1
+  # A tarball may hold its extension already (built here by tools/device/build_here.sh).
+  compgen -G "$OLD/python/on_demand_video_decoder/_odvd*.so" >/dev/null ||
+    (cd "$OLD" && OUT="$OUT/build_before" bash tools/device/run_gpu.sh build) >"$OUT/build_before.txt" 2>&1
 fi
-OUT="$OUT/build_after" bash tools/device/run_gpu.sh build >"$OUT/build_after.txt" 2>&1
+# PREBUILT=1: the working tree's extension was carried (tools/device/build_here.sh); no build.
+[[ -n ${PREBUILT:-} ]] || OUT="$OUT/build_after" bash tools/device/run_gpu.sh build >"$OUT/build_after.txt" 2>&1
 ARGS=(--videos "${VIDEOS:-$ROOT/.carry/sweep}" --backends nvdec --no-limit --no-peers --seconds "${SECONDS_PER_WORKLOAD:-1.5}"
   --workloads "${WORKLOADS:-random,random_x4,multi4,sequential,bundle}" --configs "${CONFIGS:-all}")
 for ((i = 1; i <= ${REPEAT:-1}; i++)); do
