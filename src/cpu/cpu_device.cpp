@@ -45,8 +45,16 @@ std::vector<RgbImage> CpuDevice::convert_all(const std::vector<const VideoFrame*
   for (size_t i = 0; i < picked.size(); ++i) {
     if (picked[i] != nullptr) out[i] = allocate_rgb(*picked[i], bgr);
   }
+  // At least kMinBandRows rows a band: splitting finer only starts threads (the pool starts
+  // them on demand) for bands with nothing to do.
+  constexpr size_t kMinBandRows = 16;
+  size_t rows = 0;
+  for (const RgbImage& image : out) {
+    if (image.height > 0) rows = rows == 0 ? static_cast<size_t>(image.height) : std::min<size_t>(rows, image.height);
+  }
   const size_t workers = pool_.size() + 1;
-  const size_t bands = picked.empty() ? 1 : std::max<size_t>(1, (2 * workers + picked.size() - 1) / picked.size());
+  size_t bands = picked.empty() ? 1 : std::max<size_t>(1, (2 * workers + picked.size() - 1) / picked.size());
+  bands = std::max<size_t>(1, std::min(bands, rows / kMinBandRows));
   pool_.run_all(picked.size() * bands, [&](size_t task) {
     const size_t i = task / bands;
     const size_t band = task % bands;

@@ -11,47 +11,48 @@
 
 namespace odvd {
 
-ThreadPool::ThreadPool(size_t num_threads) {
-  try {
-    workers_.reserve(num_threads);
-    for (size_t i = 0; i < num_threads; ++i) workers_.emplace_back([this] { worker_loop(); });
-  } catch (const std::system_error& e) {
-    // The system refused a thread (limits, memory): the threads already started must be
-    // joined before this half-built object goes, or std::thread's destructor terminates
-    // the process. Then the caller gets an error it can handle.
-    const size_t started = workers_.size();
-    stop_and_join();
-    throw MediaError("cannot start " + std::to_string(num_threads) + " worker threads (started " +
-                     std::to_string(started) + "): " + e.what());
-  }
-}
-
 ThreadPool::~ThreadPool() {
-  stop_and_join();
-}
-
-void ThreadPool::stop_and_join() {
+  std::vector<std::thread> workers;
   {
     MutexLock lock(mutex_);
     stopping_ = true;
+    workers.swap(workers_);
   }
   wake_.notify_all();
-  for (auto& worker : workers_) worker.join();
-  workers_.clear();
+  for (auto& worker : workers) worker.join();
+}
+
+size_t ThreadPool::started() const {
+  MutexLock lock(mutex_);
+  return workers_.size();
+}
+
+void ThreadPool::start_threads_for_queue() {
+  while (idle_ < queue_.size() && workers_.size() < max_threads_) {
+    try {
+      workers_.emplace_back([this] { worker_loop(); });
+    } catch (const std::system_error&) {
+      return;  // the system refused a thread (limits, memory): the callers run the rest
+    }
+    ++idle_;  // idle from its start: it takes a job as soon as it waits
+  }
 }
 
 void ThreadPool::worker_loop() {
+  mutex_.lock();
   for (;;) {
-    std::function<void()> job;
-    {
-      MutexLock lock(mutex_);
-      while (!stopping_ && queue_.empty()) wake_.wait(mutex_);
-      if (queue_.empty()) return;  // stopping and drained
-      job = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    job();
+    while (!stopping_ && queue_.empty()) wake_.wait(mutex_);
+    if (queue_.empty()) break;  // stopping and drained
+    std::function<void()> job = std::move(queue_.front());
+    queue_.pop_front();
+    --idle_;
+    mutex_.unlock();
+    job();          // run_all's jobs catch every error of their tasks
+    job = nullptr;  // what the job holds goes before the thread waits again
+    mutex_.lock();
+    ++idle_;
   }
+  mutex_.unlock();
 }
 
 namespace {
@@ -116,10 +117,11 @@ void ThreadPool::run_all(size_t n, const std::function<void(size_t)>& task) {
   auto batch = std::make_shared<Batch>();
   batch->n = n;
   batch->task = &task;
-  size_t helpers = std::min(n - 1, workers_.size());
+  const size_t helpers = std::min(n - 1, max_threads_);
   if (helpers > 0) {
     MutexLock lock(mutex_);
     for (size_t i = 0; i < helpers; ++i) queue_.emplace_back([batch] { batch->run_some(); });
+    start_threads_for_queue();
   }
   wake_.notify_all();
   batch->run_some();

@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "odvd/error.hpp"
@@ -31,6 +33,30 @@ TEST(ThreadPool, RunsEveryTaskOnceAndRethrows) {
                  std::runtime_error);
     EXPECT_EQ(ran.load(), 10);  // every task still ran to completion
   }
+}
+
+// Threads start when a call needs them, up to the bound: a pool sized for many sessions
+// whose calls run few tasks at once holds few threads.
+TEST(ThreadPool, StartsThreadsOnlyForWorkThatWaits) {
+  ThreadPool pool(64);
+  EXPECT_EQ(pool.size(), 64u);
+  EXPECT_EQ(pool.started(), 0u);
+  std::atomic<int> sum{0};
+  for (int call = 0; call < 20; ++call) pool.run_all(4, [&](size_t i) { sum += static_cast<int>(i); });
+  EXPECT_EQ(sum.load(), 20 * 6);
+  EXPECT_LE(pool.started(), 3u * 20);  // never more than a call's helpers at once, reused
+  EXPECT_GE(pool.started(), 1u);
+  // A wide call starts what it needs, up to the bound.
+  std::atomic<int> running{0}, most{0};
+  pool.run_all(200, [&](size_t) {
+    const int now = ++running;
+    for (int m = most.load(); now > m && !most.compare_exchange_weak(m, now);) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    --running;
+  });
+  EXPECT_LE(pool.started(), 64u);
+  EXPECT_GT(most.load(), 4);
 }
 
 TEST(LruCache, EvictsByCountAndBytes) {
