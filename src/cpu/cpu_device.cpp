@@ -48,13 +48,15 @@ std::vector<RgbImage> CpuDevice::convert_all(const std::vector<const VideoFrame*
   // At least kMinBandRows rows a band: splitting finer only starts threads (the pool starts
   // them on demand) for bands with nothing to do.
   constexpr size_t kMinBandRows = 16;
-  size_t rows = 0;
+  size_t least_rows = 0;
   for (const RgbImage& image : out) {
-    if (image.height > 0) rows = rows == 0 ? static_cast<size_t>(image.height) : std::min<size_t>(rows, image.height);
+    if (image.height <= 0) continue;
+    const auto h = static_cast<size_t>(image.height);
+    least_rows = least_rows == 0 ? h : std::min(least_rows, h);
   }
   const size_t workers = pool_.size() + 1;
   size_t bands = picked.empty() ? 1 : std::max<size_t>(1, (2 * workers + picked.size() - 1) / picked.size());
-  bands = std::max<size_t>(1, std::min(bands, rows / kMinBandRows));
+  bands = std::max<size_t>(1, std::min(bands, least_rows / kMinBandRows));
   pool_.run_all(picked.size() * bands, [&](size_t task) {
     const size_t i = task / bands;
     const size_t band = task % bands;
