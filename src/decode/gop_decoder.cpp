@@ -292,6 +292,7 @@ struct GopDecoder::Impl {
   // without one), keeping the call's report as run() does.
   std::vector<const VideoFrame*> run_records(std::vector<GopRecord>& records, const std::vector<std::string>& labels,
                                              const std::vector<int>& ids, std::vector<FrameMap>& frames) {
+    ODVD_PROFILE_SCOPE("records.call");
     check_entry_lists(labels.size(), ids.size(), static_cast<size_t>(options.max_files));
     check_records(records, labels, ids);
     engine.prepare_device();
@@ -363,9 +364,13 @@ struct GopDecoder::Impl {
   // only after a clean decode.
   std::string decode_record(const GopRecord& record, const std::string& label, const std::string& what,
                             const std::vector<int>& wanted, FrameMap& out, Refusals* refused_out = nullptr) {
+    ODVD_PROFILE_SCOPE("records.decode_record");
     const std::string key = backend_key(record);
     std::unique_ptr<DecoderBackend> backend = record_backends.take(key);
-    if (!backend) backend = engine.make_record_backend(record, label);
+    if (!backend) {
+      ODVD_PROFILE_SCOPE("records.make_backend");  // an idle one of the stream's key was not there
+      backend = engine.make_record_backend(record, label);
+    }
     GopRun run = run_for_record(record, what, wanted);
     WorkStats work;
     work.packets_sent = static_cast<int64_t>(run.packets.size());
