@@ -4,10 +4,7 @@
 #include <atomic>
 #include <exception>
 #include <memory>
-#include <string>
 #include <system_error>
-
-#include "odvd/error.hpp"
 
 namespace odvd {
 
@@ -31,8 +28,11 @@ void ThreadPool::start_threads_for_queue() {
   while (idle_ < queue_.size() && workers_.size() < max_threads_) {
     try {
       workers_.emplace_back([this] { worker_loop(); });
-    } catch (const std::system_error&) {
-      return;  // the system refused a thread (limits, memory): the callers run the rest
+    } catch (...) {
+      // The system refused a thread (limits, memory), or the vector its handle: the callers
+      // run the rest. Nothing may leave run_all here: its jobs are queued already and point
+      // at the caller's task.
+      return;
     }
     ++idle_;  // idle from its start: it takes a job as soon as it waits
   }
