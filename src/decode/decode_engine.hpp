@@ -41,8 +41,8 @@ struct EngineOptions {
   // -1 selects the CPU back end (libavcodec); >= 0 the CUDA device whose NVDEC decodes.
   int device = -1;
   bool suppress_no_color_range_warning = false;
-  // Threads decoding files and converting colour; 0 = one per hardware thread (on a GPU
-  // at least one per session).
+  // The most threads decoding files and converting colour; 0 = one per hardware thread (on
+  // a GPU at least one per session). They start as calls need them (util/thread_pool.hpp).
   int worker_threads = 0;
   // libavcodec threads per file; 0 = hardware threads / min(max_sessions, workers).
   int decoder_threads = 0;
