@@ -30,7 +30,7 @@ os.environ.setdefault("ODVD_PROFILE", "1")
 
 import on_demand_video_decoder as nvc  # noqa: E402
 from bench_nvdec import DEFAULT_VIDEOS, find_videos  # noqa: E402
-from overlap import steady_rate  # noqa: E402
+from dataloader_workload import _consume  # noqa: E402
 
 
 def make_batches(paths: list[str], batches: int, batch: int, clip_len: int, seed: int) -> list[dict]:
@@ -45,19 +45,16 @@ def run_depth(gpu: int, batches: list[dict], depth: int) -> dict:
     decoder = GopBatchDecoder(gpu, parallel_calls=depth)
     nvc._odvd._profile(True)  # reset
     start = time.perf_counter()
-    seen: list[tuple[float, int]] = []
-    for out in decoder.decode_all(batches, depth=depth):
-        shape = out["frames"].shape
-        seen.append((time.perf_counter(), shape[0] * shape[1] * shape[2]))
+    frames, lat, more = _consume(decoder.decode_all(batches, depth=depth))  # lat[0]: the first batch
+    wall = time.perf_counter() - start
     prof = nvc._odvd._profile(True)
-    gaps = [b[0] - a[0] for a, b in zip(seen, seen[1:])]
-    frames = sum(n for _, n in seen)
+    gaps = sorted(lat[1:])
     sent = decoder._decoder.get(len(batches[0]["entry_ids"]))._stats()["packets_sent"]
-    return {"depth": depth, "first_ms": 1e3 * (seen[0][0] - start), "wall_s": seen[-1][0] - start,
-            "frames_per_s": frames / (seen[-1][0] - start), "steady": steady_rate(seen),
+    return {"depth": depth, "first_ms": 1e3 * lat[0], "frames_per_s": frames / wall,
+            "steady": more["steady_frames_per_s"],
             "p50_ms": 1e3 * statistics.median(gaps) if gaps else float("nan"),
-            "p99_ms": 1e3 * sorted(gaps)[min(len(gaps) - 1, int(0.99 * len(gaps)))] if gaps else float("nan"),
-            "frames": frames, "decoded_per_frame": sent / frames, "profile": prof}
+            "p99_ms": 1e3 * gaps[min(len(gaps) - 1, int(0.99 * len(gaps)))] if gaps else float("nan"),
+            "decoded_per_frame": sent / frames, "profile": prof}
 
 
 def main(argv=None) -> int:
