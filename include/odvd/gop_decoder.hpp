@@ -140,10 +140,11 @@ class GopDecoder {
     int64_t packets_sent = 0;
     int64_t gop_starts = 0;
     int64_t continuations = 0;
-    int64_t device_live_bytes = 0;    // device memory frames hold now (pool, GPU only)
-    int64_t device_cached_bytes = 0;  // device memory the pool keeps for reuse
-    int64_t warm_sessions = 0;        // decode sessions kept warm now (all session sets)
-    int64_t warm_session_bytes = 0;   // their charge against session_cache_mib
+    int64_t device_live_bytes = 0;     // device memory frames hold now (pool, GPU only)
+    int64_t device_cached_bytes = 0;   // device memory the pool keeps for reuse
+    int64_t warm_sessions = 0;         // decode sessions kept warm now (all session sets)
+    int64_t warm_session_bytes = 0;    // their charge against session_cache_mib
+    int64_t record_decoders_made = 0;  // decoders made for calls from records (none idle to reuse)
   };
   Stats stats() const;
 

@@ -1,6 +1,7 @@
 #include "odvd/gop_decoder.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <thread>
 #include <unordered_set>
@@ -370,6 +371,7 @@ struct GopDecoder::Impl {
     if (!backend) {
       ODVD_PROFILE_SCOPE("records.make_backend");  // an idle one of the stream's key was not there
       backend = engine.make_record_backend(record, label);
+      record_backends_made.fetch_add(1, std::memory_order_relaxed);
     }
     GopRun run = run_for_record(record, what, wanted);
     WorkStats work;
@@ -438,8 +440,9 @@ struct GopDecoder::Impl {
   DecodeEngine engine;  // first of the decoding state: outlives the sessions and backends below
   GopDecoderOptions options;
   ContentCheck content_check;
-  BackendPool record_backends;  // idle backends of decode_records (thread-safe)
-  const size_t set_bytes;       // each session set's warm-session budget (session_cache_mib)
+  BackendPool record_backends;                   // idle backends of decode_records (thread-safe)
+  std::atomic<int64_t> record_backends_made{0};  // Stats::record_decoders_made
+  const size_t set_bytes;                        // each session set's warm-session budget (session_cache_mib)
   std::vector<std::unique_ptr<SessionSet>> sets;
   Mutex sets_mutex;
   CondVar set_free;
@@ -496,9 +499,14 @@ std::vector<GopRecord> GopDecoder::get_gops(const std::vector<std::string>& path
   return impl_->get_gops(*set, paths, ids);
 }
 
+// Calls from records hold a session set too, though their backends come from the shared
+// pool: parallel_calls bounds the calls decoding at once on every path (a caller running
+// more calls than that waits, as the README says), and the pool, sized for that many calls,
+// keeps the backends they give back instead of dropping and remaking them.
 std::vector<VideoFrame> GopDecoder::decode_records(std::vector<GopRecord> records,
                                                    const std::vector<std::string>& labels,
                                                    const std::vector<int>& ids) {
+  Impl::Lease set(impl_.get());
   std::vector<Impl::FrameMap> frames;
   return impl_->engine.hand_out(impl_->run_records(records, labels, ids, frames));
 }
@@ -506,6 +514,7 @@ std::vector<VideoFrame> GopDecoder::decode_records(std::vector<GopRecord> record
 std::vector<RgbImage> GopDecoder::decode_records_rgb(std::vector<GopRecord> records,
                                                      const std::vector<std::string>& labels,
                                                      const std::vector<int>& ids, bool bgr) {
+  Impl::Lease set(impl_.get());
   std::vector<Impl::FrameMap> frames;
   return impl_->engine.convert_all(impl_->run_records(records, labels, ids, frames), bgr);
 }
@@ -515,6 +524,7 @@ TensorTarget GopDecoder::decode_records_tensor(std::vector<GopRecord> records, c
                                                TensorTarget out, void* stream) {
   options.validate();
   impl_->engine.check_tensor_request(out, ids.size(), stream);
+  Impl::Lease set(impl_.get());
   std::vector<Impl::FrameMap> frames;
   const std::vector<const VideoFrame*> picked = impl_->run_records(records, labels, ids, frames);
   return impl_->engine.write_tensor(picked, entry_labels(labels, ids), options, std::move(out), stream);
@@ -564,7 +574,14 @@ std::vector<EntryReport> GopDecoder::last_report() const {
 GopDecoder::Stats GopDecoder::stats() const {
   const WorkStats s = impl_->engine.stats();
   const DecodeEngine::MemoryUse m = impl_->engine.memory_use();
-  Stats out{s.packets_sent, s.gop_starts, s.continuations, m.live_bytes, m.cached_bytes, 0, 0};
+  Stats out{s.packets_sent,
+            s.gop_starts,
+            s.continuations,
+            m.live_bytes,
+            m.cached_bytes,
+            0,
+            0,
+            impl_->record_backends_made.load(std::memory_order_relaxed)};
   for (const auto& set : impl_->sets) {
     out.warm_sessions += static_cast<int64_t>(set->sessions.size());
     out.warm_session_bytes += static_cast<int64_t>(set->sessions.bytes());

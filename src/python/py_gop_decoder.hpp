@@ -150,6 +150,7 @@ class PyGopDecoder {
     d["device_cached_bytes"] = s.device_cached_bytes;
     d["warm_sessions"] = s.warm_sessions;
     d["warm_session_bytes"] = s.warm_session_bytes;
+    d["record_decoders_made"] = s.record_decoders_made;
     return d;
   }
 

@@ -44,6 +44,44 @@ def test_concurrent_calls_return_the_right_frames(backend, igpu, manifest):
     assert dec._stats()["gop_starts"] >= 75
 
 
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_calls_from_gop_data_keep_to_parallel_calls(backend, igpu, manifest, parallel):
+    """DecodeFromGOP holds a session set as Decode does: with 4 callers and parallel_calls=N,
+    at most N calls decode at once, so the idle decoders the calls give back (the pool keeps
+    maxfiles x N) are all taken again and no more than that are ever made. Calls that ran
+    past the bound made up to 4 x maxfiles and dropped what the pool could not keep."""
+    if backend == "nvdec" and not all(nvdec_supports(manifest["videos"][n]) for n in NAMES):
+        pytest.skip("a video NVDEC cannot decode")
+    paths = [video_path(manifest, n) for n in NAMES]
+    counts = [manifest["videos"][n]["frame_count"] for n in NAMES]
+    demuxer = nvc.PyNvGopDecoder(len(NAMES), -1, True)
+    rng = random.Random(11)
+    calls = []
+    for _ in range(8):
+        ids = [rng.randrange(c) for c in counts]
+        calls.append((demuxer.GetGOP(paths, ids)[0], ids))
+    dec = nvc.PyNvGopDecoder(len(NAMES), igpu, True, parallel_calls=parallel)
+    errors: list = []
+
+    def caller(seed: int) -> None:
+        try:
+            for bundle, ids in calls[seed:] + calls[:seed]:
+                for fid, frame in zip(ids, dec.DecodeFromGOP(bundle, paths, ids)):
+                    if frame_watermark(frame) != fid:
+                        errors.append((seed, fid, frame_watermark(frame)))
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=caller, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[:5]
+    made = dec._stats()["record_decoders_made"]
+    assert len(NAMES) <= made <= len(NAMES) * parallel, made
+
+
 def test_parallel_calls_must_be_sane():
     for bad in (0, -1, 65):
         with pytest.raises(ValueError, match="parallel_calls"):
