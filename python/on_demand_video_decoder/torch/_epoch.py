@@ -8,7 +8,8 @@ Note [Epoch plan]
     frame lies in one GOP of one sample (the same GOP range of all its cameras).
   * Each epoch the groups are permuted (seed + epoch); a rank takes groups rank, rank + W, ...
     (disjoint, covering). Up to ``groups_in_flight`` groups decode at once, each in one call
-    (the decoder shares the GOP between the group's clips and skips pictures nobody needs).
+    (no more than the dataset's ``parallel_calls``: a call beyond it waits; the decoder shares
+    the GOP between the group's clips and skips pictures nobody needs).
     ``groups_ahead`` groups (default: as many as decode at once) are handed to the decoding
     threads ahead of the one the buffer takes next: groups enter the buffer in permutation
     order, so with no more handed out than decode at once, a group that finishes before an
