@@ -574,14 +574,8 @@ std::vector<EntryReport> GopDecoder::last_report() const {
 GopDecoder::Stats GopDecoder::stats() const {
   const WorkStats s = impl_->engine.stats();
   const DecodeEngine::MemoryUse m = impl_->engine.memory_use();
-  Stats out{s.packets_sent,
-            s.gop_starts,
-            s.continuations,
-            m.live_bytes,
-            m.cached_bytes,
-            0,
-            0,
-            impl_->record_backends_made.load(std::memory_order_relaxed)};
+  Stats out{s.packets_sent, s.gop_starts, s.continuations, m.live_bytes, m.cached_bytes, 0, 0};
+  out.record_decoders_made = impl_->record_backends_made.load(std::memory_order_relaxed);
   for (const auto& set : impl_->sets) {
     out.warm_sessions += static_cast<int64_t>(set->sessions.size());
     out.warm_session_bytes += static_cast<int64_t>(set->sessions.bytes());

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import threading
+from typing import Callable, Optional
 
 import numpy as np
 import pytest
@@ -16,30 +17,47 @@ from conftest import frame_watermark, nvdec_supports, to_numpy, video_path
 NAMES = ["h264_gop30.mp4", "hevc_bframes.ts", "h264_bframes_gop24.mp4", "hevc_hvc1_bframes_gop24.mp4"]
 
 
+def check_watermarks(errors: list, seed: int, ids: list, frames: list) -> None:
+    """Appends (caller, wanted, got) for each frame that is not the one asked for."""
+    for fid, frame in zip(ids, frames):
+        if frame_watermark(frame) != fid:
+            errors.append((seed, fid, frame_watermark(frame)))
+
+
+def run_callers(caller: Callable[[int, list], None], count: int, also: Optional[Callable[[], object]] = None) -> list:
+    """Runs caller(seed, errors) for seeds 0..count-1 on threads of their own (and `also` on one
+    more) at once; returns the errors they appended or raised."""
+    errors: list = []
+
+    def guarded(seed: int) -> None:
+        try:
+            caller(seed, errors)
+        except BaseException as e:  # noqa: BLE001 - reported to the test
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=guarded, args=(s,)) for s in range(count)]
+    if also is not None:
+        threads.append(threading.Thread(target=also))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return errors
+
+
 def test_concurrent_calls_return_the_right_frames(backend, igpu, manifest):
     paths = [video_path(manifest, n) for n in NAMES]
     counts = [manifest["videos"][n]["frame_count"] for n in NAMES]
     dec = nvc.PyNvGopDecoder(4, igpu, True, parallel_calls=3)
-    errors: list = []
 
-    def caller(seed: int) -> None:
+    def caller(seed: int, errors: list) -> None:
         rng = random.Random(seed)
-        try:
-            for _ in range(15):
-                ids = [rng.randrange(c) for c in counts]
-                for fid, frame in zip(ids, dec.Decode(paths, ids)):
-                    if frame_watermark(frame) != fid:
-                        errors.append((seed, fid, frame_watermark(frame)))
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(repr(e))
+        for _ in range(15):
+            ids = [rng.randrange(c) for c in counts]
+            check_watermarks(errors, seed, ids, dec.Decode(paths, ids))
 
-    threads = [threading.Thread(target=caller, args=(s,)) for s in range(5)]  # more callers than sets
-    for t in threads:
-        t.start()
-    releaser = threading.Thread(target=lambda: [dec.release_decoder() for _ in range(3)])
-    releaser.start()
-    for t in threads + [releaser]:
-        t.join(120)
+    # more callers than sets, and release_decoder among them
+    errors = run_callers(caller, 5, also=lambda: [dec.release_decoder() for _ in range(3)])
     assert not errors, errors[:5]
     assert dec._stats()["gop_starts"] >= 75
 
@@ -61,22 +79,12 @@ def test_calls_from_gop_data_keep_to_parallel_calls(backend, igpu, manifest, par
         ids = [rng.randrange(c) for c in counts]
         calls.append((demuxer.GetGOP(paths, ids)[0], ids))
     dec = nvc.PyNvGopDecoder(len(NAMES), igpu, True, parallel_calls=parallel)
-    errors: list = []
 
-    def caller(seed: int) -> None:
-        try:
-            for bundle, ids in calls[seed:] + calls[:seed]:
-                for fid, frame in zip(ids, dec.DecodeFromGOP(bundle, paths, ids)):
-                    if frame_watermark(frame) != fid:
-                        errors.append((seed, fid, frame_watermark(frame)))
-        except BaseException as e:  # noqa: BLE001 - reported below
-            errors.append(repr(e))
+    def caller(seed: int, errors: list) -> None:
+        for bundle, ids in calls[seed:] + calls[:seed]:
+            check_watermarks(errors, seed, ids, dec.DecodeFromGOP(bundle, paths, ids))
 
-    threads = [threading.Thread(target=caller, args=(s,)) for s in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    errors = run_callers(caller, 4)
     assert not errors, errors[:5]
     made = dec._stats()["record_decoders_made"]
     assert len(NAMES) <= made <= len(NAMES) * parallel, made
