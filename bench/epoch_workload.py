@@ -57,8 +57,9 @@ def ours_epoch(clip, gpu: int, seconds: float, measure, counted, clip_len: int, 
                             groups_ahead=groups_ahead, seed=1)
 
     def warm(sampler):
-        ds = sampler.dataset
-        ds.__getitems__([0])  # the decoder exists (and its context)
+        # The decoder made at the size the epoch's calls need (one group's entries) and its
+        # CUDA context: a smaller one would be replaced, its sessions dropped, in the timed run.
+        sampler.dataset.__getitems__(max(sampler.groups, key=len))
         return None
 
     def run(sampler, deadline):
