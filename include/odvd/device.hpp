@@ -103,6 +103,9 @@ class Device {
   virtual void release_decoders() {}
   virtual void release_memory() {}
   virtual MemoryUse memory_use() const { return {}; }
+  // Hardware decoder sessions created so far (NVDEC); 0 on the CPU, whose decoders are not
+  // a scarce hardware resource. For diagnostics and tests (Note [Sessions between streams]).
+  virtual int64_t hardware_sessions_made() const { return 0; }
 };
 
 // The hand-out rule every device shares: the first use of a frame moves a reference to

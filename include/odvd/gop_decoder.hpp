@@ -145,6 +145,7 @@ class GopDecoder {
     int64_t warm_sessions = 0;         // decode sessions kept warm now (all session sets)
     int64_t warm_session_bytes = 0;    // their charge against session_cache_mib
     int64_t record_decoders_made = 0;  // decoders made for calls from records (none idle to reuse)
+    int64_t nvdec_sessions_made = 0;   // NVDEC decoder sessions created (Note [Sessions between streams])
   };
   Stats stats() const;
 

@@ -541,7 +541,7 @@ class PyNvGopDecoder:
         ...
     def _stats(self) -> dict[str, typing.Any]:
         """
-        Work counters since construction: packets_sent, gop_starts, continuations; device memory now: device_live_bytes, device_cached_bytes; sessions kept warm now: warm_sessions, warm_session_bytes; decoders made for calls from GOP data: record_decoders_made (diagnostics)
+        Work counters since construction: packets_sent, gop_starts, continuations; device memory now: device_live_bytes, device_cached_bytes; sessions kept warm now: warm_sessions, warm_session_bytes; decoders made for calls from GOP data: record_decoders_made; NVDEC sessions created: nvdec_sessions_made (diagnostics)
         """
     def release_decoder(self) -> None:
         """

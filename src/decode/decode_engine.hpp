@@ -118,6 +118,7 @@ class DecodeEngine {
   void release_memory() { device_->release_memory(); }
   using MemoryUse = Device::MemoryUse;
   MemoryUse memory_use() const { return device_->memory_use(); }
+  int64_t hardware_sessions_made() const { return device_->hardware_sessions_made(); }
 
  private:
   EngineOptions options_;

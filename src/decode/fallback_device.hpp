@@ -50,6 +50,7 @@ class FallbackDevice final : public Device {
   void release_decoders() override { gpu_->release_decoders(); }
   void release_memory() override { gpu_->release_memory(); }
   MemoryUse memory_use() const override { return gpu_->memory_use(); }
+  int64_t hardware_sessions_made() const override { return gpu_->hardware_sessions_made(); }
 
  private:
   std::unique_ptr<Device> gpu_;

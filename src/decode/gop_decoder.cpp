@@ -574,8 +574,14 @@ std::vector<EntryReport> GopDecoder::last_report() const {
 GopDecoder::Stats GopDecoder::stats() const {
   const WorkStats s = impl_->engine.stats();
   const DecodeEngine::MemoryUse m = impl_->engine.memory_use();
-  Stats out{s.packets_sent, s.gop_starts, s.continuations, m.live_bytes, m.cached_bytes, 0, 0};
+  Stats out;
+  out.packets_sent = s.packets_sent;
+  out.gop_starts = s.gop_starts;
+  out.continuations = s.continuations;
+  out.device_live_bytes = m.live_bytes;
+  out.device_cached_bytes = m.cached_bytes;
   out.record_decoders_made = impl_->record_backends_made.load(std::memory_order_relaxed);
+  out.nvdec_sessions_made = impl_->engine.hardware_sessions_made();
   for (const auto& set : impl_->sets) {
     out.warm_sessions += static_cast<int64_t>(set->sessions.size());
     out.warm_session_bytes += static_cast<int64_t>(set->sessions.bytes());

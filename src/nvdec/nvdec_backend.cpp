@@ -118,10 +118,23 @@ void NvdecBackend::send(const EncodedPacket& packet) {
   parse(packet.data.data(), packet.data.size(), CUVID_PKT_TIMESTAMP | CUVID_PKT_ENDOFPICTURE, packet.pts);
 }
 
+// Note [Sessions between streams]: once a stream is flushed every picture has been copied
+// out of its decode surfaces, and the DecoderBackend protocol has the next packet follow a
+// reset(), whose new parser sends a sequence header again. So the backend gives its NVDEC
+// session back to the pool (and drops the parser) at the end of a stream, and takes one
+// again at the next sequence header (an exact-size one first: no reconfiguring). Sessions
+// then go to the streams decoding now, not to every file a session set keeps warm:
+// creating one costs milliseconds of driver work serialised with everything else on the
+// device, and a shuffled epoch, whose calls open files no warm session has seen, made ~60
+// on the base config (one per warm file) where 24 decode at once, each creation taking
+// ~0.7 s while 24 were under way (bench/RESULTS.md §25). A stream left open (Note [Open
+// random access], streaming) keeps its session: its pictures are still in it.
 void NvdecBackend::send_end_of_stream() {
   parse(nullptr, 0, CUVID_PKT_ENDOFSTREAM, 0);
   ContextScope scope(device_.context);
   settle_pending(-1);
+  destroy_parser();
+  if (decoder_) decoders_->give_back(std::move(decoder_));
 }
 
 bool NvdecBackend::receive(VideoFrame& frame) {

@@ -87,7 +87,8 @@ class NvdecBackend final : public DecoderBackend {
   std::string label_;
   NvdecKey key_;
   VideoParser parser_;
-  std::unique_ptr<NvdecDecoder> decoder_;
+  std::unique_ptr<NvdecDecoder>
+      decoder_;             // from a sequence header to the end of the stream (Note [Sessions between streams])
   ColorInfo signal_color_;  // from the sequence header (handle_sequence)
   std::deque<VideoFrame> ready_;
   std::exception_ptr callback_error_;  // Note [Errors in parser callbacks]

@@ -6,6 +6,7 @@
 
 #include "odvd/codecs.hpp"
 #include "odvd/error.hpp"
+#include "util/profile.hpp"
 
 namespace odvd::cuda {
 namespace {
@@ -179,8 +180,12 @@ bool NvdecDecoder::can_serve(const NvdecKey& key, const CUVIDEOFORMAT& f, int su
          static_cast<int>(f.coded_height) <= max_height_ && surfaces <= surfaces_;
 }
 
+bool NvdecDecoder::configured_for(const CUVIDEOFORMAT& f) const {
+  return static_cast<int>(f.coded_width) == coded_width_ && static_cast<int>(f.coded_height) == coded_height_;
+}
+
 bool NvdecDecoder::configure(const CUVIDEOFORMAT& f) {
-  if (static_cast<int>(f.coded_width) != coded_width_ || static_cast<int>(f.coded_height) != coded_height_) {
+  if (!configured_for(f)) {
     CUVIDRECONFIGUREDECODERINFO info{};
     info.ulWidth = f.coded_width;  // the target is the coded size too (Note [NVDEC geometry])
     info.ulHeight = f.coded_height;
@@ -239,17 +244,28 @@ std::unique_ptr<NvdecDecoder> NvdecDecoderPool::take(const NvdecKey& key, const 
   std::unique_ptr<NvdecDecoder> found;
   {
     MutexLock lock(mutex_);
+    // The most recently returned session that serves the stream as configured now, else
+    // the most recent one that serves it after reconfiguring.
+    auto best = idle_.rend();
     for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
-      if ((*it)->can_serve(key, format, surfaces)) {
-        found = std::move(*it);
-        idle_.erase(std::next(it).base());
+      if (!(*it)->can_serve(key, format, surfaces)) continue;
+      if (best == idle_.rend()) best = it;
+      if ((*it)->configured_for(format)) {
+        best = it;
         break;
       }
+    }
+    if (best != idle_.rend()) {
+      found = std::move(*best);
+      idle_.erase(std::next(best).base());
     }
   }
   if (found && found->configure(format)) return found;
   found.reset();  // could not be reconfigured: destroy outside the lock
-  return std::make_unique<NvdecDecoder>(device_, key, format, surfaces);
+  ODVD_PROFILE_SCOPE("nvdec.create_decoder");
+  auto made = std::make_unique<NvdecDecoder>(device_, key, format, surfaces);
+  made_.fetch_add(1, std::memory_order_relaxed);
+  return made;
 }
 
 void NvdecDecoderPool::give_back(std::unique_ptr<NvdecDecoder> decoder) {

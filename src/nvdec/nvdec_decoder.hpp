@@ -24,6 +24,8 @@
 // any thread. Destruction may happen on any thread (Note [Primary context]).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -79,6 +81,9 @@ class NvdecDecoder {
 
   // Whether this session can decode `format` (after configure()).
   bool can_serve(const NvdecKey& key, const CUVIDEOFORMAT& format, int surfaces) const;
+  // Whether the session is configured for `format`'s coded size (configure() needs no
+  // cuvidReconfigureDecoder).
+  bool configured_for(const CUVIDEOFORMAT& format) const;
   // Makes the session decode `format` (display area, size); false if reconfiguring failed.
   bool configure(const CUVIDEOFORMAT& format);
 
@@ -141,15 +146,19 @@ class NvdecDecoderPool {
  public:
   NvdecDecoderPool(const DeviceContext& device, size_t max_idle) : device_(device), max_idle_(max_idle) {}
 
-  // An idle session that can serve `format` (reconfigured for it), or a new one.
+  // An idle session that can serve `format` (one of its coded size first, else one
+  // reconfigured for it), or a new one.
   std::unique_ptr<NvdecDecoder> take(const NvdecKey& key, const CUVIDEOFORMAT& format, int surfaces);
   void give_back(std::unique_ptr<NvdecDecoder> decoder);
   void clear();
   const DeviceContext& device() const { return device_; }
+  // Sessions take() has created so far.
+  int64_t made() const { return made_.load(std::memory_order_relaxed); }
 
  private:
   const DeviceContext& device_;
   size_t max_idle_;
+  std::atomic<int64_t> made_{0};
   Mutex mutex_;
   std::vector<std::unique_ptr<NvdecDecoder>> idle_ ODVD_GUARDED_BY(mutex_);  // most recently returned last
 };

@@ -197,4 +197,9 @@ Device::MemoryUse NvdecDevice::memory_use() const {
   return use;
 }
 
+int64_t NvdecDevice::hardware_sessions_made() const {
+  MutexLock lock(mutex_);
+  return workspace_ ? workspace_->decoders->made() : 0;
+}
+
 }  // namespace odvd::cuda

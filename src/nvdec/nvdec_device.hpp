@@ -47,6 +47,7 @@ class NvdecDevice final : public Device {
   void release_decoders() override;
   void release_memory() override;
   MemoryUse memory_use() const override;
+  int64_t hardware_sessions_made() const override;
 
  private:
   // What prepare() makes; never changed after.

@@ -114,7 +114,8 @@ void bind_gop_decoder(py::module_& m) {
       .def("_stats", &PyGopDecoder::stats,
            "Work counters since construction: packets_sent, gop_starts, continuations; device memory now: "
            "device_live_bytes, device_cached_bytes; sessions kept warm now: warm_sessions, warm_session_bytes; "
-           "decoders made for calls from GOP data: record_decoders_made (diagnostics)");
+           "decoders made for calls from GOP data: record_decoders_made; NVDEC sessions created: nvdec_sessions_made "
+           "(diagnostics)");
   cls.def("__repr__", [](PyGopDecoder& self) {
     const GopDecoderOptions& o = self.decoder().options();
     return "<PyNvGopDecoder maxfiles=" + std::to_string(o.max_files) + " " + device_words(o.device, o.fallback) +

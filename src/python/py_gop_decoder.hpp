@@ -151,6 +151,7 @@ class PyGopDecoder {
     d["warm_sessions"] = s.warm_sessions;
     d["warm_session_bytes"] = s.warm_session_bytes;
     d["record_decoders_made"] = s.record_decoders_made;
+    d["nvdec_sessions_made"] = s.nvdec_sessions_made;
     return d;
   }
 

@@ -65,3 +65,22 @@ def test_lanes_stay_within_the_budget(manifest, links):
         s = dec._stats()
         assert s["warm_sessions"] == min(lanes, (mib << 20) // charge(manifest)), s
         assert s["gop_starts"] == 3, s
+
+
+def test_a_flushed_session_hands_its_nvdec_decoder_on(manifest, links, backend, igpu):
+    """Note [Sessions between streams]: 12 files read one per call stay warm, 12 sessions, and
+    on NVDEC one hardware decoder serves them all, each call having flushed its stream (frames
+    in GOP 1: no call here streams on). The old code made one per warm session (a shuffled
+    epoch over many files made ~60, each costing ~0.7 s of driver time). A call of all 12 at
+    once may need up to 12. The CPU back end makes no hardware session."""
+    dec = nvc.PyNvGopDecoder(12, igpu, True)
+    for k, path in enumerate(links):
+        ids = [31 + (7 * k) % 29]
+        assert [frame_watermark(f) for f in dec.Decode([path], ids)] == ids
+    s = dec._stats()
+    assert s["warm_sessions"] == 12, s
+    assert s["nvdec_sessions_made"] == (1 if backend == "nvdec" else 0), s
+    ids = [61 + (5 * k) % 29 for k in range(12)]
+    assert [frame_watermark(f) for f in dec.Decode(links, ids)] == ids
+    made = dec._stats()["nvdec_sessions_made"]
+    assert (1 <= made <= 12) if backend == "nvdec" else made == 0, made
