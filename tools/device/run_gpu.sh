@@ -34,6 +34,9 @@
 #                                  machine by bench/peers/accvlab_build.sh; only if .carry/accvlab holds
 #                                  no extension but accvlab-src.tar.gz is it built there, into
 #                                  build/accvlab-pkg, log $OUT/accvlab_build.txt); not a default step
+#   epoch   $OUT/epoch/, $OUT/epoch_profile.*  issue #21's epoch table on .carry/videos (bench/suite.py:
+#                                  epoch_T1/T4 at 1, 4, 16 GiB, the 8 GiB goal setting, random_x4,
+#                                  sequential) and bench/epoch_profile.py; not a default step
 #   probe   $OUT/probe_streams.*  bench/probe_streams.py on .carry/videos/hevc_gop30_b0 (not a default
 #                                  step): N free-running sequential streams against 6 in lockstep
 #   and     $OUT/summary.txt       one status per step
@@ -41,7 +44,10 @@
 # status is non-zero if any step failed. The whole run keeps under ~9 minutes: each step gets a
 # time limit out of what is left.
 #
+# Without `build` the extension already in python/on_demand_video_decoder is used (built here by
+# tools/device/build_here.sh and carried), e.g. `bash tools/device/run_gpu.sh test,epoch`.
 # Environment: OUT (default /tmp/odvd_device_out), ODVD_PYTEST_ARGS (extra pytest arguments),
+# ODVD_PYTEST_K (one pytest -k expression, e.g. "nvdec or gpu or cuda": the tests that need a GPU),
 # ODVD_BENCH_ARGS (extra benchmark arguments), ODVD_DEADLINE_S (total budget, default 530).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -193,6 +199,7 @@ step_test() {
   # Tests that need the ffmpeg CLI (absent there) skip themselves and say so (-rs).
   # shellcheck disable=SC2206
   args=(tests/python -q -rs -p no:cacheprovider ${ODVD_PYTEST_ARGS:-})
+  [[ -n ${ODVD_PYTEST_K:-} ]] && args+=(-k "$ODVD_PYTEST_K")
   {
     echo "+ python3 -m pytest ${args[*]}"
     timeout "$1" python3 -m pytest "${args[@]}"
@@ -299,6 +306,25 @@ step_accvlab() {
   return "${PIPESTATUS[0]}"
 }
 
+# Issue #21's epoch table: shuffled epochs (EpochSampler) of 1-frame samples and 4-frame clips at
+# 1, 4 and 16 GiB, the goal's setting (8 GiB, 8 groups decoding, 16 ahead), uniform random access
+# (4 callers) and sequential reading, one run on the base config; then bench/epoch_profile.py
+# (where a group's time goes, default cache and a cache holding every file's session).
+EPOCH_WORKLOADS=random_x4,sequential,epoch_T1_1024MiB,epoch_T1_4096MiB,epoch_T1_16384MiB,epoch_T4_1024MiB,epoch_T4_4096MiB,epoch_T4_16384MiB,epoch_T1_8192MiB_inflight8_ahead16
+step_epoch() {
+  local rc started=$SECONDS
+  # shellcheck disable=SC2086
+  timeout "$(($1 - 45))" python3 bench/suite.py --videos "$ROOT/.carry/videos" --configs hevc_gop30_b0 \
+    --backends nvdec --workloads "$EPOCH_WORKLOADS" --no-limit --no-peers --epoch-seconds 12 \
+    --out "$OUT/epoch" ${ODVD_BENCH_ARGS:-} 2>&1 | tee "$OUT/epoch.txt"
+  rc=${PIPESTATUS[0]}
+  timeout "$(($1 - (SECONDS - started)))" python3 bench/epoch_profile.py --videos "$ROOT/.carry/videos/hevc_gop30_b0" \
+    --seconds 9 --variant inflight=4 --variant inflight=4,cache=16384 --json "$OUT/epoch_profile.json" \
+    2>&1 | tee "$OUT/epoch_profile.txt"
+  [[ ${PIPESTATUS[0]} -ne 0 && $rc -eq 0 ]] && rc=1
+  return "$rc"
+}
+
 # How many sequential streams NVDEC sustains, free-running and in lockstep (bench/probe_streams.py;
 # ODVD_PROBE_ARGS adds arguments).
 step_probe() {
@@ -330,6 +356,7 @@ run_step bench 200 0
 run_step sweep 520 0
 run_step pyav 200 0
 run_step torchcodec 200 0
+run_step epoch 260 0
 run_step accvlab 300 0
 run_step probe 200 0
 echo "${SUMMARY[*]}" >"$OUT/summary.txt"
