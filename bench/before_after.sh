@@ -5,7 +5,8 @@
 # (bench/compare_runs.py). The earlier source travels as a tarball made here:
 #
 #   git archive COMMIT | gzip > .carry/before.tar.gz    (or BEFORE_TAR=another tarball, relative to the root;
-#                                                        one holding its built extension is not rebuilt)
+#                                                        one holding its built extension is not rebuilt:
+#                                                        tools/device/before_here.sh COMMIT makes one here)
 #   device call: carry [".carry/ffmpeg", ".carry/include", ".carry/sweep", ".carry/before.tar.gz"],
 #                command: bash bench/before_after.sh
 #
