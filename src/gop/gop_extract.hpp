@@ -28,6 +28,7 @@ class GopExtractor {
  private:
   std::shared_ptr<const VideoIndex> index_;
   GopReader reader_;
+  bool extracted_ = false;  // a GOP was read: the next one is read after a seek
 };
 
 }  // namespace odvd

@@ -32,6 +32,10 @@ class GopReader {
   // gets the stream's parameter sets in front unless it carries its own.
   std::vector<EncodedPacket> read(const std::vector<int>& decode_indices);
 
+  // Makes the next read() seek to its first packet even where the demuxer is there
+  // already (Note [A record reads its GOP after a seek] in gop_extract.cpp).
+  void forget_position() { next_index_ = -1; }
+
  private:
   // Leaves the demuxer so that its next packet is the one with decode index `target`.
   void position_at(int target);
