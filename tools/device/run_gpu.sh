@@ -5,7 +5,7 @@
 #
 #   device call: carry [".carry/ffmpeg", ".carry/include", ".carry/wheels", ".carry/videos",
 #                       "tests/videos/generated"], command: bash tools/device/run_gpu.sh
-#   the sweep:   carry [".carry/ffmpeg", ".carry/include", ".carry/wheels", ".carry/sweep"],
+#   the sweep:   carry [".carry/ffmpeg", ".carry/include", ".carry/sweep"],
 #                command: bash tools/device/run_gpu.sh build,sweep
 #   accvlab:     carry [".carry/ffmpeg", ".carry/include", ".carry/accvlab", ".carry/videos"],
 #                command: bash tools/device/run_gpu.sh build,accvlab
