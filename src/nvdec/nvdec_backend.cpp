@@ -71,8 +71,7 @@ NvdecBackend::NvdecBackend(std::shared_ptr<NvdecDecoderPool> decoders, std::shar
 }
 
 NvdecBackend::~NvdecBackend() {
-  destroy_parser();
-  if (decoder_) decoders_->give_back(std::move(decoder_));
+  release_session();
 }
 
 void NvdecBackend::ensure_parser() {
@@ -93,6 +92,11 @@ void NvdecBackend::ensure_parser() {
 
 void NvdecBackend::destroy_parser() {
   parser_.reset();
+}
+
+void NvdecBackend::release_session() {
+  destroy_parser();
+  if (decoder_) decoders_->give_back(std::move(decoder_));
 }
 
 void NvdecBackend::parse(const uint8_t* data, size_t size, unsigned long flags, int64_t pts) {
@@ -133,8 +137,7 @@ void NvdecBackend::send_end_of_stream() {
   parse(nullptr, 0, CUVID_PKT_ENDOFSTREAM, 0);
   ContextScope scope(device_.context);
   settle_pending(-1);
-  destroy_parser();
-  if (decoder_) decoders_->give_back(std::move(decoder_));
+  release_session();
 }
 
 bool NvdecBackend::receive(VideoFrame& frame) {

@@ -73,6 +73,9 @@ class NvdecBackend final : public DecoderBackend {
   void parse(const uint8_t* data, size_t size, unsigned long flags, int64_t pts);
   void ensure_parser();
   void destroy_parser();
+  // Drops the parser and gives the NVDEC session back to the pool (the end of a stream, or
+  // of the backend: Note [Sessions between streams]).
+  void release_session();
   VideoFrame copy_out(CUdeviceptr surface, unsigned pitch, int64_t pts);
   // Note [NVDEC decode status]: waits for the picture's final status, records damage,
   // and returns whether the picture is damaged.
@@ -87,8 +90,8 @@ class NvdecBackend final : public DecoderBackend {
   std::string label_;
   NvdecKey key_;
   VideoParser parser_;
-  std::unique_ptr<NvdecDecoder>
-      decoder_;             // from a sequence header to the end of the stream (Note [Sessions between streams])
+  // Held from a sequence header to the end of the stream (Note [Sessions between streams]).
+  std::unique_ptr<NvdecDecoder> decoder_;
   ColorInfo signal_color_;  // from the sequence header (handle_sequence)
   std::deque<VideoFrame> ready_;
   std::exception_ptr callback_error_;  // Note [Errors in parser callbacks]
