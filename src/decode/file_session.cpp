@@ -152,6 +152,7 @@ void FileSession::restart(int gop, std::map<int, VideoFrame>& out) {
   start_gop_ = gop;
   next_packet_ = index_->frames.gop(gop).key_packet;
   passed_over_.clear();
+  reader_.seek_before_next_read();  // Note [A GOP is read after a seek] in gop_reader.cpp
 }
 
 PacketRole FileSession::role_of(int d) const {

@@ -27,19 +27,10 @@ void describe_stream(const VideoIndex& index, GopRecord& r) {
 
 }  // namespace
 
-// Note [A record reads its GOP after a seek]: in a damaged MPEG-TS stream the demuxer can cut
-// a packet differently when it reads on from the GOP in front than after a seek (found by
-// the video fuzzer: HEVC with lost TS packets whose key packets read a byte longer after a
-// seek and then decode to other pixels, no complaint either way). In valid streams the
-// two can differ too, harmlessly (hevc_bframes.ts reads its keys a byte apart, bit-exact
-// both ways). The file path reads each GOP of a random-access call after a seek on a
-// session of its own (Note [GOP lanes]), so a record whose GOP was read on from an earlier
-// extraction could decode differently from the same frame read from the file. So every
-// extraction after the first seeks: a record depends on the file and its GOP only, not on
-// what was extracted before (the demuxer stays open; a seek costs far less than a read).
+// A record depends on its file and GOP only: read after a seek (Note [A GOP is read after a
+// seek] in gop_reader.cpp), whatever was extracted before.
 GopRecord GopExtractor::extract(int gop) {
-  if (extracted_) reader_.forget_position();
-  extracted_ = true;
+  reader_.seek_before_next_read();
   const FrameIndex& frames = index_->frames;
   ODVD_CHECK(gop >= 0 && gop < frames.gop_count());
   const GopInfo& info = frames.gop(gop);

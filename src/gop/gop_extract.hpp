@@ -28,7 +28,6 @@ class GopExtractor {
  private:
   std::shared_ptr<const VideoIndex> index_;
   GopReader reader_;
-  bool extracted_ = false;  // a GOP was read: the next one is read after a seek
 };
 
 }  // namespace odvd

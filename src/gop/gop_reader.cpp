@@ -5,6 +5,23 @@
 
 namespace odvd {
 
+// Note [A GOP is read after a seek]: a demuxer does not always cut a packet the same way
+// when it reads on from the packet before as when it starts there after a seek. MPEG-TS
+// gives the first packet after a seek a leading zero byte that, read on, ends the packet
+// before (a 4-byte start code instead of a 3-byte one: 2,589 bytes against 2,588). Annex B
+// says that byte means nothing, and valid streams decode bit-exact both ways
+// (hevc_bframes.ts), yet libavcodec decoded every picture of a damaged HEVC GOP to other
+// pixels with it (found by the video fuzzer:
+// tests/fuzz/video_corpus/mpegts_hevc_lost_packets_cut_after_seek.ts). So the same frame
+// came out in two ways depending on what was read before: a call for frame 19, whose
+// packets end just before GOP 1's key, left the demuxer there, and frame 39 read after it
+// differed from frame 39 read alone. Whoever reads a GOP from its key (a decode starting at
+// the key, FileSession::restart; a record, GopExtractor) therefore seeks first, even where
+// the demuxer stands at the key already: a GOP's bytes, and so its frames, depend on the
+// file and the GOP only. Only a stream continuing across a GOP boundary (Note [Continuing a
+// GOP]) reads on; its decoder carries state over the boundary anyway. A seek costs about
+// what reading on does (RESULTS §25.3: an MP4 seek is an index lookup).
+
 GopReader::GopReader(std::shared_ptr<const VideoIndex> index)
     : index_(std::move(index)),
       demuxer_(index_->path, /*probe_streams=*/false, index_->stream.stream_index),

@@ -33,8 +33,8 @@ class GopReader {
   std::vector<EncodedPacket> read(const std::vector<int>& decode_indices);
 
   // Makes the next read() seek to its first packet even where the demuxer is there
-  // already (Note [A record reads its GOP after a seek] in gop_extract.cpp).
-  void forget_position() { next_index_ = -1; }
+  // already: for a read from a GOP's key (Note [A GOP is read after a seek]).
+  void seek_before_next_read() { next_index_ = -1; }
 
  private:
   // Leaves the demuxer so that its next packet is the one with decode index `target`.

@@ -389,8 +389,8 @@ def test_garbage_packets_in_a_wellformed_bundle_raise_runtime_error(decoder, bac
 
 @pytest.mark.parametrize("name", ["hevc_bframes.ts", "h264_bframes.ts", "h264_bframes_gop24.mp4"])
 def test_a_record_is_the_same_whatever_was_extracted_before(manifest, name):
-    """Note [A record reads its GOP after a seek]: a GOP extracted after others in one call
-    is the record it is alone (MPEG-TS keys read a byte longer after a seek than read on)."""
+    """Note [A GOP is read after a seek]: a GOP extracted after others in one call is the
+    record it is alone (MPEG-TS keys read a byte longer after a seek than read on)."""
     path = video_path(manifest, name)
     n = manifest["videos"][name]["frame_count"]
     ids = list(range(0, n, max(1, n // 8)))[:8]

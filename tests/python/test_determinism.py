@@ -126,3 +126,34 @@ def test_frames_sharing_a_timestamp_are_refused_not_guessed():
     assert first == again
     with pytest.raises(RuntimeError, match="frame 0 .* cannot be told apart"):
         nvc.PyNvSampleReader(1, 1, -1, True).Decode([path], [0])
+
+
+def test_a_frame_does_not_depend_on_where_the_last_call_left_the_demuxer():
+    """Found by reading the fuzzer's MPEG-TS input in shuffled order: HEVC with lost TS
+    packets, where a call for frame 19 (refused: it depends on damaged pictures) ends its
+    reading just before GOP 1's key. A call for frame 39 then read the key on from there,
+    a byte shorter than after a seek, and libavcodec decoded all of GOP 1 to other pixels
+    than for frame 39 asked alone. A GOP decode now starts with a seek (Note [A GOP is read
+    after a seek]): every frame comes out the same in any order, refused or not alike."""
+    path = os.path.join(os.path.dirname(__file__), "..", "fuzz", "video_corpus",
+                        "mpegts_hevc_lost_packets_cut_after_seek.ts")
+
+    def new_decoder():
+        return nvc.PyNvGopDecoder(1, -1, True, decoder_threads=1)
+
+    def answer(dec, i):
+        try:
+            return hashlib.md5(np.asarray(dec.Decode([path], [i])[0]).tobytes()).hexdigest()
+        except RuntimeError as e:
+            return "refused" if "cannot be decoded correctly" in str(e) else str(e)
+
+    count = nvc._odvd.GetIndexInfo(path)["frame_count"]
+    alone = [answer(new_decoder(), i) for i in range(count)]
+    assert alone[19] == "refused" and "refused" not in (alone[39], alone[44]), alone
+    dec = new_decoder()
+    assert answer(dec, 19) == "refused"
+    assert answer(dec, 39) == alone[39]
+    for order in (list(range(count)), random.Random(1).sample(range(count), count)):
+        dec = new_decoder()
+        got = {i: answer(dec, i) for i in order}
+        assert [got[i] for i in range(count)] == alone, order
