@@ -18,9 +18,14 @@
 //     path) by a fresh decoder are bit-identical to the direct decode of a decoder that
 //     has decoded every earlier input, whenever both succeed, damaged input included;
 //   - so are the same frames asked for one per call, in another order, on that decoder
-//     (a frame does not depend on the call before it).
+//     (a frame does not depend on the call before it);
+//   - a sample reader kept for the whole run reads the first frames in order, one per
+//     call (streaming, decoding ahead on two threads; one input in four): each call
+//     answers, with the frame's geometry. Its pixels are not compared: a stream carries decoder state across GOPs,
+//     so a damaged frame it does not refuse may differ from the one random access gives.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -32,6 +37,7 @@
 #include "gop/gop_bundle.hpp"
 #include "odvd/error.hpp"
 #include "odvd/gop_decoder.hpp"
+#include "odvd/sample_reader.hpp"
 
 namespace {
 
@@ -94,6 +100,17 @@ bool same_pixels(const odvd::VideoFrame& a, const odvd::VideoFrame& b) {
          std::memcmp(a.buffer->data(), b.buffer->data(), a.byte_size()) == 0;
 }
 
+odvd::SampleReaderOptions reader_options() {
+  odvd::SampleReaderOptions o;
+  o.num_of_set = 2;
+  o.num_of_file = 1;
+  o.device = -1;
+  o.suppress_no_color_range_warning = true;
+  o.worker_threads = 2;  // decode-ahead lanes beside the reading call
+  o.decoder_threads = 1;
+  return o;
+}
+
 odvd::GopDecoderOptions options() {
   odvd::GopDecoderOptions o;
   o.max_files = 4;
@@ -153,6 +170,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         fail("decode one", "frame " + std::to_string(ids[k]) + " alone differs from the frame in the first call");
       }
     }
+  }
+
+  // Reading on, frame after frame, as a clip loader does: decode-ahead lanes take later
+  // GOPs while the call decodes (Note [Decode ahead]), and the next input's first call
+  // replaces this file in the reader. A call a frame costs ~4 ms under the sanitizers, so
+  // only one input in four (by a hash of its bytes: the same input always does) reads 24 frames;
+  // libFuzzer keeps the ones that reach new code.
+  static odvd::SampleReader* const reader = new odvd::SampleReader(reader_options());  // never destroyed
+  constexpr int kStreamed = 24;
+  uint32_t hash = 2166136261u;  // FNV-1a of the input: which inputs stream, fixed per input
+  for (size_t i = 0; i < size; ++i) hash = (hash ^ data[i]) * 16777619u;
+  const int streamed = hash % 4 == 0 ? std::min(last + 1, kStreamed) : 0;
+  for (int id = 0; id < streamed; ++id) {
+    std::vector<odvd::VideoFrame> one;
+    if (answers("sample reader", [&] { one = reader->decode({path}, {id}); })) check_frames(one, 1, "sample reader");
   }
 
   std::vector<odvd::GopRecord> records;
