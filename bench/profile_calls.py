@@ -43,10 +43,11 @@ def main(argv=None) -> int:
     wall = time.perf_counter() - start
     prof = nvc._odvd._profile(True)
     print(f"{args.calls} {'sequential' if args.sequential else 'random'} calls, {1e3 * wall / args.calls:.2f} ms/call")
-    print("| scope | ms per call | count per call | us per occurrence |")
-    print("|---|---|---|---|")
-    for name, (seconds, count) in sorted(prof.items(), key=lambda kv: -kv[1][0]):
-        print(f"| {name} | {1e3 * seconds / args.calls:.2f} | {count / args.calls:.1f} | {1e6 * seconds / count:.1f} |")
+    print("| scope | ms per call | CPU ms per call | count per call | us per occurrence |")
+    print("|---|---|---|---|---|")
+    for name, (seconds, count, cpu) in sorted(prof.items(), key=lambda kv: -kv[1][0]):
+        print(f"| {name} | {1e3 * seconds / args.calls:.2f} | {1e3 * cpu / args.calls:.2f} | {count / args.calls:.1f} "
+              f"| {1e6 * seconds / count:.1f} |")
     return 0
 
 

@@ -667,7 +667,7 @@ def _iostream_selftest(arg0: typing.SupportsInt | typing.SupportsIndex, arg1: ty
     ...
 def _profile(reset: bool = False) -> dict[str, typing.Any]:
     """
-    Wall time per named scope: {name: (seconds, count)}; collected only when ODVD_PROFILE is set
+    Time per named scope: {name: (wall seconds, count, CPU seconds of the threads that ran it)}; collected only when ODVD_PROFILE is set
     """
 def build_info() -> dict[str, typing.Any]:
     """

@@ -365,12 +365,14 @@ void bind_decoders(py::module_& m) {
       [](bool reset) {
         py::dict d;
         for (const auto& [name, e] : profile_snapshot(reset)) {
-          d[py::str(name)] = py::make_tuple(static_cast<double>(e.total_ns) * 1e-9, e.count);
+          d[py::str(name)] =
+              py::make_tuple(static_cast<double>(e.total_ns) * 1e-9, e.count, static_cast<double>(e.cpu_ns) * 1e-9);
         }
         return d;
       },
       py::arg("reset") = false,
-      "Wall time per named scope: {name: (seconds, count)}; collected only when ODVD_PROFILE is set");
+      "Time per named scope: {name: (wall seconds, count, CPU seconds of the threads that ran it)}; collected "
+      "only when ODVD_PROFILE is set");
   m.def("GetFastInitInfo", &get_fast_init_info, py::arg("filepaths"), py::kw_only(), py::arg("video_stream") = -1,
         "Stream parameters of each file (from the cached index scan); video_stream as on the decoders");
   m.def("GetIndexInfo", &get_index_info, py::arg("filepath"), py::kw_only(), py::arg("video_stream") = -1,

@@ -1,5 +1,7 @@
 #include "util/profile.hpp"
 
+#include <time.h>
+
 #include <cstdlib>
 
 #include "odvd/mutex.hpp"
@@ -24,11 +26,18 @@ bool profiling_enabled() {
   return enabled;
 }
 
-void profile_add(const char* name, int64_t ns) {
+int64_t thread_cpu_ns() {
+  timespec t{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
+void profile_add(const char* name, int64_t ns, int64_t cpu_ns) {
   Registry& r = registry();
   MutexLock lock(r.mutex);
   ProfileEntry& e = r.entries[name];
   e.total_ns += ns;
+  e.cpu_ns += cpu_ns;
   e.count++;
 }
 

@@ -37,9 +37,11 @@ def test_profiler_is_off_by_default_and_collects_when_asked(manifest):
     path = video_path(manifest, "h264_gop30.mp4")
     script = textwrap.dedent(f"""
         import json, on_demand_video_decoder as nvc
-        nvc.PyNvGopDecoder(2, -1, True).DecodeN12ToRGB([{path!r}] * 2, [3, 40])
-        print(json.dumps({{k: v[1] for k, v in nvc._odvd._profile(True).items()}}))
+        nvc.PyNvGopDecoder(2, -1, True, decoder_threads=1).DecodeN12ToRGB([{path!r}] * 2, [3, 40])
+        prof = nvc._odvd._profile(True)
+        print(json.dumps({{k: v[1] for k, v in prof.items()}}))
         print(json.dumps(nvc._odvd._profile()))
+        print(json.dumps(prof))
     """)
     env = {k: v for k, v in os.environ.items() if k != "ODVD_PROFILE"}
     off = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
@@ -52,6 +54,12 @@ def test_profiler_is_off_by_default_and_collects_when_asked(manifest):
     assert counts["call.plan_and_decode"] == 1 and counts["call.convert_and_sync"] == 1
     assert counts["session.read_packets"] == 2  # two GOPs of one file
     assert json.loads(on.stdout.splitlines()[1]) == {}  # reset
+    # (wall s, count, CPU s of the thread): one thread ran each scope, so its CPU time is
+    # at most the wall time; sending packets decodes them on that thread (libavcodec), so
+    # it is not nothing.
+    prof = json.loads(on.stdout.splitlines()[2])
+    assert all(len(v) == 3 and 0 <= v[2] <= v[0] * 1.01 + 1e-4 for v in prof.values()), prof
+    assert prof["session.send_packets"][2] > 0.2 * prof["session.send_packets"][0], prof
 
 
 def test_raw_limit_counts_pictures_on_nvdec_only(backend, igpu, manifest):
