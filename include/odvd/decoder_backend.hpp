@@ -53,6 +53,9 @@ class DecoderBackend {
   static constexpr int32_t kNoDamage = std::numeric_limits<int32_t>::max();
   const std::vector<int32_t>& damaged_packets() const { return damaged_packets_; }
   int32_t damaged_from() const { return damaged_from_; }
+  // Makes the report final for every packet up to `decode_index` whose picture has come out
+  // (a back end that learns a picture's damage later than its output checks it now).
+  virtual void settle_through(int32_t /*decode_index*/) {}
 
  protected:
   // The output filter, called once for every picture the decoder outputs.

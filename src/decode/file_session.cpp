@@ -74,6 +74,7 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
     stats_.continuations++;  // the stream was flushed; its last pictures were kept
     return;
   }
+  Refusals all;
   try {
     if (streaming_ && start_gop_ >= 0 && can_continue(gop, frame_ids)) {
       stats_.continuations++;
@@ -81,13 +82,14 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
     } else {
       restart(gop, out);
     }
+    const int began = start_gop_;  // the GOP whose key this stream started at
     current_gop_ = gop;
     stream_->want(frame_ids, &out);
     if (streaming_) stream_->keep_later_than(frame_ids.back(), &lookahead_);
     const FrameIndex& frames = index_->frames;
     int end = next_packet_;
     for (int id : frame_ids) end = std::max(end, frames.packet_of_frame(id) + 1);
-    send_range(end, frame_ids, /*optional=*/false);
+    send_range(end, frame_ids, /*optional=*/false, /*skip_unwanted=*/!streaming_);
     if ((streaming_ || keep_open_) && !flush) {  // Note [Open random access]
       send_until_complete(gop, frame_ids);
     } else {
@@ -95,27 +97,69 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
       stream_->finish();
     }
     if (stream_->flushed()) start_gop_ = -1;
-    if (refused == nullptr) {
-      stream_->check();
-    } else if (Refusals r = stream_->refusals(); !r.empty()) {
-      refused->insert(refused->end(), r.begin(), r.end());
-      start_gop_ = -1;  // as after an error: the next call starts at a key
-      lookahead_.clear();
-      backend_->reset();
+    all = stream_->refusals();
+    if (all.empty()) {
+      if (stream_->damaged()) lookahead_.clear();  // never hand out what damage may reach
       return;
     }
-    if (stream_->damaged()) lookahead_.clear();  // never hand out what damage may reach
+    std::optional<PacketRole> culprit = stream_->unreferenced_damage();
+    const int32_t damage = stream_->damage_start();
+    start_gop_ = -1;  // as after an error: the next call starts at a key
+    lookahead_.clear();
+    backend_->reset();
+    if (began < gop && damage < index_->frames.packet_count() && index_->frames.packet(damage).gop < gop) {
+      culprit = decode_again(gop, split_refusals(all, -1), out, all);  // Note [No damage into the next GOP]
+    }
+    // Each round leaves one more picture out (Note [Damage in an unreferenced picture]).
+    for (int round = 0; culprit && round < index_->frames.packet_count(); ++round) {
+      culprit = decode_again(gop, split_refusals(all, culprit->frame_id), out, all);
+    }
   } catch (const MediaError&) {
     start_gop_ = -1;
     lookahead_.clear();
     backend_->reset();
     throw;
   }
+  if (all.empty()) return;  // decoded again, every frame came out
+  if (refused == nullptr) throw MediaError(all.front().second);
+  refused->insert(refused->end(), all.begin(), all.end());
 }
 
+// Decodes `frame_ids` (refused for damage in a picture nobody references) again from the
+// key of `gop`, passing over every such picture they do not show; appends what this
+// decode refuses to `refused` and returns what unreferenced_damage() says of it
+// (Note [Damage in an unreferenced picture] in gop_stream.cpp).
+std::optional<PacketRole> FileSession::decode_again(int gop, const std::vector<int>& frame_ids,
+                                                    std::map<int, VideoFrame>& out, Refusals& refused) {
+  if (frame_ids.empty()) return std::nullopt;
+  restart(gop, out);
+  stream_->want(frame_ids, &out);
+  int end = next_packet_;
+  for (int id : frame_ids) end = std::max(end, index_->frames.packet_of_frame(id) + 1);
+  send_range(end, frame_ids, /*optional=*/false, /*skip_unwanted=*/true);
+  stream_->finish();
+  start_gop_ = -1;
+  const Refusals more = stream_->refusals();
+  if (more.empty()) return std::nullopt;
+  refused.insert(refused.end(), more.begin(), more.end());
+  std::optional<PacketRole> culprit = stream_->unreferenced_damage();
+  backend_->reset();
+  return culprit;
+}
+
+// Note [No damage into the next GOP]: a stream that continues into the next GOP has sent
+// that GOP's key before the previous GOP's last pictures (open GOP: they display before
+// the key, and no picture of the new GOP references them), so damage there used to refuse
+// every frame of the new GOP, which a decode starting at its key returns (found by
+// damaging the test videos: an open-GOP H.264 MKV read frame 0, 13, then 26, refused 26
+// for a damaged B picture of GOP 0 that frame 26 alone never meets). The damage of the
+// GOPs before is not this GOP's: a damaged stream does not continue into another GOP (it
+// starts again at its key), and frames refused for damage found in an earlier GOP's
+// packet while this call crossed into its GOP are decoded again from its key.
 bool FileSession::can_continue(int gop, const std::vector<int>& frame_ids) const {
   const FrameIndex& frames = index_->frames;
   if (gop < start_gop_ || (gop != current_gop_ && next_packet_ < frames.gop(gop).key_packet)) return false;
+  if (gop != current_gop_ && stream_->damaged()) return false;  // Note [No damage into the next GOP]
   for (int id : frame_ids) {
     if (lookahead_.count(id) != 0) continue;  // came out early and was kept
     const int d = frames.packet_of_frame(id);
@@ -160,16 +204,16 @@ PacketRole FileSession::role_of(int d) const {
   const IndexedPacket& p = frames.packet(d);
   const int32_t key_display = frames.packet(frames.gop(start_gop_).key_packet).display_pos;
   // Pictures of GOPs before the start are leading pictures of its key: not decodable.
-  return PacketRole{d, p.pts, p.gop >= start_gop_ ? p.frame_id : -1, p.display_pos < key_display};
+  return PacketRole{d, p.pts, p.gop >= start_gop_ ? p.frame_id : -1, p.display_pos < key_display, p.skippable};
 }
 
 // Sends the packets in [next_packet_, end) that the decode needs for `frame_ids`
 // (FrameIndex::packets_to_send decides; a streaming session keeps non-reference
 // pictures, which its next calls will want), remembering the ones passed over.
-bool FileSession::send_range(int end, const std::vector<int>& frame_ids, bool optional) {
+bool FileSession::send_range(int end, const std::vector<int>& frame_ids, bool optional, bool skip_unwanted) {
   if (end <= next_packet_) return true;
   const std::vector<int> to_send =
-      index_->frames.packets_to_send(start_gop_, next_packet_, end, frame_ids, !streaming_);
+      index_->frames.packets_to_send(start_gop_, next_packet_, end, frame_ids, skip_unwanted);
   for (int d = next_packet_; d < end; ++d) {
     if (!std::binary_search(to_send.begin(), to_send.end(), d)) passed_over_.insert(d);
   }
@@ -206,7 +250,7 @@ bool FileSession::send_range(int end, const std::vector<int>& frame_ids, bool op
     stream_->send(packets[i], role_of(to_send[i]));
     stats_.packets_sent++;
   }
-  if (unreadable >= 0) stream_->note_unreadable(unreadable, why);
+  if (unreadable >= 0) stream_->note_unreadable(role_of(unreadable), why);
   return true;
 }
 
@@ -225,7 +269,7 @@ void FileSession::send_until_complete(int gop, const std::vector<int>& frame_ids
   const int next_gop_end = gop + 1 < frames.gop_count() ? frames.gop(gop + 1).decode_end : 0;
   const int limit = std::min(frames.packet_count(), std::max(next_gop_end, last_wanted + 1 + kMaxDelay));
   while (!stream_->complete()) {
-    if (next_packet_ >= limit || !send_range(next_packet_ + 1, frame_ids, /*optional=*/true)) {
+    if (next_packet_ >= limit || !send_range(next_packet_ + 1, frame_ids, /*optional=*/true, !streaming_)) {
       stream_->finish();  // later frames' pictures go to lookahead_ (keep_later_than)
       return;
     }

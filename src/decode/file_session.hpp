@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
@@ -63,8 +64,11 @@ class FileSession {
   bool serve_from_lookahead(const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out);
   void take_from_lookahead(const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out);
   void restart(int gop, std::map<int, VideoFrame>& out);
+  std::optional<PacketRole> decode_again(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out,
+                                         Refusals& refused);
   // Returns false when `optional` and a packet could not be read (nothing sent).
-  bool send_range(int end, const std::vector<int>& frame_ids, bool optional);
+  // `skip_unwanted`: pass over pictures nobody references whose frames are not wanted.
+  bool send_range(int end, const std::vector<int>& frame_ids, bool optional, bool skip_unwanted);
   void send_until_complete(int gop, const std::vector<int>& frame_ids);
   PacketRole role_of(int d) const;
 

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -31,8 +32,9 @@ using Refusals = std::vector<std::pair<int, std::string>>;
 struct PacketRole {
   int32_t decode_index = 0;  // as in EncodedPacket::decode_index (unique, ascending)
   int64_t pts = 0;
-  int32_t frame_id = -1;  // the frame of *this* GOP it presents, -1 if none
-  bool leading = false;   // displays before the GOP's key (a leading picture of the key)
+  int32_t frame_id = -1;   // the frame of *this* GOP it presents, -1 if none
+  bool leading = false;    // displays before the GOP's key (a leading picture of the key)
+  bool skippable = false;  // no other picture references it (FrameIndex: Note [Skippable packets])
 };
 
 class GopStream {
@@ -55,9 +57,9 @@ class GopStream {
   void send(const EncodedPacket& packet, const PacketRole& role);
   // End of stream: every remaining picture comes out; the stream must be start()ed again.
   void finish();
-  // Packet `decode_index` could not be read (`cause`): damage starts there, as if the
+  // The packet of `role` could not be read (`cause`): damage starts there, as if the
   // decoder had found its picture damaged (Note [Damage propagates]).
-  void note_unreadable(int32_t decode_index, const std::string& cause);
+  void note_unreadable(const PacketRole& role, const std::string& cause);
 
   // Checks every wanted frame once the caller has sent what it needed: a frame that is
   // damaged, may depend on a damaged picture, or did not come out is refused. Removes the
@@ -67,14 +69,20 @@ class GopStream {
   Refusals refusals();
   // refusals(), throwing MediaError with the first refusal's message if there is one.
   void check();
+  // When the damage starts at a picture no other picture references: that packet's role,
+  // else nothing (Note [Damage in an unreferenced picture]).
+  std::optional<PacketRole> unreferenced_damage() const;
 
   bool flushed() const { return flushed_; }
-  // Whether every wanted frame has come out.
+  // Whether every wanted frame has come out, and every picture they may reference (Note
+  // [Judged before returned]).
   bool complete() const;
   // Whether the picture of this frame has already come out (wanted or not).
   bool already_output(int64_t pts) const { return output_pts_.count(pts) != 0; }
-  // Whether anything sent since start() is damaged (Note [Damage propagates]).
+  // Whether anything sent since start() is damaged (Note [Damage propagates]), and from
+  // which packet on (DecoderBackend::kNoDamage when nothing is).
   bool damaged() const { return damaged_from() != DecoderBackend::kNoDamage; }
+  int32_t damage_start() const { return damaged_from(); }
   // Packets sent since start() (for statistics).
   int64_t packets_sent() const { return static_cast<int64_t>(roles_.size()); }
 
@@ -91,6 +99,7 @@ class GopStream {
   std::unordered_set<int64_t> output_pts_;           // every picture put out since start()
   int64_t latest_output_pts_ = INT64_MIN;
   int32_t unreadable_from_ = DecoderBackend::kNoDamage;  // note_unreadable()
+  PacketRole unreadable_role_;
   std::string unreadable_cause_;
   std::vector<int> wanted_ids_;
   std::unordered_set<int> wanted_;
@@ -111,9 +120,15 @@ struct GopRun {
 };
 
 // Throws MediaError for the first refused frame, or, given `refused`, records every refusal
-// there and returns (the frames decoded before the damage are in `out`).
+// there and returns (the frames decoded before the damage are in `out`). Frames refused for
+// damage in a picture nobody references are decoded again without it (Note [Damage in an
+// unreferenced picture]).
 void decode_gop_run(DecoderBackend& backend, const GopRun& run, std::map<int, VideoFrame>& out,
                     Refusals* refused = nullptr);
+
+// Leaves in `refused` the refusals of `frame_id` and returns the other refused frames,
+// ascending: those to decode again (Note [Damage in an unreferenced picture]).
+std::vector<int> split_refusals(Refusals& refused, int frame_id);
 
 // " (while decoding frame(s) 3, 4, 5)" for messages.
 std::string describe_frames(const std::vector<int>& ids);

@@ -40,7 +40,8 @@ GopRun run_for_record(const GopRecord& record, const std::string& what, const st
     packet.decode_index = static_cast<int32_t>(i);
     packet.key = p.key;
     run.packets.push_back(std::move(packet));
-    run.roles.push_back(PacketRole{static_cast<int32_t>(i), p.pts, in_gop ? p.frame_id : -1, p.pts < key_pts});
+    run.roles.push_back(
+        PacketRole{static_cast<int32_t>(i), p.pts, in_gop ? p.frame_id : -1, p.pts < key_pts, p.skippable});
   }
   return run;
 }

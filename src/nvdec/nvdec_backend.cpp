@@ -260,6 +260,18 @@ void NvdecBackend::handle_display(const CUVIDPARSERDISPINFO& info) {
   ready_.push_back(std::move(frame));
 }
 
+void NvdecBackend::settle_through(int32_t decode_index) {
+  std::vector<Pending> keep;
+  for (const Pending& p : pending_) {
+    if (p.packet <= decode_index) {
+      check_status(p.picture_index, p.packet);  // decoded before a picture already shown: done
+    } else {
+      keep.push_back(p);
+    }
+  }
+  pending_ = std::move(keep);
+}
+
 void NvdecBackend::settle_pending(int picture_index) {
   ODVD_PROFILE_SCOPE("nvdec.settle_pending");
   std::vector<Pending> keep;

@@ -63,6 +63,10 @@ class NvdecBackend final : public DecoderBackend {
   bool receive(VideoFrame& frame) override;
   void reset() override;
   std::string last_error() const override { return last_error_; }
+  // The status of every picture decoded from packets up to `decode_index` (a picture
+  // nobody wanted is otherwise checked only when its surface is reused or the stream
+  // ends: Note [Judged before returned] in decode/gop_stream.cpp).
+  void settle_through(int32_t decode_index) override;
 
  private:
   static int CUDAAPI on_sequence(void* self, CUVIDEOFORMAT* format);
