@@ -102,17 +102,16 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
       if (stream_->damaged()) lookahead_.clear();  // never hand out what damage may reach
       return;
     }
-    std::optional<PacketRole> culprit = stream_->unreferenced_damage();
     const int32_t damage = stream_->damage_start();
     start_gop_ = -1;  // as after an error: the next call starts at a key
     lookahead_.clear();
     backend_->reset();
     if (began < gop && damage < index_->frames.packet_count() && index_->frames.packet(damage).gop < gop) {
-      culprit = decode_again(gop, split_refusals(all, -1), out, all);  // Note [No damage into the next GOP]
-    }
-    // Each round leaves one more picture out (Note [Damage in an unreferenced picture]).
-    for (int round = 0; culprit && round < index_->frames.packet_count(); ++round) {
-      culprit = decode_again(gop, split_refusals(all, culprit->frame_id), out, all);
+      std::vector<int> again;  // Note [No damage into the next GOP]
+      for (const auto& r : all) again.push_back(r.first);
+      std::sort(again.begin(), again.end());
+      all.clear();
+      decode_again(gop, again, out, all);
     }
   } catch (const MediaError&) {
     start_gop_ = -1;
@@ -125,13 +124,10 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
   refused->insert(refused->end(), all.begin(), all.end());
 }
 
-// Decodes `frame_ids` (refused for damage in a picture nobody references) again from the
-// key of `gop`, passing over every such picture they do not show; appends what this
-// decode refuses to `refused` and returns what unreferenced_damage() says of it
-// (Note [Damage in an unreferenced picture] in gop_stream.cpp).
-std::optional<PacketRole> FileSession::decode_again(int gop, const std::vector<int>& frame_ids,
-                                                    std::map<int, VideoFrame>& out, Refusals& refused) {
-  if (frame_ids.empty()) return std::nullopt;
+// Decodes `frame_ids` of `gop` again as random access does, from its key (Note [No damage
+// into the next GOP]), and appends what this decode refuses to `refused`.
+void FileSession::decode_again(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out,
+                               Refusals& refused) {
   restart(gop, out);
   stream_->want(frame_ids, &out);
   int end = next_packet_;
@@ -140,11 +136,9 @@ std::optional<PacketRole> FileSession::decode_again(int gop, const std::vector<i
   stream_->finish();
   start_gop_ = -1;
   const Refusals more = stream_->refusals();
-  if (more.empty()) return std::nullopt;
+  if (more.empty()) return;
   refused.insert(refused.end(), more.begin(), more.end());
-  std::optional<PacketRole> culprit = stream_->unreferenced_damage();
   backend_->reset();
-  return culprit;
 }
 
 // Note [No damage into the next GOP]: a stream that continues into the next GOP has sent
@@ -250,7 +244,7 @@ bool FileSession::send_range(int end, const std::vector<int>& frame_ids, bool op
     stream_->send(packets[i], role_of(to_send[i]));
     stats_.packets_sent++;
   }
-  if (unreadable >= 0) stream_->note_unreadable(role_of(unreadable), why);
+  if (unreadable >= 0) stream_->note_unreadable(unreadable, why);
   return true;
 }
 

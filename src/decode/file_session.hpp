@@ -8,7 +8,6 @@
 
 #include <map>
 #include <memory>
-#include <optional>
 #include <unordered_set>
 #include <vector>
 
@@ -64,8 +63,7 @@ class FileSession {
   bool serve_from_lookahead(const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out);
   void take_from_lookahead(const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out);
   void restart(int gop, std::map<int, VideoFrame>& out);
-  std::optional<PacketRole> decode_again(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out,
-                                         Refusals& refused);
+  void decode_again(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out, Refusals& refused);
   // Returns false when `optional` and a packet could not be read (nothing sent).
   // `skip_unwanted`: pass over pictures nobody references whose frames are not wanted.
   bool send_range(int end, const std::vector<int>& frame_ids, bool optional, bool skip_unwanted);

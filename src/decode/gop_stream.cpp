@@ -80,10 +80,9 @@ void GopStream::finish() {
   }
 }
 
-void GopStream::note_unreadable(const PacketRole& role, const std::string& cause) {
-  if (role.decode_index < unreadable_from_) {
-    unreadable_from_ = role.decode_index;
-    unreadable_role_ = role;
+void GopStream::note_unreadable(int32_t decode_index, const std::string& cause) {
+  if (decode_index < unreadable_from_) {
+    unreadable_from_ = decode_index;
     unreadable_cause_ = cause;
   }
 }
@@ -194,99 +193,22 @@ void GopStream::check() {
   if (!refused.empty()) throw MediaError(refused.front().second);
 }
 
-// Note [Damage in an unreferenced picture]: damage propagates to every picture decoded
-// after it (Note [Damage propagates]), because the decoder may carry it on: a corrupt
-// slice header can change how later pictures pick their references without a complaint
-// about them. But whether a picture nobody references (Note [Skippable packets]) is
-// decoded at all depends on the call: random access passes over it unless its own frame
-// is wanted, a streaming reader sends it for the calls to come. So damage in one refused
-// the frames after it in some calls and not in others (found by damaging the test videos:
-// an H.264 MOV with a corrupt non-reference B picture refused frames 13-23 read in order
-// and returned them asked one by one; a streaming HEVC TS with an unreadable one, the same).
-// A frame's verdict must not depend on what else was asked (SPEC §7). So when damage
-// starts at such a picture (found there, or unreadable, or lost, or where an error that
-// could not be pinned may start), the other refused frames are decoded again from the key
-// without it, a decode like any other: its own damage refuses what it reaches, so what it
-// returns is what a call for those frames alone returns. Damage that starts at a
-// referenced picture refuses the frames after it in every call; it is not decoded again.
-std::optional<PacketRole> GopStream::unreferenced_damage() const {
-  const int32_t from = damaged_from();
-  if (from == DecoderBackend::kNoDamage) return std::nullopt;
-  if (from == unreadable_from_) return unreadable_role_.skippable ? std::optional(unreadable_role_) : std::nullopt;
-  for (const PacketRole& r : roles_) {
-    if (r.decode_index == from) return r.skippable ? std::optional(r) : std::nullopt;
-  }
-  return std::nullopt;
-}
-
-namespace {
-
-// One decode of `run` into `out`: its refusals in `refused`, and what unreferenced_damage()
-// says when there are some.
-std::optional<PacketRole> decode_once(DecoderBackend& backend, const GopRun& run, std::map<int, VideoFrame>& out,
-                                      Refusals& refused) {
+void decode_gop_run(DecoderBackend& backend, const GopRun& run, std::map<int, VideoFrame>& out, Refusals* refused) {
   GopStream stream(backend, run.what, run.color);
   try {
     stream.start();
     stream.want(run.frame_ids, &out);
     for (size_t i = 0; i < run.packets.size(); ++i) stream.send(run.packets[i], run.roles[i]);
     stream.finish();
-    refused = stream.refusals();
-    return refused.empty() ? std::nullopt : stream.unreferenced_damage();
+    if (refused == nullptr) {
+      stream.check();
+    } else {
+      Refusals r = stream.refusals();
+      refused->insert(refused->end(), r.begin(), r.end());
+    }
   } catch (const MediaError&) {
     backend.reset();
     throw;
-  }
-}
-
-// `run` for the frames `frame_ids` only: the pictures nobody references whose frames are
-// not among them are left out.
-GopRun run_for_frames(const GopRun& run, const std::vector<int>& frame_ids) {
-  GopRun out;
-  out.what = run.what;
-  out.color = run.color;
-  out.frame_ids = frame_ids;
-  for (size_t i = 0; i < run.packets.size(); ++i) {
-    const PacketRole& role = run.roles[i];
-    if (role.skippable && std::find(frame_ids.begin(), frame_ids.end(), role.frame_id) == frame_ids.end()) continue;
-    out.packets.push_back(run.packets[i]);
-    out.roles.push_back(role);
-  }
-  return out;
-}
-
-}  // namespace
-
-std::vector<int> split_refusals(Refusals& refused, int frame_id) {
-  std::vector<int> others;
-  Refusals own;
-  for (auto& r : refused) {
-    if (r.first == frame_id) {
-      own.push_back(std::move(r));
-    } else {
-      others.push_back(r.first);
-    }
-  }
-  refused = std::move(own);
-  std::sort(others.begin(), others.end());
-  return others;
-}
-
-void decode_gop_run(DecoderBackend& backend, const GopRun& run, std::map<int, VideoFrame>& out, Refusals* refused) {
-  Refusals all;
-  std::optional<PacketRole> culprit = decode_once(backend, run, out, all);
-  // Each round leaves one more picture out, so there are at most as many as packets.
-  for (size_t round = 0; culprit && round < run.packets.size(); ++round) {  // Note [Damage in an unreferenced picture]
-    const std::vector<int> again = split_refusals(all, culprit->frame_id);
-    if (again.empty()) break;
-    Refusals more;
-    culprit = decode_once(backend, run_for_frames(run, again), out, more);
-    all.insert(all.end(), more.begin(), more.end());
-  }
-  if (refused != nullptr) {
-    refused->insert(refused->end(), all.begin(), all.end());
-  } else if (!all.empty()) {
-    throw MediaError(all.front().second);
   }
 }
 

@@ -13,7 +13,6 @@
 
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -57,9 +56,9 @@ class GopStream {
   void send(const EncodedPacket& packet, const PacketRole& role);
   // End of stream: every remaining picture comes out; the stream must be start()ed again.
   void finish();
-  // The packet of `role` could not be read (`cause`): damage starts there, as if the
+  // Packet `decode_index` could not be read (`cause`): damage starts there, as if the
   // decoder had found its picture damaged (Note [Damage propagates]).
-  void note_unreadable(const PacketRole& role, const std::string& cause);
+  void note_unreadable(int32_t decode_index, const std::string& cause);
 
   // Checks every wanted frame once the caller has sent what it needed: a frame that is
   // damaged, may depend on a damaged picture, or did not come out is refused. Removes the
@@ -69,9 +68,6 @@ class GopStream {
   Refusals refusals();
   // refusals(), throwing MediaError with the first refusal's message if there is one.
   void check();
-  // When the damage starts at a picture no other picture references: that packet's role,
-  // else nothing (Note [Damage in an unreferenced picture]).
-  std::optional<PacketRole> unreferenced_damage() const;
 
   bool flushed() const { return flushed_; }
   // Whether every wanted frame has come out, and every picture they may reference (Note
@@ -99,7 +95,6 @@ class GopStream {
   std::unordered_set<int64_t> output_pts_;           // every picture put out since start()
   int64_t latest_output_pts_ = INT64_MIN;
   int32_t unreadable_from_ = DecoderBackend::kNoDamage;  // note_unreadable()
-  PacketRole unreadable_role_;
   std::string unreadable_cause_;
   std::vector<int> wanted_ids_;
   std::unordered_set<int> wanted_;
@@ -120,15 +115,9 @@ struct GopRun {
 };
 
 // Throws MediaError for the first refused frame, or, given `refused`, records every refusal
-// there and returns (the frames decoded before the damage are in `out`). Frames refused for
-// damage in a picture nobody references are decoded again without it (Note [Damage in an
-// unreferenced picture]).
+// there and returns (the frames decoded before the damage are in `out`).
 void decode_gop_run(DecoderBackend& backend, const GopRun& run, std::map<int, VideoFrame>& out,
                     Refusals* refused = nullptr);
-
-// Leaves in `refused` the refusals of `frame_id` and returns the other refused frames,
-// ascending: those to decode again (Note [Damage in an unreferenced picture]).
-std::vector<int> split_refusals(Refusals& refused, int frame_id);
 
 // " (while decoding frame(s) 3, 4, 5)" for messages.
 std::string describe_frames(const std::vector<int>& ids);

@@ -344,7 +344,7 @@ TEST(GopStream, AnUnreadablePacketExplainsTheDamageItStarts) {
   stream.start();
   stream.want({1, 8}, &out);
   for (int i = 0; i < 5; ++i) stream.send(gop.packets[i], gop.roles[i]);
-  stream.note_unreadable(gop.roles[5], "packet 5 could not be read (unexpected end of file)");
+  stream.note_unreadable(5, "packet 5 could not be read (unexpected end of file)");
   stream.finish();
   const Refusals refused = stream.refusals();
   EXPECT_EQ(out.count(1), 1u);
@@ -353,93 +353,26 @@ TEST(GopStream, AnUnreadablePacketExplainsTheDamageItStarts) {
   EXPECT_NE(refused[0].second.find("unexpected end of file"), std::string::npos) << refused[0].second;
 }
 
-// Note [Damage in an unreferenced picture]: frame 1's picture (packet 3) is a leaf of the
-// pyramid. Its damage refuses frame 1; frames 3 and 6, decoded after it, are decoded again
-// without it and come out, as they do in a call that does not want frame 1.
-TEST(GopStream, DamageInAnUnreferencedPictureRefusesOnlyItsFrame) {
+// Note [Judged before returned]: frame 1 (packet 3) comes out before frame 4 (packet 1),
+// which it may reference; the stream is complete only once frame 4 has come out too
+// (frame 3, packet 4, is a leaf: nobody waits for it).
+TEST(GopStream, IsCompleteOnlyWhenTheReferencesOfWantedFramesHaveComeOut) {
   testing::FakeBehaviour behaviour;
-  behaviour.damaged = {3};
-  FakeBackend backend(behaviour);
-  const Gop gop;
-  std::map<int, VideoFrame> out;
-  Refusals refused;
-  decode_gop_run(backend, gop.run({1, 3, 6}), out, &refused);
-  ASSERT_EQ(refused.size(), 1u);
-  EXPECT_EQ(refused[0].first, 1);
-  EXPECT_EQ(out.count(1), 0u);
-  EXPECT_EQ(out.count(3), 1u);
-  EXPECT_EQ(out.count(6), 1u);
-  EXPECT_EQ(backend.packets_sent, 9 + 6);  // all 9, then all but the leaves not wanted (frames 1, 5, 7)
-  // Raising: the message is frame 1's.
-  std::map<int, VideoFrame> out2;
-  try {
-    decode_gop_run(backend, gop.run({1, 3, 6}), out2);
-    FAIL() << "frame 1 came out";
-  } catch (const MediaError& e) {
-    EXPECT_NE(std::string(e.what()).find("frame 1 "), std::string::npos) << e.what();
-  }
-}
-
-TEST(GopStream, DamageInAReferencedPictureIsNotDecodedAgain) {
-  const Gop gop;
-  // Frame 2's picture (packet 2) is a reference: its damage, found there or reported
-  // without a packet, refuses every frame after it, in one decode.
-  for (const char* kind : {"pinned", "unpinned"}) {
-    testing::FakeBehaviour behaviour;
-    if (std::string(kind) == "pinned") behaviour.damaged = {2};
-    if (std::string(kind) == "unpinned") behaviour.unpinned_damage_at = 2;
-    FakeBackend backend(behaviour);
-    std::map<int, VideoFrame> out;
-    Refusals refused;
-    decode_gop_run(backend, gop.run({1, 3, 6}), out, &refused);
-    EXPECT_EQ(refused.size(), 3u) << kind;
-    EXPECT_TRUE(out.empty()) << kind;
-    EXPECT_EQ(backend.packets_sent, 9) << kind;  // one decode
-  }
-}
-
-TEST(GopStream, AnyDamageStartingAtAnUnreferencedPictureIsDecodedAgainWithoutIt) {
-  const Gop gop;
-  // An error reported without a packet from packet 3 on, or frame 1's picture (packet 3)
-  // never coming out: frames 3 and 6 are decoded again without packet 3 and come out.
-  for (const char* kind : {"unpinned", "lost"}) {
-    testing::FakeBehaviour behaviour;
-    if (std::string(kind) == "unpinned") behaviour.unpinned_damage_at = 3;
-    if (std::string(kind) == "lost") behaviour.lost = {3};
-    FakeBackend backend(behaviour);
-    std::map<int, VideoFrame> out;
-    Refusals refused;
-    decode_gop_run(backend, gop.run({1, 3, 6}), out, &refused);
-    ASSERT_EQ(refused.size(), 1u) << kind;
-    EXPECT_EQ(refused[0].first, 1) << kind;
-    EXPECT_EQ(out.count(3) + out.count(6), 2u) << kind;
-    EXPECT_EQ(backend.packets_sent, 9 + 6) << kind;
-  }
-}
-
-TEST(GopStream, AnUnreadableUnreferencedPictureIsItsOwnDamage) {
-  testing::FakeBehaviour behaviour;
+  behaviour.reorder_delay = 1;  // a picture comes out once one more is held
   FakeBackend backend(behaviour);
   const Gop gop;
   GopStream stream(backend, "'gop'", ColorInfo{});
   std::map<int, VideoFrame> out;
   stream.start();
-  stream.want({3, 6}, &out);
-  for (int i = 0; i < 3; ++i) stream.send(gop.packets[i], gop.roles[i]);
-  stream.note_unreadable(gop.roles[3], "packet 3 could not be read");
-  stream.finish();
-  EXPECT_EQ(stream.refusals().size(), 2u);
-  const std::optional<PacketRole> culprit = stream.unreferenced_damage();
-  ASSERT_TRUE(culprit.has_value());
-  EXPECT_EQ(culprit->decode_index, 3);
-  EXPECT_EQ(culprit->frame_id, 1);
-  // An unreadable reference is not.
-  stream.start();
-  stream.want({3, 6}, &out);
-  for (int i = 0; i < 2; ++i) stream.send(gop.packets[i], gop.roles[i]);
-  stream.note_unreadable(gop.roles[2], "packet 2 could not be read");
-  stream.finish();
-  EXPECT_FALSE(stream.unreferenced_damage().has_value());
+  stream.want({1}, &out);
+  for (int i = 0; i < 4; ++i) stream.send(gop.packets[i], gop.roles[i]);
+  EXPECT_EQ(out.count(1), 1u);  // out, but frame 4 is not
+  EXPECT_FALSE(stream.complete());
+  stream.send(gop.packets[4], gop.roles[4]);
+  EXPECT_FALSE(stream.complete());
+  stream.send(gop.packets[5], gop.roles[5]);  // frame 4 comes out
+  EXPECT_TRUE(stream.complete());
+  EXPECT_TRUE(stream.refusals().empty());
 }
 
 TEST(GopStream, SparesLaterFramesForAStreamingReader) {
