@@ -261,6 +261,8 @@ void NvdecBackend::handle_display(const CUVIDPARSERDISPINFO& info) {
 }
 
 void NvdecBackend::settle_through(int32_t decode_index) {
+  if (pending_.empty() || !decoder_) return;  // (a released session settled everything first)
+  ContextScope scope(device_.context);        // cuvid calls need the decoder's context current
   std::vector<Pending> keep;
   for (const Pending& p : pending_) {
     if (p.packet <= decode_index) {
