@@ -170,7 +170,7 @@ DAMAGED = [
 
 
 @pytest.mark.parametrize("name,original", DAMAGED, ids=[d[0] for d in DAMAGED])
-def test_a_damaged_file_never_gives_two_answers_for_a_frame(manifest, name, original):
+def test_a_damaged_file_never_gives_two_answers_for_a_frame(backend, igpu, manifest, name, original):
     """No frame of a damaged file comes out in two ways, whatever else is asked with it or
     before it: each frame is read alone, in order one per call (streaming), in shuffled and
     reverse order, by the sample reader, all in one call (on_error="skip") and from GOP
@@ -185,7 +185,7 @@ def test_a_damaged_file_never_gives_two_answers_for_a_frame(manifest, name, orig
     count = nvc._odvd.GetIndexInfo(path)["frame_count"]
 
     def new_decoder(n=1, **kw):
-        return nvc.PyNvGopDecoder(n, -1, True, decoder_threads=1, **kw)
+        return nvc.PyNvGopDecoder(n, igpu, True, decoder_threads=1, **kw)
 
     def md5(frame):
         return hashlib.md5(np.asarray(frame).tobytes()).hexdigest()
@@ -198,14 +198,15 @@ def test_a_damaged_file_never_gives_two_answers_for_a_frame(manifest, name, orig
             return "refused"
 
     alone = [answer(lambda: new_decoder().Decode([path], [i])[0]) for i in range(count)]
-    assert 0 < alone.count("refused") < count, alone
+    if backend == "cpu":  # (NVDEC judges damage its own way)
+        assert 0 < alone.count("refused") < count, alone
     paths = {}
     for label, order in (("in order", list(range(count))), ("shuffled", random.Random(5).sample(range(count), count)),
                          ("reversed", list(range(count))[::-1])):
         dec = new_decoder()
         got = {i: answer(lambda: dec.Decode([path], [i])[0]) for i in order}
         paths[label] = [got[i] for i in range(count)]
-    reader = nvc.PyNvSampleReader(1, 1, -1, True, decoder_threads=1)
+    reader = nvc.PyNvSampleReader(1, 1, igpu, True, decoder_threads=1)
     paths["sample reader"] = [answer(lambda: reader.Decode([path], [i])[0]) for i in range(count)]
     together = new_decoder(count, on_error="skip").Decode([path] * count, list(range(count)))
     paths["one call"] = ["refused" if f is None else md5(f) for f in together]
@@ -225,7 +226,7 @@ def test_a_damaged_file_never_gives_two_answers_for_a_frame(manifest, name, orig
     damaged, undamaged = open(path, "rb").read(), open(source, "rb").read()
     same_frames = manifest["videos"][original]["frame_count"] == count  # (the MP4's sample table is damaged)
     if same_frames and len(damaged) == len(undamaged) and sum(a != b for a, b in zip(damaged, undamaged)) <= 8:
-        frames = nvc.PyNvGopDecoder(count, -1, True).Decode([source] * count, list(range(count)))
+        frames = nvc.PyNvGopDecoder(count, igpu, True).Decode([source] * count, list(range(count)))
         truth = [md5(f) for f in frames]
         assert [i for i in range(count) if alone[i] not in ("refused", truth[i])] == []
         assert [i for i in range(count) if paths["in order"][i] not in ("refused", truth[i])] == []
