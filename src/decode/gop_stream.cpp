@@ -116,15 +116,21 @@ void GopStream::collect() {
 // pictures may reference has come out too; for a reader going forward those are the
 // frames its next calls want (kept: keep_later_than), so nothing is decoded in vain.
 bool GopStream::complete() const {
+  // A picture is still to come when it has not come out and nothing displayed after it has
+  // (else it is lost, which refusals() reports: waiting for it would only send packets up
+  // to the caller's limit, the end of the next GOP).
+  const auto to_come = [&](const PacketRole& r) { return output_pts_.count(r.pts) == 0 && r.pts > latest_output_pts_; };
   int32_t last = -1;  // the last wanted frame's packet
-  for (int id : wanted_ids_) {
-    if (out_->count(id) == 0) return false;
-  }
+  size_t sent = 0;    // wanted frames whose packets were sent
   for (const PacketRole& r : roles_) {
-    if (wanted_.count(r.frame_id) != 0) last = std::max(last, r.decode_index);
+    if (wanted_.count(r.frame_id) == 0) continue;
+    if (out_->count(r.frame_id) == 0 && to_come(r)) return false;
+    last = std::max(last, r.decode_index);
+    ++sent;
   }
+  if (sent < wanted_.size()) return false;
   return std::none_of(roles_.begin(), roles_.end(), [&](const PacketRole& r) {
-    return r.decode_index < last && r.frame_id >= 0 && !r.leading && !r.skippable && output_pts_.count(r.pts) == 0;
+    return r.decode_index < last && r.frame_id >= 0 && !r.leading && !r.skippable && to_come(r);
   });
 }
 

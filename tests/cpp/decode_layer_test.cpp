@@ -375,6 +375,29 @@ TEST(GopStream, IsCompleteOnlyWhenTheReferencesOfWantedFramesHaveComeOut) {
   EXPECT_TRUE(stream.refusals().empty());
 }
 
+// A wanted picture that will not come out (a picture displayed after it did) is lost: the
+// stream is complete once the references before it are out too, without sending on.
+TEST(GopStream, DoesNotWaitForALostPicture) {
+  testing::FakeBehaviour behaviour;
+  behaviour.reorder_delay = 1;
+  behaviour.lost = {2};  // frame 2's picture
+  FakeBackend backend(behaviour);
+  const Gop gop;
+  GopStream stream(backend, "'gop'", ColorInfo{});
+  std::map<int, VideoFrame> out;
+  stream.start();
+  stream.want({2}, &out);
+  for (int i = 0; i < 4; ++i) stream.send(gop.packets[i], gop.roles[i]);
+  EXPECT_FALSE(stream.complete());  // frame 1 is out, frame 2 may still come
+  stream.send(gop.packets[4], gop.roles[4]);
+  EXPECT_FALSE(stream.complete());  // frame 3 is out: 2 is lost; frame 4 (a reference) is not out yet
+  stream.send(gop.packets[5], gop.roles[5]);
+  EXPECT_TRUE(stream.complete());
+  const Refusals refused = stream.refusals();
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].first, 2);
+}
+
 TEST(GopStream, SparesLaterFramesForAStreamingReader) {
   testing::FakeBehaviour behaviour;
   behaviour.reorder_delay = 0;  // every picture out as soon as it is decoded

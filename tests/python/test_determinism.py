@@ -230,3 +230,16 @@ def test_a_damaged_file_never_gives_two_answers_for_a_frame(backend, igpu, manif
         truth = [md5(f) for f in frames]
         assert [i for i in range(count) if alone[i] not in ("refused", truth[i])] == []
         assert [i for i in range(count) if paths["in order"][i] not in ("refused", truth[i])] == []
+
+
+def test_a_lost_frame_is_refused_without_reading_on():
+    """A GOP of 300 frames whose key is damaged (its picture never comes out): random access
+    leaves such a GOP open (Note [Open random access]) and sent packets until the wanted frame
+    came out, here the whole file (320 packets) to refuse frame 0. A frame that can no longer
+    come out (a picture displayed after it has) is lost at once."""
+    path = os.path.join(os.path.dirname(__file__), "..", "fuzz", "video_corpus", "mp4_hevc_long_gop_damaged_key.mp4")
+    for frame, most in ((0, 4), (5, 8)):
+        dec = nvc.PyNvGopDecoder(1, -1, True, decoder_threads=1)
+        with pytest.raises(RuntimeError, match=f"frame {frame} cannot be decoded correctly"):
+            dec.Decode([path], [frame])
+        assert dec._stats()["packets_sent"] <= most, dec._stats()
