@@ -74,6 +74,7 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
     stats_.continuations++;  // the stream was flushed; its last pictures were kept
     return;
   }
+  if (refuse_from_memory(gop, frame_ids, refused)) return;  // Note [Damage remembered]
   Refusals all;
   try {
     if (streaming_ && start_gop_ >= 0 && can_continue(gop, frame_ids)) {
@@ -103,6 +104,7 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
       return;
     }
     const int32_t damage = stream_->damage_start();
+    remember_damage(gop);
     start_gop_ = -1;  // as after an error: the next call starts at a key
     lookahead_.clear();
     backend_->reset();
@@ -138,7 +140,41 @@ void FileSession::decode_again(int gop, const std::vector<int>& frame_ids, std::
   const Refusals more = stream_->refusals();
   if (more.empty()) return;
   refused.insert(refused.end(), more.begin(), more.end());
+  remember_damage(gop);
   backend_->reset();
+}
+
+// Note [Damage remembered]: damage that starts at a reference picture's packet (the decoder
+// found it there or in the packets in flight from there, or it cannot be read) refuses every
+// frame decoded after it, and every later decode of those frames sends that packet again. A reader going forward
+// through such a GOP started again at the key for each refused frame, decoding the GOP's
+// first k pictures for its k-th frame: O(L^2) for a GOP of L (a 300-frame GOP damaged at
+// packet 26: 44,800 packets to read it in order, 2.1 s against 0.02 s undamaged). The
+// session remembers the last such damage (its GOP, packet and cause) and refuses the
+// frames it reaches without decoding; a call that also wants frames before it decodes.
+// Only the refusal side is remembered, so no frame comes out that a decode would refuse.
+void FileSession::remember_damage(int gop) {
+  const std::optional<GopStream::OwnDamage> own = stream_->own_damage();
+  if (!own || own->packet >= index_->frames.packet_count()) return;
+  const IndexedPacket& p = index_->frames.packet(own->packet);
+  if (p.gop != gop || p.skippable) return;  // another GOP's, or a picture nobody references
+  damage_gop_ = gop;
+  damage_packet_ = own->packet;
+  damage_corrupt_ = own->corrupt;
+}
+
+bool FileSession::refuse_from_memory(int gop, const std::vector<int>& frame_ids, Refusals* refused) {
+  if (gop != damage_gop_) return false;
+  for (int id : frame_ids) {
+    if (index_->frames.packet_of_frame(id) < damage_packet_) return false;
+  }
+  Refusals all;
+  for (int id : frame_ids) {
+    all.emplace_back(id, GopStream::damage_refusal(quoted(index_->path), id, damage_packet_, damage_corrupt_));
+  }
+  if (refused == nullptr) throw MediaError(all.front().second);
+  refused->insert(refused->end(), all.begin(), all.end());
+  return true;
 }
 
 // Note [No damage into the next GOP]: a stream that continues into the next GOP has sent

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
@@ -64,6 +65,8 @@ class FileSession {
   void take_from_lookahead(const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out);
   void restart(int gop, std::map<int, VideoFrame>& out);
   void decode_again(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out, Refusals& refused);
+  void remember_damage(int gop);
+  bool refuse_from_memory(int gop, const std::vector<int>& frame_ids, Refusals* refused);
   // Returns false when `optional` and a packet could not be read (nothing sent).
   // `skip_unwanted`: pass over pictures nobody references whose frames are not wanted.
   bool send_range(int end, const std::vector<int>& frame_ids, bool optional, bool skip_unwanted);
@@ -93,6 +96,10 @@ class FileSession {
   bool always_stream_ = false;
   // Random-access calls leave the stream open too (Note [Open random access]).
   bool keep_open_ = false;
+  // The last damage found in a reference picture's own packet (Note [Damage remembered]).
+  int damage_gop_ = -1;
+  int32_t damage_packet_ = 0;
+  std::string damage_corrupt_;
   SessionStats stats_;
 };
 

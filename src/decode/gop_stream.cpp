@@ -173,18 +173,13 @@ Refusals GopStream::refusals() {
   }
   if (last >= 0) backend_.settle_through(last);
   const int32_t from = damaged_from();
-  // An unreadable packet explains the damage it starts better than the decoder could.
-  const std::string cause =
-      from == unreadable_from_ && !unreadable_cause_.empty() ? unreadable_cause_ : backend_.last_error();
-  const std::string corrupt = " (the file is corrupt" + (cause.empty() ? "" : ": " + cause) + ")";
+  const std::string corrupt = corrupt_text(from);
   if (from != DecoderBackend::kNoDamage) {
     for (const PacketRole& r : roles_) {
       if (r.decode_index < from || wanted_.count(r.frame_id) == 0) continue;
       out_->erase(r.frame_id);
       seen.insert(r.frame_id);
-      refused.emplace_back(r.frame_id, what_ + ": frame " + std::to_string(r.frame_id) +
-                                           " cannot be decoded correctly: a picture it may depend on (packet " +
-                                           std::to_string(from) + " in decode order) is damaged" + corrupt);
+      refused.emplace_back(r.frame_id, damage_refusal(what_, r.frame_id, from, corrupt));
     }
   }
   for (int id : wanted_ids_) {
@@ -192,6 +187,29 @@ Refusals GopStream::refusals() {
     refused.emplace_back(id, what_ + ": the decoder did not produce frame " + std::to_string(id) + corrupt);
   }
   return refused;
+}
+
+std::string GopStream::corrupt_text(int32_t from) const {
+  // An unreadable packet explains the damage it starts better than the decoder could.
+  const std::string cause =
+      from == unreadable_from_ && !unreadable_cause_.empty() ? unreadable_cause_ : backend_.last_error();
+  return " (the file is corrupt" + (cause.empty() ? "" : ": " + cause) + ")";
+}
+
+std::string GopStream::damage_refusal(const std::string& what, int frame_id, int32_t from, const std::string& corrupt) {
+  return what + ": frame " + std::to_string(frame_id) +
+         " cannot be decoded correctly: a picture it may depend on (packet " + std::to_string(from) +
+         " in decode order) is damaged" + corrupt;
+}
+
+std::optional<GopStream::OwnDamage> GopStream::own_damage() const {
+  const int32_t from = damaged_from();
+  if (from == DecoderBackend::kNoDamage) return std::nullopt;
+  const std::vector<int32_t>& pinned = backend_.damaged_packets();
+  const bool sent_damage = from == unreadable_from_ || from == backend_.damaged_from() ||
+                           std::find(pinned.begin(), pinned.end(), from) != pinned.end();
+  if (!sent_damage) return std::nullopt;  // a picture that never came out
+  return OwnDamage{from, corrupt_text(from)};
 }
 
 void GopStream::check() {

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -68,6 +69,17 @@ class GopStream {
   Refusals refusals();
   // refusals(), throwing MediaError with the first refusal's message if there is one.
   void check();
+  // Damage that starts at a packet sent (the decoder found it there, or in the packets in
+  // flight from there, or the packet could not be read): that packet and the message tail
+  // naming the cause, which a later decode of its frames meets again (Note [Damage
+  // remembered] in file_session.cpp). Nothing when it starts at a picture that never came out.
+  struct OwnDamage {
+    int32_t packet;
+    std::string corrupt;  // " (the file is corrupt: ...)"
+  };
+  std::optional<OwnDamage> own_damage() const;
+  // The message refusing `frame_id` of `what` for damage from packet `from`.
+  static std::string damage_refusal(const std::string& what, int frame_id, int32_t from, const std::string& corrupt);
 
   bool flushed() const { return flushed_; }
   // Whether every wanted frame has come out, and every picture they may reference (Note
@@ -86,6 +98,7 @@ class GopStream {
   const PacketRole* role_of(int64_t pts) const;
   void collect();
   int32_t damaged_from() const;
+  std::string corrupt_text(int32_t from) const;
 
   DecoderBackend& backend_;
   std::string what_;

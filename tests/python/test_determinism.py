@@ -243,3 +243,29 @@ def test_a_lost_frame_is_refused_without_reading_on():
         with pytest.raises(RuntimeError, match=f"frame {frame} cannot be decoded correctly"):
             dec.Decode([path], [frame])
         assert dec._stats()["packets_sent"] <= most, dec._stats()
+
+
+def test_a_damaged_reference_is_remembered_by_random_access():
+    """Note [Damage remembered]: a 300-frame GOP whose P picture at packet 26 is damaged.
+    Asked in order, one frame per call, every frame from 26 on is refused; each call used to
+    decode the GOP from its key up to its frame (44,800 packets for the GOP). The session
+    remembers the damage and refuses what it reaches without decoding; frames before it
+    still decode, and a fresh decoder gives each frame the same answer."""
+    path = os.path.join(os.path.dirname(__file__), "..", "fuzz", "video_corpus", "mp4_hevc_long_gop_damaged_p26.mp4")
+    dec = nvc.PyNvGopDecoder(1, -1, True, decoder_threads=1)
+    answers = []
+    for i in range(300):
+        try:
+            answers.append(hashlib.md5(np.asarray(dec.Decode([path], [i])[0]).tobytes()).hexdigest())
+        except RuntimeError as e:
+            assert "(packet 26 in decode order) is damaged" in str(e), str(e)
+            answers.append("refused")
+    assert answers.index("refused") == 26 and answers[26:] == ["refused"] * 274
+    assert dec._stats()["packets_sent"] < 2 * 300, dec._stats()
+    for i in (0, 25, 26, 150, 299):
+        fresh = nvc.PyNvGopDecoder(1, -1, True, decoder_threads=1)
+        try:
+            got = hashlib.md5(np.asarray(fresh.Decode([path], [i])[0]).tobytes()).hexdigest()
+        except RuntimeError:
+            got = "refused"
+        assert got == answers[i], i
