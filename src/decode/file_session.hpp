@@ -46,6 +46,17 @@ class FileSession {
   const std::shared_ptr<const VideoIndex>& index_ptr() const { return index_; }
   const SessionStats& stats() const { return stats_; }
 
+  // The damage the session remembers (Note [Damage remembered] in file_session.cpp): facts
+  // about the file, not decoder state, so a session replacing this one on the same file
+  // (a reader dropped after an error) may start with them.
+  struct RememberedDamage {
+    int gop = -1;  // none
+    int32_t packet = 0;
+    std::string corrupt;  // the cause, as refusals end
+  };
+  const RememberedDamage& remembered_damage() const { return damage_; }
+  void remember(const RememberedDamage& damage) { damage_ = damage; }
+
   // Decodes GOP `gop` far enough to produce every frame in `frame_ids` (all in that
   // GOP, ascending) and stores them in `out` by frame id. Throws MediaError naming the
   // file and frames on failure (the backend is reset, so the session stays usable).
@@ -96,10 +107,7 @@ class FileSession {
   bool always_stream_ = false;
   // Random-access calls leave the stream open too (Note [Open random access]).
   bool keep_open_ = false;
-  // The last damage found in a reference picture's own packet (Note [Damage remembered]).
-  int damage_gop_ = -1;
-  int32_t damage_packet_ = 0;
-  std::string damage_corrupt_;
+  RememberedDamage damage_;  // the last damage found at a reference picture's packet
   SessionStats stats_;
 };
 

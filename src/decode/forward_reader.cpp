@@ -178,7 +178,10 @@ void ForwardReader::read(int id, FrameMap& out) {
   last_id_ = id;
   in_order_ = forward ? in_order_ + 1 : 1;
   if (!take_ahead(run, id, out)) {
-    if (!main_) main_ = engine_.make_session(index_, /*always_stream=*/true);
+    if (!main_) {
+      main_ = engine_.make_session(index_, /*always_stream=*/true);
+      main_->remember(remembered_);
+    }
     const SessionStats before = main_->stats();
     try {
       main_->decode_gop(gop, {id}, out);
@@ -189,6 +192,10 @@ void ForwardReader::read(int id, FrameMap& out) {
     engine_.add_stats(stats_between(before, main_->stats()));
   }
   if (forward && in_order_ >= kInOrderBeforeAhead) schedule(run);
+}
+
+FileSession::RememberedDamage ForwardReader::remembered_damage() const {
+  return main_ ? main_->remembered_damage() : remembered_;
 }
 
 bool ForwardReader::take_ahead(int run, int id, FrameMap& out) {

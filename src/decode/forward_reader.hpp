@@ -53,6 +53,12 @@ class ForwardReader {
   // frame); drop the reader then.
   void read(int id, FrameMap& out);
 
+  // What the streaming session remembers of the file's damage, and starting this reader's
+  // session with it (a reader that replaces one dropped after an error: Note [Damage
+  // remembered] in file_session.cpp).
+  FileSession::RememberedDamage remembered_damage() const;
+  void remember(const FileSession::RememberedDamage& damage) { remembered_ = damage; }
+
  private:
   // Consecutive GOPs decoded ahead as one stream.
   struct Run {
@@ -98,9 +104,10 @@ class ForwardReader {
   DecodeEngine& engine_;
   const std::shared_ptr<const VideoIndex> index_;
   const size_t ahead_bytes_;
-  size_t frame_bytes_ = 1;             // one decoded frame, as the back end stores it (an upper bound)
-  std::shared_ptr<FileSession> main_;  // streams; made by the first read that needs it
-  std::vector<Run> runs_;              // the file's GOPs, grouped
+  size_t frame_bytes_ = 1;                    // one decoded frame, as the back end stores it (an upper bound)
+  std::shared_ptr<FileSession> main_;         // streams; made by the first read that needs it
+  FileSession::RememberedDamage remembered_;  // given to main_ when it is made
+  std::vector<Run> runs_;                     // the file's GOPs, grouped
   std::vector<int> run_of_gop_;
   std::shared_ptr<Shelf> shelf_;  // the tasks hold it too
   std::vector<Ahead> ahead_;      // kAheadLanes, indexed as shelf_->lanes

@@ -131,8 +131,10 @@ struct SampleReader::Impl {
         file->read(id, out);
       } catch (const MediaError& e) {
         failed.emplace(id, e.what());
-        slots[v]->erase(path);  // never reuse state that saw an error
+        const FileSession::RememberedDamage damage = file->remembered_damage();  // facts, not state
+        slots[v]->erase(path);                                                   // never reuse state that saw an error
         file = reader();
+        if (file->index_ptr() == index) file->remember(damage);  // Note [Damage remembered]
       } catch (...) {
         slots[v]->erase(path);
         throw;

@@ -262,6 +262,16 @@ def test_a_damaged_reference_is_remembered_by_random_access():
             answers.append("refused")
     assert answers.index("refused") == 26 and answers[26:] == ["refused"] * 274
     assert dec._stats()["packets_sent"] < 2 * 300, dec._stats()
+    # The sample reader drops a file's reader after an error; the new one is told what the
+    # old one remembered.
+    reader = nvc.PyNvSampleReader(1, 1, -1, True, decoder_threads=1)
+    for i in range(300):
+        try:
+            got = hashlib.md5(np.asarray(reader.Decode([path], [i])[0]).tobytes()).hexdigest()
+        except RuntimeError:
+            got = "refused"
+        assert got == answers[i], i
+    assert reader._stats()["packets_sent"] < 2 * 300, reader._stats()
     for i in (0, 25, 26, 150, 299):
         fresh = nvc.PyNvGopDecoder(1, -1, True, decoder_threads=1)
         try:
