@@ -87,10 +87,7 @@ void FileSession::decode_gop(int gop, const std::vector<int>& frame_ids, std::ma
     current_gop_ = gop;
     stream_->want(frame_ids, &out);
     if (streaming_) stream_->keep_later_than(frame_ids.back(), &lookahead_);
-    const FrameIndex& frames = index_->frames;
-    int end = next_packet_;
-    for (int id : frame_ids) end = std::max(end, frames.packet_of_frame(id) + 1);
-    send_range(end, frame_ids, /*optional=*/false, /*skip_unwanted=*/!streaming_);
+    send_range(end_of(frame_ids), frame_ids, /*optional=*/false, /*skip_unwanted=*/!streaming_);
     if ((streaming_ || keep_open_) && !flush) {  // Note [Open random access]
       send_until_complete(gop, frame_ids);
     } else {
@@ -132,9 +129,7 @@ void FileSession::decode_again(int gop, const std::vector<int>& frame_ids, std::
                                Refusals& refused) {
   restart(gop, out);
   stream_->want(frame_ids, &out);
-  int end = next_packet_;
-  for (int id : frame_ids) end = std::max(end, index_->frames.packet_of_frame(id) + 1);
-  send_range(end, frame_ids, /*optional=*/false, /*skip_unwanted=*/true);
+  send_range(end_of(frame_ids), frame_ids, /*optional=*/false, /*skip_unwanted=*/true);
   stream_->finish();
   start_gop_ = -1;
   const Refusals more = stream_->refusals();
@@ -227,6 +222,12 @@ void FileSession::restart(int gop, std::map<int, VideoFrame>& out) {
   next_packet_ = index_->frames.gop(gop).key_packet;
   passed_over_.clear();
   reader_.seek_before_next_read();  // Note [A GOP is read after a seek] in gop_reader.cpp
+}
+
+int FileSession::end_of(const std::vector<int>& frame_ids) const {
+  int end = next_packet_;
+  for (int id : frame_ids) end = std::max(end, index_->frames.packet_of_frame(id) + 1);
+  return end;
 }
 
 PacketRole FileSession::role_of(int d) const {

@@ -77,6 +77,8 @@ class FileSession {
   void restart(int gop, std::map<int, VideoFrame>& out);
   void decode_again(int gop, const std::vector<int>& frame_ids, std::map<int, VideoFrame>& out, Refusals& refused);
   void remember_damage(int gop);
+  // One past the last packet of `frame_ids` (at least the next packet to send).
+  int end_of(const std::vector<int>& frame_ids) const;
   bool refuse_from_memory(int gop, const std::vector<int>& frame_ids, Refusals* refused);
   // Returns false when `optional` and a packet could not be read (nothing sent).
   // `skip_unwanted`: pass over pictures nobody references whose frames are not wanted.

@@ -33,6 +33,8 @@ void GopStream::start() {
   unreadable_cause_.clear();
   roles_.clear();
   role_by_pts_.clear();
+  role_by_frame_.clear();
+  settled_ = 0;
   output_pts_.clear();
   latest_output_pts_ = INT64_MIN;
   flushed_ = false;
@@ -59,6 +61,7 @@ const PacketRole* GopStream::role_of(int64_t pts) const {
 void GopStream::send(const EncodedPacket& packet, const PacketRole& role) {
   ODVD_CHECK(!flushed_);
   role_by_pts_[role.pts] = roles_.size();
+  if (role.frame_id >= 0) role_by_frame_[role.frame_id] = roles_.size();
   roles_.push_back(role);
   try {
     backend_.send(packet);
@@ -115,23 +118,37 @@ void GopStream::collect() {
 // a stream is complete only when every picture decoded before a wanted frame that other
 // pictures may reference has come out too; for a reader going forward those are the
 // frames its next calls want (kept: keep_later_than), so nothing is decoded in vain.
-bool GopStream::complete() const {
-  // A picture is still to come when it has not come out and nothing displayed after it has
-  // (else it is lost, which refusals() reports: waiting for it would only send packets up
-  // to the caller's limit, the end of the next GOP).
-  const auto to_come = [&](const PacketRole& r) { return output_pts_.count(r.pts) == 0 && r.pts > latest_output_pts_; };
-  int32_t last = -1;  // the last wanted frame's packet
-  size_t sent = 0;    // wanted frames whose packets were sent
-  for (const PacketRole& r : roles_) {
-    if (wanted_.count(r.frame_id) == 0) continue;
-    if (out_->count(r.frame_id) == 0 && to_come(r)) return false;
-    last = std::max(last, r.decode_index);
-    ++sent;
+bool GopStream::to_come(const PacketRole& r) const {
+  // Not out, and nothing displayed after it is out yet (else it is lost, which refusals()
+  // reports: waiting for it would only send packets up to the caller's limit).
+  return output_pts_.count(r.pts) == 0 && r.pts > latest_output_pts_;
+}
+
+int32_t GopStream::last_wanted_packet() const {
+  int32_t last = -1;
+  for (int id : wanted_ids_) {
+    auto it = role_by_frame_.find(id);
+    if (it != role_by_frame_.end()) last = std::max(last, roles_[it->second].decode_index);
   }
-  if (sent < wanted_.size()) return false;
-  return std::none_of(roles_.begin(), roles_.end(), [&](const PacketRole& r) {
-    return r.decode_index < last && r.frame_id >= 0 && !r.leading && !r.skippable && to_come(r);
-  });
+  return last;
+}
+
+bool GopStream::complete() const {
+  for (int id : wanted_ids_) {
+    auto it = role_by_frame_.find(id);
+    if (it == role_by_frame_.end()) return false;  // not sent yet
+    if (out_->count(id) == 0 && to_come(roles_[it->second])) return false;
+  }
+  // A picture wanted frames may reference, still to come. Once not awaited a picture never
+  // is again (output and the latest output only grow), so the scan starts past the settled
+  // ones: a stream read on through a long file does not rescan all it sent for each packet.
+  const auto awaited = [&](const PacketRole& r) { return r.frame_id >= 0 && !r.leading && !r.skippable && to_come(r); };
+  while (settled_ < roles_.size() && !awaited(roles_[settled_])) ++settled_;
+  const int32_t last = last_wanted_packet();
+  for (size_t i = settled_; i < roles_.size() && roles_[i].decode_index < last; ++i) {
+    if (awaited(roles_[i])) return false;
+  }
+  return true;
 }
 
 // Note [Damage propagates]: a picture decoded after a damaged or lost one may reference
@@ -167,11 +184,8 @@ int32_t GopStream::damaged_from() const {
 Refusals GopStream::refusals() {
   Refusals refused;
   std::unordered_set<int> seen;
-  int32_t last = -1;  // the pictures the wanted frames may depend on have their final verdicts
-  for (const PacketRole& r : roles_) {
-    if (wanted_.count(r.frame_id) != 0) last = std::max(last, r.decode_index);
-  }
-  if (last >= 0) backend_.settle_through(last);
+  // The pictures the wanted frames may depend on have their final verdicts.
+  if (const int32_t last = last_wanted_packet(); last >= 0) backend_.settle_through(last);
   const int32_t from = damaged_from();
   const std::string corrupt = corrupt_text(from);
   if (from != DecoderBackend::kNoDamage) {

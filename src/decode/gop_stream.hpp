@@ -99,12 +99,16 @@ class GopStream {
   void collect();
   int32_t damaged_from() const;
   std::string corrupt_text(int32_t from) const;
+  bool to_come(const PacketRole& r) const;
+  int32_t last_wanted_packet() const;  // -1 when none was sent
 
   DecoderBackend& backend_;
   std::string what_;
   ColorInfo color_;
   std::vector<PacketRole> roles_;                    // every packet sent since start()
   std::unordered_map<int64_t, size_t> role_by_pts_;  // pts -> index in roles_
+  std::unordered_map<int, size_t> role_by_frame_;    // frame id -> index in roles_
+  mutable size_t settled_ = 0;                       // roles_ before it are no longer awaited (complete())
   std::unordered_set<int64_t> output_pts_;           // every picture put out since start()
   int64_t latest_output_pts_ = INT64_MIN;
   int32_t unreadable_from_ = DecoderBackend::kNoDamage;  // note_unreadable()

@@ -263,22 +263,19 @@ void NvdecBackend::handle_display(const CUVIDPARSERDISPINFO& info) {
 void NvdecBackend::settle_through(int32_t decode_index) {
   if (pending_.empty() || !decoder_) return;  // (a released session settled everything first)
   ContextScope scope(device_.context);        // cuvid calls need the decoder's context current
-  std::vector<Pending> keep;
-  for (const Pending& p : pending_) {
-    if (p.packet <= decode_index) {
-      check_status(p.picture_index, p.packet);  // decoded before a picture already shown: done
-    } else {
-      keep.push_back(p);
-    }
-  }
-  pending_ = std::move(keep);
+  // Decoded before a picture already shown: done.
+  settle_where([&](const Pending& p) { return p.packet <= decode_index; });
 }
 
 void NvdecBackend::settle_pending(int picture_index) {
+  settle_where([&](const Pending& p) { return picture_index < 0 || p.picture_index == picture_index; });
+}
+
+void NvdecBackend::settle_where(const std::function<bool(const Pending&)>& which) {
   ODVD_PROFILE_SCOPE("nvdec.settle_pending");
   std::vector<Pending> keep;
   for (const Pending& p : pending_) {
-    if (picture_index < 0 || p.picture_index == picture_index) {
+    if (which(p)) {
       check_status(p.picture_index, p.packet);
     } else {
       keep.push_back(p);

@@ -32,6 +32,7 @@
 
 #include <deque>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -106,6 +107,8 @@ class NvdecBackend final : public DecoderBackend {
     int32_t packet;
   };
   std::vector<Pending> pending_;  // decoded pictures whose status was not read yet
+  // Checks the pending pictures `which` selects and forgets them.
+  void settle_where(const std::function<bool(const Pending&)>& which);
 };
 
 }  // namespace odvd::cuda
